@@ -1,0 +1,34 @@
+// Shared helpers for tests: where the fixtures are, and scratch directories that clean up.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace ifx::test {
+
+// fixtures/ at the top of the source tree.
+std::filesystem::path fixtures_dir();
+// fixtures/<name>
+std::filesystem::path fixture(const std::string& name);
+// The build directory (tools are at <build>/tools/<tool>).
+std::filesystem::path build_dir();
+
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& tag = "ifx-test");
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Whole file as bytes / write bytes to a file (tests only: small inputs).
+std::string read_file(const std::filesystem::path& p);
+void write_file(const std::filesystem::path& p, const std::string& bytes);
+
+}  // namespace ifx::test
