@@ -1,0 +1,306 @@
+// FORMATS.md §2 (legacy) and §3 (portable) directory layouts → one BackupSet.
+#include "ifx/format/backup_set.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include "ifx/format/meta_file.hpp"
+
+namespace ifx {
+namespace fs = std::filesystem;
+
+std::string_view to_string(BackupFormat f) {
+  return f == BackupFormat::Portable ? "portable" : "legacy";
+}
+
+const ShardInBackup* BackupSet::find_shard(std::uint64_t id) const {
+  for (const auto& s : shards)
+    if (s.shard_id == id) return &s;
+  return nullptr;
+}
+
+std::optional<std::int64_t> parse_portable_base_time(std::string_view name) {
+  // 20060102T150405Z: 8 digits, 'T', 6 digits, 'Z' (§3.1).
+  if (name.size() < 16 || name[8] != 'T' || name[15] != 'Z') return std::nullopt;
+  int v[6];
+  const int pos[6][2] = {{0, 4}, {4, 2}, {6, 2}, {9, 2}, {11, 2}, {13, 2}};
+  for (int i = 0; i < 6; ++i) {
+    auto [p, ec] = std::from_chars(name.data() + pos[i][0], name.data() + pos[i][0] + pos[i][1], v[i]);
+    if (ec != std::errc{} || p != name.data() + pos[i][0] + pos[i][1]) return std::nullopt;
+  }
+  // days from civil (Howard Hinnant)
+  int y = v[0], m = v[1], d = v[2];
+  if (m < 1 || m > 12 || d < 1 || d > 31 || v[3] > 23 || v[4] > 59 || v[5] > 60) return std::nullopt;
+  y -= m <= 2;
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const std::int64_t days = static_cast<std::int64_t>(era) * 146097 + doe - 719468;
+  return (days * 86400 + v[3] * 3600 + v[4] * 60 + v[5]) * 1'000'000'000LL;
+}
+
+namespace {
+
+Result<std::string> read_small_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail("io", fmt::format("cannot read {}", path.string()));
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> list_files(const fs::path& dir, std::error_code& ec) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::error_code ec2;
+    if (e.is_regular_file(ec2)) names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::optional<std::int64_t> mtime_ns(const fs::path& p) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) return std::nullopt;
+  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000LL + st.st_mtim.tv_nsec;
+}
+
+Error problem(std::string code, std::string file, std::string message) {
+  Error e{std::move(code), std::move(message), std::move(file), {}, std::nullopt};
+  return e;
+}
+
+// Orders shards as the meta store lists them (db, rp, group, shard); unknown ones last by id.
+void sort_in_meta_order(BackupSet& set) {
+  std::map<std::uint64_t, std::size_t> rank;
+  std::size_t n = 0;
+  for (const auto& db : set.meta.databases)
+    for (const auto& rp : db.retention_policies)
+      for (const auto& g : rp.shard_groups)
+        for (const auto& s : g.shards) rank.emplace(s.id, n++);
+  auto key = [&](const ShardInBackup& s) {
+    auto it = rank.find(s.shard_id);
+    return std::pair{it == rank.end() ? SIZE_MAX : it->second, s.shard_id};
+  };
+  std::stable_sort(set.shards.begin(), set.shards.end(),
+                   [&](const auto& a, const auto& b) { return key(a) < key(b); });
+}
+
+bool shard_in_meta(const meta::MetaData& m, std::uint64_t id, std::string_view db, std::string_view rp) {
+  auto loc = meta::find_shard(m, id);
+  return loc && loc->database->name == db && loc->retention_policy->name == rp;
+}
+
+Result<void> load_meta_blob(BackupSet& set, std::string blob, const std::string& file) {
+  auto data = meta::decode_meta_data(blob);
+  if (!data) return std::unexpected(std::move(data.error()).in_file(file));
+  set.meta_blob = std::move(blob);
+  set.meta = std::move(*data);
+  set.meta_file = file;
+  return {};
+}
+
+// ---- portable (§3) ---------------------------------------------------------------------------
+Result<void> open_portable(BackupSet& set, const std::vector<std::string>& names) {
+  std::vector<std::pair<std::string, PortableManifest>> parsed;
+  std::set<std::string> accounted;
+  for (const auto& n : names) {
+    if (!n.ends_with(".manifest")) continue;
+    accounted.insert(n);
+    auto m = read_manifest_file(set.dir / n);
+    if (!m) {
+      Error e = std::move(m.error());
+      e.file = n;
+      set.problems.push_back(std::move(e));
+      continue;
+    }
+    parsed.emplace_back(n, std::move(*m));
+  }
+  if (parsed.empty())
+    return fail("manifest-invalid", "no readable manifest: every *.manifest file failed to parse");
+  std::sort(parsed.begin(), parsed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [name, m] : parsed) {
+    set.manifest_files.push_back(name);
+    set.manifests.push_back(m);
+    if (auto t = parse_portable_base_time(name)) set.created_ns = std::max(set.created_ns.value_or(*t), *t);
+    if (!m.meta.file_name.empty()) accounted.insert(m.meta.file_name);
+  }
+
+  std::set<std::string> present(names.begin(), names.end());
+  ManifestChain chain = merge_manifest_chain(
+      parsed, [&](const std::string& f) { return present.count(f) > 0; });
+
+  if (!chain.meta)
+    return fail("manifest-invalid", "no manifest names a meta file (meta.fileName is empty in all)");
+  const std::string meta_name = chain.meta->file_name;
+  if (!present.count(meta_name))
+    return std::unexpected(problem("file-missing", meta_name,
+        fmt::format("the meta file named by {} does not exist", chain.meta_manifest)));
+  auto bytes = read_small_file(set.dir / meta_name);
+  if (!bytes) return std::unexpected(std::move(bytes.error()).in_file(meta_name));
+  auto blob = meta::parse_portable_meta(*bytes);
+  if (!blob) return std::unexpected(std::move(blob.error()).in_file(meta_name));
+  if (static_cast<std::int64_t>(blob->size()) != chain.meta->size)
+    set.problems.push_back(problem("size-mismatch", meta_name,
+        fmt::format("{} says meta.size is {} bytes, but the meta blob inside {} is {} bytes",
+                    chain.meta_manifest, chain.meta->size, meta_name, blob->size())));
+  if (auto r = load_meta_blob(set, std::move(*blob), meta_name); !r) return r;
+
+  for (const auto& missing : chain.missing) {
+    set.problems.push_back(problem("file-missing", missing.entry.file_name,
+        fmt::format("{} lists shard {} ({}/{}) in {}, which does not exist", missing.manifest,
+                    missing.entry.shard_id, missing.entry.database, missing.entry.policy,
+                    missing.entry.file_name)));
+    // Still a shard of this backup: its data is missing, which verify reports.
+  }
+  std::map<std::uint64_t, ShardInBackup> shards;
+  for (const auto& [id, files] : chain.shards) {
+    ShardInBackup& s = shards[id];
+    s.shard_id = id;
+    std::uint32_t i = 0;
+    for (const auto& f : files.files) {
+      s.database = f.entry.database;  // the newest entry names it
+      s.retention_policy = f.entry.policy;
+      accounted.insert(f.entry.file_name);
+      s.archives.push_back(ShardArchiveFile{f.entry.file_name,
+                                            static_cast<std::uint64_t>(f.entry.size), f.manifest, i++, true});
+    }
+  }
+  for (const auto& missing : chain.missing) {
+    ShardInBackup& s = shards[missing.entry.shard_id];
+    s.shard_id = missing.entry.shard_id;
+    if (s.database.empty()) {
+      s.database = missing.entry.database;
+      s.retention_policy = missing.entry.policy;
+    }
+    accounted.insert(missing.entry.file_name);
+    s.archives.push_back(ShardArchiveFile{missing.entry.file_name,
+                                          static_cast<std::uint64_t>(missing.entry.size),
+                                          missing.manifest, 0, false});
+  }
+  for (auto& [id, s] : shards) {
+    s.in_meta = shard_in_meta(set.meta, id, s.database, s.retention_policy);
+    set.shards.push_back(std::move(s));
+  }
+  for (const auto& n : names)
+    if (!accounted.count(n)) set.unreferenced_files.push_back(n);
+  return {};
+}
+
+// ---- legacy (§2) -----------------------------------------------------------------------------
+struct LegacyName {
+  std::string prefix;  // "<db>.<rp>"
+  std::uint64_t shard_id;
+  std::uint32_t increment;
+};
+
+std::optional<LegacyName> parse_legacy_shard_name(const std::string& name) {
+  // <db>.<rp>.<id, ≥5 digits>.<NN, ≥2 digits>; db and rp may themselves hold dots.
+  static const std::regex re(R"(^(.+)\.([0-9]{5,})\.([0-9]{2,})$)");
+  std::smatch m;
+  if (!std::regex_match(name, m, re)) return std::nullopt;
+  LegacyName out;
+  out.prefix = m[1].str();
+  auto id = m[2].str(), nn = m[3].str();
+  if (std::from_chars(id.data(), id.data() + id.size(), out.shard_id).ec != std::errc{}) return std::nullopt;
+  if (std::from_chars(nn.data(), nn.data() + nn.size(), out.increment).ec != std::errc{}) return std::nullopt;
+  return out;
+}
+
+// Splits "<db>.<rp>" using the meta store: the shard's own db/rp first, then any db/rp whose
+// joined name matches, then (unknown to the meta) at the first dot.
+std::pair<std::string, std::string> resolve_db_rp(const meta::MetaData& m, const LegacyName& n) {
+  if (auto loc = meta::find_shard(m, n.shard_id);
+      loc && loc->database->name + "." + loc->retention_policy->name == n.prefix)
+    return {loc->database->name, loc->retention_policy->name};
+  for (const auto& db : m.databases)
+    for (const auto& rp : db.retention_policies)
+      if (db.name + "." + rp.name == n.prefix) return {db.name, rp.name};
+  auto dot = n.prefix.find('.');
+  if (dot == std::string::npos) return {n.prefix, ""};
+  return {n.prefix.substr(0, dot), n.prefix.substr(dot + 1)};
+}
+
+Result<void> open_legacy(BackupSet& set, const std::vector<std::string>& names) {
+  static const std::regex meta_re(R"(^meta\.([0-9]+)$)");
+  std::optional<std::pair<std::uint64_t, std::string>> newest;
+  std::set<std::string> accounted;
+  for (const auto& n : names) {
+    std::smatch m;
+    if (!std::regex_match(n, m, meta_re)) continue;
+    accounted.insert(n);
+    std::uint64_t nn = 0;
+    auto s = m[1].str();
+    std::from_chars(s.data(), s.data() + s.size(), nn);
+    if (!newest || nn > newest->first) newest = {nn, n};
+  }
+  if (!newest) return fail("meta-invalid", "no meta.NN file");
+  auto lm = meta::read_legacy_meta_file(set.dir / newest->second);
+  if (!lm) return std::unexpected(std::move(lm.error()).in_file(newest->second));
+  if (auto r = load_meta_blob(set, std::move(lm->blob), newest->second); !r) return r;
+  set.created_ns = mtime_ns(set.dir / newest->second);
+
+  std::map<std::tuple<std::string, std::string, std::uint64_t>, ShardInBackup> shards;
+  for (const auto& n : names) {
+    if (accounted.count(n)) continue;
+    auto ln = parse_legacy_shard_name(n);
+    if (!ln) continue;
+    auto [db, rp] = resolve_db_rp(set.meta, *ln);
+    ShardInBackup& s = shards[{db, rp, ln->shard_id}];
+    s.database = db;
+    s.retention_policy = rp;
+    s.shard_id = ln->shard_id;
+    s.archives.push_back(ShardArchiveFile{n, std::nullopt, "", ln->increment, true});
+    accounted.insert(n);
+  }
+  for (auto& [key, s] : shards) {
+    std::sort(s.archives.begin(), s.archives.end(),
+              [](const auto& a, const auto& b) { return a.increment < b.increment; });
+    s.in_meta = shard_in_meta(set.meta, s.shard_id, s.database, s.retention_policy);
+    set.shards.push_back(std::move(s));
+  }
+  for (const auto& n : names)
+    if (!accounted.count(n)) set.unreferenced_files.push_back(n);
+  return {};
+}
+
+}  // namespace
+
+Result<BackupSet> open_backup_set(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    return std::unexpected(problem("io", dir.string(), "not a directory (expected a backup directory)"));
+  std::vector<std::string> names = list_files(dir, ec);
+  if (ec) return std::unexpected(problem("io", dir.string(), "cannot list the directory: " + ec.message()));
+
+  BackupSet set;
+  set.dir = dir;
+  bool portable = std::any_of(names.begin(), names.end(), [](const auto& n) { return n.ends_with(".manifest"); });
+  bool legacy = std::any_of(names.begin(), names.end(), [](const auto& n) {
+    static const std::regex re(R"(^meta\.[0-9]+$)");
+    return std::regex_match(n, re);
+  });
+  if (!portable && !legacy)
+    return std::unexpected(problem("manifest-invalid", dir.string(),
+        "no backup here: expected <base>.manifest files (portable format) or meta.NN files (legacy format)"));
+  set.format = portable ? BackupFormat::Portable : BackupFormat::Legacy;
+  auto r = portable ? open_portable(set, names) : open_legacy(set, names);
+  if (!r) {
+    Error e = std::move(r.error());
+    if (e.file.empty()) e.file = dir.string();
+    return std::unexpected(std::move(e));
+  }
+  sort_in_meta_order(set);
+  return set;
+}
+
+}  // namespace ifx

@@ -1,0 +1,134 @@
+#include "ifx/format/shard_files.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "ifx/format/shard_archive.hpp"
+
+namespace ifx {
+namespace fs = std::filesystem;
+
+fs::path default_scratch_root() {
+  const char* t = std::getenv("TMPDIR");
+  return t && *t ? fs::path(t) : fs::path("/tmp");
+}
+
+namespace {
+
+Error with_file(Error e, const std::string& file) {
+  e.file = file;  // the backup file, always (the reader put the full path there)
+  return e;
+}
+
+// Walks every archive of the shard in order; `on_entry` gets each entry with the reader
+// positioned at its data (it may read it or leave it).
+template <class OnEntry>
+Result<ShardScan> walk(const BackupSet& set, const ShardInBackup& shard, OnEntry&& on_entry) {
+  ShardScan scan;
+  std::set<std::string> names;
+  for (const auto& a : shard.archives) {
+    if (!a.exists)
+      return std::unexpected(Error{"file-missing",
+          fmt::format("archive of shard {} ({}/{}) does not exist", shard.shard_id, shard.database,
+                      shard.retention_policy), a.file_name, {}, std::nullopt});
+    ShardArchiveReaderOptions opts;
+    opts.expect = ShardExpectation{shard.database, shard.retention_policy, shard.shard_id};
+    auto reader = ShardArchiveReader::open(set.dir / a.file_name, opts);
+    if (!reader) return std::unexpected(with_file(std::move(reader.error()), a.file_name));
+    ArchiveEntry entry;
+    while (true) {
+      auto more = reader->next(entry);
+      if (!more) return std::unexpected(with_file(std::move(more.error()), a.file_name));
+      if (!*more) break;
+      names.insert(entry.shard.file);
+      if (auto r = on_entry(*reader, entry); !r)
+        return std::unexpected(with_file(std::move(r.error()), a.file_name));
+    }
+    for (const auto& d : reader->duplicate_names()) scan.duplicate_entries.push_back(d);
+    scan.tar_bytes += reader->uncompressed_bytes();
+    std::error_code ec;
+    scan.archive_bytes += fs::file_size(set.dir / a.file_name, ec);
+  }
+  scan.files.assign(names.begin(), names.end());
+  for (const auto& n : scan.files) {
+    if (n.ends_with(".tsm")) ++scan.tsm_files;
+    if (n.ends_with(".tombstone")) ++scan.tombstones;
+  }
+  return scan;
+}
+
+}  // namespace
+
+Result<ShardScan> scan_shard(const BackupSet& set, const ShardInBackup& shard) {
+  return walk(set, shard, [](ShardArchiveReader&, const ArchiveEntry&) -> Result<void> { return {}; });
+}
+
+Result<UnpackedShard> UnpackedShard::unpack(const BackupSet& set, const ShardInBackup& shard,
+                                            const fs::path& scratch_root) {
+  std::string tmpl = (scratch_root / fmt::format("ifx-shard-{}-XXXXXX", shard.shard_id)).string();
+  if (!::mkdtemp(tmpl.data()))
+    return fail("io", fmt::format("cannot create a scratch directory under {}: {}",
+                                  scratch_root.string(), std::strerror(errno)));
+  UnpackedShard out;
+  out.dir_ = tmpl;
+  auto scan = walk(set, shard, [&](ShardArchiveReader& reader, const ArchiveEntry& e) -> Result<void> {
+    // Entry names were checked by the reader (a plain file name, no '/', no '..'), so this
+    // path stays inside the scratch directory. A later increment replaces an earlier file.
+    fs::path dest = out.dir_ / e.shard.file;
+    int fd = ::open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+      return fail("io", fmt::format("cannot write {}: {}", dest.string(), std::strerror(errno)));
+    auto copied = reader.copy_to_fd(fd);
+    ::close(fd);
+    if (!copied) return std::unexpected(std::move(copied.error()));
+    return {};
+  });
+  if (!scan) return std::unexpected(std::move(scan.error()));
+  out.scan_ = std::move(*scan);
+  return out;
+}
+
+UnpackedShard::UnpackedShard(UnpackedShard&& o) noexcept
+    : dir_(std::exchange(o.dir_, {})), scan_(std::move(o.scan_)) {}
+
+UnpackedShard& UnpackedShard::operator=(UnpackedShard&& o) noexcept {
+  if (this != &o) {
+    if (!dir_.empty()) {
+      std::error_code ec;
+      fs::remove_all(dir_, ec);
+    }
+    dir_ = std::exchange(o.dir_, {});
+    scan_ = std::move(o.scan_);
+  }
+  return *this;
+}
+
+UnpackedShard::~UnpackedShard() {
+  if (dir_.empty()) return;
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+std::vector<fs::path> UnpackedShard::tsm_paths() const {
+  std::vector<fs::path> out;
+  for (const auto& n : scan_.files)
+    if (n.ends_with(".tsm")) out.push_back(dir_ / n);
+  return out;  // scan_.files is sorted
+}
+
+std::optional<fs::path> UnpackedShard::tombstone_for(const fs::path& tsm) const {
+  fs::path t = tsm;
+  t.replace_extension(".tombstone");
+  std::error_code ec;
+  if (fs::exists(t, ec)) return t;
+  return std::nullopt;
+}
+
+}  // namespace ifx
