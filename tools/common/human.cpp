@@ -102,6 +102,7 @@ std::string Table::render(const std::string& indent) const {
       l += right_[i] ? pad + cells[i] : cells[i] + (i + 1 < cells.size() ? pad : "");
       if (i + 1 < cells.size()) l += "  ";
     }
+    l.erase(l.find_last_not_of(' ') + 1);
     out += l + "\n";
   };
   line(headers_);
