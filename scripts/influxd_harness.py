@@ -256,10 +256,10 @@ class Influxd:
 
     # ---- backup ----------------------------------------------------------------------------
 
-    def backup(self, args, out_dir, check=True):
+    def backup(self, args, out_dir, check=True, timeout=120):
         """`influxd backup -host <rpc> ARGS OUT_DIR`; returns the CompletedProcess."""
         cmd = [INFLUXD, "backup", "-host", self.rpc_address] + list(args) + [out_dir]
-        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
         with open(self.backup_log_path, "ab") as f:
             f.write(b"$ " + " ".join(cmd).encode() + b"\n" + p.stdout + p.stderr)
         if check and p.returncode != 0:
