@@ -14,7 +14,8 @@ namespace ifx {
 struct Error {
   // Stable machine-readable code; ifx-verify's defect codes are these (README lists them):
   // manifest-invalid, file-missing, file-unexpected, size-mismatch, meta-invalid,
-  // gzip-truncated, gzip-crc, zstd-invalid, tar-truncated, tar-header, unsafe-path,
+  // gzip-truncated, gzip-crc, gzip-invalid, zstd-invalid, decompression-bomb, tar-truncated,
+  // tar-header, unsafe-path,
   // tsm-header, tsm-index, tsm-block-crc, tsm-block-decode, tsm-time-range,
   // tombstone-invalid, shard-not-in-meta, shard-missing, io, usage, invalid-argument.
   std::string code;

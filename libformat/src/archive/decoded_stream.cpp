@@ -1,0 +1,50 @@
+#include "archive/decoded_stream.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace ifx::archive {
+namespace {
+
+// Legacy shard files are the raw tar stream (FORMATS.md §2.4).
+class PlainStream final : public DecodedStream {
+ public:
+  explicit PlainStream(std::unique_ptr<InputBuffer> in) : in_(std::move(in)) {}
+
+  Result<std::size_t> read(std::span<std::uint8_t> out) override {
+    auto more = in_->fill();
+    if (!more) return std::unexpected(more.error());
+    if (!*more) return std::size_t{0};
+    std::size_t n = std::min(out.size(), in_->available());
+    std::memcpy(out.data(), in_->data(), n);
+    in_->consume(n);
+    return n;
+  }
+  std::uint64_t compressed_bytes() const override { return in_->offset(); }
+
+ private:
+  std::unique_ptr<InputBuffer> in_;
+};
+
+}  // namespace
+
+std::unique_ptr<DecodedStream> make_plain_stream(std::unique_ptr<InputBuffer> in) {
+  return std::make_unique<PlainStream>(std::move(in));
+}
+
+Result<OpenedStream> open_decoded_stream(int fd) {
+  auto in = std::make_unique<InputBuffer>(fd);
+  auto more = in->fill();
+  if (!more) return std::unexpected(more.error());
+  // One read of a regular file returns the magic bytes whole; a pipe may not, hence the loop
+  // is not worth it: a 1-3 byte first read just falls back to "plain" and fails as a tar.
+  auto compression = detect_compression({in->data(), in->available()});
+  switch (compression) {
+    case ArchiveCompression::gzip: return OpenedStream{compression, make_gzip_stream(std::move(in))};
+    case ArchiveCompression::zstd: return OpenedStream{compression, make_zstd_stream(std::move(in))};
+    case ArchiveCompression::none: break;
+  }
+  return OpenedStream{compression, make_plain_stream(std::move(in))};
+}
+
+}  // namespace ifx::archive

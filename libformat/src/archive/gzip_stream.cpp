@@ -1,0 +1,220 @@
+// gzip (RFC 1952) around the shard tar, FORMATS.md §3.3. Raw inflate through zlib, the header
+// and the trailer parsed here, CRC-32 with ifx::crc32 (libdeflate) so that a damaged trailer is
+// reported with both values. Several members are read one after another, as gzip does.
+#include "archive/decoded_stream.hpp"
+#include "ifx/format/checksum.hpp"
+
+#include <zlib.h>
+
+#include <string>
+
+namespace ifx::archive {
+namespace {
+
+constexpr std::uint8_t kFlagHcrc = 0x02, kFlagExtra = 0x04, kFlagName = 0x08,
+                       kFlagComment = 0x10, kFlagReserved = 0xe0;
+
+class GzipStream final : public DecodedStream {
+ public:
+  explicit GzipStream(std::unique_ptr<InputBuffer> in) : in_(std::move(in)) {
+    inflateInit2(&z_, -15);  // raw deflate: the wrapper is ours
+  }
+  ~GzipStream() override { inflateEnd(&z_); }
+
+  std::uint64_t compressed_bytes() const override { return in_->offset(); }
+
+  Result<std::size_t> read(std::span<std::uint8_t> out) override {
+    if (out.empty()) return std::size_t{0};
+    while (true) {
+      switch (state_) {
+        case State::done:
+          return std::size_t{0};
+        case State::header:
+          if (auto r = read_header(); !r) return std::unexpected(r.error());
+          break;
+        case State::trailer:
+          if (auto r = read_trailer(); !r) return std::unexpected(r.error());
+          break;
+        case State::body: {
+          auto n = inflate_some(out);
+          if (!n || *n > 0) return n;
+          break;  // the member's deflate data ended: its trailer is next
+        }
+      }
+    }
+  }
+
+ private:
+  enum class State { header, body, trailer, done };
+
+  std::unexpected<Error> truncated(std::string_view where) {
+    return fail("gzip-truncated",
+                fmt::format("the gzip stream ends at offset {} inside its {}; the file was cut "
+                            "short (copy it again)",
+                            in_->offset(), where),
+                in_->offset());
+  }
+
+  Result<std::uint8_t> header_byte(std::string_view where) {
+    auto b = in_->byte();
+    if (!b) return std::unexpected(b.error());
+    if (!*b) return truncated(where);
+    header_.push_back(static_cast<char>(**b));
+    return **b;
+  }
+
+  Result<void> skip_zero_terminated(std::string_view where) {
+    while (true) {
+      auto b = header_byte(where);
+      if (!b) return std::unexpected(b.error());
+      if (*b == 0) return {};
+    }
+  }
+
+  Result<void> read_header() {
+    header_.clear();
+    member_start_ = in_->offset();
+    std::uint8_t fixed[10];
+    for (auto& b : fixed) {
+      auto r = header_byte("header");
+      if (!r) return std::unexpected(r.error());
+      b = *r;
+    }
+    if (fixed[0] != 0x1f || fixed[1] != 0x8b || fixed[2] != 8) {
+      return fail("gzip-invalid",
+                  fmt::format("expected a gzip member header (1f 8b 08) at offset {}, found "
+                              "{:02x} {:02x} {:02x}",
+                              member_start_, fixed[0], fixed[1], fixed[2]),
+                  member_start_);
+    }
+    std::uint8_t flags = fixed[3];
+    if (flags & kFlagReserved) {
+      return fail("gzip-invalid",
+                  fmt::format("gzip header flags 0x{:02x} set reserved bits", flags),
+                  member_start_ + 3);
+    }
+    if (flags & kFlagExtra) {
+      auto lo = header_byte("header"), hi = lo ? header_byte("header") : lo;
+      if (!hi) return std::unexpected(hi.error());
+      for (unsigned n = *lo | (*hi << 8); n > 0; --n) {
+        if (auto r = header_byte("header"); !r) return std::unexpected(r.error());
+      }
+    }
+    if (flags & kFlagName) {
+      if (auto r = skip_zero_terminated("header file name"); !r) return r;
+    }
+    if (flags & kFlagComment) {
+      if (auto r = skip_zero_terminated("header comment"); !r) return r;
+    }
+    if (flags & kFlagHcrc) {
+      std::uint16_t computed = static_cast<std::uint16_t>(ifx::crc32(
+          {reinterpret_cast<const std::uint8_t*>(header_.data()), header_.size()}));
+      auto lo = header_byte("header"), hi = lo ? header_byte("header") : lo;
+      if (!hi) return std::unexpected(hi.error());
+      std::uint16_t stored = static_cast<std::uint16_t>(*lo | (*hi << 8));
+      if (stored != computed) {
+        return fail("gzip-crc",
+                    fmt::format("gzip header CRC-16 is 0x{:04x}, the header bytes give 0x{:04x}",
+                                stored, computed),
+                    in_->offset() - 2);
+      }
+    }
+    inflateReset(&z_);
+    crc_ = 0;
+    member_size_ = 0;
+    state_ = State::body;
+    return {};
+  }
+
+  // Inflates into `out`; 0 when the member's deflate data ended (state becomes trailer).
+  Result<std::size_t> inflate_some(std::span<std::uint8_t> out) {
+    z_.next_out = out.data();
+    z_.avail_out = static_cast<uInt>(out.size());
+    while (z_.avail_out > 0) {
+      auto more = in_->fill();
+      if (!more) return std::unexpected(more.error());
+      if (!*more) {
+        if (z_.avail_out < out.size()) break;  // hand out what we have; the error comes next
+        return truncated("deflate data");
+      }
+      z_.next_in = const_cast<Bytef*>(in_->data());
+      z_.avail_in = static_cast<uInt>(in_->available());
+      std::uint64_t at = in_->offset();
+      int rc = ::inflate(&z_, Z_NO_FLUSH);
+      in_->consume(in_->available() - z_.avail_in);
+      if (rc == Z_STREAM_END) {
+        state_ = State::trailer;
+        break;
+      }
+      if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT || rc == Z_MEM_ERROR || rc == Z_STREAM_ERROR) {
+        return fail("gzip-invalid",
+                    fmt::format("the deflate data is damaged near file offset {} ({})", at,
+                                z_.msg ? z_.msg : "zlib error " + std::to_string(rc)),
+                    at);
+      }
+    }
+    std::size_t produced = out.size() - z_.avail_out;
+    crc_ = ifx::crc32({out.data(), produced}, crc_);
+    member_size_ += produced;
+    return produced;
+  }
+
+  // FORMATS.md §3.3: CRC-32 and ISIZE (size mod 2^32), both little-endian.
+  Result<void> read_trailer() {
+    std::uint64_t at = in_->offset();
+    std::uint8_t t[8];
+    for (auto& b : t) {
+      auto r = in_->byte();
+      if (!r) return std::unexpected(r.error());
+      if (!*r) return truncated("trailer (CRC-32 and size)");
+      b = **r;
+    }
+    std::uint32_t stored_crc = t[0] | t[1] << 8 | t[2] << 16 | std::uint32_t(t[3]) << 24;
+    std::uint32_t stored_size = t[4] | t[5] << 8 | t[6] << 16 | std::uint32_t(t[7]) << 24;
+    if (stored_crc != crc_) {
+      return fail("gzip-crc",
+                  fmt::format("gzip trailer CRC-32 is 0x{:08x} but the decompressed data gives "
+                              "0x{:08x}",
+                              stored_crc, crc_),
+                  at);
+    }
+    if (stored_size != static_cast<std::uint32_t>(member_size_)) {
+      return fail("gzip-crc",
+                  fmt::format("gzip trailer size is {} but the decompressed data is {} bytes "
+                              "(mod 2^32: {})",
+                              stored_size, member_size_,
+                              static_cast<std::uint32_t>(member_size_)),
+                  at + 4);
+    }
+    auto more = in_->fill();
+    if (!more) return std::unexpected(more.error());
+    if (!*more) {
+      state_ = State::done;
+      return {};
+    }
+    if (in_->data()[0] != 0x1f) {
+      return fail("gzip-invalid",
+                  fmt::format("unexpected bytes after the end of the gzip stream at offset {}",
+                              in_->offset()),
+                  in_->offset());
+    }
+    state_ = State::header;  // another member follows
+    return {};
+  }
+
+  std::unique_ptr<InputBuffer> in_;
+  z_stream z_{};
+  State state_ = State::header;
+  std::string header_;
+  std::uint64_t member_start_ = 0;
+  std::uint32_t crc_ = 0;
+  std::uint64_t member_size_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<DecodedStream> make_gzip_stream(std::unique_ptr<InputBuffer> in) {
+  return std::make_unique<GzipStream>(std::move(in));
+}
+
+}  // namespace ifx::archive

@@ -1,0 +1,572 @@
+// Portable manifest JSON (FORMATS.md §3.4) read and written with Go encoding/json semantics,
+// and the multi-manifest loader (§3.6).
+#include "ifx/format/manifest.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+namespace ifx {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+// ---------------------------------------------------------------------------------------------
+// UTF-8 as Go's unicode/utf8.DecodeRune sees it: returns the sequence length of a valid rune at
+// s[i], or 0 when the byte starts no valid sequence (Go then consumes exactly one byte).
+
+std::size_t valid_rune_length(std::string_view s, std::size_t i, char32_t* rune = nullptr) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const std::size_t left = s.size() - i;
+  const unsigned char c = b(0);
+  auto cont = [&](std::size_t k, unsigned lo = 0x80, unsigned hi = 0xbf) {
+    return k < left && b(k) >= lo && b(k) <= hi;
+  };
+  if (c < 0x80) {
+    if (rune) *rune = c;
+    return 1;
+  }
+  if (c >= 0xc2 && c <= 0xdf && cont(1)) {
+    if (rune) *rune = ((c & 0x1f) << 6) | (b(1) & 0x3f);
+    return 2;
+  }
+  if (c >= 0xe0 && c <= 0xef) {
+    const unsigned lo = c == 0xe0 ? 0xa0 : 0x80;
+    const unsigned hi = c == 0xed ? 0x9f : 0xbf;  // no surrogates
+    if (cont(1, lo, hi) && cont(2)) {
+      if (rune) *rune = ((c & 0x0f) << 12) | ((b(1) & 0x3f) << 6) | (b(2) & 0x3f);
+      return 3;
+    }
+    return 0;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    const unsigned lo = c == 0xf0 ? 0x90 : 0x80;
+    const unsigned hi = c == 0xf4 ? 0x8f : 0xbf;
+    if (cont(1, lo, hi) && cont(2) && cont(3)) {
+      if (rune) {
+        *rune = ((c & 0x07) << 18) | ((b(1) & 0x3f) << 12) | ((b(2) & 0x3f) << 6) | (b(3) & 0x3f);
+      }
+      return 4;
+    }
+  }
+  return 0;
+}
+
+// Go's decoder turns each invalid byte into U+FFFD; nlohmann would reject the text instead, so
+// the replacement is done up front. `inserted_at` records where (to map offsets back).
+std::string replace_invalid_utf8(std::string_view s, std::vector<std::size_t>& inserted_at) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = valid_rune_length(s, i);
+    if (n == 0) {
+      inserted_at.push_back(out.size());
+      out += "\xef\xbf\xbd";
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Go-compatible output (encoding/json, escapeHTML on, MarshalIndent with "  ").
+
+void append_go_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&') {
+        out += static_cast<char>(c);
+      } else if (c == '"' || c == '\\') {
+        out += '\\';
+        out += static_cast<char>(c);
+      } else if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\r') {
+        out += "\\r";
+      } else if (c == '\t') {
+        out += "\\t";
+      } else {
+        // Go (before 1.22, which is what built 1.x influxd) has no \b or \f shorthand.
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xf];
+      }
+      ++i;
+      continue;
+    }
+    char32_t r = 0;
+    const std::size_t n = valid_rune_length(s, i, &r);
+    if (n == 0) {
+      out += "\\ufffd";
+      ++i;
+    } else if (r == 0x2028 || r == 0x2029) {
+      out += r == 0x2028 ? "\\u2028" : "\\u2029";
+      i += n;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  out += '"';
+}
+
+// Go's float64 encoding: shortest round-trip digits, 'f' notation unless the magnitude is
+// below 1e-6 or at least 1e21, then 'e' with a negative exponent's leading zero removed.
+std::string go_float(double v) {
+  if (v == 0) return std::signbit(v) ? "-0" : "0";
+  const double a = std::fabs(v);
+  // Shortest digits and decimal exponent from {fmt}'s shortest representation.
+  const std::string s = fmt::format("{}", a);
+  const auto e = s.find_first_of("eE");
+  std::string mant = s.substr(0, e);
+  int exp = e == std::string::npos ? 0 : std::stoi(s.substr(e + 1));
+  const auto dot = mant.find('.');
+  int point = static_cast<int>(dot == std::string::npos ? mant.size() : dot) + exp;
+  if (dot != std::string::npos) mant.erase(dot, 1);
+  std::size_t lead = 0;
+  while (lead + 1 < mant.size() && mant[lead] == '0') ++lead;
+  mant.erase(0, lead);
+  point -= static_cast<int>(lead);
+  while (mant.size() > 1 && mant.back() == '0') mant.pop_back();
+
+  std::string out = v < 0 ? "-" : "";
+  if (a < 1e-6 || a >= 1e21) {
+    out += mant[0];
+    if (mant.size() > 1) out += "." + mant.substr(1);
+    const int x = point - 1;
+    out += x < 0 ? fmt::format("e-{}", -x) : fmt::format("e+{:02}", x);
+  } else if (point <= 0) {
+    out += "0." + std::string(static_cast<std::size_t>(-point), '0') + mant;
+  } else if (static_cast<std::size_t>(point) >= mant.size()) {
+    out += mant + std::string(static_cast<std::size_t>(point) - mant.size(), '0');
+  } else {
+    out += mant.substr(0, static_cast<std::size_t>(point)) + "." +
+           mant.substr(static_cast<std::size_t>(point));
+  }
+  return out;
+}
+
+void newline(std::string& out, int depth) {
+  out += '\n';
+  out.append(static_cast<std::size_t>(depth) * 2, ' ');
+}
+
+void append_go_value(std::string& out, const ojson& v, int depth) {
+  switch (v.type()) {
+    case ojson::value_t::null: out += "null"; break;
+    case ojson::value_t::boolean: out += v.get<bool>() ? "true" : "false"; break;
+    case ojson::value_t::number_integer: out += fmt::format("{}", v.get<std::int64_t>()); break;
+    case ojson::value_t::number_unsigned: out += fmt::format("{}", v.get<std::uint64_t>()); break;
+    case ojson::value_t::number_float: out += go_float(v.get<double>()); break;
+    case ojson::value_t::string: append_go_string(out, v.get_ref<const std::string&>()); break;
+    case ojson::value_t::array: {
+      if (v.empty()) {
+        out += "[]";
+        break;
+      }
+      out += '[';
+      bool first = true;
+      for (const auto& item : v) {
+        if (!first) out += ',';
+        first = false;
+        newline(out, depth + 1);
+        append_go_value(out, item, depth + 1);
+      }
+      newline(out, depth);
+      out += ']';
+      break;
+    }
+    case ojson::value_t::object: {
+      if (v.empty()) {
+        out += "{}";
+        break;
+      }
+      out += '{';
+      bool first = true;
+      for (const auto& [key, item] : v.items()) {
+        if (!first) out += ',';
+        first = false;
+        newline(out, depth + 1);
+        append_go_string(out, key);
+        out += ": ";
+        append_go_value(out, item, depth + 1);
+      }
+      newline(out, depth);
+      out += '}';
+      break;
+    }
+    default: out += "null"; break;  // binary/discarded never come from JSON text
+  }
+}
+
+// Writes the members of one object: `fields` already rendered, then `extra`.
+class ObjectWriter {
+ public:
+  ObjectWriter(std::string& out, int depth) : out_(out), depth_(depth) { out_ += '{'; }
+  void key(std::string_view k) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    newline(out_, depth_ + 1);
+    append_go_string(out_, k);
+    out_ += ": ";
+  }
+  void field(std::string_view k, std::string_view rendered) {
+    key(k);
+    out_ += rendered;
+  }
+  void string_field(std::string_view k, std::string_view s) {
+    key(k);
+    append_go_string(out_, s);
+  }
+  void extras(const ojson& extra) {
+    if (!extra.is_object()) return;
+    for (const auto& [k, v] : extra.items()) {
+      key(k);
+      append_go_value(out_, v, depth_ + 1);
+    }
+  }
+  void close() {
+    if (first_) {
+      out_ += '}';
+      return;
+    }
+    newline(out_, depth_);
+    out_ += '}';
+  }
+
+ private:
+  std::string& out_;
+  int depth_;
+  bool first_ = true;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Go-compatible decoding into the model.
+
+// Go's encoding/json matches an object key to a struct field with bytes.EqualFold-like folding;
+// the only non-ASCII runes that fold onto ASCII letters are U+017F (ſ → s) and U+212A (K → k).
+std::string fold_key(std::string_view k) {
+  std::string out;
+  for (std::size_t i = 0; i < k.size(); ++i) {
+    const auto c = static_cast<unsigned char>(k[i]);
+    if (c == 0xc5 && i + 1 < k.size() && static_cast<unsigned char>(k[i + 1]) == 0xbf) {
+      out += 's';
+      ++i;
+    } else if (c == 0xe2 && i + 2 < k.size() && static_cast<unsigned char>(k[i + 1]) == 0x84 &&
+               static_cast<unsigned char>(k[i + 2]) == 0xaa) {
+      out += 'k';
+      i += 2;
+    } else {
+      out += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+  }
+  return out;
+}
+
+std::string shown(const ojson& v) {
+  std::string s = v.dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace);
+  if (s.size() > 60) s = s.substr(0, 57) + "...";
+  return s;
+}
+
+const char* kind(const ojson& v) {
+  switch (v.type()) {
+    case ojson::value_t::null: return "null";
+    case ojson::value_t::boolean: return "a boolean";
+    case ojson::value_t::string: return "a string";
+    case ojson::value_t::array: return "an array";
+    case ojson::value_t::object: return "an object";
+    default: return "a number";
+  }
+}
+
+std::unexpected<Error> type_error(const std::string& path, const char* expected, const ojson& v) {
+  return fail("manifest-invalid",
+              fmt::format("{}: expected {}, found {}", path, expected,
+                          v.is_number() || v.is_string() || v.is_boolean() ? shown(v) : kind(v)));
+}
+
+// Each `read_*` leaves the target unchanged on null, as Go does for non-pointer, non-slice types.
+Result<void> read_string(const ojson& v, const std::string& path, std::string& dst) {
+  if (v.is_null()) return {};
+  if (!v.is_string()) return type_error(path, "a string", v);
+  dst = v.get<std::string>();
+  return {};
+}
+
+Result<void> read_bool(const ojson& v, const std::string& path, bool& dst) {
+  if (v.is_null()) return {};
+  if (!v.is_boolean()) return type_error(path, "true or false", v);
+  dst = v.get<bool>();
+  return {};
+}
+
+Result<void> read_int64(const ojson& v, const std::string& path, std::int64_t& dst) {
+  if (v.is_null()) return {};
+  if (v.is_number_unsigned()) {
+    if (v.get<std::uint64_t>() > static_cast<std::uint64_t>(
+                                     std::numeric_limits<std::int64_t>::max())) {
+      return type_error(path, "an integer that fits in int64", v);
+    }
+    dst = static_cast<std::int64_t>(v.get<std::uint64_t>());
+    return {};
+  }
+  if (v.is_number_integer()) {
+    dst = v.get<std::int64_t>();
+    return {};
+  }
+  // Go's strconv.ParseInt rejects "1.0" and "1e3" too.
+  return type_error(path, "an integer", v);
+}
+
+Result<void> read_uint64(const ojson& v, const std::string& path, std::uint64_t& dst) {
+  if (v.is_null()) return {};
+  if (!v.is_number_unsigned()) return type_error(path, "an unsigned integer", v);
+  dst = v.get<std::uint64_t>();
+  return {};
+}
+
+Result<void> read_meta(const ojson& v, const std::string& path, PortableManifest::MetaEntry& m) {
+  if (v.is_null()) return {};
+  if (!v.is_object()) return type_error(path, "an object", v);
+  for (const auto& [key, val] : v.items()) {
+    const std::string k = fold_key(key);
+    const std::string p = path + "." + key;
+    Result<void> r;
+    if (k == "filename") {
+      r = read_string(val, p, m.file_name);
+    } else if (k == "size") {
+      r = read_int64(val, p, m.size);
+    } else {
+      m.extra[key] = val;
+    }
+    if (!r) return r;
+  }
+  return {};
+}
+
+Result<void> read_entry(const ojson& v, const std::string& path,
+                        PortableManifest::ShardFileEntry& e) {
+  if (v.is_null()) return {};
+  if (!v.is_object()) return type_error(path, "an object", v);
+  for (const auto& [key, val] : v.items()) {
+    const std::string k = fold_key(key);
+    const std::string p = path + "." + key;
+    Result<void> r;
+    if (k == "database") {
+      r = read_string(val, p, e.database);
+    } else if (k == "policy") {
+      r = read_string(val, p, e.policy);
+    } else if (k == "shardid") {
+      r = read_uint64(val, p, e.shard_id);
+    } else if (k == "filename") {
+      r = read_string(val, p, e.file_name);
+    } else if (k == "size") {
+      r = read_int64(val, p, e.size);
+    } else if (k == "lastmodified") {
+      r = read_int64(val, p, e.last_modified);
+    } else {
+      e.extra[key] = val;
+    }
+    if (!r) return r;
+  }
+  return {};
+}
+
+Result<void> read_files(const ojson& v, std::vector<PortableManifest::ShardFileEntry>& files) {
+  files.clear();  // Go: null sets a slice to nil, an array replaces it
+  if (v.is_null()) return {};
+  if (!v.is_array()) return type_error("files", "an array or null", v);
+  files.resize(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (auto r = read_entry(v[i], fmt::format("files[{}]", i), files[i]); !r) return r;
+  }
+  return {};
+}
+
+Result<PortableManifest> from_json(const ojson& root) {
+  PortableManifest m;
+  if (root.is_null()) return m;  // Go: decoding null into a struct is a no-op
+  if (!root.is_object()) {
+    return fail("manifest-invalid",
+                fmt::format("manifest must be a JSON object, found {}", kind(root)), 0);
+  }
+  for (const auto& [key, val] : root.items()) {
+    const std::string k = fold_key(key);
+    Result<void> r;
+    if (k == "meta") {
+      r = read_meta(val, key, m.meta);
+    } else if (k == "limited") {
+      r = read_bool(val, key, m.limited);
+    } else if (k == "files") {
+      r = read_files(val, m.files);
+    } else if (k == "database") {
+      r = read_string(val, key, m.database);
+    } else if (k == "policy") {
+      r = read_string(val, key, m.policy);
+    } else if (k == "shard_id") {
+      r = read_uint64(val, key, m.shard_id);
+    } else {
+      m.extra[key] = val;
+    }
+    if (!r) return std::unexpected(r.error());
+  }
+  return m;
+}
+
+}  // namespace
+
+Result<PortableManifest> parse_manifest(std::string_view text) {
+  std::vector<std::size_t> inserted_at;
+  const std::string clean = replace_invalid_utf8(text, inserted_at);
+  ojson root;
+  try {
+    root = ojson::parse(clean);
+  } catch (const ojson::parse_error& e) {
+    // Map the position in `clean` back to the original text.
+    std::uint64_t at = e.byte > 0 ? e.byte - 1 : 0;
+    const auto before = static_cast<std::uint64_t>(
+        std::lower_bound(inserted_at.begin(), inserted_at.end(), at) - inserted_at.begin());
+    at -= std::min(at, before * 2);
+    std::string what = e.what();
+    if (auto pos = what.find("] "); pos != std::string::npos) what.erase(0, pos + 2);
+    return fail("manifest-invalid", fmt::format("manifest is not valid JSON: {}", what), at);
+  } catch (const std::exception& e) {
+    return fail("manifest-invalid", fmt::format("manifest is not valid JSON: {}", e.what()));
+  }
+  return from_json(root);
+}
+
+Result<PortableManifest> read_manifest_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return std::unexpected(
+        Error{"io", "cannot open manifest file for reading", path.string()});
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    return std::unexpected(Error{"io", "cannot read manifest file", path.string()});
+  }
+  auto m = parse_manifest(text.str());
+  if (!m) return std::unexpected(std::move(m.error()).in_file(path.string()));
+  return m;
+}
+
+std::string write_manifest(const PortableManifest& m) {
+  std::string out;
+  ObjectWriter top(out, 0);
+
+  top.key("meta");
+  ObjectWriter meta(out, 1);
+  meta.string_field("fileName", m.meta.file_name);
+  meta.field("size", fmt::format("{}", m.meta.size));
+  meta.extras(m.meta.extra);
+  meta.close();
+
+  top.field("limited", m.limited ? "true" : "false");
+
+  top.key("files");
+  if (m.files.empty()) {
+    out += "null";
+  } else {
+    out += '[';
+    bool first = true;
+    for (const auto& f : m.files) {
+      if (!first) out += ',';
+      first = false;
+      newline(out, 2);
+      ObjectWriter entry(out, 2);
+      entry.string_field("database", f.database);
+      entry.string_field("policy", f.policy);
+      entry.field("shardID", fmt::format("{}", f.shard_id));
+      entry.string_field("fileName", f.file_name);
+      entry.field("size", fmt::format("{}", f.size));
+      entry.field("lastModified", fmt::format("{}", f.last_modified));
+      entry.extras(f.extra);
+      entry.close();
+    }
+    newline(out, 1);
+    out += ']';
+  }
+
+  // Go's `omitempty` on the Enterprise keys.
+  if (!m.database.empty()) top.string_field("database", m.database);
+  if (!m.policy.empty()) top.string_field("policy", m.policy);
+  if (m.shard_id != 0) top.field("shard_id", fmt::format("{}", m.shard_id));
+  top.extras(m.extra);
+  top.close();
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// FORMATS.md §3.6
+
+ManifestChain merge_manifest_chain(std::vector<std::pair<std::string, PortableManifest>> manifests,
+                                   const std::function<bool(const std::string&)>& exists) {
+  // Oldest first: base names are UTC timestamps, so byte order is time order.
+  std::stable_sort(manifests.begin(), manifests.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+
+  ManifestChain chain;
+  for (auto it = manifests.rbegin(); it != manifests.rend(); ++it) {
+    if (!it->second.meta.file_name.empty()) {
+      chain.meta = it->second.meta;
+      chain.meta_manifest = it->first;
+      break;
+    }
+  }
+
+  // Ask `exists` once per entry.
+  std::vector<std::vector<bool>> present(manifests.size());
+  for (std::size_t m = 0; m < manifests.size(); ++m) {
+    const auto& [name, manifest] = manifests[m];
+    for (const auto& entry : manifest.files) {
+      const bool here = exists(entry.file_name);
+      present[m].push_back(here);
+      if (!here) {
+        chain.missing.push_back({name, entry});
+        continue;
+      }
+      auto& files = chain.shards[entry.shard_id].files;
+      const bool listed = std::any_of(files.begin(), files.end(), [&](const auto& f) {
+        return f.entry.file_name == entry.file_name;
+      });
+      if (!listed) files.push_back({name, entry});
+    }
+  }
+
+  // What LoadIncremental keeps: walking manifests newest first and each manifest's entries in
+  // order, the first existing entry wins unless a later one has a strictly greater lastModified.
+  std::map<std::uint64_t, const PortableManifest::ShardFileEntry*> chosen;
+  for (std::size_t m = manifests.size(); m-- > 0;) {
+    const auto& files = manifests[m].second.files;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      if (!present[m][i]) continue;
+      auto [it, fresh] = chosen.try_emplace(files[i].shard_id, &files[i]);
+      if (!fresh && files[i].last_modified > it->second->last_modified) it->second = &files[i];
+    }
+  }
+  for (auto& [id, shard] : chain.shards) {
+    const auto& name = chosen.at(id)->file_name;
+    for (std::size_t i = 0; i < shard.files.size(); ++i) {
+      if (shard.files[i].entry.file_name == name) {
+        shard.influxd_choice = i;
+        break;
+      }
+    }
+  }
+  return chain;
+}
+
+}  // namespace ifx
