@@ -1,0 +1,145 @@
+// Line protocol output, byte for byte as `influx_inspect export` writes it (FORMATS.md §8), the
+// escaping rules of §8.2, series keys as stored in TSM (§6.4) and the framing of an export
+// file (§8.4). Everything appends to a caller-owned std::string so a writer streams through
+// one buffer that the caller flushes; nothing here allocates per line once the buffer has grown.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "ifx/format/error.hpp"
+
+namespace ifx::lp {
+
+// ---- Numbers -----------------------------------------------------------------------------
+
+// Go's strconv.FormatFloat(v, 'g', -1, 64), which export uses for float fields (§8.3): the
+// shortest digits that read back to the same double; exponent form when the decimal exponent is
+// < -4 or >= 6 ("1e+06", "1.234567e+06", "1e-05", "5e-324"), plain otherwise ("100000",
+// "999999.9", "0.0001"). Specials: "+Inf", "-Inf", "NaN", "-0".
+void format_go_float(double v, std::string& out);
+std::string format_go_float(double v);
+
+// Go's encoding/json for a float64, as in influxd's /query responses: plain ('f', shortest
+// digits) when 1e-6 <= |v| < 1e21 or v is ±0, otherwise exponent form whose negative exponent
+// loses its leading zero ("1e-7", "1.5e-10", "1e+21", "1.7976931348623157e+308"). JSON has no
+// NaN/Inf (Go refuses to encode them); they are written as format_go_float does.
+void format_go_float_json(double v, std::string& out);
+std::string format_go_float_json(double v);
+
+// ---- Escaping (§8.2) ---------------------------------------------------------------------
+
+// `,` and space.
+void append_escaped_measurement(std::string& out, std::string_view name);
+// `,`, space and `=` (tag keys and tag values alike).
+void append_escaped_tag(std::string& out, std::string_view key_or_value);
+// `,`, space, `=` and `"`; a backslash is left alone (export's escape.Bytes).
+void append_escaped_field_key(std::string& out, std::string_view key);
+// `"` and `\` (the text between the double quotes of a string field).
+void append_escaped_string_value(std::string& out, std::string_view value);
+
+// ---- Series keys (§6.4) ------------------------------------------------------------------
+
+struct SeriesKey {
+  std::string measurement;                                  // unescaped
+  std::vector<std::pair<std::string, std::string>> tags;    // unescaped, in key order
+
+  bool operator==(const SeriesKey&) const = default;
+};
+
+// Splits a stored (escaped) series key into measurement and tags, unescaping `\,` `\ ` (and
+// `\=` in tags); a backslash before any other byte is a literal backslash, as InfluxDB reads it.
+// Tags with an empty value are skipped (InfluxDB omits them). Errors (code invalid-argument,
+// offset = byte inside the key): empty key or measurement, an unescaped space, a tag without
+// `=`, an empty tag key.
+Result<SeriesKey> parse_series_key(std::string_view key);
+
+// The canonical stored form: escaped measurement, then tags sorted bytewise by key, empty
+// values omitted (§6.4). parse_series_key(make_series_key(k)) gives back k for such keys.
+std::string make_series_key(const SeriesKey& key);
+
+// ---- Lines (§8.1, §8.3) ------------------------------------------------------------------
+
+// A field value as decoded from a TSM block; the alternative is the block type.
+using FieldValue = std::variant<double, std::int64_t, std::uint64_t, bool, std::string_view>;
+
+struct Field {
+  std::string_view name;  // raw (unescaped) field key
+  FieldValue value;
+};
+
+// float → format_go_float, integer → "-7i", unsigned → "7u", boolean → true/false,
+// string → "..." escaped.
+void append_field_value(std::string& out, const FieldValue& value);
+
+// Streams lines into `out` (which the caller owns and flushes, e.g. when it passes 1 MiB).
+class LineWriter {
+ public:
+  explicit LineWriter(std::string& out) : out_(&out) {}
+
+  // Per-field lines, as influx_inspect export: select a composite key once, then one line per
+  // value: `<seriesKey> <escapedField>=<value> <t>\n`. The series key is copied verbatim (it is
+  // stored escaped); the field name is escaped here.
+  void select_field(std::string_view series_key, std::string_view field_name);
+  void write_float(double v, std::int64_t t);
+  void write_integer(std::int64_t v, std::int64_t t);
+  void write_unsigned(std::uint64_t v, std::int64_t t);
+  void write_boolean(bool v, std::int64_t t);
+  void write_string(std::string_view v, std::int64_t t);
+  void write_value(const FieldValue& v, std::int64_t t);
+
+  // One line with several fields, in the order given (callers sort by field key bytewise):
+  // `<seriesKey> f1=v1,f2=v2 <t>\n`. An empty `fields` writes nothing (not valid LP).
+  void write_point(std::string_view series_key, std::span<const Field> fields, std::int64_t t);
+
+  std::string& buffer() { return *out_; }
+
+ private:
+  void finish_line(std::int64_t t);
+
+  std::string* out_;
+  std::string prefix_;  // "<seriesKey> <escapedField>=" of the selected composite key
+};
+
+// ---- Export framing (§8.4) ---------------------------------------------------------------
+
+// influxql.QuoteIdent for one identifier: bare when it matches [A-Za-z_][A-Za-z0-9_]* and is not
+// an InfluxQL keyword (any case), else in double quotes with `\`, `"` and newline escaped.
+std::string quote_influxql_ident(std::string_view ident);
+
+// An InfluxQL duration literal as influxql.FormatDuration writes it: the largest unit that
+// divides exactly ("1w", "7d" never, "25h", "90m", "1500ms", "3u", "7ns"); 0 → "0s".
+std::string format_influxql_duration(std::int64_t nanoseconds);
+
+// Optional retention clauses of `CREATE DATABASE … WITH …`. A retention duration of 0 (keep
+// forever, as meta stores it) is written `INF`.
+struct RetentionClauses {
+  std::optional<std::int64_t> duration_ns;
+  std::optional<std::uint32_t> replication;
+  std::optional<std::int64_t> shard_duration_ns;
+};
+
+// `# INFLUXDB EXPORT: <start> - <end>\n`, times as RFC 3339 seconds in UTC (export's layout drops
+// the fraction; export prints local time, we print UTC so output does not depend on $TZ).
+void append_export_header(std::string& out, std::int64_t start_ns, std::int64_t end_ns);
+// `# DDL\n`
+void append_ddl_marker(std::string& out);
+// `CREATE DATABASE <db> WITH [DURATION d] [REPLICATION n] [SHARD DURATION s] NAME <rp>\n`, in the
+// clause order InfluxQL's parser requires (NAME last).
+void append_create_database(std::string& out, std::string_view db, std::string_view rp,
+                            const RetentionClauses& clauses = {});
+// `# DML\n`
+void append_dml_marker(std::string& out);
+// `# CONTEXT-DATABASE:<db>\n# CONTEXT-RETENTION-POLICY:<rp>\n` (names raw, as export writes).
+void append_context(std::string& out, std::string_view db, std::string_view rp);
+// `# writing tsm data\n` / `# writing wal data\n`
+void append_tsm_marker(std::string& out);
+void append_wal_marker(std::string& out);
+
+}  // namespace ifx::lp
