@@ -5,6 +5,7 @@
 // readable by influxd 1.6.7 and 1.8.10.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -21,6 +22,11 @@ enum class BlockType : std::uint8_t { Float = 0, Integer = 1, Boolean = 2, Strin
 std::string_view block_type_name(BlockType t);
 // Validates a raw type byte (0..4).
 Result<BlockType> block_type_from_byte(std::uint8_t b);
+
+// Upper bound on the values one section may decode to. Run-length encodings (and Snappy) can
+// declare huge counts in a few bytes; real blocks hold max-points-per-block values (1000 by
+// default), so anything above this is reported as damage instead of exhausting memory.
+inline constexpr std::size_t kMaxBlockValues = std::size_t{1} << 20;
 
 // Decoded values of one block; only the vector matching `type` is filled. Buffers are reused
 // across calls (clear() keeps capacity), so decoding a shard does not allocate per block.
