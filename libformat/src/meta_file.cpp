@@ -42,7 +42,7 @@ class MemorySource {
   explicit MemorySource(std::span<const std::uint8_t> b) : bytes_(b) {}
   std::uint64_t size() const { return bytes_.size(); }
   Result<void> read(std::uint64_t offset, std::size_t n, void* dst) {
-    std::memcpy(dst, bytes_.data() + offset, n);
+    if (n) std::memcpy(dst, bytes_.data() + offset, n);  // data() may be null for an empty span
     return {};
   }
 

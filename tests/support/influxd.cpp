@@ -1,0 +1,331 @@
+#include "support/influxd.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cctype>
+#include <cstring>
+#include <span>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "ifx/net/tcp_connection.hpp"
+
+extern char** environ;
+
+namespace ifx::test {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A JSON string is a valid TOML basic string.
+std::string toml_str(std::string_view s) { return nlohmann::json(std::string(s)).dump(); }
+
+std::string influxd_binary(const InfluxdOptions& o) {
+  if (!o.binary.empty()) return o.binary;
+  const char* env = std::getenv("IFX_INFLUXD");
+  return env && *env ? env : "/usr/bin/influxd";
+}
+
+std::span<const std::uint8_t> bytes_of(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+}  // namespace
+
+std::uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw InfluxdError(fmt::format("socket(): {}", std::strerror(errno)));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof a;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    const int e = errno;
+    ::close(fd);
+    throw InfluxdError(fmt::format("cannot get a free port on 127.0.0.1: {}", std::strerror(e)));
+  }
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+std::string url_encode(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+      out += static_cast<char>(c);
+    else
+      out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+std::string quote_ident(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string quote_string(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\\' || c == '\'') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+HttpResponse http_request(std::uint16_t port, std::string_view method, std::string_view target,
+                          std::string_view body, std::string_view content_type,
+                          std::chrono::milliseconds timeout) {
+  const net::HostPort where{"127.0.0.1", port};
+  auto conn = net::TcpConnection::connect(where, timeout);
+  if (!conn) throw InfluxdError(conn.error().message);
+  // HTTP/1.0: the server closes after the answer and never uses chunked encoding.
+  std::string head = fmt::format("{} {} HTTP/1.0\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\n",
+                                 method, target, port, body.size());
+  if (!content_type.empty()) head += fmt::format("Content-Type: {}\r\n", content_type);
+  head += "\r\n";
+  const std::span<const std::uint8_t> parts[] = {bytes_of(head), bytes_of(body)};
+  if (auto w = conn->write_all(parts, timeout); !w) throw InfluxdError(w.error().message);
+  std::string answer;
+  std::vector<std::uint8_t> buf(64 * 1024);
+  for (;;) {
+    auto n = conn->read_some(buf, timeout);
+    if (!n) throw InfluxdError(n.error().message);
+    if (*n == 0) break;
+    answer.append(reinterpret_cast<const char*>(buf.data()), *n);
+  }
+  const auto header_end = answer.find("\r\n\r\n");
+  if (!answer.starts_with("HTTP/") || header_end == std::string::npos)
+    throw InfluxdError(fmt::format("{} {} on port {}: not an HTTP answer: \"{}\"", method, target,
+                                   port, answer.substr(0, 100)));
+  HttpResponse r;
+  const auto sp = answer.find(' ');
+  r.status = std::atoi(answer.c_str() + sp + 1);
+  r.body = answer.substr(header_end + 4);
+  return r;
+}
+
+InfluxdServer::InfluxdServer(InfluxdOptions options) : options_(std::move(options)) {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/ifx-influxd-XXXXXX";
+  if (!mkdtemp(tmpl.data())) throw InfluxdError("mkdtemp failed for " + tmpl);
+  work_dir_ = tmpl;
+}
+
+std::unique_ptr<InfluxdServer> InfluxdServer::start(InfluxdOptions options) {
+  std::unique_ptr<InfluxdServer> srv(new InfluxdServer(std::move(options)));
+  srv->launch();  // on a throw, the destructor removes the directory
+  return srv;
+}
+
+InfluxdServer::~InfluxdServer() {
+  try {
+    stop();
+  } catch (...) {
+  }
+  std::error_code ec;
+  fs::remove_all(work_dir_, ec);
+}
+
+std::string InfluxdServer::rpc_address() const { return fmt::format("127.0.0.1:{}", rpc_port_); }
+std::string InfluxdServer::http_url() const { return fmt::format("http://127.0.0.1:{}", http_port_); }
+
+void InfluxdServer::write_config() const {
+  const fs::path d = work_dir_;
+  std::map<std::string, std::string> data = {
+      // Keep every TSM file a flush produces: no full compaction of a cold shard, no cold cache
+      // snapshot (only a backup flushes the cache).
+      {"compact-full-write-cold-duration", "\"1000h\""},
+      {"cache-snapshot-write-cold-duration", "\"1000h\""},
+      {"index-version", toml_str(options_.index_version)},
+      {"query-log-enabled", "false"},
+  };
+  for (const auto& [k, v] : options_.data_settings) data[k] = v;
+  std::ostringstream c;
+  c << "reporting-disabled = true\n"
+    << "bind-address = " << toml_str(fmt::format("127.0.0.1:{}", rpc_port_)) << "\n\n"
+    << "[meta]\n  dir = " << toml_str((d / "meta").string()) << "\n  logging-enabled = false\n\n"
+    << "[data]\n  dir = " << toml_str((d / "data").string()) << "\n  wal-dir = "
+    << toml_str((d / "wal").string()) << "\n";
+  for (const auto& [k, v] : data) c << "  " << k << " = " << v << "\n";
+  c << "\n[monitor]\n  store-enabled = false\n"         // no _internal database racing the truth
+    << "\n[retention]\n  enabled = false\n"             // nothing dropped behind our back
+    << "\n[shard-precreation]\n  enabled = false\n"     // no shard groups appearing meanwhile
+    << "\n[continuous_queries]\n  enabled = false\n"    // CQs are stored but never run
+    << "\n[http]\n  bind-address = " << toml_str(fmt::format("127.0.0.1:{}", http_port_))
+    << "\n  log-enabled = false\n  max-row-limit = 0\n  pprof-enabled = false\n"
+    << "\n[logging]\n  level = \"info\"\n  suppress-logo = true\n\n"
+    << options_.extra_config << "\n";
+  std::ofstream out(config_path(), std::ios::trunc);
+  out << c.str();
+  if (!out) throw InfluxdError("cannot write " + config_path().string());
+}
+
+void InfluxdServer::spawn() {
+  const std::string bin = influxd_binary(options_);
+  const std::string cfg = config_path().string();
+  const std::string log = log_path().string();
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawnattr_init(&attr);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  posix_spawn_file_actions_addchdir_np(&fa, work_dir_.c_str());
+  // Own session: a terminal's Ctrl-C reaches the test, which then stops the server itself.
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+  const char* argv[] = {bin.c_str(), "run", "-config", cfg.c_str(), nullptr};
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, bin.c_str(), &fa, &attr, const_cast<char* const*>(argv), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) throw InfluxdError(fmt::format("cannot start {}: {}", bin, std::strerror(rc)));
+  pid_ = pid;
+}
+
+bool InfluxdServer::exited(int* status) {
+  if (pid_ <= 0) return true;
+  int st = 0;
+  const pid_t r = ::waitpid(pid_, &st, WNOHANG);
+  if (r == pid_) {
+    pid_ = -1;
+    if (status) *status = st;
+    return true;
+  }
+  return false;
+}
+
+void InfluxdServer::wait_ready() {
+  const auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
+  auto delay = 20ms;
+  for (;;) {
+    int status = 0;
+    if (exited(&status))
+      throw InfluxdError(fmt::format("influxd exited (status {}) before answering /ping; log tail:\n{}",
+                                     status, log_tail()));
+    try {
+      if (http_request(http_port_, "GET", "/ping", {}, {}, 2s).status == 204) return;
+    } catch (const InfluxdError&) {
+      // not listening yet
+    }
+    if (std::chrono::steady_clock::now() > deadline)
+      throw InfluxdError(fmt::format("influxd did not answer GET /ping with 204 within {} s; log tail:\n{}",
+                                     options_.start_timeout.count(), log_tail()));
+    std::this_thread::sleep_for(delay);  // poll interval, not a readiness guess
+    delay = std::min(delay * 2, std::chrono::milliseconds(250));
+  }
+}
+
+void InfluxdServer::launch() {
+  for (int attempt = 1;; ++attempt) {
+    rpc_port_ = free_port();
+    do http_port_ = free_port();
+    while (http_port_ == rpc_port_);
+    write_config();
+    spawn();
+    try {
+      wait_ready();
+      return;
+    } catch (const InfluxdError&) {
+      stop();
+      // Another process took a port between free_port() and influxd's bind: try fresh ones.
+      if (attempt >= 3 || log_tail(40).find("address already in use") == std::string::npos) throw;
+    }
+  }
+}
+
+void InfluxdServer::stop() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (!exited(nullptr)) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid_, SIGKILL);
+      int st = 0;
+      ::waitpid(pid_, &st, 0);
+      pid_ = -1;
+      return;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
+void InfluxdServer::restart() {
+  stop();
+  launch();
+}
+
+std::string InfluxdServer::log_tail(int lines) const {
+  std::ifstream in(log_path(), std::ios::binary);
+  if (!in) return "(no log)";
+  std::vector<std::string> all;
+  for (std::string line; std::getline(in, line);) all.push_back(std::move(line));
+  std::string out;
+  for (std::size_t i = all.size() > static_cast<std::size_t>(lines) ? all.size() - lines : 0; i < all.size(); ++i)
+    out += all[i] + "\n";
+  return out;
+}
+
+void InfluxdServer::write(std::string_view db, std::string_view lines, std::string_view rp,
+                          std::string_view precision) {
+  std::string target = fmt::format("/write?db={}&precision={}", url_encode(db), url_encode(precision));
+  if (!rp.empty()) target += "&rp=" + url_encode(rp);
+  auto r = http_request(http_port_, "POST", target, lines, "text/plain; charset=utf-8");
+  if (r.status != 204)
+    throw InfluxdError(fmt::format("write to \"{}\" failed with HTTP {}: {}", db, r.status, r.body));
+}
+
+void InfluxdServer::write(std::string_view db, const std::vector<std::string>& lines,
+                          std::string_view rp, std::string_view precision) {
+  std::string body;
+  for (const auto& l : lines) body += l + "\n";
+  write(db, body, rp, precision);
+}
+
+nlohmann::json InfluxdServer::query(std::string_view q, std::string_view db) {
+  std::string body = "q=" + url_encode(q) + "&epoch=ns";
+  if (!db.empty()) body += "&db=" + url_encode(db);
+  auto r = http_request(http_port_, "POST", "/query", body, "application/x-www-form-urlencoded");
+  nlohmann::json doc = nlohmann::json::parse(r.body, nullptr, false);
+  if (doc.is_discarded())
+    throw InfluxdError(fmt::format("query \"{}\": HTTP {}, not JSON: {}", q, r.status, r.body.substr(0, 200)));
+  if (r.status != 200 || doc.contains("error"))
+    throw InfluxdError(fmt::format("query \"{}\" failed with HTTP {}: {}", q, r.status, r.body.substr(0, 500)));
+  nlohmann::json results = doc.value("results", nlohmann::json::array());
+  for (const auto& res : results)
+    if (res.contains("error"))
+      throw InfluxdError(fmt::format("query \"{}\" failed: {}", q, res["error"].dump()));
+  return results;
+}
+
+nlohmann::json InfluxdServer::series(std::string_view q, std::string_view db) {
+  auto results = query(q, db);
+  if (results.empty() || !results[0].contains("series")) return nlohmann::json::array();
+  return results[0]["series"];
+}
+
+void InfluxdServer::create_database(std::string_view name) {
+  query("CREATE DATABASE " + quote_ident(name));
+}
+
+}  // namespace ifx::test
