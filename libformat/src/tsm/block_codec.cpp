@@ -15,7 +15,10 @@ namespace {
 
 using detail::block_decode_error;
 
-std::size_t values_held(const DecodedBlock& b) {
+}  // namespace
+
+std::size_t DecodedBlock::value_count() const {
+  const DecodedBlock& b = *this;
   switch (b.type) {
     case BlockType::Float: return b.floats.size();
     case BlockType::Integer: return b.integers.size();
@@ -25,6 +28,8 @@ std::size_t values_held(const DecodedBlock& b) {
   }
   return 0;
 }
+
+namespace {
 
 void truncate_values(DecodedBlock& b, std::size_t n) {
   switch (b.type) {
@@ -135,7 +140,7 @@ Result<void> decode_block(std::span<const std::uint8_t> block, DecodedBlock& out
     return std::unexpected(std::move(r.error()).at_offset(sections->values_offset));
   }
   const std::size_t times = out.times.size();
-  const std::size_t values = values_held(out);
+  const std::size_t values = out.value_count();
   if (times != values) {
     if (strict) {
       out.clear();
@@ -160,11 +165,11 @@ Result<BlockTimeRange> block_time_range(std::span<const std::uint8_t> block) {
 
 Result<void> encode_block(const DecodedBlock& block, std::vector<std::uint8_t>& out) {
   const std::size_t n = block.size();
-  if (values_held(block) != n) {
+  if (block.value_count() != n) {
     return std::unexpected(fail("invalid-argument",
                                 fmt::format("cannot encode a {} block of {} timestamps and {} values; the counts "
                                             "must be equal",
-                                            block_type_name(block.type), n, values_held(block)))
+                                            block_type_name(block.type), n, block.value_count()))
                                .error());
   }
   const std::size_t start = out.size();

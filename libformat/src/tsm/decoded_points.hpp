@@ -8,18 +8,6 @@
 
 namespace ifx::tsm::detail {
 
-// Number of values held in the vector that matches block.type.
-inline std::size_t value_count(const DecodedBlock& b) {
-  switch (b.type) {
-    case BlockType::Float: return b.floats.size();
-    case BlockType::Integer: return b.integers.size();
-    case BlockType::Boolean: return b.booleans.size();
-    case BlockType::String: return b.strings.size();
-    case BlockType::Unsigned: return b.unsigneds.size();
-  }
-  return 0;
-}
-
 // Appends points [begin, end) of `src` to `dst` (same type).
 inline void append_points(DecodedBlock& dst, const DecodedBlock& src, std::size_t begin, std::size_t end) {
   dst.times.insert(dst.times.end(), src.times.begin() + begin, src.times.begin() + end);

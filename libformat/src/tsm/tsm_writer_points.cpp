@@ -9,11 +9,11 @@ namespace ifx::tsm {
 
 Result<void> TsmWriter::add_points(std::string_view key, const DecodedBlock& points) {
   const std::size_t n = points.size();
-  if (n == 0 || detail::value_count(points) != n) {
+  if (n == 0 || points.value_count() != n) {
     return std::unexpected(fail("invalid-argument",
                                 fmt::format("points for key \"{}\" need as many values as timestamps and at "
                                             "least one (got {} timestamps, {} values)",
-                                            key, n, detail::value_count(points)))
+                                            key, n, points.value_count()))
                                .error());
   }
   for (std::size_t i = 1; i < n; ++i) {

@@ -40,6 +40,8 @@ struct DecodedBlock {
   std::vector<std::string> strings;
 
   std::size_t size() const { return times.size(); }
+  // Values held in the vector that matches `type` (equals size() for a well-formed block).
+  std::size_t value_count() const;
   void clear();
 };
 
