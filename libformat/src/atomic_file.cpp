@@ -73,6 +73,7 @@ Result<AtomicFile> AtomicFile::create(std::filesystem::path final_path,
     return io_error(file.pending_path_, "create", err);
   }
   file.owns_pending_ = true;
+  if (options.sha256) file.sha256_ = std::make_unique<Sha256>();
   return file;
 }
 
@@ -83,7 +84,9 @@ AtomicFile::AtomicFile(AtomicFile&& other) noexcept
       fd_(std::exchange(other.fd_, -1)),
       bytes_written_(other.bytes_written_),
       committed_(std::exchange(other.committed_, true)),
-      owns_pending_(std::exchange(other.owns_pending_, false)) {}
+      owns_pending_(std::exchange(other.owns_pending_, false)),
+      sha256_(std::move(other.sha256_)),
+      sha256_hex_(std::move(other.sha256_hex_)) {}
 
 AtomicFile& AtomicFile::operator=(AtomicFile&& other) noexcept {
   if (this != &other) {
@@ -95,6 +98,8 @@ AtomicFile& AtomicFile::operator=(AtomicFile&& other) noexcept {
     bytes_written_ = other.bytes_written_;
     committed_ = std::exchange(other.committed_, true);
     owns_pending_ = std::exchange(other.owns_pending_, false);
+    sha256_ = std::move(other.sha256_);
+    sha256_hex_ = std::move(other.sha256_hex_);
   }
   return *this;
 }
@@ -112,6 +117,7 @@ void AtomicFile::abandon() {
 
 Result<void> AtomicFile::write(std::span<const std::uint8_t> bytes) {
   if (fd_ < 0) return fail("invalid-argument", "write to an atomic file that is closed");
+  if (sha256_) sha256_->update(bytes);
   while (!bytes.empty()) {
     ssize_t n = ::write(fd_, bytes.data(), bytes.size());
     if (n < 0) {
@@ -134,6 +140,7 @@ Result<void> AtomicFile::commit() {
     return io_error(final_path_, fmt::format("rename {} to", pending_path_.string()), errno);
   }
   committed_ = true;
+  if (sha256_) sha256_hex_ = sha256_->finish_hex();
   return fsync_dir(parent_or_dot(final_path_));
 }
 

@@ -26,6 +26,8 @@ struct ShardArchiveWriter::State {
   std::uint64_t remaining = 0;   // data bytes still owed to the current entry
   std::uint64_t entry_size = 0;
   bool in_entry = false;
+  bool pass_through = false;  // write_tar_stream() mode
+  bool has_entries = false;   // begin_entry() mode
   bool finished = false;
   bool failed = false;
 
@@ -91,6 +93,11 @@ Result<ShardArchiveWriter> ShardArchiveWriter::create(const std::filesystem::pat
 Result<void> ShardArchiveWriter::begin_entry(const TarEntryHeader& header) {
   State& s = *state_;
   if (auto r = s.usable(); !r) return r;
+  if (s.pass_through) {
+    return fail("invalid-argument",
+                fmt::format("{}: begin_entry() after write_tar_stream()", s.path));
+  }
+  s.has_entries = true;
   if (auto r = s.close_entry(); !r) return r;
   if (auto name = parse_shard_entry_name(header.name); !name) {
     Error e = std::move(name.error());
@@ -163,13 +170,26 @@ Result<void> ShardArchiveWriter::add_file(const std::string& name,
   return {};
 }
 
+Result<void> ShardArchiveWriter::write_tar_stream(std::span<const std::uint8_t> tar_bytes) {
+  State& s = *state_;
+  if (auto r = s.usable(); !r) return r;
+  if (s.has_entries) {
+    return fail("invalid-argument",
+                fmt::format("{}: write_tar_stream() after begin_entry()", s.path));
+  }
+  s.pass_through = true;
+  return s.emit(tar_bytes);
+}
+
 Result<std::uint64_t> ShardArchiveWriter::finish() {
   State& s = *state_;
   if (auto r = s.usable(); !r) return std::unexpected(r.error());
   if (auto r = s.close_entry(); !r) return std::unexpected(r.error());
-  // End of archive: two zero blocks, no padding to a 10 KiB record (§4.1).
-  static const std::uint8_t trailer[1024] = {};
-  if (auto r = s.emit(trailer); !r) return std::unexpected(r.error());
+  if (!s.pass_through) {
+    // End of archive: two zero blocks, no padding to a 10 KiB record (§4.1).
+    static const std::uint8_t trailer[1024] = {};
+    if (auto r = s.emit(trailer); !r) return std::unexpected(r.error());
+  }
   if (auto r = s.sink->finish(); !r) {
     s.failed = true;
     return std::unexpected(std::move(r.error()).in_file(s.path));
@@ -183,5 +203,7 @@ Result<std::uint64_t> ShardArchiveWriter::finish() {
 }
 
 std::uint64_t ShardArchiveWriter::uncompressed_bytes() const { return state_->tar_bytes; }
+const std::string& ShardArchiveWriter::file_sha256() const { return state_->file.sha256_hex(); }
+const std::filesystem::path& ShardArchiveWriter::path() const { return state_->file.final_path(); }
 
 }  // namespace ifx

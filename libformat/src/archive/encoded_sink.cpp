@@ -2,10 +2,13 @@
 
 #include "ifx/format/checksum.hpp"
 
-#include <zlib.h>
+#include <libdeflate.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <deque>
+#include <future>
 #include <vector>
 
 #include <fmt/format.h>
@@ -39,75 +42,108 @@ class PlainSink final : public EncodedSink {
   std::vector<std::uint8_t> buf_;
 };
 
-// RFC 1952 member as influxd writes it (§3.3): 1f 8b 08 FLG MTIME XFL=0 OS=255 [FNAME\0],
-// raw deflate, CRC-32 and ISIZE little-endian.
+// RFC 1952 as influxd writes it (§3.3): 1f 8b 08 FLG MTIME XFL=0 OS=255 [FNAME\0], raw deflate,
+// CRC-32 and ISIZE little-endian. Like pgzip (influxd's own compressor) we deflate independent
+// chunks in parallel; unlike pgzip each chunk is a complete member, because libdeflate (several
+// times faster than zlib) compresses whole buffers only. Only the first member carries FNAME.
 class GzipSink final : public EncodedSink {
  public:
-  GzipSink(AtomicFile& file, const ShardArchiveWriterOptions& o) : file_(file), out_(kOutBuffer) {
-    int level = o.level < 0 ? 6 : o.level;
-    ok_ = deflateInit2(&z_, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+  static constexpr std::size_t kChunk = 1 << 20;
+
+  GzipSink(AtomicFile& file, const ShardArchiveWriterOptions& o)
+      : file_(file), level_(o.level < 0 ? 6 : o.level), threads_(std::max(1, o.threads)) {
     std::uint32_t t = o.gzip_mtime;
-    header_ = {0x1f, 0x8b, 0x08, static_cast<std::uint8_t>(o.gzip_name.empty() ? 0 : 0x08),
-               static_cast<std::uint8_t>(t), static_cast<std::uint8_t>(t >> 8),
-               static_cast<std::uint8_t>(t >> 16), static_cast<std::uint8_t>(t >> 24), 0x00, 0xff};
+    first_header_ = {0x1f, 0x8b, 0x08, static_cast<std::uint8_t>(o.gzip_name.empty() ? 0 : 0x08),
+                     static_cast<std::uint8_t>(t), static_cast<std::uint8_t>(t >> 8),
+                     static_cast<std::uint8_t>(t >> 16), static_cast<std::uint8_t>(t >> 24),
+                     0x00, 0xff};
     if (!o.gzip_name.empty()) {
-      header_.insert(header_.end(), o.gzip_name.begin(), o.gzip_name.end());
-      header_.push_back(0);
+      first_header_.insert(first_header_.end(), o.gzip_name.begin(), o.gzip_name.end());
+      first_header_.push_back(0);
     }
+    chunk_.reserve(kChunk);
   }
-  ~GzipSink() override { deflateEnd(&z_); }
+  ~GzipSink() override {
+    for (auto& f : in_flight_) f.wait();  // workers read chunks we own
+  }
 
   Result<void> start() {
-    if (!ok_) return fail("invalid-argument", "cannot initialise zlib deflate (bad level?)");
-    return file_.write(header_);
+    if (level_ > 12) return fail("invalid-argument", fmt::format("gzip level {} is not 0..12", level_));
+    return {};
   }
 
   Result<void> write(std::span<const std::uint8_t> bytes) override {
-    crc_ = ifx::crc32(bytes, crc_);
-    size_ += bytes.size();
-    constexpr std::size_t kMaxChunk = std::size_t{1} << 30;  // zlib counts in 32-bit uInt
-    while (bytes.size() > kMaxChunk) {
-      if (auto r = deflate_some(bytes.first(kMaxChunk), Z_NO_FLUSH); !r) return r;
-      bytes = bytes.subspan(kMaxChunk);
-    }
-    return deflate_some(bytes, Z_NO_FLUSH);
-  }
-
-  Result<void> finish() override {
-    if (auto r = deflate_some({}, Z_FINISH); !r) return r;
-    std::uint8_t t[8];
-    for (int i = 0; i < 4; ++i) {
-      t[i] = static_cast<std::uint8_t>(crc_ >> (8 * i));
-      t[4 + i] = static_cast<std::uint8_t>(size_ >> (8 * i));  // ISIZE: size mod 2^32
-    }
-    return file_.write(t);
-  }
-
- private:
-  Result<void> deflate_some(std::span<const std::uint8_t> in, int flush) {
-    z_.next_in = const_cast<Bytef*>(in.data());
-    z_.avail_in = static_cast<uInt>(in.size());
-    while (true) {
-      z_.next_out = out_.data();
-      z_.avail_out = static_cast<uInt>(out_.size());
-      int rc = ::deflate(&z_, flush);
-      if (rc == Z_STREAM_ERROR) return fail("invalid-argument", "zlib deflate failed");
-      std::size_t n = out_.size() - z_.avail_out;
-      if (n > 0) {
-        if (auto r = file_.write({out_.data(), n}); !r) return r;
+    while (!bytes.empty()) {
+      std::size_t n = std::min(bytes.size(), kChunk - chunk_.size());
+      chunk_.insert(chunk_.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
+      bytes = bytes.subspan(n);
+      if (chunk_.size() == kChunk) {
+        if (auto r = submit(); !r) return r;
       }
-      if (flush == Z_FINISH ? rc == Z_STREAM_END : (z_.avail_in == 0 && z_.avail_out > 0)) break;
     }
     return {};
   }
 
+  Result<void> finish() override {
+    if (!chunk_.empty() || members_ == 0) {  // an empty tar still gets one (empty) member
+      if (auto r = submit(); !r) return r;
+    }
+    while (!in_flight_.empty()) {
+      if (auto r = write_oldest(); !r) return r;
+    }
+    return {};
+  }
+
+ private:
+  using Member = std::vector<std::uint8_t>;
+
+  static Member compress_member(std::vector<std::uint8_t> in, std::vector<std::uint8_t> header,
+                                int level) {
+    libdeflate_compressor* c = libdeflate_alloc_compressor(level);
+    Member out = std::move(header);
+    std::size_t head = out.size();
+    out.resize(head + libdeflate_deflate_compress_bound(c, in.size()) + 8);
+    std::size_t n = libdeflate_deflate_compress(c, in.data(), in.size(), out.data() + head,
+                                                out.size() - head - 8);
+    libdeflate_free_compressor(c);
+    out.resize(head + n);
+    std::uint32_t crc = ifx::crc32(in);
+    auto size = static_cast<std::uint32_t>(in.size());
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(crc >> (8 * i)));
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(size >> (8 * i)));
+    return out;
+  }
+
+  Result<void> submit() {
+    std::vector<std::uint8_t> header =
+        members_ == 0 ? first_header_
+                      : std::vector<std::uint8_t>{0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0x00, 0xff};
+    ++members_;
+    std::vector<std::uint8_t> in = std::move(chunk_);
+    chunk_ = {};
+    chunk_.reserve(kChunk);
+    if (threads_ == 1) return file_.write(compress_member(std::move(in), std::move(header), level_));
+    if (in_flight_.size() >= static_cast<std::size_t>(threads_)) {
+      if (auto r = write_oldest(); !r) return r;
+    }
+    in_flight_.push_back(std::async(std::launch::async, compress_member, std::move(in),
+                                    std::move(header), level_));
+    return {};
+  }
+
+  Result<void> write_oldest() {
+    Member m = in_flight_.front().get();
+    in_flight_.pop_front();
+    return file_.write(m);
+  }
+
   AtomicFile& file_;
-  z_stream z_{};
-  bool ok_ = false;
-  std::vector<std::uint8_t> header_;
-  std::vector<std::uint8_t> out_;
-  std::uint32_t crc_ = 0;
-  std::uint64_t size_ = 0;
+  int level_;
+  int threads_;
+  std::vector<std::uint8_t> first_header_;
+  std::vector<std::uint8_t> chunk_;
+  std::deque<std::future<Member>> in_flight_;
+  std::uint64_t members_ = 0;
 };
 
 // zstd with a content checksum so the reader can detect damage ("zstd-invalid").

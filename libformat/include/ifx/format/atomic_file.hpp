@@ -4,6 +4,10 @@
 // under the final name.
 #pragma once
 
+#include "ifx/format/checksum.hpp"
+#include <memory>
+#include <string>
+
 #include "ifx/format/error.hpp"
 
 #include <sys/types.h>
@@ -17,6 +21,7 @@ namespace ifx {
 struct AtomicFileOptions {
   mode_t mode = 0644;             // before umask, like influxd's os.Create (§2.1)
   bool replace_existing = false;  // false: refuse when NAME already exists (at create and commit)
+  bool sha256 = false;            // hash the bytes as they are written (see sha256_hex())
 };
 
 class AtomicFile {
@@ -43,6 +48,8 @@ class AtomicFile {
   const std::filesystem::path& pending_path() const { return pending_path_; }
   std::uint64_t bytes_written() const { return bytes_written_; }
   bool committed() const { return committed_; }
+  // SHA-256 of everything written, as 64 hex digits; set by commit() when options.sha256.
+  const std::string& sha256_hex() const { return sha256_hex_; }
 
  private:
   AtomicFile() = default;
@@ -54,6 +61,8 @@ class AtomicFile {
   std::uint64_t bytes_written_ = 0;
   bool committed_ = false;
   bool owns_pending_ = false;  // only a .pending file we created is ours to unlink
+  std::unique_ptr<Sha256> sha256_;
+  std::string sha256_hex_;
 };
 
 // fsync a directory so a rename or create inside it survives a crash.

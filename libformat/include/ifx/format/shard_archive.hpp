@@ -105,6 +105,10 @@ class ShardArchiveReader {
 struct ShardArchiveWriterOptions {
   ArchiveCompression compression = ArchiveCompression::gzip;
   int level = -1;  // -1: gzip 6, zstd 3
+  // gzip: the tar is cut into 1 MiB chunks, each deflated (libdeflate) into its own gzip member
+  // (RFC 1952 §2.2 allows several; gzip, Go's gzip.Reader and ours read them all). Up to
+  // `threads` chunks are compressed at once; memory stays at ~2 MiB per thread.
+  int threads = 1;
   // gzip FNAME (§3.3: `<base>.sN.tar`); empty: no FNAME field.
   std::string gzip_name;
   // gzip MTIME: Go's zero-time artefact 00 09 6e 88 for byte identity with influxd (§3.3).
@@ -138,11 +142,19 @@ class ShardArchiveWriter {
   Result<void> write(std::span<const std::uint8_t> data);
   // Adds a whole file from disk under `name` (size, mode and mtime from fstat).
   Result<void> add_file(const std::string& name, const std::filesystem::path& source);
+  // Pass-through: appends bytes of a complete tar stream made elsewhere (a shard as influxd
+  // sends it, §4.3, which the backup stores verbatim, §2.4/§3.3). Cannot be mixed with
+  // begin_entry(); finish() then adds no end-of-archive marker (the stream carries its own).
+  Result<void> write_tar_stream(std::span<const std::uint8_t> tar_bytes);
+
   // Writes the end-of-archive marker and the compression trailer, commits the file.
   // Returns the uncompressed tar byte count (the manifest `size`, §3.4).
   Result<std::uint64_t> finish();
 
   std::uint64_t uncompressed_bytes() const;
+  // SHA-256 of the archive file's bytes, after finish() when options.file.sha256 was set.
+  const std::string& file_sha256() const;
+  const std::filesystem::path& path() const;
 
  private:
   struct State;
