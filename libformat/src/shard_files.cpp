@@ -27,34 +27,57 @@ Error with_file(Error e, const std::string& file) {
   return e;
 }
 
+// One archive to read: where it is, the name errors carry, and why it cannot be read if it is
+// known to be missing (reported when the walk reaches it, so earlier archives are checked first).
+struct ArchiveToRead {
+  fs::path path;
+  std::string display_name;
+  std::optional<Error> missing;
+};
+
+std::vector<ArchiveToRead> archives_of(const BackupSet& set, const ShardInBackup& shard) {
+  std::vector<ArchiveToRead> out;
+  for (const auto& a : shard.archives) {
+    ArchiveToRead item{set.dir / a.file_name, a.file_name, std::nullopt};
+    if (!a.exists)
+      item.missing = Error{"file-missing",
+          fmt::format("archive of shard {} ({}/{}) does not exist", shard.shard_id, shard.database,
+                      shard.retention_policy), a.file_name, {}, std::nullopt};
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+ShardExpectation expectation_of(const ShardInBackup& shard) {
+  return ShardExpectation{shard.database, shard.retention_policy, shard.shard_id};
+}
+
 // Walks every archive of the shard in order; `on_entry` gets each entry with the reader
 // positioned at its data (it may read it or leave it).
 template <class OnEntry>
-Result<ShardScan> walk(const BackupSet& set, const ShardInBackup& shard, OnEntry&& on_entry) {
+Result<ShardScan> walk(const std::vector<ArchiveToRead>& archives, const ShardExpectation& expect,
+                       OnEntry&& on_entry) {
   ShardScan scan;
   std::set<std::string> names;
-  for (const auto& a : shard.archives) {
-    if (!a.exists)
-      return std::unexpected(Error{"file-missing",
-          fmt::format("archive of shard {} ({}/{}) does not exist", shard.shard_id, shard.database,
-                      shard.retention_policy), a.file_name, {}, std::nullopt});
+  for (const auto& a : archives) {
+    if (a.missing) return std::unexpected(*a.missing);
     ShardArchiveReaderOptions opts;
-    opts.expect = ShardExpectation{shard.database, shard.retention_policy, shard.shard_id};
-    auto reader = ShardArchiveReader::open(set.dir / a.file_name, opts);
-    if (!reader) return std::unexpected(with_file(std::move(reader.error()), a.file_name));
+    opts.expect = expect;
+    auto reader = ShardArchiveReader::open(a.path, opts);
+    if (!reader) return std::unexpected(with_file(std::move(reader.error()), a.display_name));
     ArchiveEntry entry;
     while (true) {
       auto more = reader->next(entry);
-      if (!more) return std::unexpected(with_file(std::move(more.error()), a.file_name));
+      if (!more) return std::unexpected(with_file(std::move(more.error()), a.display_name));
       if (!*more) break;
       names.insert(entry.shard.file);
       if (auto r = on_entry(*reader, entry); !r)
-        return std::unexpected(with_file(std::move(r.error()), a.file_name));
+        return std::unexpected(with_file(std::move(r.error()), a.display_name));
     }
     for (const auto& d : reader->duplicate_names()) scan.duplicate_entries.push_back(d);
     scan.tar_bytes += reader->uncompressed_bytes();
     std::error_code ec;
-    scan.archive_bytes += fs::file_size(set.dir / a.file_name, ec);
+    scan.archive_bytes += fs::file_size(a.path, ec);
   }
   scan.files.assign(names.begin(), names.end());
   for (const auto& n : scan.files) {
@@ -66,19 +89,52 @@ Result<ShardScan> walk(const BackupSet& set, const ShardInBackup& shard, OnEntry
 
 }  // namespace
 
+namespace detail {
+struct ShardUnpacker {
+  static Result<UnpackedShard> unpack(const std::vector<ArchiveToRead>& archives,
+                                      const ShardExpectation& expect, const fs::path& scratch_root);
+};
+}  // namespace detail
+
 Result<ShardScan> scan_shard(const BackupSet& set, const ShardInBackup& shard) {
-  return walk(set, shard, [](ShardArchiveReader&, const ArchiveEntry&) -> Result<void> { return {}; });
+  return walk(archives_of(set, shard), expectation_of(shard),
+              [](ShardArchiveReader&, const ArchiveEntry&) -> Result<void> { return {}; });
 }
 
 Result<UnpackedShard> UnpackedShard::unpack(const BackupSet& set, const ShardInBackup& shard,
                                             const fs::path& scratch_root) {
-  std::string tmpl = (scratch_root / fmt::format("ifx-shard-{}-XXXXXX", shard.shard_id)).string();
+  return detail::ShardUnpacker::unpack(archives_of(set, shard), expectation_of(shard), scratch_root);
+}
+
+Result<UnpackedShard> UnpackedShard::unpack_archives(const std::vector<fs::path>& archives,
+                                                     ShardExpectation expect,
+                                                     const fs::path& scratch_root) {
+  std::vector<ArchiveToRead> list;
+  for (const fs::path& p : archives) {
+    ArchiveToRead item{p, p.string(), std::nullopt};
+    std::error_code ec;
+    if (!fs::exists(p, ec))
+      item.missing = Error{"file-missing", fmt::format("shard archive {} does not exist", p.string()),
+                           p.string(), {}, std::nullopt};
+    list.push_back(std::move(item));
+  }
+  return detail::ShardUnpacker::unpack(list, expect, scratch_root);
+}
+
+// Both unpack overloads: every archive's entries into a fresh directory, a later same-named
+// entry replacing an earlier one (FORMATS.md §4.3).
+Result<UnpackedShard> detail::ShardUnpacker::unpack(const std::vector<ArchiveToRead>& archives,
+                                                    const ShardExpectation& expect,
+                                                    const fs::path& scratch_root) {
+  const std::string tag = expect.shard_id ? fmt::format("ifx-shard-{}-XXXXXX", *expect.shard_id)
+                                          : std::string("ifx-shard-XXXXXX");
+  std::string tmpl = (scratch_root / tag).string();
   if (!::mkdtemp(tmpl.data()))
     return fail("io", fmt::format("cannot create a scratch directory under {}: {}",
                                   scratch_root.string(), std::strerror(errno)));
   UnpackedShard out;
   out.dir_ = tmpl;
-  auto scan = walk(set, shard, [&](ShardArchiveReader& reader, const ArchiveEntry& e) -> Result<void> {
+  auto scan = walk(archives, expect, [&](ShardArchiveReader& reader, const ArchiveEntry& e) -> Result<void> {
     // Entry names were checked by the reader (a plain file name, no '/', no '..'), so this
     // path stays inside the scratch directory. A later increment replaces an earlier file.
     fs::path dest = out.dir_ / e.shard.file;

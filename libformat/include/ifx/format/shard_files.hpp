@@ -12,6 +12,7 @@
 
 #include "ifx/format/backup_set.hpp"
 #include "ifx/format/error.hpp"
+#include "ifx/format/shard_archive.hpp"
 
 namespace ifx {
 
@@ -28,12 +29,23 @@ struct ShardScan {
 // writing anything. Missing archive files are "file-missing".
 Result<ShardScan> scan_shard(const BackupSet& set, const ShardInBackup& shard);
 
+namespace detail {
+struct ShardUnpacker;  // shard_files.cpp: the one unpacking loop behind both unpack overloads
+}
+
 // A shard unpacked into a fresh directory under `scratch_root`; the directory is removed when
 // this object goes away.
 class UnpackedShard {
  public:
   static Result<UnpackedShard> unpack(const BackupSet& set, const ShardInBackup& shard,
                                       const std::filesystem::path& scratch_root);
+  // The same for archive files that belong to no BackupSet, e.g. the tar a backup tool just
+  // received from influxd (raw, gzip or zstd: detected by magic). `archives` oldest first; each
+  // entry must name the shard `expect` describes ("unsafe-path" otherwise). A path that does not
+  // exist is "file-missing". Errors name the archive path as given.
+  static Result<UnpackedShard> unpack_archives(const std::vector<std::filesystem::path>& archives,
+                                               ShardExpectation expect,
+                                               const std::filesystem::path& scratch_root);
   UnpackedShard(UnpackedShard&&) noexcept;
   UnpackedShard& operator=(UnpackedShard&&) noexcept;
   UnpackedShard(const UnpackedShard&) = delete;
@@ -49,6 +61,7 @@ class UnpackedShard {
   std::optional<std::filesystem::path> tombstone_for(const std::filesystem::path& tsm) const;
 
  private:
+  friend struct detail::ShardUnpacker;
   UnpackedShard() = default;
   std::filesystem::path dir_;
   ShardScan scan_;
