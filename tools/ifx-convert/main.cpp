@@ -1,0 +1,107 @@
+// ifx-convert: flags → convert::run → text or JSON, exit code. Nothing else lives here.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "common/cli.hpp"
+#include "common/human.hpp"
+#include "common/json_output.hpp"
+#include "ifx-convert/convert.hpp"
+
+namespace {
+
+constexpr const char* kTool = "ifx-convert";
+
+// "\r"-rewritten status on stderr, only on a terminal.
+class ProgressLine {
+ public:
+  ProgressLine() : enabled_(::isatty(2) == 1) {}
+  void operator()(const ifx::convert::Progress& p) {
+    if (!enabled_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (p.shards_done != p.shards_total && now - last_ < std::chrono::milliseconds(250)) return;
+    last_ = now;
+    shown_ = true;
+    std::cerr << fmt::format("\r{}: shard {}/{}, read {} of {}   ", kTool,
+                             std::min(p.shards_done + 1, p.shards_total), p.shards_total,
+                             ifx::cli::format_bytes(p.bytes_read), ifx::cli::format_bytes(p.bytes_total))
+              << std::flush;
+  }
+  void end() {
+    if (shown_) std::cerr << "\n";
+  }
+
+ private:
+  bool enabled_;
+  bool shown_ = false;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ifx::convert::Options o;
+  std::string to = "portable", compress = "gzip", database, rp;
+  std::uint64_t shard = 0;
+  bool json = false;
+
+  CLI::App app{
+      "Converts an InfluxDB 1.x backup into one that a stock influxd restores: legacy (with .NN\n"
+      "increments) -> portable (the default: `influxd restore -portable`), or portable (chains and zstd\n"
+      "included) -> legacy (`--to legacy`, for OSS 1.0-1.4: `influxd restore -online` or the offline\n"
+      "restore). Each shard's increments are merged into one archive. The source is verified as it is\n"
+      "read; a damaged source is refused unless --skip-errors, which leaves the damaged shard out.\n"
+      "Writes DEST_DIR.pending and renames it to DEST_DIR at the end.\n"
+      "Exit codes: 0 converted, 1 refused or failed, 2 usage, 3 converted with shards skipped.",
+      kTool};
+  app.add_option("source_dir", o.source_dir, "Backup directory to convert (portable or legacy)")->required();
+  app.add_option("dest_dir", o.dest_dir, "New directory for the converted backup")->required();
+  app.add_option("--to", to, "Target format (default portable)")->check(CLI::IsMember({"portable", "legacy"}));
+  app.add_option("--db,--database", database, "Only shards of this database (the meta store is always whole)");
+  app.add_option("--rp,--retention", rp, "Only shards of this retention policy");
+  app.add_option("--shard", shard, "Only this shard ID");
+  app.add_flag("--skip-errors", o.skip_errors, "Leave damaged shards out (and say so, exit 3) instead of refusing");
+  app.add_flag("--force", o.force, "Replace a non-empty DEST_DIR once the conversion is complete");
+  app.add_option("--compress", compress, "Portable archives: gzip (influxd's, default) or zstd (ifxkit only)")
+      ->check(CLI::IsMember({"gzip", "zstd"}));
+  app.add_option("--level", o.level, "Compression level (default gzip 6, zstd 3)");
+  app.add_option("--threads", o.threads, "Compression threads (default: number of cores)");
+  app.add_flag("--quick", o.quick, "Check CRCs only while reading, do not decode TSM blocks");
+  app.add_option("--scratch-dir", o.scratch_root, "Where one shard is spooled while checked (default $TMPDIR or /tmp)");
+  app.add_flag("--json", json, "Print a JSON summary (schema in the README)");
+
+  int code = 0;
+  if (!ifx::cli::parse(app, argc, argv, code)) return code;
+  o.to = to == "legacy" ? ifx::convert::TargetFormat::legacy : ifx::convert::TargetFormat::portable;
+  o.compression = compress == "zstd" ? ifx::ArchiveCompression::zstd : ifx::ArchiveCompression::gzip;
+  if (!database.empty()) o.database = database;
+  if (!rp.empty()) o.retention_policy = rp;
+  if (app.count("--shard")) o.shard = shard;
+  ProgressLine progress;
+  o.progress = [&](const ifx::convert::Progress& p) { progress(p); };
+
+  auto report = ifx::convert::run(o);
+  progress.end();
+  if (!report) {
+    ifx::cli::print_error(kTool, report.error());
+    if (json)
+      std::cout << nlohmann::ordered_json{{"converted", false}, {"error", ifx::cli::error_json(report.error())}}.dump(
+                       2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
+                << "\n";
+    return report.error().code == "usage" ? ifx::cli::kUsage : ifx::cli::kFailed;
+  }
+  if (json) {
+    auto j = ifx::convert::to_json(*report);
+    std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+  } else {
+    std::cout << ifx::convert::to_text(*report) << std::flush;
+  }
+  for (const auto& s : report->skipped)  // say so on stderr too, where scripts look for trouble
+    std::cerr << fmt::format("{}: skipped damaged shard {} ({}/{}): {}\n", kTool, s.shard_id, s.database,
+                             s.retention_policy, s.defects.front().describe());
+  return report->exit_code();
+}
