@@ -484,6 +484,26 @@ void append_create_database(std::string& out, std::string_view db, std::string_v
   out.push_back('\n');
 }
 
+void append_create_retention_policy(std::string& out, std::string_view db, std::string_view rp,
+                                    const RetentionClauses& clauses) {
+  // influxql parseCreateRetentionPolicyStatement: DURATION and REPLICATION mandatory, in this
+  // order, then the optional SHARD DURATION.
+  out.append("CREATE RETENTION POLICY ");
+  out.append(quote_influxql_ident(rp));
+  out.append(" ON ");
+  out.append(quote_influxql_ident(db));
+  out.append(" DURATION ");
+  const std::int64_t duration = clauses.duration_ns.value_or(0);
+  out.append(duration == 0 ? std::string("INF") : format_influxql_duration(duration));
+  out.append(" REPLICATION ");
+  append_decimal(out, clauses.replication.value_or(1));
+  if (clauses.shard_duration_ns) {
+    out.append(" SHARD DURATION ");
+    out.append(format_influxql_duration(*clauses.shard_duration_ns));
+  }
+  out.push_back('\n');
+}
+
 void append_dml_marker(std::string& out) { out.append("# DML\n"); }
 
 void append_context(std::string& out, std::string_view db, std::string_view rp) {

@@ -134,6 +134,12 @@ void append_ddl_marker(std::string& out);
 // clause order InfluxQL's parser requires (NAME last).
 void append_create_database(std::string& out, std::string_view db, std::string_view rp,
                             const RetentionClauses& clauses = {});
+// `CREATE RETENTION POLICY <rp> ON <db> DURATION d REPLICATION n [SHARD DURATION s]\n`, for a
+// database's further RPs (CREATE DATABASE … NAME makes its RP the default, so only the default
+// RP goes there). DURATION and REPLICATION are required by InfluxQL: absent ones are written as
+// INF and 1.
+void append_create_retention_policy(std::string& out, std::string_view db, std::string_view rp,
+                                    const RetentionClauses& clauses = {});
 // `# DML\n`
 void append_dml_marker(std::string& out);
 // `# CONTEXT-DATABASE:<db>\n# CONTEXT-RETENTION-POLICY:<rp>\n` (names raw, as export writes).
