@@ -125,30 +125,29 @@ Result<ShardArchiveWriter> PortableBackupWriter::open_shard(std::uint64_t id) co
   return ShardArchiveWriter::create(dir_ / shard_file_name(id), o);
 }
 
-void PortableBackupWriter::add_shard(std::string_view db, std::string_view rp, std::uint64_t id,
-                                     std::uint64_t tar_bytes, const ShardArchiveWriter& finished) {
+void PortableBackupWriter::record_shard(std::string_view db, std::string_view rp,
+                                        std::uint64_t id, std::uint64_t tar_bytes,
+                                        std::string sha256) {
   PortableManifest::ShardFileEntry e;
   e.database = db;
   e.policy = rp;
   e.shard_id = id;
   e.file_name = shard_file_name(id);
   e.size = static_cast<std::int64_t>(tar_bytes);
-  e.extra["sha256"] = finished.file_sha256();
+  e.extra["sha256"] = std::move(sha256);
   manifest_.files.push_back(std::move(e));
+}
+
+void PortableBackupWriter::add_shard(std::string_view db, std::string_view rp, std::uint64_t id,
+                                     std::uint64_t tar_bytes, const ShardArchiveWriter& finished) {
+  record_shard(db, rp, id, tar_bytes, finished.file_sha256());
 }
 
 Result<void> PortableBackupWriter::adopt_shard(std::string_view db, std::string_view rp,
                                                std::uint64_t id, std::uint64_t tar_bytes) {
   auto sha = sha256_file(dir_ / shard_file_name(id));
   if (!sha) return std::unexpected(sha.error());
-  PortableManifest::ShardFileEntry e;
-  e.database = db;
-  e.policy = rp;
-  e.shard_id = id;
-  e.file_name = shard_file_name(id);
-  e.size = static_cast<std::int64_t>(tar_bytes);
-  e.extra["sha256"] = *sha;
-  manifest_.files.push_back(std::move(e));
+  record_shard(db, rp, id, tar_bytes, std::move(*sha));
   return {};
 }
 

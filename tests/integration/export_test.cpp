@@ -32,16 +32,6 @@ namespace ex = ifx::exporter;
 using Scope = std::tuple<std::string, std::string, std::string>;  // db, rp, measurement
 using Lines = std::vector<std::string>;
 
-std::vector<std::string> fixture_names() {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(ifx::test::fixtures_dir())) {
-    std::string n = e.path().filename().string();
-    if (n.ends_with(".truth.json")) names.push_back(n.substr(0, n.size() - 11));
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 json truth_of(const std::string& fixture) {
   std::ifstream in(ifx::test::fixtures_dir() / (fixture + ".truth.json"));
   return json::parse(in);
@@ -250,7 +240,7 @@ TEST_P(ExportTruth, PerFieldWritesEachValueOnItsOwnLine) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, ExportTruth, ::testing::ValuesIn(fixture_names()),
+INSTANTIATE_TEST_SUITE_P(Fixtures, ExportTruth, ::testing::ValuesIn(ifx::test::fixture_names()),
                          [](const auto& info) {
                            std::string n = info.param;
                            std::replace(n.begin(), n.end(), '-', '_');

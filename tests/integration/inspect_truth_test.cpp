@@ -18,16 +18,6 @@ namespace {
 using json = nlohmann::ordered_json;
 namespace fs = std::filesystem;
 
-std::vector<std::string> fixture_names() {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(ifx::test::fixtures_dir())) {
-    std::string n = e.path().filename().string();
-    if (n.ends_with(".truth.json")) names.push_back(n.substr(0, n.size() - 11));
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 json load(const fs::path& p) {
   std::ifstream in(p);
   return json::parse(in);
@@ -192,7 +182,7 @@ TEST_P(InspectTruth, EveryMeasurementCountMatches) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, InspectTruth, ::testing::ValuesIn(fixture_names()),
+INSTANTIATE_TEST_SUITE_P(Fixtures, InspectTruth, ::testing::ValuesIn(ifx::test::fixture_names()),
                          [](const auto& info) {
                            std::string n = info.param;
                            std::replace(n.begin(), n.end(), '-', '_');

@@ -1,5 +1,6 @@
 #include "support/paths.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -37,6 +38,16 @@ void write_file(const std::filesystem::path& p, const std::string& bytes) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
   if (!out) throw std::runtime_error("cannot write " + p.string());
   out << bytes;
+}
+
+std::vector<std::string> fixture_names() {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(fixtures_dir())) {
+    std::string n = e.path().filename().string();
+    if (n.ends_with(".truth.json")) names.push_back(n.substr(0, n.size() - 11));
+  }
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 }  // namespace ifx::test

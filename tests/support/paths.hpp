@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace ifx::test {
 
@@ -10,6 +11,8 @@ namespace ifx::test {
 std::filesystem::path fixtures_dir();
 // fixtures/<name>
 std::filesystem::path fixture(const std::string& name);
+// Every fixture that has a `<name>.truth.json`, sorted by name.
+std::vector<std::string> fixture_names();
 // The build directory (tools are at <build>/tools/<tool>).
 std::filesystem::path build_dir();
 

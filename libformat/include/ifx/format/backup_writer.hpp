@@ -80,6 +80,8 @@ class PortableBackupWriter {
 
  private:
   PortableBackupWriter() = default;
+  void record_shard(std::string_view db, std::string_view rp, std::uint64_t id,
+                    std::uint64_t tar_bytes, std::string sha256);
   std::filesystem::path dir_;
   std::string base_;
   PortableBackupWriterOptions options_;
