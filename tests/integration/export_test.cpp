@@ -205,7 +205,9 @@ TEST_P(ExportTruth, EveryMeasurementMatchesTheLiveServer) {
     std::set<std::pair<std::string, std::int64_t>> distinct;
     for (const auto& l : lines) distinct.emplace(series_of(l), time_of(l));
     EXPECT_EQ(distinct.size(), lines.size());
-    if (!d["line_protocol"].is_null()) EXPECT_EQ(lines, d["line_protocol"].get<Lines>());
+    if (!d["line_protocol"].is_null()) {
+      EXPECT_EQ(lines, d["line_protocol"].get<Lines>());
+    }
     total_points += lines.size();
     total_values += values;
   }

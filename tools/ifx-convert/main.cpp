@@ -1,5 +1,4 @@
 // ifx-convert: flags → convert::run → text or JSON, exit code. Nothing else lives here.
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -9,37 +8,13 @@
 
 #include "common/cli.hpp"
 #include "common/human.hpp"
+#include "common/status_line.hpp"
 #include "common/json_output.hpp"
 #include "ifx-convert/convert.hpp"
 
 namespace {
 
 constexpr const char* kTool = "ifx-convert";
-
-// "\r"-rewritten status on stderr, only on a terminal.
-class ProgressLine {
- public:
-  ProgressLine() : enabled_(::isatty(2) == 1) {}
-  void operator()(const ifx::convert::Progress& p) {
-    if (!enabled_) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (p.shards_done != p.shards_total && now - last_ < std::chrono::milliseconds(250)) return;
-    last_ = now;
-    shown_ = true;
-    std::cerr << fmt::format("\r{}: shard {}/{}, read {} of {}   ", kTool,
-                             std::min(p.shards_done + 1, p.shards_total), p.shards_total,
-                             ifx::cli::format_bytes(p.bytes_read), ifx::cli::format_bytes(p.bytes_total))
-              << std::flush;
-  }
-  void end() {
-    if (shown_) std::cerr << "\n";
-  }
-
- private:
-  bool enabled_;
-  bool shown_ = false;
-  std::chrono::steady_clock::time_point last_{};
-};
 
 }  // namespace
 
@@ -81,8 +56,14 @@ int main(int argc, char** argv) {
   if (!database.empty()) o.database = database;
   if (!rp.empty()) o.retention_policy = rp;
   if (app.count("--shard")) o.shard = shard;
-  ProgressLine progress;
-  o.progress = [&](const ifx::convert::Progress& p) { progress(p); };
+  ifx::cli::StatusLine progress;
+  o.progress = [&](const ifx::convert::Progress& p) {
+    progress.update(fmt::format("{}: shard {}/{}, read {} of {}", kTool,
+                                std::min(p.shards_done + 1, p.shards_total), p.shards_total,
+                                ifx::cli::format_bytes(p.bytes_read),
+                                ifx::cli::format_bytes(p.bytes_total)),
+                    p.shards_done == p.shards_total);
+  };
 
   auto report = ifx::convert::run(o);
   progress.end();

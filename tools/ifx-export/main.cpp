@@ -1,6 +1,6 @@
 // ifx-export: flags → exporter::run into stdout or a file (optionally gzipped) → exit code.
-#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <limits>
@@ -9,6 +9,7 @@
 
 #include "common/cli.hpp"
 #include "common/human.hpp"
+#include "common/status_line.hpp"
 #include "common/json_output.hpp"
 #include "ifx-export/export.hpp"
 #include "ifx/net/request.hpp"
@@ -28,31 +29,6 @@ ifx::Result<std::int64_t> parse_bound(const std::string& flag, const std::string
   }
   return t->unix_ns.value_or(if_zero);
 }
-
-// "\r"-rewritten status on stderr, only on a terminal and only once the export has run 1 s.
-class ProgressLine {
- public:
-  ProgressLine() : enabled_(::isatty(2) == 1), start_(std::chrono::steady_clock::now()) {}
-  void operator()(const ifx::exporter::Progress& p) {
-    if (!enabled_) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (now - start_ < std::chrono::seconds(1) || now - last_ < std::chrono::milliseconds(250)) return;
-    last_ = now;
-    shown_ = true;
-    std::cerr << fmt::format("\r{}: shard {}/{}, {} values, {} of line protocol   ", kTool,
-                             std::min(p.shards_done + 1, p.shards_total), p.shards_total, p.values,
-                             ifx::cli::format_bytes(p.bytes))
-              << std::flush;
-  }
-  void end() {
-    if (shown_) std::cerr << "\n";
-  }
-
- private:
-  bool enabled_;
-  bool shown_ = false;
-  std::chrono::steady_clock::time_point start_, last_{};
-};
 
 }  // namespace
 
@@ -120,8 +96,12 @@ int main(int argc, char** argv) {
     sink = std::move(*g);
   }
 
-  ProgressLine progress;
-  auto summary = ifx::exporter::run(o, *sink, [&](const ifx::exporter::Progress& p) { progress(p); });
+  ifx::cli::StatusLine progress(std::chrono::seconds(1));
+  auto summary = ifx::exporter::run(o, *sink, [&](const ifx::exporter::Progress& p) {
+    progress.update(fmt::format("{}: shard {}/{}, {} values, {} of line protocol", kTool,
+                                std::min(p.shards_done + 1, p.shards_total), p.shards_total,
+                                p.values, ifx::cli::format_bytes(p.bytes)));
+  });
   progress.end();
   if (!summary) {
     ifx::cli::print_error(kTool, summary.error());
