@@ -257,8 +257,12 @@ void check_shards_against_meta(const BackupSet& set, const Options& o, DefectSin
 
 void check_backup_level(const BackupSet& set, const Options& o, DefectSink& sink, Checked& checked) {
   check_problems(set, o, sink);
-  if (set.format == BackupFormat::Portable) check_manifests(set, sink, checked);
-  else check_legacy_chains(set, o, sink, checked);
+  if (set.format == BackupFormat::Portable) {
+    check_manifests(set, sink, checked);
+    check_recorded_sha256(set, o, sink);
+  } else {
+    check_legacy_chains(set, o, sink, checked);
+  }
   check_shards_against_meta(set, o, sink);
 }
 

@@ -54,6 +54,9 @@ bool selected(const Options& o, const std::string& db, const std::string& rp, st
 // ---- check_backup.cpp: the directory as a whole (manifests, meta files, names, scope) ---------
 void check_backup_level(const BackupSet& set, const Options& o, DefectSink& sink, Checked& checked);
 
+// ---- check_sha256.cpp: files whose manifest entry records "sha256" still hash to it ----------
+void check_recorded_sha256(const BackupSet& set, const Options& o, DefectSink& sink);
+
 // ---- check_shard.cpp: every archive of one shard, spooled entry by entry --------------------
 struct ShardOutcome {
   Checked checked;

@@ -1,0 +1,487 @@
+// ifx-backup when things go wrong, over a real influxd: a connection cut after N bytes (a
+// loopback proxy in the test), the server stopped mid-backup, a wrong port, the HTTP port, an
+// unknown database / retention policy / shard. Each gives a clear message, a non-zero exit and no
+// complete-looking partial file; then --resume completes and ifx-verify passes. Also -skip-errors
+// (exit 3, the gap recorded and caught by ifx-verify), ifx-verify's SHA-256 check, and -start/-end
+// over a shard with a tombstone (influxd's export truncates that tar, §4.4.1; ours is exact).
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <optional>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "ifx-backup/backup.hpp"
+#include "ifx-inspect/inspect.hpp"
+#include "ifx-verify/verify.hpp"
+#include "ifx/format/manifest.hpp"
+#include "support/influxd.hpp"
+#include "support/paths.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using ifx::test::InfluxdServer;
+
+constexpr std::int64_t kSecond = 1'000'000'000;
+constexpr std::int64_t kDay = 86400 * kSecond;
+constexpr std::int64_t kT0 = 1640995200LL * kSecond;  // 2022-01-01T00:00:00Z
+
+struct Ran {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+Ran run_command(const std::vector<std::string>& argv) {
+  ifx::test::ScratchDir dir("ifx-backup-run");
+  std::string cmd;
+  for (const auto& a : argv) cmd += shell_quote(a) + " ";
+  cmd += "> " + shell_quote((dir / "out").string()) + " 2> " + shell_quote((dir / "err").string());
+  const int status = std::system(cmd.c_str());
+  Ran r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = ifx::test::read_file(dir / "out");
+  r.err = ifx::test::read_file(dir / "err");
+  return r;
+}
+
+std::string ours() { return (ifx::test::build_dir() / "tools" / "ifx-backup").string(); }
+
+std::vector<std::string> names_in(const fs::path& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool any_ends_with(const std::vector<std::string>& names, const std::string& suffix) {
+  return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return n.ends_with(suffix); });
+}
+
+// A loopback TCP proxy in front of the snapshotter. For each connection it reads the client's
+// request (mux byte, type, JSON) and asks `cut_after` whether to end the answer after N bytes:
+// the connection is then closed cleanly, so the client sees a short but orderly stream (as when
+// influxd fails in the middle of a tar, §1.7).
+class CuttingProxy {
+ public:
+  using Policy = std::function<std::optional<std::size_t>(const std::string& request)>;
+  CuttingProxy(std::uint16_t upstream, Policy cut_after) : upstream_(upstream), policy_(std::move(cut_after)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 16) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      throw std::runtime_error("cannot listen on 127.0.0.1");
+    port_ = ntohs(a.sin_port);
+    accept_thread_ = std::thread([this] { accept_loop(); });
+  }
+  ~CuttingProxy() {
+    stop_ = true;
+    accept_thread_.join();
+    for (auto& t : connections_) t.join();
+    ::close(fd_);
+  }
+  std::string address() const { return fmt::format("127.0.0.1:{}", port_); }
+  int cuts() const { return cuts_; }
+
+ private:
+  static int connect_to(std::uint16_t port) {
+    int s = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    if (::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      ::close(s);
+      return -1;
+    }
+    return s;
+  }
+  void accept_loop() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 100) != 1) continue;
+      int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) continue;
+      std::lock_guard lock(m_);
+      connections_.emplace_back([this, c] { pump(c); });
+    }
+  }
+  void pump(int client) {
+    int server = connect_to(upstream_);
+    if (server < 0) {
+      ::close(client);
+      return;
+    }
+    std::string request;
+    std::optional<std::size_t> limit;
+    bool decided = false;
+    std::size_t sent = 0;
+    char buf[16384];
+    bool client_open = true;
+    while (!stop_) {
+      pollfd p[2] = {{client, static_cast<short>(client_open ? POLLIN : 0), 0}, {server, POLLIN, 0}};
+      if (::poll(p, 2, 100) < 0) break;
+      if (client_open && (p[0].revents & (POLLIN | POLLHUP))) {
+        ssize_t n = ::recv(client, buf, sizeof buf, 0);
+        if (n <= 0) {
+          client_open = false;
+          ::shutdown(server, SHUT_WR);
+        } else {
+          request.append(buf, static_cast<std::size_t>(n));
+          if (::send(server, buf, static_cast<std::size_t>(n), MSG_NOSIGNAL) != n) break;
+        }
+      }
+      if (p[1].revents & (POLLIN | POLLHUP)) {
+        if (!decided) {
+          limit = policy_(request);
+          decided = true;
+        }
+        ssize_t n = ::recv(server, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        std::size_t take = static_cast<std::size_t>(n);
+        if (limit) take = std::min(take, *limit - sent);
+        if (take > 0 && ::send(client, buf, take, MSG_NOSIGNAL) != static_cast<ssize_t>(take)) break;
+        sent += take;
+        if (limit && sent >= *limit) {
+          ++cuts_;
+          break;
+        }
+      }
+    }
+    ::close(server);
+    ::close(client);
+  }
+
+  std::uint16_t upstream_;
+  Policy policy_;
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> cuts_{0};
+  std::mutex m_;
+  std::thread accept_thread_;
+  std::vector<std::thread> connections_;
+};
+
+// The request of a shard backup (§1.2: type byte 0 after the mux byte) for `shard`.
+bool asks_for_shard(const std::string& request, std::uint64_t shard) {
+  return request.size() > 2 && request[1] == 0 && request.find(fmt::format("\"ShardID\":{},", shard)) != std::string::npos;
+}
+
+ifx::verify::Report verify(const fs::path& dir) {
+  ifx::verify::Options o;
+  o.backup_dir = dir;
+  o.jobs = 2;
+  auto r = ifx::verify::run(o);
+  EXPECT_TRUE(r) << r.error().describe();
+  return r ? *r : ifx::verify::Report{};
+}
+
+class BackupFaults : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = InfluxdServer::start().release();
+    server_->create_database("faults");
+    std::vector<std::string> lines;
+    for (int d = 0; d < 4; ++d)  // four weekly shard groups
+      for (int i = 0; i < 2000; ++i)
+        lines.push_back(fmt::format("cpu,host=h{} value={},n={}i {}", i % 5, i * 1.5, i, kT0 + d * 7 * kDay + i * kSecond));
+    server_->write("faults", lines);
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  static std::vector<std::uint64_t> shard_ids(const std::string& db) {
+    std::vector<std::uint64_t> ids;
+    for (const auto& s : server_->series("SHOW SHARDS"))
+      if (s["name"] == db)
+        for (const auto& row : s["values"]) ids.push_back(row[0].get<std::uint64_t>());
+    return ids;
+  }
+
+  ifx::backup::Options options(const fs::path& dir, const std::string& host) const {
+    ifx::backup::Options o;
+    o.host = host;
+    o.dir = dir;
+    o.portable = true;
+    o.database = "faults";
+    o.jobs = 2;
+    o.retry.attempts = 3;
+    o.retry.first_wait = std::chrono::milliseconds(10);
+    o.retry.max_wait = std::chrono::milliseconds(20);
+    return o;
+  }
+
+  static InfluxdServer* server_;
+  ifx::test::ScratchDir scratch_{"ifx-backup-faults"};
+};
+
+InfluxdServer* BackupFaults::server_ = nullptr;
+
+TEST_F(BackupFaults, ACutConnectionIsRetriedFromScratch) {
+  const auto ids = shard_ids("faults");
+  ASSERT_EQ(ids.size(), 4u);
+  std::atomic<int> cut_once{0};
+  CuttingProxy proxy(server_->rpc_port(), [&](const std::string& req) -> std::optional<std::size_t> {
+    if (asks_for_shard(req, ids[1]) && cut_once++ == 0) return 3000;  // inside the first TSM entry
+    return std::nullopt;
+  });
+  const fs::path dir = scratch_ / "retried";
+  auto s = ifx::backup::run(options(dir, proxy.address()));
+  ASSERT_TRUE(s) << s.error().describe();
+  EXPECT_EQ(proxy.cuts(), 1);
+  EXPECT_TRUE(s->complete());
+  for (const auto& r : s->shards)
+    if (r.shard_id == ids[1]) EXPECT_EQ(r.received_bytes, 3000 + r.tar_bytes) << "the cut attempt then a whole one";
+  EXPECT_FALSE(any_ends_with(names_in(dir), ".pending"));
+  auto report = verify(dir);
+  EXPECT_TRUE(report.valid()) << ifx::verify::to_text(report);
+}
+
+TEST_F(BackupFaults, AShardThatKeepsFailingLeavesNoManifestThenResumeCompletes) {
+  const auto ids = shard_ids("faults");
+  CuttingProxy proxy(server_->rpc_port(), [&](const std::string& req) -> std::optional<std::size_t> {
+    if (asks_for_shard(req, ids[2])) return 1500;
+    return std::nullopt;
+  });
+  const fs::path dir = scratch_ / "resume";
+  auto o = options(dir, proxy.address());
+  o.jobs = 1;  // shards in order: 0 and 1 done, 2 fails, 3 never started
+  auto s = ifx::backup::run(o);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, "net-protocol");
+  EXPECT_NE(s.error().message.find(fmt::format("shard {}", ids[2])), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find(proxy.address()), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find("--resume"), std::string::npos) << s.error().message;
+  EXPECT_EQ(proxy.cuts(), 3);
+  auto names = names_in(dir);
+  EXPECT_FALSE(any_ends_with(names, ".manifest")) << ::testing::PrintToString(names);
+  EXPECT_FALSE(any_ends_with(names, ".pending")) << ::testing::PrintToString(names);
+  EXPECT_FALSE(any_ends_with(names, fmt::format(".s{}.tar.gz", ids[2])));
+  EXPECT_TRUE(any_ends_with(names, fmt::format(".s{}.tar.gz", ids[0])));
+  EXPECT_FALSE(verify(dir).valid()) << "an interrupted backup must not pass as complete";
+  // A stale .pending as a crash leaves it is cleaned up by the resumed run.
+  const std::string base = names.front().substr(0, 16);
+  ifx::test::write_file(dir / (base + fmt::format(".s{}.tar.gz.pending", ids[3])), "half");
+
+  auto resumed_options = options(dir, server_->rpc_address());
+  resumed_options.resume = true;
+  auto r = ifx::backup::run(resumed_options);
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_EQ(r->base, base);
+  EXPECT_TRUE(r->complete());
+  int adopted = 0;
+  for (const auto& sh : r->shards) adopted += sh.status == ifx::backup::ShardStatus::adopted;
+  EXPECT_EQ(adopted, 2);
+  EXPECT_NE(std::find(r->removed.begin(), r->removed.end(), base + fmt::format(".s{}.tar.gz.pending", ids[3])),
+            r->removed.end());
+  auto report = verify(dir);
+  EXPECT_TRUE(report.valid()) << ifx::verify::to_text(report);
+  auto m = ifx::read_manifest_file(dir / (base + ".manifest"));
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->files.size(), 4u);
+}
+
+TEST_F(BackupFaults, TheServerStoppedMidBackupThenResumeCompletes) {
+  auto srv = InfluxdServer::start();
+  srv->create_database("stopped");
+  std::vector<std::string> lines;
+  for (int d = 0; d < 3; ++d)
+    for (int i = 0; i < 300; ++i) lines.push_back(fmt::format("m v={} {}", i, kT0 + d * 7 * kDay + i * kSecond));
+  srv->write("stopped", lines);
+  std::vector<std::uint64_t> ids;
+  for (const auto& s : srv->series("SHOW SHARDS"))
+    if (s["name"] == "stopped")
+      for (const auto& row : s["values"]) ids.push_back(row[0].get<std::uint64_t>());
+  ASSERT_EQ(ids.size(), 3u);
+  // The server is stopped the moment it starts answering for the second shard (the proxy only
+  // decides when it sees the answer, so the stop is exactly mid-backup, not racing the client).
+  std::atomic<bool> stopped{false};
+  CuttingProxy proxy(srv->rpc_port(), [&](const std::string& req) -> std::optional<std::size_t> {
+    if (asks_for_shard(req, ids[1]) && !stopped.exchange(true)) {
+      srv->stop();
+      return 0;
+    }
+    return std::nullopt;
+  });
+  const fs::path dir = scratch_ / "stopped";
+  auto o = options(dir, proxy.address());
+  o.database = "stopped";
+  o.jobs = 1;
+  auto s = ifx::backup::run(o);
+  ASSERT_TRUE(stopped);
+  ASSERT_FALSE(s);
+  EXPECT_TRUE(s.error().code == "net-no-data" || s.error().code == "net-refused" || s.error().code == "net-reset")
+      << s.error().describe();
+  EXPECT_NE(s.error().message.find(fmt::format("shard {}", ids[1])), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find("--resume"), std::string::npos);
+  auto names = names_in(dir);
+  EXPECT_FALSE(any_ends_with(names, ".manifest"));
+  EXPECT_FALSE(any_ends_with(names, ".pending"));
+  EXPECT_TRUE(any_ends_with(names, fmt::format(".s{}.tar.gz", ids[0])));
+  srv->restart();
+  o.host = srv->rpc_address();
+  o.resume = true;
+  auto r = ifx::backup::run(o);
+  ASSERT_TRUE(r) << r.error().describe();
+  ASSERT_EQ(r->shards.size(), 3u);
+  EXPECT_EQ(r->shards[0].status, ifx::backup::ShardStatus::adopted);
+  EXPECT_EQ(r->shards[1].status, ifx::backup::ShardStatus::written);
+  auto report = verify(dir);
+  EXPECT_TRUE(report.valid()) << ifx::verify::to_text(report);
+}
+
+TEST_F(BackupFaults, SkipErrorsRecordsTheGapExitsThreeAndVerifyCatchesIt) {
+  const auto ids = shard_ids("faults");
+  CuttingProxy proxy(server_->rpc_port(), [&](const std::string& req) -> std::optional<std::size_t> {
+    if (asks_for_shard(req, ids[3])) return 700;
+    return std::nullopt;
+  });
+  const fs::path dir = scratch_ / "skip";
+  const Ran r = run_command({ours(), "-portable", "-db", "faults", "-skip-errors", "--retries", "1", "-host",
+                             proxy.address(), "--json", dir.string()});
+  EXPECT_EQ(r.exit_code, 3) << r.err << r.out;
+  const json summary = json::parse(r.out);
+  EXPECT_FALSE(summary["complete"].get<bool>());
+  int skipped = 0;
+  for (const auto& sh : summary["shards"])
+    if (sh["status"] == "skipped") {
+      ++skipped;
+      EXPECT_EQ(sh["shard"], ids[3]);
+      EXPECT_EQ(sh["error"]["code"], "net-protocol");
+    }
+  EXPECT_EQ(skipped, 1);
+  auto m = ifx::read_manifest_file(dir / summary["manifest"].get<std::string>());
+  ASSERT_TRUE(m) << m.error().describe();
+  EXPECT_EQ(m->files.size(), 3u);
+  ASSERT_TRUE(m->extra.contains("skipped"));
+  EXPECT_EQ(m->extra["skipped"][0]["shardID"], ids[3]);
+  auto report = verify(dir);
+  ASSERT_EQ(report.defects.size(), 1u) << ifx::verify::to_text(report);
+  EXPECT_EQ(report.defects[0].code, "shard-missing");
+  EXPECT_NE(report.defects[0].message.find(std::to_string(ids[3])), std::string::npos);
+}
+
+TEST_F(BackupFaults, WrongPortHttpPortAndUnknownNamesFailClearlyLeavingNothing) {
+  const std::uint16_t closed = ifx::test::free_port();
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  const std::string host = server_->rpc_address();
+  const std::vector<Case> cases = {
+      {{"-portable", "-host", fmt::format("127.0.0.1:{}", closed)}, fmt::format("refused at 127.0.0.1:{}", closed)},
+      {{"-portable", "-host", fmt::format("127.0.0.1:{}", server_->http_port())}, "HTTP"},
+      {{"-portable", "-db", "nosuch", "-host", host}, "database nosuch does not exist"},
+      {{"-db", "faults", "-rp", "nosuch", "-host", host}, "retention policy nosuch does not exist"},
+      {{"-portable", "-rp", "autogen", "-shard", "987654", "-host", host}, "shard 987654 does not exist"},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    const fs::path dir = scratch_ / fmt::format("bad-{}", n++);
+    auto argv = c.args;
+    argv.insert(argv.begin(), ours());
+    argv.push_back(dir.string());
+    const Ran r = run_command(argv);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
+    EXPECT_TRUE(names_in(dir).empty()) << ::testing::PrintToString(names_in(dir));
+  }
+  const Ran usage = run_command({ours(), "-since", "2022-01-01T00:00:00Z", "-start", "2022-01-01T00:00:00Z", "-db",
+                                 "faults", (scratch_ / "usage").string()});
+  EXPECT_EQ(usage.exit_code, 2) << usage.err;
+}
+
+TEST_F(BackupFaults, VerifyComparesTheRecordedSha256) {
+  const fs::path dir = scratch_ / "sha";
+  auto o = options(dir, server_->rpc_address());
+  auto s = ifx::backup::run(o);
+  ASSERT_TRUE(s) << s.error().describe();
+  const fs::path manifest = dir / s->manifest_file;
+  std::string text = ifx::test::read_file(manifest);
+  auto m = ifx::read_manifest_file(manifest);
+  ASSERT_TRUE(m);
+  const std::string good = m->files[0].extra["sha256"].get<std::string>();
+  ASSERT_EQ(good.size(), 64u);
+  std::string bad = good;
+  bad[10] = bad[10] == '0' ? '1' : '0';
+  const std::string meta_sha = m->meta.extra["sha256"].get<std::string>();
+  std::string bad_meta = meta_sha;
+  bad_meta[0] = bad_meta[0] == 'a' ? 'b' : 'a';
+  text.replace(text.find(good), good.size(), bad);
+  text.replace(text.find(meta_sha), meta_sha.size(), bad_meta);
+  ifx::test::write_file(manifest, text);
+  auto report = verify(dir);
+  ASSERT_EQ(report.defects.size(), 2u) << ifx::verify::to_text(report);
+  std::set<std::string> files;
+  for (const auto& d : report.defects) {
+    EXPECT_EQ(d.code, "sha256-mismatch");
+    files.insert(d.file);
+  }
+  EXPECT_EQ(files, (std::set<std::string>{m->files[0].file_name, m->meta.file_name}));
+}
+
+TEST_F(BackupFaults, StartEndOverATombstoneIsExactWhereInfluxdTruncates) {
+  auto srv = InfluxdServer::start();
+  srv->create_database("tomb");
+  std::vector<std::string> lines;
+  for (int i = 0; i < 1000; ++i) lines.push_back(fmt::format("m,k=a v={} {}", i, kT0 + i * kSecond));
+  srv->write("tomb", lines);
+  {  // a snapshot writes the cache to a TSM file; the DELETE then needs a tombstone for it
+    const fs::path flush = scratch_ / "flush";
+    const Ran r = run_command({ours(), "-db", "tomb", "-host", srv->rpc_address(), flush.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  srv->query(fmt::format("DELETE FROM m WHERE time >= {} AND time <= {}", kT0 + 100 * kSecond, kT0 + 199 * kSecond),
+             "tomb");
+  const std::vector<std::string> range{"-start", "2022-01-01T00:00:50Z", "-end", "2022-01-01T00:05:00Z"};
+  const fs::path mine = scratch_ / "tomb-ours", theirs = scratch_ / "tomb-influxd";
+  auto a = std::vector<std::string>{ours(), "-portable", "-db", "tomb", "-host", srv->rpc_address()};
+  a.insert(a.end(), range.begin(), range.end());
+  a.push_back(mine.string());
+  const Ran r1 = run_command(a);
+  ASSERT_EQ(r1.exit_code, 0) << r1.err;
+  ifx::inspect::Options io;
+  io.backup_dir = mine;
+  io.deep = true;
+  auto ins = ifx::inspect::run(io);
+  ASSERT_TRUE(ins) << ins.error().describe();
+  const json j = json::parse(ifx::inspect::to_json(*ins).dump());
+  // 50 s .. 300 s inclusive is 251 points, minus the 100 deleted ones.
+  EXPECT_EQ(j["totals"]["points"], 151);
+  EXPECT_EQ(j["totals"]["tombstones"], 0);
+  EXPECT_TRUE(verify(mine).valid());
+  auto b = std::vector<std::string>{"/usr/bin/influxd", "backup", "-portable", "-db", "tomb", "-host", srv->rpc_address()};
+  b.insert(b.end(), range.begin(), range.end());
+  b.push_back(theirs.string());
+  const Ran r2 = run_command(b);
+  EXPECT_EQ(r2.exit_code, 0) << "influxd reports success: " << r2.err;
+  auto stock = verify(theirs);
+  EXPECT_FALSE(stock.valid()) << "influxd's export of a tombstoned TSM file is a truncated tar (§4.4.1)";
+}
+
+}  // namespace

@@ -1,0 +1,314 @@
+// ifx-backup's operation: meta store first (FORMATS.md §1.9), the shard list decided before any
+// file is written, then the shards in parallel (one connection per worker), each checked, and
+// for a portable backup the manifest last (§3.1) with the scope and SHA-256 extra keys.
+#include "ifx-backup/backup.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "ifx-backup/steps.hpp"
+#include "ifx/format/backup_writer.hpp"
+#include "ifx/format/meta_file.hpp"
+#include "ifx/format/shard_files.hpp"
+
+namespace ifx::backup {
+namespace fs = std::filesystem;
+using detail::PlannedShard;
+
+std::string_view to_string(ShardStatus s) {
+  switch (s) {
+    case ShardStatus::written: return "written";
+    case ShardStatus::adopted: return "adopted";
+    case ShardStatus::skipped: return "skipped";
+    case ShardStatus::failed: return "failed";
+  }
+  return "failed";
+}
+
+bool Summary::complete() const {
+  return std::all_of(shards.begin(), shards.end(), [](const ShardReport& r) {
+    return r.status == ShardStatus::written || r.status == ShardStatus::adopted;
+  });
+}
+
+int Summary::exit_code() const {
+  if (complete()) return 0;
+  bool failed = std::any_of(shards.begin(), shards.end(),
+                            [](const ShardReport& r) { return r.status == ShardStatus::failed; });
+  return failed ? 1 : 3;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kNotStarted = "not fetched: the backup stopped at an earlier failure";
+
+std::chrono::milliseconds since(Clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
+}
+
+std::int64_t wall_clock_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+BackupScope scope_of(const Options& o, const std::vector<PlannedShard>& plan) {
+  BackupScope s;
+  s.database = o.database;
+  s.retention_policy = o.retention_policy;
+  if (o.shard) {
+    s.shard = o.shard;
+    if (!plan.empty()) {  // the meta store's answer, so ifx-verify knows the shard's db/rp
+      s.database = plan.front().database;
+      s.retention_policy = plan.front().retention_policy;
+    }
+  }
+  if (o.start) s.start_ns = o.start->unix_ns;
+  if (o.end) s.end_ns = o.end->unix_ns;
+  if (o.since) s.since_ns = o.since->unix_ns;
+  return s;
+}
+
+int compress_threads(const Options& o) {
+  if (o.compress_threads > 0) return o.compress_threads;
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  return static_cast<int>(std::max(1u, cores / std::max(1u, o.jobs)));
+}
+
+// Runs the jobs on `jobs` workers; the calling thread reports progress (every 250 ms and after
+// each shard). After a failure without -skip-errors no new shard is started.
+std::vector<ShardReport> run_jobs(const Options& o, const std::vector<PlannedShard>& plan,
+                                  const detail::Destination& destination, const net::SnapshotClient& client,
+                                  const fs::path& scratch_root, const ProgressCallback& progress,
+                                  Clock::time_point t0) {
+  std::vector<ShardReport> reports(plan.size());
+  std::atomic<std::uint64_t> received{0};
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::mutex m;
+  std::condition_variable cv;
+  std::deque<std::size_t> finished;
+  std::size_t done = 0;
+
+  auto worker = [&] {
+    detail::JobContext ctx{o, client, destination, scratch_root, detail::keep_range(o), received};
+    for (std::size_t i; !stop && (i = next++) < plan.size();) {
+      reports[i] = detail::run_shard_job(ctx, plan[i]);
+      if (reports[i].status == ShardStatus::failed) stop = true;
+      std::lock_guard lock(m);
+      finished.push_back(i);
+      cv.notify_one();
+    }
+    std::lock_guard lock(m);
+    ++done;
+    cv.notify_one();
+  };
+  const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(o.jobs, std::max<std::size_t>(plan.size(), 1)));
+  std::vector<std::thread> pool;
+  for (unsigned i = 0; i < workers; ++i) pool.emplace_back(worker);
+
+  Progress p;
+  p.shards_total = plan.size();
+  std::unique_lock lock(m);
+  while (true) {
+    cv.wait_for(lock, std::chrono::milliseconds(250), [&] { return !finished.empty() || done == workers; });
+    while (!finished.empty()) {
+      const std::size_t i = finished.front();
+      finished.pop_front();
+      ++p.shards_done;
+      p.finished = &reports[i];
+      p.bytes = received;
+      p.elapsed = since(t0);
+      lock.unlock();
+      if (progress) progress(p);
+      lock.lock();
+    }
+    if (done == workers) break;
+    p.finished = nullptr;
+    p.bytes = received;
+    p.elapsed = since(t0);
+    lock.unlock();
+    if (progress) progress(p);
+    lock.lock();
+  }
+  lock.unlock();
+  for (auto& t : pool) t.join();
+  // Shards never started after a failure: still "failed" with no error; name why.
+  for (std::size_t i = 0; i < plan.size(); ++i)
+    if (reports[i].database.empty()) {
+      reports[i].database = plan[i].database;
+      reports[i].retention_policy = plan[i].retention_policy;
+      reports[i].shard_id = plan[i].shard_id;
+      reports[i].status = ShardStatus::failed;
+      reports[i].error = Error{"io", kNotStarted, {}, {}, {}};
+    }
+  return reports;
+}
+
+// The error to report: the first shard that really failed (not one left unstarted after it).
+Error first_failure(const std::vector<ShardReport>& reports) {
+  const ShardReport* unstarted = nullptr;
+  for (const auto& r : reports) {
+    if (r.status != ShardStatus::failed || !r.error) continue;
+    if (r.error->message != kNotStarted) return *r.error;
+    if (!unstarted) unstarted = &r;
+  }
+  return unstarted ? *unstarted->error : Error{"io", "a shard failed", {}, {}, {}};
+}
+
+nlohmann::ordered_json skipped_json(const std::vector<ShardReport>& reports) {
+  auto a = nlohmann::ordered_json::array();
+  for (const auto& r : reports)
+    if (r.status == ShardStatus::skipped)
+      a.push_back({{"database", r.database},
+                   {"policy", r.retention_policy},
+                   {"shardID", r.shard_id},
+                   {"error", r.error ? r.error->describe() : ""}});
+  return a;
+}
+
+// The first contact fails fast where waiting cannot help: nothing listens there, the name does
+// not resolve, or it is the HTTP port. Later failures (a restarting server) are retried.
+Result<meta::LegacyMeta> fetch_meta(net::SnapshotClient& client, const net::RetryPolicy& retry) {
+  auto first = client.backup_meta();
+  if (first) return first;
+  const std::string& code = first.error().code;
+  if (code == "net-refused" || code == "net-unreachable" || retry.attempts <= 1) return first;
+  net::RetryPolicy rest = retry;
+  rest.attempts = retry.attempts - 1;
+  return net::with_retries<meta::LegacyMeta>(rest, [&] { return client.backup_meta(); });
+}
+
+}  // namespace
+
+Result<Summary> run(const Options& options, const ProgressCallback& progress) {
+  const auto t0 = Clock::now();
+  if (auto r = detail::check_options(options); !r) return std::unexpected(r.error());
+  auto client = net::SnapshotClient::create(options.host, options.client);
+  if (!client) return std::unexpected(client.error());
+
+  // §1.9: the meta store first; the shard list is decided before anything is written, so an
+  // unknown database leaves no file behind (influxd leaves a meta and an empty manifest).
+  auto legacy_meta = fetch_meta(*client, options.retry);
+  if (!legacy_meta) return std::unexpected(legacy_meta.error());
+  auto meta = meta::decode_meta_data(legacy_meta->blob);
+  if (!meta) {
+    Error e = std::move(meta.error());
+    e.message = fmt::format("the meta store received from {} does not decode: {}", client->host().text(), e.message);
+    return std::unexpected(std::move(e));
+  }
+  auto plan = detail::plan_shards(options, *client, *meta);
+  if (!plan) return std::unexpected(plan.error());
+
+  Summary summary;
+  summary.options = options;
+  summary.format = options.portable ? "portable" : "legacy";
+  summary.meta_bytes = legacy_meta->blob.size();
+  const fs::path scratch_root = options.scratch_root.empty() ? default_scratch_root() : options.scratch_root;
+
+  std::mutex record_mutex;
+  detail::Destination destination;
+  destination.dir = options.dir;
+  std::optional<PortableBackupWriter> portable;
+  std::optional<LegacyBackupWriter> legacy;
+  if (options.portable) {
+    std::string base;
+    if (options.resume) {
+      auto b = detail::find_resumable_base(options.dir);
+      if (!b) return std::unexpected(b.error());
+      base = *b;
+    } else {
+      base = portable_base_name(options.now_ns.value_or(wall_clock_ns()));
+    }
+    PortableBackupWriterOptions wo;
+    wo.compression = options.compression;
+    wo.level = options.compress_level;
+    wo.threads = compress_threads(options);
+    wo.created_by = kToolVersion;
+    auto w = PortableBackupWriter::create(options.dir, base, wo);
+    if (!w) return std::unexpected(w.error());
+    portable.emplace(std::move(*w));
+    if (options.resume) {
+      std::set<std::uint64_t> planned;
+      for (const auto& p : *plan) planned.insert(p.shard_id);
+      summary.removed = detail::clean_resumed_base(options.dir, base, [&](std::uint64_t id, const std::string& name) {
+        return planned.count(id) && name == portable->shard_file_name(id);
+      });
+      destination.resumable_name = [&](const PlannedShard& s) { return portable->shard_file_name(s.shard_id); };
+      destination.adopt = [&](const PlannedShard& s, std::uint64_t tar_bytes) {
+        std::lock_guard lock(record_mutex);
+        return portable->adopt_shard(s.database, s.retention_policy, s.shard_id, tar_bytes);
+      };
+    }
+    if (auto r = portable->write_meta(legacy_meta->blob); !r) return std::unexpected(r.error());
+    summary.base = base;
+    summary.meta_file = portable->meta_file_name();
+    destination.open = [&](const PlannedShard& s) { return portable->open_shard(s.shard_id); };
+    // Manifest entries in completion order (with -j 1 influxd's order): restore keys them by ID.
+    destination.record = [&](const PlannedShard& s, std::uint64_t tar_bytes, const ShardArchiveWriter& w) {
+      std::lock_guard lock(record_mutex);
+      portable->add_shard(s.database, s.retention_policy, s.shard_id, tar_bytes, w);
+    };
+  } else {
+    auto w = LegacyBackupWriter::create(options.dir);
+    if (!w) return std::unexpected(w.error());
+    legacy.emplace(std::move(*w));
+    const std::string bytes = meta::write_legacy_meta(legacy_meta->blob, legacy_meta->node_json);  // §2.3 verbatim
+    auto name = legacy->write_meta({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+    if (!name) return std::unexpected(name.error());
+    summary.meta_file = *name;
+    destination.open = [&](const PlannedShard& s) {
+      return legacy->open_shard(s.database, s.retention_policy, s.shard_id);
+    };
+    destination.record = [](const PlannedShard&, std::uint64_t, const ShardArchiveWriter&) {};
+  }
+
+  summary.shards = run_jobs(options, *plan, destination, *client, scratch_root, progress, t0);
+  summary.scopes = detail::summarize_scopes(summary.shards);
+
+  if (std::any_of(summary.shards.begin(), summary.shards.end(),
+                  [](const ShardReport& r) { return r.status == ShardStatus::failed; })) {
+    Error e = first_failure(summary.shards);
+    std::size_t good = std::count_if(summary.shards.begin(), summary.shards.end(), [](const ShardReport& r) {
+      return r.status == ShardStatus::written || r.status == ShardStatus::adopted;
+    });
+    e.message += options.portable
+                     ? fmt::format(". The backup in {} is incomplete ({} of {} shards written, no manifest): run "
+                                   "the same command with --resume to keep them and fetch the rest, or "
+                                   "-skip-errors to leave this shard out",
+                                   options.dir.string(), good, summary.shards.size())
+                     : fmt::format(". The legacy backup in {} is incomplete ({} of {} shards written); run it "
+                                   "again, or with -skip-errors to leave this shard out",
+                                   options.dir.string(), good, summary.shards.size());
+    return std::unexpected(std::move(e));
+  }
+
+  if (portable) {
+    nlohmann::ordered_json extra = nlohmann::ordered_json::object();
+    if (auto skipped = skipped_json(summary.shards); !skipped.empty()) extra["skipped"] = std::move(skipped);
+    auto path = portable->finish(scope_of(options, *plan), extra);
+    if (!path) return std::unexpected(path.error());
+    summary.manifest_file = path->filename().string();
+  }
+
+  if (!options.portable && !options.database && !options.shard)
+    summary.notes.push_back("legacy backup without -db: it holds the meta store only (databases, retention "
+                            "policies, users), no shard data; add -db NAME, or use -portable for every database");
+  if (options.start || options.end)
+    summary.notes.push_back("-start/-end: every shard holds exactly the points in range (cut at the bounds, "
+                            "deletions applied), unlike influxd's export which keeps whole blocks");
+  summary.notes.push_back("each shard holds what its snapshot held: influxd writes its cache (the WAL) to TSM "
+                          "first, so points written after that moment are not in this backup");
+  summary.elapsed = since(t0);
+  return summary;
+}
+
+}  // namespace ifx::backup

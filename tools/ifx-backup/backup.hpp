@@ -1,0 +1,124 @@
+// ifx-backup: the backups `influxd backup` makes (FORMATS.md §2 legacy, §3 portable), from the
+// same command lines, but each shard streamed straight into its archive, several shards at once
+// over separate connections, every received archive checked by ifx-verify's checks before the
+// backup calls itself done, retries that discard a failed attempt, `-start/-end` cut exactly at
+// the bounds, and `--resume` after a crash (issue 6). The operation is a function over an
+// options struct so tests call it in-process; main.cpp only parses flags.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ifx/format/error.hpp"
+#include "ifx/format/shard_archive.hpp"
+#include "ifx/net/request.hpp"
+#include "ifx/net/snapshot_client.hpp"
+
+namespace ifx::backup {
+
+inline constexpr const char* kToolVersion = "ifx-backup 0.1.0";
+
+struct Options {
+  std::string host = "localhost:8088";  // influxd backup's default -host
+  std::filesystem::path dir;
+  bool portable = false;
+  std::optional<std::string> database;
+  std::optional<std::string> retention_policy;
+  std::optional<std::uint64_t> shard;
+  std::optional<net::WireTime> since;  // -since: files modified after it (§4.3)
+  std::optional<net::WireTime> start;  // -start: points at or after it, exactly
+  std::optional<net::WireTime> end;    // -end / -stop: points at or before it, exactly
+  bool skip_errors = false;            // a shard that fails is reported and skipped (exit 3)
+  unsigned jobs = 2;                   // shards fetched at once, one connection each
+  ArchiveCompression compression = ArchiveCompression::gzip;  // portable only
+  int compress_level = -1;             // -1: gzip 6, zstd 3
+  int compress_threads = 0;            // per archive; 0: cores / jobs (at least 1)
+  bool resume = false;                 // continue the interrupted portable backup in `dir`
+  std::filesystem::path scratch_root;  // checks and -start/-end rewrites; empty: $TMPDIR or /tmp
+  net::ClientOptions client;
+  net::RetryPolicy retry;
+  std::optional<std::int64_t> now_ns;  // the portable base name's time; unset: the wall clock
+};
+
+// What happened to one shard in scope.
+enum class ShardStatus {
+  written,  // fetched, written, checked
+  adopted,  // --resume: the archive of the interrupted run passed the check and was kept
+  skipped,  // failed and left out (-skip-errors)
+  failed,   // failed; the backup stopped
+};
+std::string_view to_string(ShardStatus s);
+
+struct ShardReport {
+  std::string database;
+  std::string retention_policy;
+  std::uint64_t shard_id = 0;
+  ShardStatus status = ShardStatus::failed;
+  std::string file;              // inside the backup directory; "" when nothing was written
+  std::uint64_t tar_bytes = 0;   // uncompressed tar bytes (the manifest `size`, §3.4)
+  std::uint64_t file_bytes = 0;  // on disk
+  std::uint64_t received_bytes = 0;  // from the server (0 when adopted or out of -start/-end)
+  std::optional<std::uint64_t> points;  // -start/-end: points kept after the cut
+  bool fetched = true;           // false: -start/-end range misses the shard group, nothing asked
+  std::optional<Error> error;
+};
+
+struct ScopeSummary {  // per database / retention policy, in backup order
+  std::string database;
+  std::string retention_policy;
+  std::uint64_t shards = 0;  // in scope
+  std::uint64_t written = 0; // written or adopted
+  std::uint64_t skipped = 0;
+  std::uint64_t file_bytes = 0;
+};
+
+struct Summary {
+  Options options;
+  std::string format;     // "portable" / "legacy"
+  std::string base;       // portable base name
+  std::string meta_file;  // `<base>.meta` or `meta.NN`
+  std::uint64_t meta_bytes = 0;  // the raw meta blob
+  std::string manifest_file;     // portable, when written
+  std::vector<ShardReport> shards;  // in backup order (the info answer's order)
+  std::vector<ScopeSummary> scopes;
+  std::vector<std::string> removed;  // --resume: stale .pending / unchecked files removed
+  std::vector<std::string> notes;    // plain words for the completeness report
+  std::chrono::milliseconds elapsed{0};
+
+  bool complete() const;  // every shard written or adopted
+  int exit_code() const;  // 0 complete, 3 partial (-skip-errors), 1 a shard failed
+};
+
+struct Progress {
+  std::uint64_t shards_done = 0;
+  std::uint64_t shards_total = 0;
+  std::uint64_t bytes = 0;  // received from the server so far (all shards, ongoing ones too)
+  std::chrono::milliseconds elapsed{0};
+  const ShardReport* finished = nullptr;  // set when a shard just finished
+};
+using ProgressCallback = std::function<void(const Progress&)>;
+
+// Runs the backup. Fails (nothing or only complete, checked files left; never a manifest) on a
+// usage problem ("usage"), an unreachable server, an unknown database / retention policy / shard
+// ("invalid-argument", naming what exists), or a shard that fails without -skip-errors (the Summary is then lost, the error
+// says what to do: run again with --resume). With -skip-errors a failed shard is in the Summary.
+Result<Summary> run(const Options& options, const ProgressCallback& progress = {});
+
+// {"backup_dir", "format", "host", "base", "meta": {"file", "bytes"}, "manifest",
+//  "scope": {"database","retention_policy","shard","start","end","since"},
+//  "shards": [{"database","retention_policy","shard","status","file","tar_bytes","file_bytes",
+//              "received_bytes","points","error"}],
+//  "scopes": [{"database","retention_policy","shards","written","skipped","file_bytes"}],
+//  "removed": [...], "notes": [...], "complete", "elapsed_ms"}
+nlohmann::ordered_json to_json(const Summary& summary);
+// The completeness report for people: a table per db/rp, the notes, the verdict.
+std::string to_text(const Summary& summary);
+
+}  // namespace ifx::backup

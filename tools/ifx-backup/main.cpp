@@ -1,0 +1,149 @@
+// ifx-backup: flags → backup::run → completeness report (text or JSON) → exit code.
+#include <unistd.h>
+
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "common/cli.hpp"
+#include "common/human.hpp"
+#include "ifx-backup/backup.hpp"
+
+namespace {
+
+constexpr const char* kTool = "ifx-backup";
+
+ifx::Result<ifx::net::WireTime> parse_time(const std::string& flag, const std::string& text) {
+  auto t = ifx::net::parse_rfc3339(text);
+  if (!t) {
+    ifx::Error e = std::move(t.error());
+    e.code = "usage";
+    e.message = fmt::format("{}: {}", flag, e.message);
+    return std::unexpected(std::move(e));
+  }
+  return *t;
+}
+
+// Progress on stderr: "auto" rewrites one line when stderr is a terminal, "plain" prints a line
+// per finished shard, "none" nothing.
+class ProgressDisplay {
+ public:
+  explicit ProgressDisplay(const std::string& mode)
+      : line_(mode == "auto" ? ::isatty(2) == 1 : false), plain_(mode == "plain") {}
+  void operator()(const ifx::backup::Progress& p) {
+    using namespace std::chrono;
+    if (plain_ && p.finished) {
+      const auto& r = *p.finished;
+      std::cerr << fmt::format("{}: shard {}/{}: {} ({}/{}) {}{}\n", kTool, p.shards_done, p.shards_total,
+                               r.shard_id, r.database, r.retention_policy, to_string(r.status),
+                               r.file.empty() ? "" : " " + r.file);
+      return;
+    }
+    if (!line_) return;
+    const double secs = std::max(0.001, p.elapsed.count() / 1000.0);
+    const double rate = p.bytes / secs;
+    std::string eta = "?";
+    if (p.shards_done > 0 && p.shards_done < p.shards_total)
+      eta = fmt::format("{:.0f} s", secs / p.shards_done * (p.shards_total - p.shards_done));
+    else if (p.shards_done == p.shards_total)
+      eta = "0 s";
+    std::cerr << fmt::format("\r{}: shards {}/{}, {} received, {}/s, ETA {}   ", kTool, p.shards_done,
+                             p.shards_total, ifx::cli::format_bytes(p.bytes),
+                             ifx::cli::format_bytes(static_cast<std::uint64_t>(rate)), eta)
+              << std::flush;
+    shown_ = true;
+  }
+  void end() {
+    if (shown_) std::cerr << "\n";
+  }
+
+ private:
+  bool line_;
+  bool plain_;
+  bool shown_ = false;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ifx::backup::Options o;
+  std::string database, rp, since, start, end, compress = "gzip", progress_mode = "auto";
+  std::uint64_t shard = 0;
+  bool json = false;
+
+  CLI::App app{
+      "Backs up an InfluxDB 1.x server through its snapshotter port (8088), in the layouts influxd\n"
+      "writes: legacy (default: meta.NN and <db>.<rp>.<id>.<NN>) or -portable (<base>.meta,\n"
+      "<base>.sN.tar.gz, <base>.manifest). Takes `influxd backup`'s command lines unchanged\n"
+      "(-db/-database, -rp/-retention, -shard, -since, -start, -end or -stop, -host, -portable).\n"
+      "Unlike influxd: shards stream straight into their archives, -j at a time; every archive is\n"
+      "checked (tar complete, every TSM block's CRC) before it counts; a failed transfer is retried\n"
+      "from scratch; -start/-end keep exactly the points in range (influxd keeps whole shards or\n"
+      "blocks); the manifest records the scope and each file's SHA-256 (influxd ignores both).\n"
+      "A legacy backup without -db holds the meta store only, as influxd's does.\n"
+      "Exit codes: 0 complete, 1 failed (an interrupted portable backup continues with --resume),\n"
+      "2 usage, 3 partial (-skip-errors left shards out; listed in the report).",
+      kTool};
+  app.add_option("backup_dir", o.dir, "Backup directory (created 0700 when missing)")->required();
+  app.add_flag("--portable", o.portable, "Portable format (influxd 1.5+ and Enterprise restore it)");
+  app.add_option("--host", o.host, "Snapshotter address host:port (default localhost:8088)");
+  app.add_option("--db,--database", database, "Only this database");
+  app.add_option("--rp,--retention", rp, "Only this retention policy (needs -db, or -shard)");
+  app.add_option("--shard", shard, "Only this shard ID");
+  app.add_option("--since", since, "Incremental: only files changed after this RFC 3339 time");
+  app.add_option("--start", start, "Only points at or after this RFC 3339 time (exact, not whole shards)");
+  app.add_option("--end,--stop", end, "Only points at or before this RFC 3339 time (exact)");
+  app.add_flag("--skip-errors", o.skip_errors, "Leave out a shard that keeps failing and go on (exit code 3)");
+  app.add_option("-j,--jobs", o.jobs, "Shards fetched at once, one connection each (default 2)");
+  app.add_option("--compress", compress,
+                 "Portable shard archives: gzip (default, .tar.gz) or zstd (.tar.zst: faster and smaller, "
+                 "read by every ifxkit tool and turned back into gzip by ifx-convert, but influxd restore "
+                 "CANNOT read it)")
+      ->check(CLI::IsMember({"gzip", "zstd"}));
+  app.add_option("--compress-level", o.compress_level, "gzip 1-12 (default 6), zstd 1-22 (default 3)");
+  app.add_flag("--resume", o.resume,
+               "Continue the interrupted portable backup in the directory: keep its checked archives, "
+               "fetch the rest, write the manifest (give the same flags as the first run)");
+  app.add_option("--retries", o.retry.attempts,
+                 "Attempts per shard before it counts as failed (default 10, waits 0.5 s doubling to 8 s)");
+  app.add_flag("--json", json, "Print the summary as JSON (schema in the README)");
+  app.add_option("--progress", progress_mode, "auto (a line on a terminal), plain (a line per shard), none")
+      ->check(CLI::IsMember({"auto", "plain", "none"}));
+  app.add_option("--scratch-dir", o.scratch_root,
+                 "Where archives are checked and -start/-end shards cut (default: $TMPDIR or /tmp)");
+
+  int code = 0;
+  if (!ifx::cli::parse(app, argc, argv, code)) return code;
+  if (!database.empty()) o.database = database;
+  if (!rp.empty()) o.retention_policy = rp;
+  if (app.count("--shard")) o.shard = shard;
+  for (auto [flag, text, into] : {std::tuple{"-since", &since, &o.since}, std::tuple{"-start", &start, &o.start},
+                                  std::tuple{"-end", &end, &o.end}}) {
+    if (text->empty()) continue;
+    auto t = parse_time(flag, *text);
+    if (!t) return ifx::cli::print_error(kTool, t.error()), ifx::cli::kUsage;
+    *into = *t;
+  }
+  if (compress == "zstd") o.compression = ifx::ArchiveCompression::zstd;
+  if (!o.portable) {
+    if (app.count("--compress")) {
+      std::cerr << kTool << ": --compress applies to -portable backups (legacy shard files are plain tars)\n";
+      return ifx::cli::kUsage;
+    }
+    o.compression = ifx::ArchiveCompression::none;
+  }
+
+  ProgressDisplay display(progress_mode);
+  auto summary = ifx::backup::run(o, [&](const ifx::backup::Progress& p) { display(p); });
+  display.end();
+  if (!summary) {
+    ifx::cli::print_error(kTool, summary.error());
+    return summary.error().code == "usage" ? ifx::cli::kUsage : ifx::cli::kFailed;
+  }
+  if (json)
+    std::cout << ifx::backup::to_json(*summary).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
+              << "\n";
+  else
+    std::cout << ifx::backup::to_text(*summary) << std::flush;
+  return summary->exit_code();
+}

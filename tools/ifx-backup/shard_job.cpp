@@ -1,0 +1,222 @@
+// One shard of the backup: fetched (type 0, FORMATS.md §4.3), streamed straight into its archive
+// (no temp copy: the server's tar goes through unchanged into gzip/zstd/plain, §2.4, §3.3),
+// checked, recorded. A failed attempt's file is discarded before the next one (§1.8: influxd
+// forgets to). With -start/-end the whole shard is fetched into scratch and cut exactly at the
+// bounds with libformat's shard rewrite, tombstones applied (§4.4, §4.4.1: influxd's export keeps
+// whole blocks and truncates its tar when a TSM file has a tombstone).
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "ifx-backup/steps.hpp"
+#include "ifx/format/shard_files.hpp"
+#include "ifx/format/shard_rewrite.hpp"
+
+namespace ifx::backup::detail {
+namespace fs = std::filesystem;
+namespace {
+
+// A scratch directory for one shard, removed with its contents when the job ends.
+class JobScratch {
+ public:
+  static Result<JobScratch> create(const fs::path& root, std::uint64_t shard_id) {
+    std::string tmpl = (root / fmt::format("ifx-backup-{}-XXXXXX", shard_id)).string();
+    if (!::mkdtemp(tmpl.data()))
+      return fail("io", fmt::format("cannot create a scratch directory under {}: {}", root.string(),
+                                    std::strerror(errno)));
+    JobScratch s;
+    s.path_ = tmpl;
+    return s;
+  }
+  JobScratch(JobScratch&& o) noexcept : path_(std::exchange(o.path_, {})) {}
+  ~JobScratch() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  JobScratch() = default;
+  fs::path path_;
+};
+
+// §1.7: there is no error channel, so a tar that fails the check is a damaged answer; it gets
+// the code of one (retried like a cut connection) and keeps what the check found.
+Error damaged_answer(const Error& found, const std::string& host, std::uint64_t shard_id) {
+  Error e = found;
+  e.code = "net-protocol";
+  e.message = fmt::format("shard {} as received from {} is damaged: {}", shard_id, host, found.describe());
+  return e;
+}
+
+std::uint64_t size_on_disk(const fs::path& p) {
+  std::error_code ec;
+  auto n = fs::file_size(p, ec);
+  return ec ? 0 : n;
+}
+
+struct Job {
+  JobContext& ctx;
+  const PlannedShard& shard;
+  ShardReport& report;
+
+  std::string host() const { return ctx.client.host().text(); }
+  net::ChunkSink counting(ShardArchiveWriter& into, std::uint64_t& got) {
+    return [this, &into, &got](std::span<const std::uint8_t> bytes) -> Result<void> {
+      got += bytes.size();
+      ctx.received += bytes.size();
+      return into.write_tar_stream(bytes);
+    };
+  }
+
+  // --resume: an archive the interrupted run finished is kept when it passes the check.
+  bool adopt_existing() {
+    if (!ctx.destination.resumable_name) return false;
+    const std::string name = ctx.destination.resumable_name(shard);
+    const fs::path path = ctx.destination.dir / name;
+    std::error_code ec;
+    if (!fs::exists(path, ec)) return false;
+    auto tar = tar_length(path, shard);
+    if (tar && check_archive(ctx.destination.dir, name, shard, *tar, ctx.scratch_root) &&
+        ctx.destination.adopt(shard, *tar)) {
+      report.status = ShardStatus::adopted;
+      report.file = name;
+      report.tar_bytes = *tar;
+      report.file_bytes = size_on_disk(path);
+      return true;
+    }
+    fs::remove(path, ec);  // damaged or cut short: fetched again below
+    return false;
+  }
+
+  // Finishes, checks and records the archive; a failed check removes the file.
+  Result<void> seal(ShardArchiveWriter& writer, bool from_server) {
+    auto tar = writer.finish();
+    if (!tar) return std::unexpected(std::move(tar.error()));
+    const std::string name = writer.path().filename().string();
+    if (auto c = check_archive(ctx.destination.dir, name, shard, *tar, ctx.scratch_root); !c) {
+      std::error_code ec;
+      fs::remove(writer.path(), ec);
+      if (from_server) return std::unexpected(damaged_answer(c.error(), host(), shard.shard_id));
+      return std::unexpected(std::move(c.error()));
+    }
+    report.file = name;
+    report.tar_bytes = *tar;
+    report.file_bytes = size_on_disk(writer.path());
+    return {};
+  }
+
+  Result<void> fetch_whole() {
+    std::optional<ShardArchiveWriter> writer;
+    const net::WireTime since = ctx.options.since.value_or(net::WireTime::zero());
+    auto attempt = [&]() -> Result<void> {
+      auto w = ctx.destination.open(shard);
+      if (!w) return std::unexpected(std::move(w.error()));
+      writer.emplace(std::move(*w));
+      std::uint64_t got = 0;
+      auto n = ctx.client.backup_shard(shard.shard_id, since, counting(*writer, got));
+      report.received_bytes += got;
+      if (!n) return std::unexpected(std::move(n.error()));
+      return seal(*writer, true);
+    };
+    auto discard = [&]() -> Result<void> {
+      writer.reset();  // an unfinished writer removes its .pending file
+      return {};
+    };
+    if (auto r = net::run_with_retries(ctx.options.retry, attempt, discard); !r) return r;
+    ctx.destination.record(shard, report.tar_bytes, *writer);
+    return {};
+  }
+
+  // -start/-end with a shard group that misses the range: an empty archive, as influxd's export
+  // of such a shard gives (§1.6.3), without a request.
+  Result<void> write_empty() {
+    auto w = ctx.destination.open(shard);
+    if (!w) return std::unexpected(std::move(w.error()));
+    if (auto r = seal(*w, false); !r) return r;
+    report.fetched = false;
+    report.points = 0;
+    ctx.destination.record(shard, report.tar_bytes, *w);
+    return {};
+  }
+
+  Result<void> fetch_and_cut(const tsm::TimeRange& range) {
+    auto scratch = JobScratch::create(ctx.scratch_root, shard.shard_id);
+    if (!scratch) return std::unexpected(std::move(scratch.error()));
+    const fs::path received = scratch->path() / "received.tar";
+    const ShardExpectation expect{shard.database, shard.retention_policy, shard.shard_id};
+    std::optional<UnpackedShard> unpacked;
+    auto attempt = [&]() -> Result<void> {
+      ShardArchiveWriterOptions wo;
+      wo.compression = ArchiveCompression::none;
+      wo.file = {.mode = 0600};
+      auto raw = ShardArchiveWriter::create(received, wo);
+      if (!raw) return std::unexpected(std::move(raw.error()));
+      std::uint64_t got = 0;
+      auto n = ctx.client.backup_shard(shard.shard_id, net::WireTime::zero(), counting(*raw, got));
+      report.received_bytes += got;
+      if (!n) return std::unexpected(std::move(n.error()));
+      if (auto f = raw->finish(); !f) return std::unexpected(std::move(f.error()));
+      auto u = UnpackedShard::unpack_archives({received}, expect, scratch->path());
+      std::error_code ec;
+      fs::remove(received, ec);  // unpacked now; the scratch space is needed for the rewrite
+      if (!u) return std::unexpected(damaged_answer(u.error(), host(), shard.shard_id));
+      unpacked.emplace(std::move(*u));
+      return {};
+    };
+    auto discard = [&]() -> Result<void> {
+      std::error_code ec;
+      fs::remove(received, ec);
+      return {};
+    };
+    if (auto r = net::run_with_retries(ctx.options.retry, attempt, discard); !r) return r;
+
+    auto writer = ctx.destination.open(shard);
+    if (!writer) return std::unexpected(std::move(writer.error()));
+    ShardRewriteOptions ro;
+    ro.keep = range;
+    auto rewritten = write_rewritten_shard(*unpacked, shard.database, shard.retention_policy, shard.shard_id,
+                                           *writer, scratch->path(), ro);
+    if (!rewritten) return std::unexpected(std::move(rewritten.error()));
+    unpacked.reset();
+    if (auto r = seal(*writer, false); !r) return r;
+    report.points = rewritten->points;
+    ctx.destination.record(shard, report.tar_bytes, *writer);
+    return {};
+  }
+
+  void run() {
+    if (adopt_existing()) return;
+    Result<void> r;
+    if (!ctx.range) r = fetch_whole();
+    else if (!shard.overlaps_range) r = write_empty();
+    else r = fetch_and_cut(*ctx.range);
+    if (r) {
+      report.status = ShardStatus::written;
+      return;
+    }
+    Error e = std::move(r.error());
+    if (e.message.find(fmt::format("shard {}", shard.shard_id)) == std::string::npos)
+      e.message = fmt::format("shard {} ({}/{}): {}", shard.shard_id, shard.database, shard.retention_policy,
+                              e.message);
+    report.error = std::move(e);
+    report.file.clear();
+    report.status = ctx.options.skip_errors ? ShardStatus::skipped : ShardStatus::failed;
+  }
+};
+
+}  // namespace
+
+ShardReport run_shard_job(JobContext& ctx, const PlannedShard& shard) {
+  ShardReport report;
+  report.database = shard.database;
+  report.retention_policy = shard.retention_policy;
+  report.shard_id = shard.shard_id;
+  Job{ctx, shard, report}.run();
+  return report;
+}
+
+}  // namespace ifx::backup::detail

@@ -1,0 +1,91 @@
+// The pieces of ifx-backup's operation, shared by its source files only (not a public API).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ifx-backup/backup.hpp"
+#include "ifx/format/meta_data.hpp"
+#include "ifx/format/shard_archive.hpp"
+#include "ifx/format/tsm/shard_points.hpp"
+#include "ifx/net/snapshot_client.hpp"
+
+namespace ifx::backup::detail {
+
+// One shard the backup must hold, with where the meta store places it.
+struct PlannedShard {
+  std::string database;
+  std::string retention_policy;
+  std::uint64_t shard_id = 0;
+  // -start/-end: false when the shard group's [start, end) misses the range, so the shard can
+  // hold no point in it and is written as an empty archive without asking the server.
+  bool overlaps_range = true;
+};
+
+// ---- plan.cpp ---------------------------------------------------------------------------------
+// Checks the flag combinations influxd checks (and a few more), in plain words: "usage".
+Result<void> check_options(const Options& o);
+// The inclusive range of -start/-end (a missing bound is the end of int64 time); nullopt without.
+std::optional<tsm::TimeRange> keep_range(const Options& o);
+// FORMATS.md §1.9, §2.5, §3.5: which shards, in the order influxd would fetch them. Unknown
+// names are found in `meta` first, so the message can list what exists ("invalid-argument").
+Result<std::vector<PlannedShard>> plan_shards(const Options& o, net::SnapshotClient& client,
+                                              const meta::MetaData& meta);
+
+// ---- archive_check.cpp ------------------------------------------------------------------------
+// ifx-verify's check of one shard archive in `dir` (tar complete, every TSM block's CRC, the
+// tar length equal to `tar_bytes` when given). The first defect comes back as the error, the
+// count of the others in its message.
+Result<void> check_archive(const std::filesystem::path& dir, const std::string& file_name,
+                           const PlannedShard& shard, std::optional<std::uint64_t> tar_bytes,
+                           const std::filesystem::path& scratch_root);
+// The uncompressed tar length of an archive read to its end (all reader checks apply).
+Result<std::uint64_t> tar_length(const std::filesystem::path& path, const PlannedShard& shard);
+
+// ---- shard_job.cpp ----------------------------------------------------------------------------
+// Where the shard archives go: the portable or the legacy writer behind two calls.
+struct Destination {
+  std::filesystem::path dir;
+  std::function<Result<ShardArchiveWriter>(const PlannedShard&)> open;
+  // Records a finished, checked archive (portable: the manifest entry with its SHA-256).
+  std::function<void(const PlannedShard&, std::uint64_t tar_bytes, const ShardArchiveWriter&)> record;
+  // --resume: the name an earlier run gave the shard's archive, and how to adopt it.
+  std::function<std::string(const PlannedShard&)> resumable_name;
+  std::function<Result<void>(const PlannedShard&, std::uint64_t tar_bytes)> adopt;
+};
+
+struct JobContext {
+  const Options& options;
+  net::SnapshotClient client;  // one per worker: every request is its own connection anyway
+  const Destination& destination;
+  std::filesystem::path scratch_root;
+  std::optional<tsm::TimeRange> range;
+  std::atomic<std::uint64_t>& received;  // all workers' bytes from the server, for progress
+};
+
+// Fetches, writes and checks one shard with retries (a failed attempt's file is removed before
+// the next); -start/-end fetches the whole shard (type 0, never the export with its §4.4.1 bug)
+// and cuts it at the bounds. Never throws; a failure is in the report's `error`.
+ShardReport run_shard_job(JobContext& ctx, const PlannedShard& shard);
+
+// ---- resume.cpp -------------------------------------------------------------------------------
+// The base of the interrupted portable backup in `dir`: the newest `<base>.meta` without a
+// `<base>.manifest`. None: "invalid-argument" saying what the directory holds.
+Result<std::string> find_resumable_base(const std::filesystem::path& dir);
+// Removes what the interrupted run left that the resumed one will not keep: `<base>.*.pending`,
+// the old `<base>.meta` (written again from the server, with the shard list it goes with), and
+// every shard archive `<base>.s<id>.tar.*` for which `keep(id, name)` is false. Returns the
+// names removed.
+std::vector<std::string> clean_resumed_base(const std::filesystem::path& dir, const std::string& base,
+                                            const std::function<bool(std::uint64_t, const std::string&)>& keep);
+
+// ---- render.cpp -------------------------------------------------------------------------------
+std::vector<ScopeSummary> summarize_scopes(const std::vector<ShardReport>& shards);
+
+}  // namespace ifx::backup::detail

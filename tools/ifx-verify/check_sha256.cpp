@@ -1,0 +1,46 @@
+// ifxkit's manifests record each file's SHA-256 as an extra key "sha256" of the meta entry and of
+// every files[] entry (influxd ignores unknown keys, FORMATS.md §3.4). When present, the file on
+// disk must still hash to it: anything that changed the bytes after the backup wrote them (bit
+// rot, a partial copy, an edit) is "sha256-mismatch", even where the format checks would pass.
+#include <fmt/format.h>
+
+#include "ifx-verify/checks.hpp"
+#include "ifx/format/checksum.hpp"
+
+namespace ifx::verify::detail {
+namespace fs = std::filesystem;
+namespace {
+
+void compare(const BackupSet& set, const std::string& manifest, const std::string& file,
+             const nlohmann::ordered_json& extra, DefectSink& sink) {
+  auto it = extra.find("sha256");
+  if (it == extra.end() || !it->is_string() || file.empty() || file.find('/') != std::string::npos) return;
+  std::error_code ec;
+  if (!fs::exists(set.dir / file, ec)) return;  // file-missing is reported elsewhere
+  auto actual = sha256_file(set.dir / file);
+  if (!actual) {
+    Error e = std::move(actual.error());
+    e.file = file;
+    sink.add(std::move(e));
+    return;
+  }
+  const std::string recorded = it->get<std::string>();
+  if (*actual != recorded)
+    sink.add(defect("sha256-mismatch", file, "", std::nullopt,
+                    fmt::format("{} records SHA-256 {} for {}, but the file hashes to {}: its bytes changed "
+                                "after the backup wrote them",
+                                manifest, recorded, file, *actual)));
+}
+
+}  // namespace
+
+void check_recorded_sha256(const BackupSet& set, const Options& o, DefectSink& sink) {
+  for (std::size_t i = 0; i < set.manifests.size(); ++i) {
+    const PortableManifest& m = set.manifests[i];
+    compare(set, set.manifest_files[i], m.meta.file_name, m.meta.extra, sink);
+    for (const auto& f : m.files)
+      if (selected(o, f.database, f.policy, f.shard_id)) compare(set, set.manifest_files[i], f.file_name, f.extra, sink);
+  }
+}
+
+}  // namespace ifx::verify::detail
