@@ -483,7 +483,9 @@ TEST_F(BackupVsInfluxd, ZstdArchivesHoldTheSameShards) {
   const json summary = json::parse(b.out);
   EXPECT_EQ(summary["compression"], "zstd");
   for (const auto& name : file_set(zst))
-    if (name.find(".s") != std::string::npos) EXPECT_TRUE(name.ends_with(".tar.zst")) << name;
+    if (name.find(".s") != std::string::npos) {
+      EXPECT_TRUE(name.ends_with(".tar.zst")) << name;
+    }
   EXPECT_EQ(deep_inspect(zst), deep_inspect(gz));
   expect_verified(zst);
 }
@@ -520,13 +522,22 @@ TEST_F(BackupVsInfluxd, LegacySinceAddsTheNextIncrementLikeInfluxd) {
   auto entries = tar_entries(mine);
   EXPECT_EQ(entries, tar_entries(theirs));
   for (const auto& [file, list] : entries)
-    if (file.ends_with(".01")) EXPECT_EQ(list.size(), 1u) << file << ": only the new TSM file";
+    if (file.ends_with(".01")) {
+      EXPECT_EQ(list.size(), 1u) << file << ": only the new TSM file";
+    }
   expect_verified(mine);
   EXPECT_EQ(deep_inspect(mine), deep_inspect(theirs));
   EXPECT_EQ(deep_inspect(mine)["totals"]["points"], 250);
-  // Both increments restore, from ours as from influxd's.
-  restore({"-online", "-db", "gamma", "-newdb", "gamma_since", mine.string()});
-  restore({"-online", "-db", "gamma", "-newdb", "gamma_since_influxd", theirs.string()});
+  // Both chains restore with every increment. Through ifx-restore: `influxd restore -online`
+  // uploads each increment of a shard separately, and an upload arriving while the server still
+  // reopens the shard after the previous one is dropped without an error (seen under load: 200 of
+  // 250 points back), so it cannot be the judge of a chain.
+  for (const auto& [dir, newdb] : {std::pair{mine, "gamma_since"}, std::pair{theirs, "gamma_since_influxd"}}) {
+    const Ran r = run_command({(ifx::test::build_dir() / "tools" / "ifx-restore").string(), "-online", "-host",
+                               target_->rpc_address(), "--http", target_->http_url(), "-db", "gamma", "-newdb",
+                               newdb, dir.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  }
   EXPECT_EQ(restored_count("gamma_since", "autogen", "g", "v", 250), 250);
   EXPECT_EQ(restored_count("gamma_since_influxd", "autogen", "g", "v", 250), 250);
 }

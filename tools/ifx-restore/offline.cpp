@@ -1,0 +1,257 @@
+// Offline legacy restore (FORMATS.md §4.7, §5.4) without influxd's defects: shard directories
+// named by the numeric ID (influxd trims '0' from both ends: shard 10 → directory "1"), nothing
+// written while an influxd uses the directories, every file written atomically, and whatever is
+// replaced moved aside under the data directory instead of overwritten.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "ifx-restore/steps.hpp"
+#include "ifx/format/atomic_file.hpp"
+#include "ifx/format/meta_data.hpp"
+#include "ifx/format/shard_files.hpp"
+
+namespace ifx::restore {
+namespace fs = std::filesystem;
+namespace {
+
+bool under(const std::string& path, const std::string& dir) {
+  return path == dir || (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
+}
+
+std::string read_text(const fs::path& p, std::size_t limit = 1 << 20) {
+  std::ifstream in(p, std::ios::binary);
+  std::string s(limit, '\0');
+  in.read(s.data(), static_cast<std::streamsize>(limit));
+  s.resize(static_cast<std::size_t>(in.gcount()));
+  return s;
+}
+
+// Which process uses `dirs`: an open file or a mapping below one of them, or an influxd whose
+// -config names one of them. Processes of other users we cannot inspect are not seen.
+std::optional<std::string> process_using(const std::vector<std::string>& dirs) {
+  DIR* proc = ::opendir("/proc");
+  if (!proc) return std::nullopt;
+  std::optional<std::string> found;
+  const std::string self = std::to_string(::getpid());
+  while (dirent* e = ::readdir(proc)) {
+    const std::string pid = e->d_name;
+    if (pid.empty() || !std::isdigit(static_cast<unsigned char>(pid[0])) || pid == self) continue;
+    const fs::path base = fs::path("/proc") / pid;
+    std::string comm = read_text(base / "comm", 64);
+    while (!comm.empty() && comm.back() == '\n') comm.pop_back();
+    auto hit = [&](const std::string& what) {
+      found = fmt::format("process {} ({}) {}", pid, comm, what);
+      return true;
+    };
+    std::error_code ec;
+    bool done = false;
+    for (const auto& fd : fs::directory_iterator(base / "fd", ec)) {
+      std::error_code ec2;
+      const std::string target = fs::read_symlink(fd.path(), ec2).string();
+      for (const auto& d : dirs)
+        if (!ec2 && under(target, d)) done = hit("has " + target + " open");
+      if (done) break;
+    }
+    if (!done) {
+      std::istringstream maps(read_text(base / "maps", 16 << 20));
+      for (std::string line; !done && std::getline(maps, line);) {
+        auto slash = line.find('/');
+        if (slash == std::string::npos) continue;
+        const std::string mapped = line.substr(slash);
+        for (const auto& d : dirs)
+          if (under(mapped, d)) done = hit("maps " + mapped);
+      }
+    }
+    if (!done && comm == "influxd") {
+      const std::string cmdline = read_text(base / "cmdline", 64 << 10);
+      std::vector<std::string> args;
+      for (std::size_t i = 0; i < cmdline.size();) {
+        std::size_t z = cmdline.find('\0', i);
+        if (z == std::string::npos) z = cmdline.size();
+        args.push_back(cmdline.substr(i, z - i));
+        i = z + 1;
+      }
+      for (std::size_t i = 0; i + 1 < args.size() && !done; ++i)
+        if (args[i] == "-config" || args[i] == "--config") {
+          fs::path cfg = args[i + 1];
+          if (cfg.is_relative()) cfg = fs::read_symlink(base / "cwd", ec) / cfg;
+          const std::string text = read_text(cfg);
+          for (const auto& d : dirs)
+            if (text.find("\"" + d + "\"") != std::string::npos || text.find("\"" + d + "/\"") != std::string::npos)
+              done = hit("runs with " + cfg.string() + ", which names " + d);
+        }
+    }
+    if (done) break;
+  }
+  ::closedir(proc);
+  return found;
+}
+
+std::string canonical_or_absolute(const fs::path& p) {
+  std::error_code ec;
+  auto c = fs::weakly_canonical(p, ec);
+  return (ec ? fs::absolute(p) : c).string();
+}
+
+std::string utc_stamp() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
+Result<void> fsync_path(const fs::path& p) {
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail("io", fmt::format("cannot open {}: {}", p.string(), std::strerror(errno)));
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return fail("io", fmt::format("cannot fsync {}: {}", p.string(), std::strerror(errno)));
+  return {};
+}
+
+// Files get influxd's usual modes and, when we run as root, the owner of the directory they go
+// into (so an influxd running as its own user can still compact and delete them).
+void adopt_owner(const fs::path& p, const fs::path& owner_of, mode_t mode) {
+  ::chmod(p.c_str(), mode);
+  struct stat st {};
+  if (::geteuid() == 0 && ::stat(owner_of.c_str(), &st) == 0) (void)::chown(p.c_str(), st.st_uid, st.st_gid);
+}
+
+Result<void> make_dirs(const fs::path& dir, const fs::path& owner_of) {
+  std::error_code ec;
+  fs::path acc;
+  for (const auto& part : dir) {
+    acc /= part;
+    if (fs::exists(acc, ec)) continue;
+    if (!fs::create_directory(acc, ec) && ec)
+      return fail("io", fmt::format("cannot create {}: {}", acc.string(), ec.message()));
+    adopt_owner(acc, owner_of, 0755);
+  }
+  return {};
+}
+
+// Renames `path` to `<path>.ifx-replaced-<stamp>` beside it: not a number, so influxd's shard
+// loader skips it (and meta.db is the only file the meta store reads).
+Result<void> move_aside(const fs::path& path, const std::string& stamp, Report& report) {
+  const fs::path dest = path.string() + ".ifx-replaced-" + stamp;
+  std::error_code ec;
+  fs::rename(path, dest, ec);
+  if (ec) return fail("io", fmt::format("cannot move {} aside to {}: {}", path.string(), dest.string(), ec.message()));
+  report.moved_aside.push_back(fmt::format("{} → {}", path.string(), dest.string()));
+  return {};
+}
+
+Result<void> restore_meta(const Options& o, const RestorePlan& plan, const std::string& stamp, Report& report) {
+  // §4.7 step 1: the whole meta store is replaced (users and CQs included, as influxd does);
+  // the Index is bumped as SetData does (§9) so clients see a change.
+  meta::MetaData m = plan.set.meta;
+  m.index += 1;
+  if (o.new_duration_ns)
+    for (auto& db : m.databases)
+      if (find_database_plan(plan, db.name))
+        for (auto& rp : db.retention_policies) rp.duration_ns = *o.new_duration_ns;
+  const std::string blob = meta::encode_meta_data(m);
+  if (auto r = make_dirs(o.meta_dir, o.meta_dir.parent_path()); !r) return r;
+  ::chmod(o.meta_dir.c_str(), 0700);
+  std::error_code ec;
+  for (const char* name : {"meta.db", "raft.db", "node.json"})
+    if (fs::exists(o.meta_dir / name, ec))
+      if (auto r = move_aside(o.meta_dir / name, stamp, report); !r) return r;
+  AtomicFileOptions fo;
+  fo.mode = 0644;
+  fo.replace_existing = true;
+  auto f = AtomicFile::create(o.meta_dir / "meta.db", fo);
+  if (!f) return std::unexpected(f.error());
+  if (auto r = f->write({reinterpret_cast<const std::uint8_t*>(blob.data()), blob.size()}); !r) return r;
+  if (auto r = f->commit(); !r) return r;
+  adopt_owner(o.meta_dir / "meta.db", o.meta_dir, 0644);
+  say(o, fmt::format("wrote {} ({} databases, {} users)", (o.meta_dir / "meta.db").string(), m.databases.size(),
+                     m.users.size()));
+  return {};
+}
+
+Result<void> restore_shard(const Options& o, const RestorePlan& plan, const ShardPlan& sp, const std::string& stamp,
+                           Report& report) {
+  const ShardInBackup& s = plan.set.shards[sp.index];
+  const fs::path rp_dir = o.data_dir / sp.target_database / sp.target_retention_policy;
+  const fs::path target = rp_dir / std::to_string(s.shard_id);  // the numeric ID (§4.7 bug avoided)
+  if (auto r = make_dirs(rp_dir, o.data_dir); !r) return r;
+  // Unpacked next to its final place (same filesystem), then renamed in one step.
+  auto unpacked = UnpackedShard::unpack(plan.set, s, rp_dir);
+  if (!unpacked) return std::unexpected(unpacked.error());
+  for (const auto& name : unpacked->scan().files) {
+    if (auto r = fsync_path(unpacked->dir() / name); !r) return r;
+    adopt_owner(unpacked->dir() / name, rp_dir, 0644);
+  }
+  adopt_owner(unpacked->dir(), rp_dir, 0755);
+  if (auto r = fsync_path(unpacked->dir()); !r) return r;
+  std::error_code ec;
+  if (fs::exists(target, ec))
+    if (auto r = move_aside(target, stamp, report); !r) return r;
+  fs::rename(unpacked->dir(), target, ec);
+  if (ec) return fail("io", fmt::format("cannot move the restored shard into {}: {}", target.string(), ec.message()));
+  if (auto r = fsync_dir(rp_dir); !r) return r;
+  say(o, fmt::format("restored shard {} into {}", s.shard_id, target.string()));
+  // Tombstones stay next to their TSM files here, so the server applies them (§4.7 step 3).
+  report.shards.push_back({s.database, s.retention_policy, s.shard_id, sp.target_database, sp.target_retention_policy,
+                           s.shard_id, s.archives.size(), unpacked->scan().tsm_files, unpacked->scan().tar_bytes,
+                           unpacked->scan().tombstones > 0, unpacked->scan().tombstones > 0, "restored"});
+  return {};
+}
+
+}  // namespace
+
+Result<void> run_offline(const Options& o, RestorePlan& plan, Report& report) {
+  std::vector<std::string> dirs;
+  if (!o.meta_dir.empty()) dirs.push_back(canonical_or_absolute(o.meta_dir));
+  if (!o.data_dir.empty()) dirs.push_back(canonical_or_absolute(o.data_dir));
+  if (auto user = process_using(dirs))
+    return fail("server-running", fmt::format("{}: stop influxd before an offline restore (or restore into the "
+                                              "running server with -portable/-online). Nothing was changed.", *user));
+  for (const auto& d : plan.databases) {
+    DatabaseOutcome out{d.source, d.target, false, {}};
+    for (const auto& r : d.retention_policies) {
+      RetentionPolicyOutcome rp{r.target, 0, 0, {}};
+      for (const auto& sp : plan.shards)
+        if (sp.target_database == d.target && sp.target_retention_policy == r.target) ++rp.shards;
+      out.retention_policies.push_back(std::move(rp));
+    }
+    report.databases.push_back(std::move(out));
+  }
+  if (o.dry_run) {
+    for (const auto& sp : plan.shards) {
+      const ShardInBackup& s = plan.set.shards[sp.index];
+      report.shards.push_back({s.database, s.retention_policy, s.shard_id, sp.target_database,
+                               sp.target_retention_policy, s.shard_id, s.archives.size(), 0, 0, false, false,
+                               "planned"});
+    }
+    return {};
+  }
+  const std::string stamp = utc_stamp();
+  if (!o.meta_dir.empty())
+    if (auto r = restore_meta(o, plan, stamp, report); !r) return r;
+  if (!o.data_dir.empty()) {
+    if (auto r = make_dirs(o.data_dir, o.data_dir.parent_path()); !r) return r;
+    for (const auto& sp : plan.shards)
+      if (auto r = restore_shard(o, plan, sp, stamp, report); !r) return r;
+  }
+  if (!report.moved_aside.empty())
+    report.notes.push_back("what this restore replaced was moved aside (listed above); delete it once the restored "
+                           "server is checked");
+  report.notes.push_back("WAL segments of the replaced shards (if any) were not touched: influxd replays them on start");
+  return {};
+}
+
+}  // namespace ifx::restore

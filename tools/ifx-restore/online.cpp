@@ -1,0 +1,274 @@
+// -portable / -online into a running influxd (FORMATS.md §1.9: type 6, then one type 7 per
+// shard), with what influxd's own restore lacks: the target checked over HTTP before anything
+// changes, every file of a shard applied, the data proven queryable, and a rollback.
+#include <future>
+#include <map>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "ifx-restore/stage.hpp"
+#include "ifx-restore/steps.hpp"
+#include "ifx/format/meta_data.hpp"
+#include "ifx/format/shard_files.hpp"
+#include "ifx/net/snapshot_client.hpp"
+
+namespace ifx::restore {
+namespace fs = std::filesystem;
+namespace {
+
+std::set<std::string> as_set(const std::vector<std::string>& v) { return {v.begin(), v.end()}; }
+
+// -newduration: the restored RPs get the new duration in the blob the server imports.
+Result<std::string> meta_blob_for_import(const Options& o, const RestorePlan& plan) {
+  if (!o.new_duration_ns) return plan.set.meta_blob;
+  meta::MetaData m = plan.set.meta;
+  for (auto& db : m.databases) {
+    const DatabasePlan* dp = find_database_plan(plan, db.name);
+    if (!dp) continue;
+    for (auto& rp : db.retention_policies)
+      for (const auto& r : dp->retention_policies)
+        if (r.source == rp.name) {
+          if (*o.new_duration_ns != 0 && *o.new_duration_ns < rp.shard_group_duration_ns)
+            return fail("usage", fmt::format("-newduration {} ns is shorter than the shard group duration of \"{}\" "
+                                             "({} ns); InfluxDB refuses such a retention policy",
+                                             *o.new_duration_ns, rp.name, rp.shard_group_duration_ns));
+          rp.duration_ns = *o.new_duration_ns;
+        }
+  }
+  return meta::encode_meta_data(m);
+}
+
+// A file read in chunks as the upload's byte source.
+class FileSource {
+ public:
+  explicit FileSource(const fs::path& p) : path_(p), f_(std::fopen(p.c_str(), "rb")) {}
+  ~FileSource() {
+    if (f_) std::fclose(f_);
+  }
+  FileSource(const FileSource&) = delete;
+  FileSource& operator=(const FileSource&) = delete;
+  bool ok() const { return f_ != nullptr; }
+  void rewind() {
+    if (f_) std::rewind(f_);
+  }
+  net::ChunkSource source() {
+    return [this](std::span<std::uint8_t> out) -> Result<std::size_t> {
+      std::size_t n = std::fread(out.data(), 1, out.size(), f_);
+      if (n == 0 && std::ferror(f_)) return fail("io", fmt::format("cannot read {}", path_.string()));
+      return n;
+    };
+  }
+
+ private:
+  fs::path path_;
+  std::FILE* f_;
+};
+
+struct ScratchDir {
+  fs::path path;
+  ~ScratchDir() {
+    if (path.empty()) return;
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+Result<fs::path> make_scratch(const Options& o) {
+  fs::path root = o.scratch_root.empty() ? default_scratch_root() : o.scratch_root;
+  std::string tmpl = (root / "ifx-restore-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data()))
+    return fail("io", fmt::format("cannot create a scratch directory under {} (pass --scratch-dir)", root.string()));
+  return fs::path(tmpl);
+}
+
+// Drops the databases this run created (those absent before it and present now).
+std::string roll_back(const Options& o, const InfluxHttp& http, const std::set<std::string>& existed_before,
+                      const RestorePlan& plan, Report& report) {
+  auto now = http.databases();
+  if (!now)
+    return fmt::format("could not check what to roll back ({}); drop these databases if they exist: {}",
+                       now.error().message, [&] {
+                         std::string s;
+                         for (const auto& d : plan.databases)
+                           if (!existed_before.count(d.target)) s += (s.empty() ? "\"" : ", \"") + d.target + "\"";
+                         return s;
+                       }());
+  std::vector<std::string> dropped, failed;
+  for (const auto& d : plan.databases) {
+    if (existed_before.count(d.target) || std::find(now->begin(), now->end(), d.target) == now->end()) continue;
+    say(o, fmt::format("rolling back: dropping database \"{}\" which this run created", d.target));
+    if (auto r = http.query("DROP DATABASE " + quote_ident(d.target)); r) dropped.push_back(d.target);
+    else failed.push_back(d.target + " (" + r.error().message + ")");
+  }
+  for (auto& d : report.databases) d.created = false;
+  std::string out;
+  if (!dropped.empty()) out += fmt::format("rolled back: dropped database(s) {} that this run created", fmt::join(dropped, ", "));
+  if (!failed.empty())
+    out += fmt::format("{}could not drop {}: drop them by hand", out.empty() ? "" : "; ", fmt::join(failed, ", "));
+  if (out.empty()) out = "nothing on the server needed rolling back";
+  return out;
+}
+
+Result<void> upload_all(const Options& o, RestorePlan& plan, const net::ShardIdMap& ids, Report& report,
+                        const fs::path& scratch) {
+  auto client = net::SnapshotClient::create(o.host);
+  if (!client) return std::unexpected(client.error());
+
+  struct Job {
+    const ShardPlan* plan;
+    ShardTarget target;
+  };
+  std::vector<Job> jobs;
+  for (const auto& sp : plan.shards) {
+    const ShardInBackup& s = plan.set.shards[sp.index];
+    auto it = ids.find(s.shard_id);
+    if (it == ids.end()) {
+      report.notes.push_back(fmt::format("shard {} ({}/{}): the server's import did not map it to a new shard; "
+                                         "skipped", s.shard_id, s.database, s.retention_policy));
+      continue;
+    }
+    jobs.push_back({&sp, {sp.target_database, sp.target_retention_policy, it->second}});
+  }
+
+  // Staging the next shard overlaps the upload of this one (two cores: decompress while the
+  // server writes), one staged tar ahead at most.
+  auto stage = [&](std::size_t i) {
+    return stage_shard(plan.set, plan.set.shards[jobs[i].plan->index], jobs[i].target, scratch);
+  };
+  std::future<Result<StagedShard>> ahead;
+  if (!jobs.empty()) ahead = std::async(std::launch::async, stage, 0);
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    Result<StagedShard> staged = ahead.get();
+    if (i + 1 < jobs.size()) ahead = std::async(std::launch::async, stage, i + 1);
+    auto finish_ahead = [&] {
+      if (ahead.valid()) ahead.wait();
+    };
+    if (!staged) {
+      finish_ahead();
+      return std::unexpected(staged.error());
+    }
+    const ShardInBackup& s = plan.set.shards[jobs[i].plan->index];
+    const ShardTarget& t = jobs[i].target;
+    say(o, fmt::format("uploading shard {} → {} ({}/{}, {} archive(s), {} bytes) [{}/{}]", s.shard_id, t.shard_id,
+                       t.database, t.retention_policy, staged->archives, staged->bytes, i + 1, jobs.size()));
+    FileSource file(staged->tar);
+    if (!file.ok()) {
+      finish_ahead();
+      return fail("io", fmt::format("cannot read the staged tar {}", staged->tar.string()));
+    }
+    // Re-sending the whole tar is safe: the server overlays the same files again (§4.5).
+    net::RetryPolicy retry;
+    retry.attempts = 5;
+    retry.on_retry = [&](int n, const Error& e, std::chrono::milliseconds wait) {
+      say(o, fmt::format("upload of shard {} failed (attempt {}: {}); retrying in {} ms", t.shard_id, n, e.message,
+                         wait.count()));
+    };
+    auto sent = net::with_retries<std::uint64_t>(
+        retry, [&] { return client->upload_shard(t.shard_id, file.source()); },
+        [&]() -> Result<void> {
+          file.rewind();
+          return {};
+        });
+    if (!sent) {
+      finish_ahead();
+      return std::unexpected(sent.error());
+    }
+    ShardOutcome out;
+    out.source_database = s.database;
+    out.source_retention_policy = s.retention_policy;
+    out.source_id = s.shard_id;
+    out.database = t.database;
+    out.retention_policy = t.retention_policy;
+    out.id = t.shard_id;
+    out.archives = staged->archives;
+    out.tsm_files = staged->tsm_files;
+    out.bytes = staged->bytes;
+    out.tombstones = staged->tombstones;
+    out.tombstones_applied = staged->tombstones_applied;
+    out.status = "restored";
+    if (out.tombstones && !out.tombstones_applied)
+      report.notes.push_back(fmt::format("shard {}: holds tombstones that this build cannot apply yet; influxd drops "
+                                         "them on upload, so points deleted before the backup are back", s.shard_id));
+    report.shards.push_back(std::move(out));
+    if (o.after_shard_upload)
+      if (auto r = o.after_shard_upload(i + 1); !r) {
+        finish_ahead();
+        return r;
+      }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<void> run_online(const Options& o, RestorePlan& plan, InfluxHttp& http, Report& report) {
+  auto before = http.databases();
+  if (!before) return std::unexpected(before.error());
+  const std::set<std::string> existed = as_set(*before);
+  std::vector<std::string> clashes;
+  for (const auto& d : plan.databases)
+    if (existed.count(d.target)) clashes.push_back(d.target);
+  if (!clashes.empty()) {
+    std::string what = clashes.size() == 1 ? fmt::format("database \"{}\" already exists", clashes[0])
+                                           : fmt::format("databases \"{}\" already exist", fmt::join(clashes, "\", \""));
+    std::string hint = o.new_retention_policy
+        ? " (the server's meta import cannot add a retention policy to an existing database, FORMATS.md §5.3)"
+        : "";
+    return fail("target-exists",
+                fmt::format("{} on {}{}: restore under another name with -newdb NAME, or write the backup's points "
+                            "into it with --merge. Nothing was changed.",
+                            what, http.endpoint().url(), hint));
+  }
+  for (const auto& d : plan.databases) {
+    DatabaseOutcome out{d.source, d.target, false, {}};
+    for (const auto& r : d.retention_policies) out.retention_policies.push_back({r.target, 0, 0, {}});
+    report.databases.push_back(std::move(out));
+  }
+  if (o.dry_run) {
+    for (const auto& sp : plan.shards) {
+      const ShardInBackup& s = plan.set.shards[sp.index];
+      report.shards.push_back({s.database, s.retention_policy, s.shard_id, sp.target_database,
+                               sp.target_retention_policy, 0, s.archives.size(), 0, 0, false, false, "planned"});
+    }
+    return {};
+  }
+
+  auto blob = meta_blob_for_import(o, plan);
+  if (!blob) return std::unexpected(blob.error());
+  auto client = net::SnapshotClient::create(o.host);
+  if (!client) return std::unexpected(client.error());
+  say(o, fmt::format("importing the meta store ({} database(s)) into {}", plan.databases.size(), o.host));
+  const std::string rrp = o.new_retention_policy.value_or(o.retention_policy.value_or(""));
+  auto ids = client->import_meta(*blob, o.database.value_or(""), o.new_database.value_or(""),
+                                 o.retention_policy.value_or(""), rrp);
+  auto failed_after_change = [&](const Error& e) {
+    std::string rb = roll_back(o, http, existed, plan, report);
+    Error out = e;
+    out.code = "restore-failed";
+    out.message = fmt::format("{} [{}]; {}. Running the same command again starts over.", e.message, e.code, rb);
+    return std::unexpected(std::move(out));
+  };
+  if (!ids) {
+    if (ids.error().code == "meta-not-changed")  // someone created the database meanwhile
+      return fail("target-exists", fmt::format("the server refused the meta import: {}. Nothing was changed.",
+                                               ids.error().message));
+    return failed_after_change(ids.error());  // a cut connection may still have committed it
+  }
+  for (auto& d : report.databases) d.created = true;
+
+  auto scratch = make_scratch(o);
+  if (!scratch) return failed_after_change(scratch.error());
+  ScratchDir cleanup{*scratch};
+  if (auto r = upload_all(o, plan, *ids, report, *scratch); !r) return failed_after_change(r.error());
+  if (auto r = wait_until_queryable(o, plan, http, report, true); !r) return failed_after_change(r.error());
+  if (o.cqs)
+    if (auto r = restore_continuous_queries(o, plan, http, report); !r) return failed_after_change(r.error());
+  if (o.users)
+    if (auto r = restore_user_grants(o, plan, http, report); !r) return failed_after_change(r.error());
+  return {};
+}
+
+}  // namespace ifx::restore

@@ -1,0 +1,172 @@
+// ifx-restore's operation: flags checked, the backup opened and planned, verified before the
+// server is touched, then the online, --merge or offline restore.
+#include "ifx-restore/restore.hpp"
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "common/human.hpp"
+#include "ifx-restore/steps.hpp"
+#include "ifx-verify/verify.hpp"
+
+namespace ifx::restore {
+
+std::string_view to_string(Mode m) {
+  switch (m) {
+    case Mode::Portable: return "portable";
+    case Mode::Online: return "online";
+    case Mode::Offline: return "offline";
+  }
+  return "?";
+}
+
+void say(const Options& o, const std::string& line) {
+  if (o.progress) o.progress(line);
+}
+
+Result<InfluxHttp> connect_http(const Options& o) {
+  HttpEndpoint ep;
+  if (o.http_url) {
+    auto parsed = parse_http_url(*o.http_url);
+    if (!parsed) return std::unexpected(parsed.error());
+    ep = *parsed;
+  } else {
+    ep = http_endpoint_for_rpc_host(o.host);
+  }
+  apply_env_credentials(ep);
+  InfluxHttp http(ep);
+  if (auto r = http.ping(); !r) return std::unexpected(r.error());
+  return http;
+}
+
+namespace {
+
+// Verification before any change (issue 7): the first defect is the refusal's message, with its
+// file, entry and offset. Files nothing accounts for do not stop a restore; they are noted.
+Result<void> verify_backup(const Options& o, Report& report) {
+  if (o.verify == VerifyLevel::None) {
+    report.verified = "skipped";
+    return {};
+  }
+  verify::Options vo;
+  vo.backup_dir = o.backup_dir;
+  vo.quick = o.verify == VerifyLevel::Quick;
+  vo.database = o.database;
+  vo.retention_policy = o.retention_policy;
+  vo.shard = o.shard;
+  vo.scratch_root = o.scratch_root;
+  say(o, fmt::format("verifying {} ({})", o.backup_dir.string(), vo.quick ? "quick: structure and CRCs" : "full"));
+  auto v = verify::run(vo);
+  if (!v) return std::unexpected(v.error());
+  std::vector<Error> defects;
+  for (auto& d : v->defects) {
+    if (d.code == "file-unexpected") report.notes.push_back("backup: " + d.describe());
+    else defects.push_back(d);
+  }
+  if (!defects.empty()) {
+    Error first = defects.front();
+    first.message = fmt::format("{} — the backup is damaged ({} defect{}; `ifx-verify {}` lists them all), so "
+                                "nothing was restored and nothing on the server changed",
+                                first.message, defects.size(), defects.size() == 1 ? "" : "s",
+                                o.backup_dir.string());
+    first.message = first.code + ": " + first.message;
+    first.code = "backup-damaged";
+    return std::unexpected(std::move(first));
+  }
+  report.verified = vo.quick ? "quick" : "full";
+  return {};
+}
+
+}  // namespace
+
+Result<Report> run(const Options& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (auto r = check_flags(o); !r) return std::unexpected(r.error());
+  Report report;
+  report.mode = o.mode;
+  report.backup_dir = o.backup_dir.string();
+  report.dry_run = o.dry_run;
+  auto plan = make_plan(o);
+  if (!plan) return std::unexpected(plan.error());
+  report.format = std::string(ifx::to_string(plan->set.format));
+  report.notes = plan->notes;
+  if (auto r = verify_backup(o, report); !r) return std::unexpected(r.error());
+
+  Result<void> done;
+  if (o.mode == Mode::Offline) {
+    done = run_offline(o, *plan, report);
+  } else {
+    auto http = connect_http(o);
+    if (!http) return std::unexpected(http.error());
+    done = o.merge ? run_merge(o, *plan, *http, report) : run_online(o, *plan, *http, report);
+  }
+  if (!done) return std::unexpected(done.error());
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return report;
+}
+
+nlohmann::ordered_json to_json(const Report& r) {
+  using json = nlohmann::ordered_json;
+  json dbs = json::array();
+  for (const auto& d : r.databases) {
+    json rps = json::array();
+    for (const auto& rp : d.retention_policies) {
+      json ms = json::array();
+      for (const auto& m : rp.measurements) ms.push_back({{"measurement", m.measurement}, {"values", m.values}});
+      rps.push_back({{"name", rp.name}, {"shards", rp.shards}, {"values", rp.values}, {"measurements", ms}});
+    }
+    dbs.push_back({{"source", d.source}, {"target", d.target}, {"created", d.created}, {"retention_policies", rps}});
+  }
+  json shards = json::array();
+  for (const auto& s : r.shards)
+    shards.push_back({{"source", {{"database", s.source_database},
+                                  {"retention_policy", s.source_retention_policy},
+                                  {"id", s.source_id}}},
+                      {"target", {{"database", s.database}, {"retention_policy", s.retention_policy}, {"id", s.id}}},
+                      {"archives", s.archives},
+                      {"tsm_files", s.tsm_files},
+                      {"bytes", s.bytes},
+                      {"tombstones", s.tombstones},
+                      {"tombstones_applied", s.tombstones_applied},
+                      {"status", s.status}});
+  return json{{"mode", to_string(r.mode)},
+              {"backup", r.backup_dir},
+              {"format", r.format},
+              {"verified", r.verified},
+              {"dry_run", r.dry_run},
+              {"databases", dbs},
+              {"shards", shards},
+              {"points_written", r.points_written},
+              {"users", r.users},
+              {"continuous_queries", r.continuous_queries},
+              {"moved_aside", r.moved_aside},
+              {"notes", r.notes},
+              {"seconds", r.seconds}};
+}
+
+std::string to_text(const Report& r) {
+  std::string out = fmt::format("{} {} restore of {} ({} backup, verified: {})\n", r.dry_run ? "Planned" : "Finished",
+                                to_string(r.mode), r.backup_dir, r.format, r.verified);
+  cli::Table dbs({"database", "from", "retention policy", "shards", "values"}, {false, false, false, true, true});
+  for (const auto& d : r.databases)
+    for (const auto& rp : d.retention_policies)
+      dbs.add_row({d.target, d.source == d.target ? "" : d.source, rp.name, std::to_string(rp.shards),
+                   std::to_string(rp.values)});
+  if (!dbs.empty()) out += dbs.render("  ");
+  cli::Table shards({"shard", "→", "database/rp", "archives", "tsm", "size", "status"},
+                    {true, true, false, true, true, true, false});
+  for (const auto& s : r.shards)
+    shards.add_row({std::to_string(s.source_id), std::to_string(s.id), s.database + "/" + s.retention_policy,
+                    std::to_string(s.archives), std::to_string(s.tsm_files), cli::format_bytes(s.bytes), s.status});
+  if (!shards.empty()) out += "\n" + shards.render("  ");
+  if (r.points_written) out += fmt::format("\nPoints written over HTTP: {}\n", r.points_written);
+  for (const auto& u : r.users) out += "user: " + u + "\n";
+  for (const auto& c : r.continuous_queries) out += "continuous query: " + c + "\n";
+  for (const auto& m : r.moved_aside) out += "moved aside: " + m + "\n";
+  for (const auto& n : r.notes) out += "note: " + n + "\n";
+  if (!r.dry_run) out += fmt::format("Done in {:.2f} s.\n", r.seconds);
+  return out;
+}
+
+}  // namespace ifx::restore

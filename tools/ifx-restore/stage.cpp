@@ -1,0 +1,161 @@
+#include "ifx-restore/stage.hpp"
+
+#include <set>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "ifx/format/shard_archive.hpp"
+#include "ifx/format/shard_files.hpp"
+
+// libformat rewrites a shard with its tombstones applied (fresh TSM files). Without it (an older
+// libformat), tombstoned shards are uploaded as they are and the report says their deleted points
+// come back.
+#if __has_include("ifx/format/shard_rewrite.hpp")
+#include "ifx/format/shard_rewrite.hpp"
+#define IFX_RESTORE_HAVE_SHARD_REWRITE 1
+#else
+#define IFX_RESTORE_HAVE_SHARD_REWRITE 0
+#endif
+
+namespace ifx::restore {
+namespace fs = std::filesystem;
+
+StagedShard::StagedShard(StagedShard&& o) noexcept
+    : tar(std::exchange(o.tar, {})), bytes(o.bytes), archives(o.archives), tsm_files(o.tsm_files),
+      tombstones(o.tombstones), tombstones_applied(o.tombstones_applied) {}
+
+StagedShard& StagedShard::operator=(StagedShard&& o) noexcept {
+  if (this != &o) {
+    if (!tar.empty()) {
+      std::error_code ec;
+      fs::remove(tar, ec);
+    }
+    tar = std::exchange(o.tar, {});
+    bytes = o.bytes;
+    archives = o.archives;
+    tsm_files = o.tsm_files;
+    tombstones = o.tombstones;
+    tombstones_applied = o.tombstones_applied;
+  }
+  return *this;
+}
+
+StagedShard::~StagedShard() {
+  if (tar.empty()) return;
+  std::error_code ec;
+  fs::remove(tar, ec);
+}
+
+bool can_apply_tombstones() { return IFX_RESTORE_HAVE_SHARD_REWRITE != 0; }
+
+namespace {
+
+std::string renamed(const ShardTarget& t, const std::string& file) {
+  return fmt::format("{}/{}/{}/{}", t.database, t.retention_policy, t.shard_id, file);
+}
+
+Result<ShardArchiveWriter> create_plain_tar(const fs::path& path) {
+  ShardArchiveWriterOptions o;
+  o.compression = ArchiveCompression::none;
+  o.file.replace_existing = true;
+  o.file.mode = 0600;
+  return ShardArchiveWriter::create(path, o);
+}
+
+Error in_backup_file(Error e, const std::string& file) {
+  e.file = file;
+  return e;
+}
+
+// The fast path. Returns false (and leaves nothing behind) when the shard needs unpacking.
+Result<bool> stream_renamed(const BackupSet& set, const ShardInBackup& shard, const ShardTarget& target,
+                            const fs::path& out, StagedShard& staged) {
+  auto writer = create_plain_tar(out);
+  if (!writer) return std::unexpected(writer.error());
+  std::set<std::string> seen;
+  std::vector<std::uint8_t> buf(256 * 1024);
+  for (const auto& a : shard.archives) {
+    if (!a.exists)
+      return fail("file-missing", fmt::format("{} holds shard {} ({}/{}) but does not exist", a.file_name,
+                                              shard.shard_id, shard.database, shard.retention_policy));
+    ShardArchiveReaderOptions ro;
+    ro.expect = ShardExpectation{shard.database, shard.retention_policy, shard.shard_id};
+    auto reader = ShardArchiveReader::open(set.dir / a.file_name, ro);
+    if (!reader) return std::unexpected(in_backup_file(std::move(reader.error()), a.file_name));
+    ArchiveEntry e;
+    for (;;) {
+      auto more = reader->next(e);
+      if (!more) return std::unexpected(in_backup_file(std::move(more.error()), a.file_name));
+      if (!*more) break;
+      if (e.shard.file.ends_with(".tombstone")) {
+        staged.tombstones = true;
+        return false;
+      }
+      if (!seen.insert(e.shard.file).second) return false;
+      if (auto r = writer->begin_entry({renamed(target, e.shard.file), e.size, e.mode, e.mtime}); !r)
+        return std::unexpected(r.error());
+      for (;;) {
+        auto n = reader->read(buf);
+        if (!n) return std::unexpected(in_backup_file(std::move(n.error()), a.file_name));
+        if (*n == 0) break;
+        if (auto w = writer->write({buf.data(), *n}); !w) return std::unexpected(w.error());
+      }
+      if (e.shard.file.ends_with(".tsm")) ++staged.tsm_files;
+    }
+  }
+  auto bytes = writer->finish();
+  if (!bytes) return std::unexpected(bytes.error());
+  staged.bytes = *bytes;
+  return true;
+}
+
+// The general path: unpack (later copies replace earlier ones), then tar the result, with the
+// tombstones applied when libformat can.
+Result<void> stage_unpacked(const BackupSet& set, const ShardInBackup& shard, const ShardTarget& target,
+                            const fs::path& scratch_dir, const fs::path& out, StagedShard& staged) {
+  auto unpacked = UnpackedShard::unpack(set, shard, scratch_dir);
+  if (!unpacked) return std::unexpected(unpacked.error());
+  staged.tombstones = unpacked->scan().tombstones > 0;
+  staged.tsm_files = unpacked->scan().tsm_files;
+  auto writer = create_plain_tar(out);
+  if (!writer) return std::unexpected(writer.error());
+#if IFX_RESTORE_HAVE_SHARD_REWRITE
+  if (staged.tombstones) {
+    auto r = write_rewritten_shard(*unpacked, target.database, target.retention_policy, target.shard_id, *writer,
+                                   scratch_dir, {});
+    if (!r) return std::unexpected(r.error());
+    staged.tombstones_applied = true;
+    staged.tsm_files = r->tsm_files.size();
+  } else
+#endif
+  {
+    for (const auto& name : unpacked->scan().files)
+      if (auto r = writer->add_file(renamed(target, name), unpacked->dir() / name); !r) return r;
+  }
+  auto bytes = writer->finish();
+  if (!bytes) return std::unexpected(bytes.error());
+  staged.bytes = *bytes;
+  return {};
+}
+
+}  // namespace
+
+Result<StagedShard> stage_shard(const BackupSet& set, const ShardInBackup& shard, const ShardTarget& target,
+                                const fs::path& scratch_dir) {
+  StagedShard staged;
+  staged.archives = shard.archives.size();
+  const fs::path out = scratch_dir / fmt::format("shard-{}-to-{}.tar", shard.shard_id, target.shard_id);
+  auto streamed = stream_renamed(set, shard, target, out, staged);
+  if (!streamed) return std::unexpected(streamed.error());
+  if (!*streamed) {
+    staged.tsm_files = 0;
+    if (auto r = stage_unpacked(set, shard, target, scratch_dir, out, staged); !r)
+      return std::unexpected(r.error());
+  }
+  staged.tar = out;
+  return staged;
+}
+
+}  // namespace ifx::restore
