@@ -43,7 +43,7 @@ def demo_points():
     for i in range(500):
         t = base - 400 * 24 * hour + i * 6 * hour  # older shards
         weather.append(f'weather,station=s{i % 3} temp={(i * 7) % 45 - 10}.25,note="reading {i}" {t}')
-    odd.append(f'my\\ measure\\,ment,t\\ k=v\\=1 f\\ 1="quote \\" here",g=1u {base}')
+    odd.append(f'my\\ measure\\,ment,t\\ k=v\\=1 f\\ 1="quote \\" here",g=1i {base}')
     return {"telegraf": cpu, "weather": weather, "odd names": odd}
 
 
@@ -88,7 +88,8 @@ def main():
 
         step("Restore into a second scratch influxd: ifx-restore -portable")
         target.start()
-        run([tool("ifx-restore"), "-portable", "-host", target.rpc_address, backup_dir])
+        run([tool("ifx-restore"), "-portable", "-host", target.rpc_address,
+             "--http", f"http://127.0.0.1:{target.http_port}", backup_dir])
 
         step("Compare: every point of every database, source vs restored")
         bad = 0

@@ -25,6 +25,7 @@
 #include "ifx/net/request.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"
+#include "support/run.hpp"
 
 namespace {
 
@@ -42,29 +43,8 @@ constexpr int kAlphaHours = 48 * 24;
 // alpha/short (1-day groups): three days of points every 10 minutes, two hosts.
 constexpr std::int64_t kShortFirst = kJan1 + 40 * 24 * kHour;
 
-struct Ran {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-Ran run_command(const std::vector<std::string>& argv) {
-  ifx::test::ScratchDir dir("ifx-backup-run");
-  std::string cmd;
-  for (const auto& a : argv) cmd += shell_quote(a) + " ";
-  cmd += "> " + shell_quote((dir / "out").string()) + " 2> " + shell_quote((dir / "err").string());
-  const int status = std::system(cmd.c_str());
-  Ran r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = ifx::test::read_file(dir / "out");
-  r.err = ifx::test::read_file(dir / "err");
-  return r;
-}
+using ifx::test::Ran;
+using ifx::test::run_command;
 
 std::string ours() { return (ifx::test::build_dir() / "tools" / "ifx-backup").string(); }
 

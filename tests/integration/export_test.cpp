@@ -23,6 +23,7 @@
 #include "common/human.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"
+#include "support/run.hpp"
 
 namespace {
 
@@ -414,29 +415,8 @@ TEST(ExportOverwrites, TheNewestTsmFileWins) {
 
 // ---- --header loaded by the real `influx -import` -------------------------------------------
 
-struct Ran {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-Ran run_command(const std::vector<std::string>& argv) {
-  ifx::test::ScratchDir dir("ifx-export-run");
-  std::string cmd;
-  for (const auto& a : argv) cmd += shell_quote(a) + " ";
-  cmd += "> " + shell_quote((dir / "out").string()) + " 2> " + shell_quote((dir / "err").string());
-  const int status = std::system(cmd.c_str());
-  Ran r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = ifx::test::read_file(dir / "out");
-  r.err = ifx::test::read_file(dir / "err");
-  return r;
-}
+using ifx::test::Ran;
+using ifx::test::run_command;
 
 std::string tool() { return (ifx::test::build_dir() / "tools" / "ifx-export").string(); }
 

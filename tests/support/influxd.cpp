@@ -15,6 +15,7 @@
 #include <cctype>
 #include <cstring>
 #include <span>
+#include <atomic>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -180,6 +181,47 @@ void InfluxdServer::write_config() const {
   if (!out) throw InfluxdError("cannot write " + config_path().string());
 }
 
+namespace {
+
+// Servers this process started and has not stopped yet. A test that aborts (ASan with
+// abort_on_error, a failed assert) runs no destructors, so without this its influxd processes
+// would outlive it; the SIGABRT/SIGTERM handler kills them (kill() is async-signal-safe) and
+// then lets the signal do what it would have done.
+constexpr int kMaxLive = 64;
+std::atomic<pid_t> g_live[kMaxLive];
+
+void kill_live_servers(int sig) {
+  for (auto& slot : g_live)
+    if (const pid_t p = slot.load(); p > 0) ::kill(p, SIGKILL);
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+void remember_live(pid_t pid) {
+  static const bool installed = [] {
+    for (int sig : {SIGABRT, SIGTERM}) {
+      struct sigaction sa {};
+      sa.sa_handler = kill_live_servers;
+      ::sigaction(sig, &sa, nullptr);
+    }
+    return true;
+  }();
+  (void)installed;
+  for (auto& slot : g_live) {
+    pid_t empty = 0;
+    if (slot.compare_exchange_strong(empty, pid)) return;
+  }
+}
+
+void forget_live(pid_t pid) {
+  for (auto& slot : g_live) {
+    pid_t p = pid;
+    if (slot.compare_exchange_strong(p, 0)) return;
+  }
+}
+
+}  // namespace
+
 void InfluxdServer::spawn() {
   const std::string bin = influxd_binary(options_);
   const std::string cfg = config_path().string();
@@ -201,6 +243,7 @@ void InfluxdServer::spawn() {
   posix_spawnattr_destroy(&attr);
   if (rc != 0) throw InfluxdError(fmt::format("cannot start {}: {}", bin, std::strerror(rc)));
   pid_ = pid;
+  remember_live(pid);
 }
 
 bool InfluxdServer::exited(int* status) {
@@ -208,6 +251,7 @@ bool InfluxdServer::exited(int* status) {
   int st = 0;
   const pid_t r = ::waitpid(pid_, &st, WNOHANG);
   if (r == pid_) {
+    forget_live(pid_);
     pid_ = -1;
     if (status) *status = st;
     return true;
@@ -263,6 +307,7 @@ void InfluxdServer::stop() {
       ::kill(pid_, SIGKILL);
       int st = 0;
       ::waitpid(pid_, &st, 0);
+      forget_live(pid_);
       pid_ = -1;
       return;
     }

@@ -100,7 +100,9 @@ int main(int argc, char** argv) {
                  "read by every ifxkit tool and turned back into gzip by ifx-convert, but influxd restore "
                  "CANNOT read it)")
       ->check(CLI::IsMember({"gzip", "zstd"}));
-  app.add_option("--compress-level", o.compress_level, "gzip 1-12 (default 6), zstd 1-22 (default 3)");
+  app.add_option("--compress-level", o.compress_level,
+                 "gzip 1-12 (libdeflate; default: ISA-L level 1, ~1% larger on TSM data and several times "
+                 "faster), zstd 1-22 (default 3)");
   app.add_flag("--resume", o.resume,
                "Continue the interrupted portable backup in the directory: keep its checked archives, "
                "fetch the rest, write the manifest (give the same flags as the first run)");
