@@ -132,7 +132,7 @@ Result<void> AtomicFile::write(std::span<const std::uint8_t> bytes) {
 
 Result<void> AtomicFile::commit() {
   if (fd_ < 0) return fail("invalid-argument", "commit of an atomic file that is closed");
-  if (::fsync(fd_) != 0) return io_error(pending_path_, "fsync", errno);
+  if (options_.durable && ::fsync(fd_) != 0) return io_error(pending_path_, "fsync", errno);
   int rc = ::close(fd_);
   fd_ = -1;
   if (rc != 0) return io_error(pending_path_, "close", errno);
@@ -141,6 +141,7 @@ Result<void> AtomicFile::commit() {
   }
   committed_ = true;
   if (sha256_) sha256_hex_ = sha256_->finish_hex();
+  if (!options_.durable) return {};
   return fsync_dir(parent_or_dot(final_path_));
 }
 

@@ -100,6 +100,7 @@ TEST_F(RestoreOnline, PortableDatabaseUnderNewNameMatchesTruth) {
   auto o = options(ifx::test::fixture("portable-db"));
   o.database = "plain";
   o.new_database = "plain_new";
+  o.count_values = true;
   auto report = restore_ok(o);
   ASSERT_EQ(report.databases.size(), 1u);
   EXPECT_EQ(report.databases[0].target, "plain_new");
@@ -399,7 +400,7 @@ TEST_F(RestoreOnline, PortableIncrementalChainMerged) {
 TEST_F(RestoreOnline, SeedCommandLineThroughTheBinary) {
   const std::string cmd = (ifx::test::build_dir() / "tools/ifx-restore").string() +
                           " -portable -db plain -newdb plain_cli -host " + server_->rpc_address() + " --http " +
-                          server_->http_url() + " --json '" + ifx::test::fixture("portable-db").string() +
+                          server_->http_url() + " --count --json '" + ifx::test::fixture("portable-db").string() +
                           "' 2>/dev/null";
   std::string out;
   FILE* p = ::popen(cmd.c_str(), "r");
@@ -412,7 +413,7 @@ TEST_F(RestoreOnline, SeedCommandLineThroughTheBinary) {
   auto j = nlohmann::json::parse(out);
   EXPECT_EQ(j["mode"], "portable");
   EXPECT_EQ(j["databases"][0]["target"], "plain_cli");
-  EXPECT_EQ(j["databases"][0]["retention_policies"][0]["values"], 1191 + 3600);
+  EXPECT_EQ(j["databases"][0]["retention_policies"][0]["values"], 1191 + 3600);  // --count
   ifx::test::expect_matches_truth(*server_, ifx::test::load_truth("portable-db"), {"plain", "plain_cli", {}, {}});
 }
 

@@ -152,7 +152,7 @@ struct Job {
     auto attempt = [&]() -> Result<void> {
       ShardArchiveWriterOptions wo;
       wo.compression = ArchiveCompression::none;
-      wo.file = {.mode = 0600};
+      wo.file = {.mode = 0600, .durable = false};  // scratch: cut, then removed
       auto raw = ShardArchiveWriter::create(received, wo);
       if (!raw) return std::unexpected(std::move(raw.error()));
       std::uint64_t got = 0;

@@ -47,6 +47,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"full", "quick", "none"}));
   app.add_option("--scratch-dir", o.scratch_root, "Where shard tars are staged (default: $TMPDIR or /tmp)");
   app.add_option("--wait", wait_seconds, "Seconds to wait for the restored data to answer queries (default 300)");
+  app.add_flag("--count", o.count_values,
+               "Then count every restored value on the server and print the counts (slow on large databases)");
 
   int code = 0;
   if (!ifx::cli::parse(app, argc, argv, code)) return code;

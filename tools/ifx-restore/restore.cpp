@@ -114,7 +114,10 @@ nlohmann::ordered_json to_json(const Report& r) {
     for (const auto& rp : d.retention_policies) {
       json ms = json::array();
       for (const auto& m : rp.measurements) ms.push_back({{"measurement", m.measurement}, {"values", m.values}});
-      rps.push_back({{"name", rp.name}, {"shards", rp.shards}, {"values", rp.values}, {"measurements", ms}});
+      rps.push_back({{"name", rp.name},
+                     {"shards", rp.shards},
+                     {"values", r.counted ? json(rp.values) : json(nullptr)},
+                     {"measurements", ms}});
     }
     dbs.push_back({{"source", d.source}, {"target", d.target}, {"created", d.created}, {"retention_policies", rps}});
   }
@@ -148,11 +151,16 @@ nlohmann::ordered_json to_json(const Report& r) {
 std::string to_text(const Report& r) {
   std::string out = fmt::format("{} {} restore of {} ({} backup, verified: {})\n", r.dry_run ? "Planned" : "Finished",
                                 to_string(r.mode), r.backup_dir, r.format, r.verified);
-  cli::Table dbs({"database", "from", "retention policy", "shards", "values"}, {false, false, false, true, true});
+  // The values column only when --count counted them on the server.
+  cli::Table dbs = r.counted ? cli::Table({"database", "from", "retention policy", "shards", "values"},
+                                          {false, false, false, true, true})
+                             : cli::Table({"database", "from", "retention policy", "shards"}, {false, false, false, true});
   for (const auto& d : r.databases)
-    for (const auto& rp : d.retention_policies)
-      dbs.add_row({d.target, d.source == d.target ? "" : d.source, rp.name, std::to_string(rp.shards),
-                   std::to_string(rp.values)});
+    for (const auto& rp : d.retention_policies) {
+      std::vector<std::string> row{d.target, d.source == d.target ? "" : d.source, rp.name, std::to_string(rp.shards)};
+      if (r.counted) row.push_back(std::to_string(rp.values));
+      dbs.add_row(row);
+    }
   if (!dbs.empty()) out += dbs.render("  ");
   cli::Table shards({"shard", "→", "database/rp", "archives", "tsm", "size", "status"},
                     {true, true, false, true, true, true, false});

@@ -58,6 +58,9 @@ struct Options {
   VerifyLevel verify = VerifyLevel::Full;
   std::filesystem::path scratch_root;  // where shard tars are staged; empty = $TMPDIR or /tmp
   std::chrono::seconds wait_timeout{300};  // for the restored data to answer queries
+  // Count every restored value on the server (count(*) per RP) and report the counts. Off by
+  // default: on a large database the count takes the server longer than the restore itself.
+  bool count_values = false;
   std::size_t merge_batch_points = 5000;
   // Progress lines ("uploading shard 9 → 17 (2/5)"), or nothing when unset.
   std::function<void(const std::string&)> progress;
@@ -100,6 +103,7 @@ struct DatabaseOutcome {
 
 struct Report {
   Mode mode = Mode::Portable;
+  bool counted = false;  // the values of databases[].retention_policies[] were counted (--count)
   std::string backup_dir;
   std::string format;  // "portable" / "legacy"
   std::string verified;  // "full", "quick", "skipped"

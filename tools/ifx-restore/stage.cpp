@@ -61,6 +61,7 @@ Result<ShardArchiveWriter> create_plain_tar(const fs::path& path) {
   o.compression = ArchiveCompression::none;
   o.file.replace_existing = true;
   o.file.mode = 0600;
+  o.file.durable = false;  // scratch, removed after the upload
   return ShardArchiveWriter::create(path, o);
 }
 

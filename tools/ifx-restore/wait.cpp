@@ -1,5 +1,9 @@
 // "Restored" means the data answers queries: influxd's restore returns before that (issue 7), so
-// we poll a count over HTTP until every target RP that received TSM data answers with it.
+// we poll over HTTP until every target RP that received TSM data answers. The probe is a count of
+// one field of one measurement over the RP's whole restored time range: a query over that range
+// reaches every restored shard, and one still being opened fails it ("engine is closed", "shard
+// is disabled"). --count then counts every value (count(*)), which on a large database takes the
+// server longer than the restore.
 #include <algorithm>
 #include <chrono>
 #include <limits>
@@ -32,6 +36,27 @@ std::vector<MeasurementCount> counts_of(const nlohmann::json& series) {
   return out;
 }
 
+// Whether `db`.`rp` answers a one-field count over [start, end) for some measurement the server
+// knows in `db`: an error while a shard is still opening, false while no measurement answers.
+Result<bool> answers_a_probe(const InfluxHttp& http, const std::string& db, const std::string& rp,
+                             std::int64_t start, std::int64_t end) {
+  // FROM the RP: without it the server lists the default RP's measurements only.
+  auto keys = http.series(fmt::format("SHOW FIELD KEYS FROM {}./.*/", quote_ident(rp)), db);
+  if (!keys) return std::unexpected(keys.error());
+  for (const auto& s : *keys) {
+    const auto values = s.value("values", nlohmann::json::array());
+    if (values.empty() || !values[0][0].is_string()) continue;
+    const std::string q =
+        fmt::format("SELECT count({}) FROM {}.{}.{} WHERE time >= {} AND time < {}",
+                    quote_ident(values[0][0].get<std::string>()), quote_ident(db), quote_ident(rp),
+                    quote_ident(s.value("name", "")), start, end);
+    auto answer = http.series(q, db);
+    if (!answer) return std::unexpected(answer.error());
+    if (!answer->empty()) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<void> wait_until_queryable(const Options& o, const RestorePlan& plan, const InfluxHttp& http, Report& report,
@@ -55,10 +80,23 @@ Result<void> wait_until_queryable(const Options& o, const RestorePlan& plan, con
                                         quote_ident(db.target), quote_ident(rp.name), range.start, range.end);
       auto delay = std::chrono::milliseconds(20);
       for (;;) {
+        if (!o.count_values) {
+          auto ok = answers_a_probe(http, db.target, rp.name, range.start, range.end);
+          if (ok && (*ok || !range.data || !expect_data)) break;
+          if (clock::now() > deadline)
+            return fail("restore-failed",
+                        fmt::format("the restored data of {}.{} did not answer a count within {} s ({})", db.target,
+                                    rp.name, o.wait_timeout.count(),
+                                    ok ? std::string("no measurement answers yet") : ok.error().message));
+          std::this_thread::sleep_for(delay);  // a poll interval: the server said "not yet"
+          delay = std::min(delay * 2, std::chrono::milliseconds(500));
+          continue;
+        }
         auto s = http.series(q, db.target);
         if (s && (!s->empty() || !range.data || !expect_data)) {
           rp.measurements = counts_of(*s);
           for (const auto& m : rp.measurements) rp.values += m.values;
+          report.counted = true;
           break;
         }
         if (clock::now() > deadline)

@@ -22,6 +22,10 @@ struct AtomicFileOptions {
   mode_t mode = 0644;             // before umask, like influxd's os.Create (§2.1)
   bool replace_existing = false;  // false: refuse when NAME already exists (at create and commit)
   bool sha256 = false;            // hash the bytes as they are written (see sha256_hex())
+  // false: commit renames without fsync (file and directory). Only for scratch files that are
+  // gone when the process ends (a restore's staged tars): an fsync there costs seconds of a
+  // slow disk and protects nothing.
+  bool durable = true;
 };
 
 class AtomicFile {
