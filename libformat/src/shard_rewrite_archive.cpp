@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "ifx/format/shard_rewrite.hpp"
+#include "ifx/format/scratch_directory.hpp"
 
 namespace ifx {
 
@@ -19,38 +20,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A scratch directory removed with everything in it when it goes out of scope.
-class ScratchDirectory {
- public:
-  static Result<ScratchDirectory> create(const fs::path& root, std::uint64_t shard_id) {
-    std::string tmpl = (root / fmt::format("ifx-rewrite-{}-XXXXXX", shard_id)).string();
-    if (!::mkdtemp(tmpl.data())) {
-      return fail("io", fmt::format("cannot create a scratch directory under {}: {}", root.string(),
-                                    std::strerror(errno)));
-    }
-    ScratchDirectory d;
-    d.path_ = tmpl;
-    return d;
-  }
-  ScratchDirectory(ScratchDirectory&& o) noexcept : path_(std::exchange(o.path_, {})) {}
-  ScratchDirectory& operator=(ScratchDirectory&&) = delete;
-  ~ScratchDirectory() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  ScratchDirectory() = default;
-  fs::path path_;
-};
-
 }  // namespace
 
 Result<ShardRewriteResult> write_rewritten_shard(const UnpackedShard& shard, std::string_view db, std::string_view rp,
                                                  std::uint64_t id, ShardArchiveWriter& writer,
                                                  const fs::path& scratch_root, const ShardRewriteOptions& options) {
-  auto scratch = ScratchDirectory::create(scratch_root, id);
+  auto scratch = ScratchDirectory::create(scratch_root, fmt::format("ifx-rewrite-{}", id));
   if (!scratch) return std::unexpected(std::move(scratch.error()));
 
   std::vector<tsm::TsmFileRef> files;

@@ -12,36 +12,13 @@
 #include <fmt/format.h>
 
 #include "ifx-backup/steps.hpp"
+#include "ifx/format/scratch_directory.hpp"
 #include "ifx/format/shard_files.hpp"
 #include "ifx/format/shard_rewrite.hpp"
 
 namespace ifx::backup::detail {
 namespace fs = std::filesystem;
 namespace {
-
-// A scratch directory for one shard, removed with its contents when the job ends.
-class JobScratch {
- public:
-  static Result<JobScratch> create(const fs::path& root, std::uint64_t shard_id) {
-    std::string tmpl = (root / fmt::format("ifx-backup-{}-XXXXXX", shard_id)).string();
-    if (!::mkdtemp(tmpl.data()))
-      return fail("io", fmt::format("cannot create a scratch directory under {}: {}", root.string(),
-                                    std::strerror(errno)));
-    JobScratch s;
-    s.path_ = tmpl;
-    return s;
-  }
-  JobScratch(JobScratch&& o) noexcept : path_(std::exchange(o.path_, {})) {}
-  ~JobScratch() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  JobScratch() = default;
-  fs::path path_;
-};
 
 // §1.7: there is no error channel, so a tar that fails the check is a damaged answer; it gets
 // the code of one (retried like a cut connection) and keeps what the check found.
@@ -144,7 +121,7 @@ struct Job {
   }
 
   Result<void> fetch_and_cut(const tsm::TimeRange& range) {
-    auto scratch = JobScratch::create(ctx.scratch_root, shard.shard_id);
+    auto scratch = ScratchDirectory::create(ctx.scratch_root, fmt::format("ifx-backup-{}", shard.shard_id));
     if (!scratch) return std::unexpected(std::move(scratch.error()));
     const fs::path received = scratch->path() / "received.tar";
     const ShardExpectation expect{shard.database, shard.retention_policy, shard.shard_id};

@@ -13,40 +13,16 @@
 
 #include "ifx-verify/checks.hpp"
 #include "ifx/format/shard_archive.hpp"
+#include "ifx/format/scratch_directory.hpp"
 #include "ifx/format/shard_files.hpp"
 
 namespace ifx::verify::detail {
 namespace fs = std::filesystem;
 namespace {
 
-// A scratch directory removed with everything in it when the check of the shard ends.
-class ScratchDirectory {
- public:
-  static Result<ScratchDirectory> create(const fs::path& root, std::uint64_t shard_id) {
-    std::string tmpl = (root / fmt::format("ifx-verify-{}-XXXXXX", shard_id)).string();
-    if (!::mkdtemp(tmpl.data()))
-      return fail("io", fmt::format("cannot create a scratch directory under {}: {}", root.string(),
-                                    std::strerror(errno)));
-    ScratchDirectory d;
-    d.path_ = tmpl;
-    std::error_code ec;
-    fs::create_directory(d.path_ / "files", ec);
-    if (ec) return fail("io", fmt::format("cannot create {}: {}", (d.path_ / "files").string(), ec.message()));
-    return d;
-  }
-  ScratchDirectory(ScratchDirectory&& o) noexcept : path_(std::exchange(o.path_, {})) {}
-  ~ScratchDirectory() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  fs::path spool() const { return path_ / "spool"; }         // the entry being read
-  fs::path files() const { return path_ / "files"; }         // the shard's current files
-
- private:
-  ScratchDirectory() = default;
-  fs::path path_;
-};
+// The scratch directory of a shard's check: the entry being read, and the shard's current files.
+fs::path spool_path(const ScratchDirectory& scratch) { return scratch.path() / "spool"; }
+fs::path files_path(const ScratchDirectory& scratch) { return scratch.path() / "files"; }
 
 // Copies the current entry's data to `dest`. Reader errors come back as they are (they name the
 // archive, entry and offset); failures to write the scratch copy are "io".
@@ -89,7 +65,7 @@ struct ShardCheck {
         return;
       }
       if (!*more) break;
-      if (auto r = spool_entry(*reader, scratch.spool()); !r) {
+      if (auto r = spool_entry(*reader, spool_path(scratch)); !r) {
         sink.add(relocated_archive_error(std::move(r.error()), archive));
         return;
       }
@@ -116,15 +92,15 @@ struct ShardCheck {
     if (file_name.ends_with(".tsm")) {
       ++out.checked.tsm_files;
       TsmTally tally;
-      check_tsm_file(scratch.spool(), origin, options.quick, tally, sink);
+      check_tsm_file(spool_path(scratch), origin, options.quick, tally, sink);
       out.checked.blocks += tally.blocks;
       out.checked.points += tally.points;
       out.data_blocks += tally.blocks;
     } else if (file_name.ends_with(".tombstone")) {
-      check_tombstone_file(scratch.spool(), origin, sink);
+      check_tombstone_file(spool_path(scratch), origin, sink);
     }
     std::error_code ec;
-    fs::rename(scratch.spool(), scratch.files() / file_name, ec);  // a plain name: checked by the reader
+    fs::rename(spool_path(scratch), files_path(scratch) / file_name, ec);  // a plain name: checked by the reader
     if (ec) {
       sink.add(defect("io", origin.file, origin.entry, std::nullopt,
                       fmt::format("cannot keep the scratch copy of the entry: {}", ec.message())));
@@ -136,7 +112,7 @@ struct ShardCheck {
   void check_types_across_files(const ScratchDirectory& scratch) {
     std::vector<std::pair<fs::path, EntryOrigin>> tsm_files;
     for (const auto& [name, origin] : current)  // name order = generation order (§6.3)
-      if (name.ends_with(".tsm")) tsm_files.emplace_back(scratch.files() / name, origin);
+      if (name.ends_with(".tsm")) tsm_files.emplace_back(files_path(scratch) / name, origin);
     check_type_conflicts(tsm_files, sink);
   }
 };
@@ -146,9 +122,13 @@ struct ShardCheck {
 ShardOutcome check_shard(const BackupSet& set, const ShardInBackup& shard, const Options& o) {
   ShardCheck c{set, shard, o, DefectSink(o.max_defects_per_entry), {}, {}};
   auto scratch = ScratchDirectory::create(o.scratch_root.empty() ? default_scratch_root() : o.scratch_root,
-                                          shard.shard_id);
+                                          fmt::format("ifx-verify-{}", shard.shard_id));
+  std::error_code ec;
+  if (scratch) fs::create_directory(files_path(*scratch), ec);
   if (!scratch) {
     c.sink.add(std::move(scratch.error()));
+  } else if (ec) {
+    c.sink.add(Error{"io", fmt::format("cannot create {}: {}", files_path(*scratch).string(), ec.message())});
   } else {
     for (const auto& archive : shard.archives)
       if (archive.exists) c.check_archive(archive, *scratch);  // missing files: see check_backup.cpp
