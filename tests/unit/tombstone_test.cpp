@@ -89,6 +89,33 @@ TEST_F(TombstoneTest, V1WriterRefusesPartialRanges) {
   EXPECT_EQ(ifx::test::read_file(dir / "v1"), "a#!~#x\nb#!~#y\n");
 }
 
+// Found by tests/fuzz/tombstone_fuzz: this v1 file's only key starts with the bytes of the v4
+// header, so writing it back as v1 gave a file that reads as v4. The writer now refuses.
+TEST_F(TombstoneTest, V1WriterRefusesAFirstKeyThatLooksLikeAHeader) {
+  auto r = ifx::tsm::read_tombstones(file(std::string("\n\x00\x00\x15\x04", 5)));
+  ASSERT_TRUE(r.has_value()) << r.error().describe();
+  const std::string key("\x00\x00\x15\x04", 4);
+  ASSERT_EQ(*r, (std::vector<Tombstone>{{key, kMin, kMax}}));
+
+  std::vector<std::vector<Tombstone>> batches{*r};
+  auto w = ifx::tsm::write_tombstones(dir / "v1", TombstoneVersion::V1, batches);
+  ASSERT_FALSE(w.has_value());
+  EXPECT_EQ(w.error().code, "invalid-argument");
+  EXPECT_NE(w.error().message.find("v2-v4 header"), std::string::npos) << w.error().message;
+
+  // After another key it is fine (only the first 4 bytes are a header), and v4 holds it anyway.
+  batches = {{{"a#!~#x", kMin, kMax}, {key, kMin, kMax}}};
+  ASSERT_TRUE(ifx::tsm::write_tombstones(dir / "v1", TombstoneVersion::V1, batches));
+  auto back = ifx::tsm::read_tombstones(dir / "v1");
+  ASSERT_TRUE(back.has_value()) << back.error().describe();
+  EXPECT_EQ(*back, batches[0]);
+  batches = {*r};
+  ASSERT_TRUE(ifx::tsm::write_tombstones(dir / "v4", TombstoneVersion::V4, batches));
+  back = ifx::tsm::read_tombstones(dir / "v4");
+  ASSERT_TRUE(back.has_value()) << back.error().describe();
+  EXPECT_EQ(*back, *r);
+}
+
 TEST_F(TombstoneTest, V2RawRecordsExactBytes) {
   std::vector<std::vector<Tombstone>> batches{kBatchA, kBatchB};
   ASSERT_TRUE(ifx::tsm::write_tombstones(dir / "v2", TombstoneVersion::V2, batches));

@@ -295,8 +295,10 @@ Result<void> write_tombstones(const std::filesystem::path& path, TombstoneVersio
   auto in_file = [&](Error e) { return std::unexpected(std::move(e).in_file(path.string())); };
   std::vector<std::uint8_t> bytes;
   if (version == TombstoneVersion::V1) {
+    const Tombstone* first = nullptr;
     for (const auto& batch : batches) {
       for (const Tombstone& t : batch) {
+        if (!first) first = &t;
         if (t.min != kMinTime || t.max != kMaxTime || t.key.empty() || t.key.find('\n') != std::string::npos) {
           return in_file(fail("invalid-argument",
                               fmt::format("a v1 tombstone holds only whole-key deletes of single-line keys; "
@@ -307,6 +309,16 @@ Result<void> write_tombstones(const std::filesystem::path& path, TombstoneVersio
         bytes.insert(bytes.end(), t.key.begin(), t.key.end());
         bytes.push_back('\n');
       }
+    }
+    // v1 has no header: a file whose first 4 bytes are a v2–v4 header would read back as that
+    // version (FORMATS.md §6.6), so such a first key cannot be written as v1 (found by fuzzing:
+    // key "\0\0\x15\x04" came back as a v4 file).
+    if (detect_tombstone_version(bytes) != TombstoneVersion::V1) {
+      return in_file(fail("invalid-argument",
+                          fmt::format("a v1 tombstone file cannot start with the bytes of a v2-v4 header, so "
+                                      "\"{}\" cannot be its first key; write v4 instead",
+                                      first->key))
+                         .error());
     }
   } else {
     detail::append_u32_be(bytes, version == TombstoneVersion::V2   ? kHeaderV2

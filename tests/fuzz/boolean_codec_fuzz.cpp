@@ -1,0 +1,10 @@
+// Boolean sections (FORMATS.md §7.6, bit-packed): decode → encode → decode round trip.
+#include "codec_roundtrip.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace ifx::tsm;
+  ifx::fuzz::section_round_trip<std::uint8_t>(
+      {data, size}, [](auto s, auto& out) { return decode_booleans(s, out); },
+      [](auto v, auto& out) { encode_booleans(v, out); });
+  return 0;
+}
