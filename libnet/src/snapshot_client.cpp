@@ -69,6 +69,31 @@ class Exchange {
     return *n;
   }
 
+  // The answer to an upload (§1.6.5: none; the server closes once it has applied the tar).
+  // While the kernel still holds sent bytes the server has not acknowledged, silence is no stall:
+  // over a slow link our send buffer (megabytes, autotuned) drains more slowly than one read
+  // timeout, and timing out then would cut a healthy upload (issue 8, the drip test). A timeout
+  // counts only when that queue made no progress during it.
+  Result<std::string> read_answer_after_upload() {
+    std::string out;
+    std::vector<std::uint8_t> buf(4096);
+    std::optional<std::size_t> queued = conn_->unacknowledged_bytes();
+    for (;;) {
+      auto n = conn_->read_some(buf, options_.read_timeout);
+      if (!n) {
+        const auto now = conn_->unacknowledged_bytes();
+        if (n.error().code == "net-timeout" && now && queued && *now < *queued) {
+          queued = now;
+          continue;
+        }
+        return std::unexpected(explain(std::move(n.error())));
+      }
+      received_ += *n;
+      if (*n == 0 || out.size() > 4096) return out;  // anything at all is already wrong
+      out.append(reinterpret_cast<const char*>(buf.data()), *n);
+    }
+  }
+
   // The whole (small) answer, bounded by max_buffered_response_bytes.
   Result<std::string> read_all() {
     std::string out;
@@ -378,7 +403,7 @@ Result<std::uint64_t> SnapshotClient::upload_shard(std::uint64_t new_shard_id, c
   if (auto r = ex.shutdown_send(); !r) return std::unexpected(failed_write(std::move(r.error())));
   // §1.6.5: the server answers nothing and closes once the files are in place. Wait for that
   // close so the caller knows the shard is readable again.
-  auto answer = ex.read_all();
+  auto answer = ex.read_answer_after_upload();
   if (!answer) {
     if (answer.error().code == "net-reset") return std::unexpected(failed_write(std::move(answer.error())));
     return std::unexpected(std::move(answer.error()));

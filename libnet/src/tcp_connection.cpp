@@ -1,5 +1,8 @@
 #include "ifx/net/tcp_connection.hpp"
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -132,6 +135,12 @@ TcpConnection::~TcpConnection() {
 }
 
 const HostPort& TcpConnection::peer() const { return state_->peer; }
+
+std::optional<std::size_t> TcpConnection::unacknowledged_bytes() const {
+  int queued = 0;
+  if (::ioctl(state_->socket.native_handle(), SIOCOUTQ, &queued) != 0 || queued < 0) return std::nullopt;
+  return static_cast<std::size_t>(queued);
+}
 
 Result<TcpConnection> TcpConnection::connect(const HostPort& where, std::chrono::milliseconds timeout) {
   try {

@@ -5,19 +5,13 @@
 // (exit 3, the gap recorded and caught by ifx-verify), ifx-verify's SHA-256 check, and -start/-end
 // over a shard with a tombstone (influxd's export truncates that tar, §4.4.1; ours is exact).
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <functional>
-#include <mutex>
 #include <set>
 #include <optional>
-#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -26,8 +20,10 @@
 #include "ifx-inspect/inspect.hpp"
 #include "ifx-verify/verify.hpp"
 #include "ifx/format/manifest.hpp"
+#include "support/fault_proxy.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"
+#include "support/run.hpp"
 
 namespace {
 
@@ -39,29 +35,8 @@ constexpr std::int64_t kSecond = 1'000'000'000;
 constexpr std::int64_t kDay = 86400 * kSecond;
 constexpr std::int64_t kT0 = 1640995200LL * kSecond;  // 2022-01-01T00:00:00Z
 
-struct Ran {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-Ran run_command(const std::vector<std::string>& argv) {
-  ifx::test::ScratchDir dir("ifx-backup-run");
-  std::string cmd;
-  for (const auto& a : argv) cmd += shell_quote(a) + " ";
-  cmd += "> " + shell_quote((dir / "out").string()) + " 2> " + shell_quote((dir / "err").string());
-  const int status = std::system(cmd.c_str());
-  Ran r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = ifx::test::read_file(dir / "out");
-  r.err = ifx::test::read_file(dir / "err");
-  return r;
-}
+using ifx::test::Ran;
+using ifx::test::run_command;
 
 std::string ours() { return (ifx::test::build_dir() / "tools" / "ifx-backup").string(); }
 
@@ -77,112 +52,23 @@ bool any_ends_with(const std::vector<std::string>& names, const std::string& suf
   return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return n.ends_with(suffix); });
 }
 
-// A loopback TCP proxy in front of the snapshotter. For each connection it reads the client's
-// request (mux byte, type, JSON) and asks `cut_after` whether to end the answer after N bytes:
-// the connection is then closed cleanly, so the client sees a short but orderly stream (as when
-// influxd fails in the middle of a tar, §1.7).
+// The shared loopback proxy (support/fault_proxy.hpp) ending the answer of the connections the
+// policy picks after N bytes: closed cleanly, so the client sees a short but orderly stream (as
+// when influxd fails in the middle of a tar, §1.7).
 class CuttingProxy {
  public:
   using Policy = std::function<std::optional<std::size_t>(const std::string& request)>;
-  CuttingProxy(std::uint16_t upstream, Policy cut_after) : upstream_(upstream), policy_(std::move(cut_after)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 16) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-      throw std::runtime_error("cannot listen on 127.0.0.1");
-    port_ = ntohs(a.sin_port);
-    accept_thread_ = std::thread([this] { accept_loop(); });
-  }
-  ~CuttingProxy() {
-    stop_ = true;
-    accept_thread_.join();
-    for (auto& t : connections_) t.join();
-    ::close(fd_);
-  }
-  std::string address() const { return fmt::format("127.0.0.1:{}", port_); }
-  int cuts() const { return cuts_; }
+  CuttingProxy(std::uint16_t upstream, Policy cut_after)
+      : proxy_(upstream, [cut_after = std::move(cut_after)](const std::string& request) {
+          const auto n = cut_after(request);
+          return n ? ifx::test::Fault{ifx::test::FaultKind::close, ifx::test::Direction::to_client, *n}
+                   : ifx::test::Fault{};
+        }) {}
+  std::string address() const { return proxy_.address(); }
+  int cuts() const { return proxy_.faults(); }
 
  private:
-  static int connect_to(std::uint16_t port) {
-    int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    if (::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-      ::close(s);
-      return -1;
-    }
-    return s;
-  }
-  void accept_loop() {
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 100) != 1) continue;
-      int c = ::accept(fd_, nullptr, nullptr);
-      if (c < 0) continue;
-      std::lock_guard lock(m_);
-      connections_.emplace_back([this, c] { pump(c); });
-    }
-  }
-  void pump(int client) {
-    int server = connect_to(upstream_);
-    if (server < 0) {
-      ::close(client);
-      return;
-    }
-    std::string request;
-    std::optional<std::size_t> limit;
-    bool decided = false;
-    std::size_t sent = 0;
-    char buf[16384];
-    bool client_open = true;
-    while (!stop_) {
-      pollfd p[2] = {{client, static_cast<short>(client_open ? POLLIN : 0), 0}, {server, POLLIN, 0}};
-      if (::poll(p, 2, 100) < 0) break;
-      if (client_open && (p[0].revents & (POLLIN | POLLHUP))) {
-        ssize_t n = ::recv(client, buf, sizeof buf, 0);
-        if (n <= 0) {
-          client_open = false;
-          ::shutdown(server, SHUT_WR);
-        } else {
-          request.append(buf, static_cast<std::size_t>(n));
-          if (::send(server, buf, static_cast<std::size_t>(n), MSG_NOSIGNAL) != n) break;
-        }
-      }
-      if (p[1].revents & (POLLIN | POLLHUP)) {
-        if (!decided) {
-          limit = policy_(request);
-          decided = true;
-        }
-        ssize_t n = ::recv(server, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        std::size_t take = static_cast<std::size_t>(n);
-        if (limit) take = std::min(take, *limit - sent);
-        if (take > 0 && ::send(client, buf, take, MSG_NOSIGNAL) != static_cast<ssize_t>(take)) break;
-        sent += take;
-        if (limit && sent >= *limit) {
-          ++cuts_;
-          break;
-        }
-      }
-    }
-    ::close(server);
-    ::close(client);
-  }
-
-  std::uint16_t upstream_;
-  Policy policy_;
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> cuts_{0};
-  std::mutex m_;
-  std::thread accept_thread_;
-  std::vector<std::thread> connections_;
+  ifx::test::FaultProxy proxy_;
 };
 
 // The request of a shard backup (§1.2: type byte 0 after the mux byte) for `shard`.

@@ -225,6 +225,11 @@ Result<Summary> run(const Options& options, const ProgressCallback& progress) {
       auto b = detail::find_resumable_base(options.dir);
       if (!b) return std::unexpected(b.error());
       base = *b;
+      if (base.empty()) {
+        base = portable_base_name(options.now_ns.value_or(wall_clock_ns()));
+        summary.notes.push_back(fmt::format("--resume: {} held no interrupted backup (the first run wrote nothing); "
+                                            "this is a complete new one", options.dir.string()));
+      }
     } else {
       base = portable_base_name(options.now_ns.value_or(wall_clock_ns()));
     }

@@ -111,11 +111,23 @@ int main(int argc, char** argv) {
   app.add_flag("--json", json, "Print the summary as JSON (schema in the README)");
   app.add_option("--progress", progress_mode, "auto (a line on a terminal), plain (a line per shard), none")
       ->check(CLI::IsMember({"auto", "plain", "none"}));
+  // Without it a stalled server (or a black-holed route) holds each attempt for the default
+  // 120 s read timeout, times --retries: say how long silence may last before an attempt fails.
+  double timeout_seconds = 0;
+  app.add_option("--timeout", timeout_seconds,
+                 "Seconds without a byte from the server (or a connect that long) before an attempt fails "
+                 "(default: connect 10, read 120)")
+      ->check(CLI::PositiveNumber);
   app.add_option("--scratch-dir", o.scratch_root,
                  "Where archives are checked and -start/-end shards cut (default: $TMPDIR or /tmp)");
 
   int code = 0;
   if (!ifx::cli::parse(app, argc, argv, code)) return code;
+  if (timeout_seconds > 0) {
+    const auto t = std::chrono::milliseconds(static_cast<std::int64_t>(timeout_seconds * 1000));
+    o.client.read_timeout = t;
+    o.client.connect_timeout = std::min(o.client.connect_timeout, t);
+  }
   if (!database.empty()) o.database = database;
   if (!rp.empty()) o.retention_policy = rp;
   if (app.count("--shard")) o.shard = shard;

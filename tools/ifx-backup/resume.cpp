@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <regex>
+#include <set>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -16,26 +17,33 @@ namespace fs = std::filesystem;
 
 Result<std::string> find_resumable_base(const fs::path& dir) {
   std::error_code ec;
+  // Killed before it created anything: there is nothing to keep, a fresh backup is the resume.
+  if (!fs::exists(fs::symlink_status(dir, ec))) return std::string();
   if (!fs::is_directory(dir, ec))
     return fail("invalid-argument", fmt::format("--resume: {} is not a directory", dir.string()));
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir, ec)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  std::vector<std::string> complete, open;
-  for (const auto& n : names) {
-    if (!n.ends_with(".meta")) continue;
-    std::string base = n.substr(0, n.size() - 5);
-    if (!parse_portable_base_time(n)) continue;  // `<base>` is 20060102T150405Z (§3.1)
-    (std::binary_search(names.begin(), names.end(), base + ".manifest") ? complete : open).push_back(base);
+  std::set<std::string> bases, with_manifest;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string n = e.path().filename().string();
+    // Any file of a base counts, not only `<base>.meta`: a resumed run killed after it removed
+    // the old meta and before it wrote the new one leaves archives (or .pending files) alone,
+    // and those must stay resumable (issue 8, crash safety).
+    const auto dot = n.find('.');
+    if (dot == std::string::npos) continue;
+    const std::string base = n.substr(0, dot);
+    if (!parse_portable_base_time(base + ".meta")) continue;  // `<base>` is 20060102T150405Z (§3.1)
+    bases.insert(base);
+    if (n == base + ".manifest") with_manifest.insert(base);
   }
+  std::vector<std::string> complete, open;
+  for (const auto& b : bases) (with_manifest.count(b) ? complete : open).push_back(b);
   if (!open.empty()) return open.back();  // names sort by time: the newest interrupted run
   if (!complete.empty())
     return fail("invalid-argument",
                 fmt::format("--resume: every backup in {} is complete (manifests: {}); nothing to resume",
                             dir.string(), fmt::format("{}.manifest", fmt::join(complete, ".manifest, "))));
-  return fail("invalid-argument", fmt::format("--resume: {} holds no interrupted portable backup (no "
-                                              "<base>.meta without its <base>.manifest)",
-                                              dir.string()));
+  // No file of any portable backup: the interrupted run died before writing one. Starting over
+  // is all a resume can do (the caller says so in the summary).
+  return std::string();
 }
 
 std::vector<std::string> clean_resumed_base(const fs::path& dir, const std::string& base,

@@ -75,8 +75,10 @@ struct JobContext {
 ShardReport run_shard_job(JobContext& ctx, const PlannedShard& shard);
 
 // ---- resume.cpp -------------------------------------------------------------------------------
-// The base of the interrupted portable backup in `dir`: the newest `<base>.meta` without a
-// `<base>.manifest`. None: "invalid-argument" saying what the directory holds.
+// The base of the interrupted portable backup in `dir`: the newest base with any file
+// (`<base>.meta`, an archive, a .pending) but no `<base>.manifest`. "" when `dir` is missing or
+// holds no portable backup at all (the run died before writing: start a new one);
+// "invalid-argument" when every backup there is complete.
 Result<std::string> find_resumable_base(const std::filesystem::path& dir);
 // Removes what the interrupted run left that the resumed one will not keep: `<base>.*.pending`,
 // the old `<base>.meta` (written again from the server, with the shard list it goes with), and

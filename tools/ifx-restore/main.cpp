@@ -46,6 +46,11 @@ int main(int argc, char** argv) {
   app.add_option("--verify", verify, "Check the backup first: full (default), quick (CRCs only) or none")
       ->check(CLI::IsMember({"full", "quick", "none"}));
   app.add_option("--scratch-dir", o.scratch_root, "Where shard tars are staged (default: $TMPDIR or /tmp)");
+  double timeout_seconds = 0;
+  app.add_option("--timeout", timeout_seconds,
+                 "Seconds of silence before a network step fails: RPC connect/reads and each HTTP request "
+                 "(default: RPC connect 10, read 120; HTTP 60)")
+      ->check(CLI::PositiveNumber);
   app.add_option("--wait", wait_seconds, "Seconds to wait for the restored data to answer queries (default 300)");
   app.add_flag("--count", o.count_values,
                "Then count every restored value on the server and print the counts (slow on large databases)");
@@ -67,6 +72,7 @@ int main(int argc, char** argv) {
   o.meta_dir = meta_dir;
   o.data_dir = data_dir;
   o.wait_timeout = std::chrono::seconds(wait_seconds);
+  if (timeout_seconds > 0) o.net_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(timeout_seconds * 1000));
   o.verify = verify == "quick" ? ifx::restore::VerifyLevel::Quick
            : verify == "none"  ? ifx::restore::VerifyLevel::None
                                : ifx::restore::VerifyLevel::Full;

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "ifx-restore/steps.hpp"
 #include "ifx/format/atomic_file.hpp"
@@ -28,11 +29,16 @@ bool under(const std::string& path, const std::string& dir) {
   return path == dir || (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
 }
 
+// Read in steps up to `limit`: allocating `limit` up front cost 16 MiB of zeroed memory per
+// process for each /proc/<pid>/maps, over a second of system time per restore on a busy host.
 std::string read_text(const fs::path& p, std::size_t limit = 1 << 20) {
   std::ifstream in(p, std::ios::binary);
-  std::string s(limit, '\0');
-  in.read(s.data(), static_cast<std::streamsize>(limit));
-  s.resize(static_cast<std::size_t>(in.gcount()));
+  std::string s;
+  char buf[16384];
+  while (in && s.size() < limit) {
+    in.read(buf, static_cast<std::streamsize>(std::min(sizeof buf, limit - s.size())));
+    s.append(buf, static_cast<std::size_t>(in.gcount()));
+  }
   return s;
 }
 
@@ -129,7 +135,33 @@ void adopt_owner(const fs::path& p, const fs::path& owner_of, mode_t mode) {
   if (::geteuid() == 0 && ::stat(owner_of.c_str(), &st) == 0) (void)::chown(p.c_str(), st.st_uid, st.st_gid);
 }
 
-Result<void> make_dirs(const fs::path& dir, const fs::path& owner_of) {
+// What this run changed in the directories, so that a failure can put everything back (issue 8:
+// nothing half-restored, e.g. a new meta.db without its shards when the disk fills or a hostile
+// archive is met with --verify none). A crash cannot undo; it leaves only .pending leftovers and
+// whole files, and the rerun completes.
+struct Changes {
+  std::vector<fs::path> created_dirs;                      // in creation order
+  std::vector<std::pair<fs::path, fs::path>> moved_aside;  // original → aside
+  std::vector<fs::path> placed;                            // files / shard directories put in place
+
+  std::string undo() {
+    std::error_code ec;
+    std::vector<std::string> left;
+    for (auto it = placed.rbegin(); it != placed.rend(); ++it)
+      if (fs::remove_all(*it, ec) == static_cast<std::uintmax_t>(-1) || ec) left.push_back(it->string());
+    for (auto it = moved_aside.rbegin(); it != moved_aside.rend(); ++it) {
+      fs::rename(it->second, it->first, ec);
+      if (ec) left.push_back(fmt::format("{} (still at {})", it->first.string(), it->second.string()));
+    }
+    for (auto it = created_dirs.rbegin(); it != created_dirs.rend(); ++it) fs::remove(*it, ec);  // only if empty
+    if (placed.empty() && moved_aside.empty() && created_dirs.empty()) return "nothing had been changed";
+    if (!left.empty()) return fmt::format("could not undo everything; check {}", fmt::join(left, ", "));
+    return "what this run had written was removed and what it had moved aside was put back, so the directories "
+           "are as before";
+  }
+};
+
+Result<void> make_dirs(const fs::path& dir, const fs::path& owner_of, Changes& changes) {
   std::error_code ec;
   fs::path acc;
   for (const auto& part : dir) {
@@ -137,6 +169,7 @@ Result<void> make_dirs(const fs::path& dir, const fs::path& owner_of) {
     if (fs::exists(acc, ec)) continue;
     if (!fs::create_directory(acc, ec) && ec)
       return fail("io", fmt::format("cannot create {}: {}", acc.string(), ec.message()));
+    changes.created_dirs.push_back(acc);
     adopt_owner(acc, owner_of, 0755);
   }
   return {};
@@ -144,16 +177,22 @@ Result<void> make_dirs(const fs::path& dir, const fs::path& owner_of) {
 
 // Renames `path` to `<path>.ifx-replaced-<stamp>` beside it: not a number, so influxd's shard
 // loader skips it (and meta.db is the only file the meta store reads).
-Result<void> move_aside(const fs::path& path, const std::string& stamp, Report& report) {
-  const fs::path dest = path.string() + ".ifx-replaced-" + stamp;
+Result<void> move_aside(const fs::path& path, const std::string& stamp, Report& report, Changes& changes) {
+  // Two restores within one second (a rerun after a crash) must not collide: rename(2) would
+  // silently replace an earlier moved-aside file and fail on a non-empty directory.
+  fs::path dest = path.string() + ".ifx-replaced-" + stamp;
   std::error_code ec;
+  for (int n = 1; fs::exists(fs::symlink_status(dest, ec)); ++n)
+    dest = fmt::format("{}.ifx-replaced-{}-{}", path.string(), stamp, n);
   fs::rename(path, dest, ec);
   if (ec) return fail("io", fmt::format("cannot move {} aside to {}: {}", path.string(), dest.string(), ec.message()));
   report.moved_aside.push_back(fmt::format("{} → {}", path.string(), dest.string()));
+  changes.moved_aside.emplace_back(path, dest);
   return {};
 }
 
-Result<void> restore_meta(const Options& o, const RestorePlan& plan, const std::string& stamp, Report& report) {
+Result<void> restore_meta(const Options& o, const RestorePlan& plan, const std::string& stamp, Report& report,
+                          Changes& changes) {
   // §4.7 step 1: the whole meta store is replaced (users and CQs included, as influxd does);
   // the Index is bumped as SetData does (§9) so clients see a change.
   meta::MetaData m = plan.set.meta;
@@ -163,12 +202,15 @@ Result<void> restore_meta(const Options& o, const RestorePlan& plan, const std::
       if (find_database_plan(plan, db.name))
         for (auto& rp : db.retention_policies) rp.duration_ns = *o.new_duration_ns;
   const std::string blob = meta::encode_meta_data(m);
-  if (auto r = make_dirs(o.meta_dir, o.meta_dir.parent_path()); !r) return r;
+  if (auto r = make_dirs(o.meta_dir, o.meta_dir.parent_path(), changes); !r) return r;
   ::chmod(o.meta_dir.c_str(), 0700);
   std::error_code ec;
   for (const char* name : {"meta.db", "raft.db", "node.json"})
     if (fs::exists(o.meta_dir / name, ec))
-      if (auto r = move_aside(o.meta_dir / name, stamp, report); !r) return r;
+      if (auto r = move_aside(o.meta_dir / name, stamp, report, changes); !r) return r;
+  // A meta.db.pending left by a restore that was killed is ours (no influxd uses the directory,
+  // checked above): without removing it, AtomicFile's O_EXCL would refuse every rerun.
+  fs::remove(o.meta_dir / "meta.db.pending", ec);
   AtomicFileOptions fo;
   fo.mode = 0644;
   fo.replace_existing = true;
@@ -176,6 +218,7 @@ Result<void> restore_meta(const Options& o, const RestorePlan& plan, const std::
   if (!f) return std::unexpected(f.error());
   if (auto r = f->write({reinterpret_cast<const std::uint8_t*>(blob.data()), blob.size()}); !r) return r;
   if (auto r = f->commit(); !r) return r;
+  changes.placed.push_back(o.meta_dir / "meta.db");
   adopt_owner(o.meta_dir / "meta.db", o.meta_dir, 0644);
   say(o, fmt::format("wrote {} ({} databases, {} users)", (o.meta_dir / "meta.db").string(), m.databases.size(),
                      m.users.size()));
@@ -183,25 +226,44 @@ Result<void> restore_meta(const Options& o, const RestorePlan& plan, const std::
 }
 
 Result<void> restore_shard(const Options& o, const RestorePlan& plan, const ShardPlan& sp, const std::string& stamp,
-                           Report& report) {
+                           Report& report, Changes& changes) {
   const ShardInBackup& s = plan.set.shards[sp.index];
   const fs::path rp_dir = o.data_dir / sp.target_database / sp.target_retention_policy;
   const fs::path target = rp_dir / std::to_string(s.shard_id);  // the numeric ID (§4.7 bug avoided)
-  if (auto r = make_dirs(rp_dir, o.data_dir); !r) return r;
-  // Unpacked next to its final place (same filesystem), then renamed in one step.
-  auto unpacked = UnpackedShard::unpack(plan.set, s, rp_dir);
-  if (!unpacked) return std::unexpected(unpacked.error());
+  if (auto r = make_dirs(rp_dir, o.data_dir, changes); !r) return r;
+  // Unpacked next to its final place (same filesystem), then renamed in one step. The unpacking
+  // happens inside `<id>.ifx-restore.pending`: a crash leaves half-written files only below a
+  // .pending name (which influxd's shard loader skips: not a number), and the rerun clears it.
+  const fs::path staging = rp_dir / (std::to_string(s.shard_id) + ".ifx-restore.pending");
+  std::error_code ec;
+  fs::remove_all(staging, ec);
+  if (!fs::create_directory(staging, ec) && ec)
+    return fail("io", fmt::format("cannot create {}: {}", staging.string(), ec.message()));
+  struct RemoveStaging {
+    fs::path dir;
+    ~RemoveStaging() {
+      std::error_code e;
+      fs::remove_all(dir, e);
+    }
+  } remove_staging{staging};
+  auto unpacked = UnpackedShard::unpack(plan.set, s, staging);
+  if (!unpacked) {
+    // The reader names the archive and entry but not where it was writing (a full disk there).
+    Error e = unpacked.error();
+    if (e.code == "io") e.message = fmt::format("{} (unpacking shard {} into {})", e.message, s.shard_id, staging.string());
+    return std::unexpected(std::move(e));
+  }
   for (const auto& name : unpacked->scan().files) {
     if (auto r = fsync_path(unpacked->dir() / name); !r) return r;
     adopt_owner(unpacked->dir() / name, rp_dir, 0644);
   }
   adopt_owner(unpacked->dir(), rp_dir, 0755);
   if (auto r = fsync_path(unpacked->dir()); !r) return r;
-  std::error_code ec;
   if (fs::exists(target, ec))
-    if (auto r = move_aside(target, stamp, report); !r) return r;
+    if (auto r = move_aside(target, stamp, report, changes); !r) return r;
   fs::rename(unpacked->dir(), target, ec);
   if (ec) return fail("io", fmt::format("cannot move the restored shard into {}: {}", target.string(), ec.message()));
+  changes.placed.push_back(target);
   if (auto r = fsync_dir(rp_dir); !r) return r;
   say(o, fmt::format("restored shard {} into {}", s.shard_id, target.string()));
   // Tombstones stay next to their TSM files here, so the server applies them (§4.7 step 3).
@@ -240,12 +302,18 @@ Result<void> run_offline(const Options& o, RestorePlan& plan, Report& report) {
     return {};
   }
   const std::string stamp = utc_stamp();
+  Changes changes;
+  auto failed = [&](Error e) {
+    e.message = fmt::format("{}; {}", e.message, changes.undo());
+    report.moved_aside.clear();
+    return std::unexpected(std::move(e));
+  };
   if (!o.meta_dir.empty())
-    if (auto r = restore_meta(o, plan, stamp, report); !r) return r;
+    if (auto r = restore_meta(o, plan, stamp, report, changes); !r) return failed(r.error());
   if (!o.data_dir.empty()) {
-    if (auto r = make_dirs(o.data_dir, o.data_dir.parent_path()); !r) return r;
+    if (auto r = make_dirs(o.data_dir, o.data_dir.parent_path(), changes); !r) return failed(r.error());
     for (const auto& sp : plan.shards)
-      if (auto r = restore_shard(o, plan, sp, stamp, report); !r) return r;
+      if (auto r = restore_shard(o, plan, sp, stamp, report, changes); !r) return failed(r.error());
   }
   if (!report.moved_aside.empty())
     report.notes.push_back("what this restore replaced was moved aside (listed above); delete it once the restored "

@@ -19,6 +19,17 @@ namespace ifx::restore {
 namespace fs = std::filesystem;
 namespace {
 
+// --timeout applies to the RPC as well: a stalled upload then fails (and is retried, then
+// rolled back) in bounded time instead of after 120 s per attempt.
+net::ClientOptions client_options(const Options& o) {
+  net::ClientOptions c;
+  if (o.net_timeout) {
+    c.read_timeout = *o.net_timeout;
+    c.connect_timeout = std::min(c.connect_timeout, *o.net_timeout);
+  }
+  return c;
+}
+
 std::set<std::string> as_set(const std::vector<std::string>& v) { return {v.begin(), v.end()}; }
 
 // -newduration: the restored RPs get the new duration in the blob the server imports.
@@ -85,9 +96,26 @@ Result<fs::path> make_scratch(const Options& o) {
 }
 
 // Drops the databases this run created (those absent before it and present now).
+// A rollback comes right after a failure, when the server may still be busy with it: influxd's
+// DROP DATABASE waits for a shard whose upload handler is stuck on a stalled connection, and a
+// restarting server refuses connections for a moment. Transport failures are therefore retried
+// for a bounded time (0.5 + 1 + 2 + 4 s) before the user is told to drop by hand (issue 8).
+template <class F>
+auto with_rollback_retries(const Options& o, F&& step) -> decltype(step()) {
+  auto r = step();
+  auto wait = std::chrono::milliseconds(500);
+  for (int attempt = 1; attempt < 5 && !r && r.error().code == "http-unreachable"; ++attempt, wait *= 2) {
+    say(o, fmt::format("rolling back: the server did not answer ({}); trying again in {} ms", r.error().message,
+                       wait.count()));
+    std::this_thread::sleep_for(wait);
+    r = step();
+  }
+  return r;
+}
+
 std::string roll_back(const Options& o, const InfluxHttp& http, const std::set<std::string>& existed_before,
                       const RestorePlan& plan, Report& report) {
-  auto now = http.databases();
+  auto now = with_rollback_retries(o, [&] { return http.databases(); });
   if (!now)
     return fmt::format("could not check what to roll back ({}); drop these databases if they exist: {}",
                        now.error().message, [&] {
@@ -100,7 +128,8 @@ std::string roll_back(const Options& o, const InfluxHttp& http, const std::set<s
   for (const auto& d : plan.databases) {
     if (existed_before.count(d.target) || std::find(now->begin(), now->end(), d.target) == now->end()) continue;
     say(o, fmt::format("rolling back: dropping database \"{}\" which this run created", d.target));
-    if (auto r = http.query("DROP DATABASE " + quote_ident(d.target)); r) dropped.push_back(d.target);
+    if (auto r = with_rollback_retries(o, [&] { return http.query("DROP DATABASE " + quote_ident(d.target)); }); r)
+      dropped.push_back(d.target);
     else failed.push_back(d.target + " (" + r.error().message + ")");
   }
   for (auto& d : report.databases) d.created = false;
@@ -114,7 +143,7 @@ std::string roll_back(const Options& o, const InfluxHttp& http, const std::set<s
 
 Result<void> upload_all(const Options& o, RestorePlan& plan, const net::ShardIdMap& ids, Report& report,
                         const fs::path& scratch) {
-  auto client = net::SnapshotClient::create(o.host);
+  auto client = net::SnapshotClient::create(o.host, client_options(o));
   if (!client) return std::unexpected(client.error());
 
   struct Job {
@@ -238,7 +267,7 @@ Result<void> run_online(const Options& o, RestorePlan& plan, InfluxHttp& http, R
 
   auto blob = meta_blob_for_import(o, plan);
   if (!blob) return std::unexpected(blob.error());
-  auto client = net::SnapshotClient::create(o.host);
+  auto client = net::SnapshotClient::create(o.host, client_options(o));
   if (!client) return std::unexpected(client.error());
   say(o, fmt::format("importing the meta store ({} database(s)) into {}", plan.databases.size(), o.host));
   const std::string rrp = o.new_retention_policy.value_or(o.retention_policy.value_or(""));

@@ -35,7 +35,7 @@ Result<InfluxHttp> connect_http(const Options& o) {
     ep = http_endpoint_for_rpc_host(o.host);
   }
   apply_env_credentials(ep);
-  InfluxHttp http(ep);
+  InfluxHttp http = o.net_timeout ? InfluxHttp(ep, *o.net_timeout) : InfluxHttp(ep);
   if (auto r = http.ping(); !r) return std::unexpected(r.error());
   return http;
 }

@@ -61,6 +61,9 @@ struct Options {
   // Count every restored value on the server (count(*) per RP) and report the counts. Off by
   // default: on a large database the count takes the server longer than the restore itself.
   bool count_values = false;
+  // --timeout: silence bound of every network step (RPC connect and reads, each HTTP exchange).
+  // Unset: the RPC's own defaults (connect 10 s, read 120 s) and 60 s per HTTP exchange.
+  std::optional<std::chrono::milliseconds> net_timeout;
   std::size_t merge_batch_points = 5000;
   // Progress lines ("uploading shard 9 → 17 (2/5)"), or nothing when unset.
   std::function<void(const std::string&)> progress;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -57,6 +58,9 @@ class TcpConnection {
   Result<void> shutdown_send();
 
   const HostPort& peer() const;
+  // Bytes handed to the kernel that the peer has not acknowledged yet (SIOCOUTQ); nullopt when
+  // the system cannot say. Lets a caller tell a slow link (the queue drains) from a stall.
+  std::optional<std::size_t> unacknowledged_bytes() const;
 
  private:
   struct State;

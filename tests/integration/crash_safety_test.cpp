@@ -1,0 +1,250 @@
+// Crash safety (issue 8): ifx-backup, ifx-convert and an offline ifx-restore are each killed with
+// SIGKILL at 20 moments drawn with a fixed seed uniformly over a clean run's duration (measured
+// first, so the moments spread over the whole run: start-up, meta, every shard, the manifest).
+// After each kill:
+//   * every file whose path has no ".pending" component is complete (libformat's readers, not the
+//     tool, are the judge: safety_checks.hpp);
+//   * ifx-verify of the target is valid, or its defects concern only .pending leftovers and the
+//     missing manifest of an interrupted backup (never a damaged file);
+//   * the rerun a user would type (ifx-backup --resume, ifx-convert --force as its message says,
+//     ifx-restore the same command) completes, and the result verifies.
+// The offline restore's directories are then served by a real influxd and compared with the
+// fixture's truth.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <functional>
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "ifx-verify/verify.hpp"
+#include "restore_truth.hpp"
+#include "safety_checks.hpp"
+#include "support/child_process.hpp"
+#include "support/influxd.hpp"
+#include "support/paths.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using ifx::test::ChildProcess;
+using ifx::test::InfluxdServer;
+using ifx::test::ProcessExit;
+using ifx::test::tool;
+
+constexpr int kKills = 20;
+constexpr std::int64_t kSecond = 1'000'000'000;
+constexpr std::int64_t kDay = 86400 * kSecond;
+constexpr std::int64_t kT0 = 1640995200LL * kSecond;  // 2022-01-01T00:00:00Z
+
+// Moments uniformly in [0, typical], fixed seed per tool so a failure reproduces.
+std::vector<std::chrono::microseconds> kill_moments(std::chrono::milliseconds typical, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<std::int64_t> at(0, std::chrono::duration_cast<std::chrono::microseconds>(typical).count());
+  std::vector<std::chrono::microseconds> out;
+  for (int i = 0; i < kKills; ++i) out.emplace_back(at(rng));
+  return out;
+}
+
+// How long a clean run takes: the faster of two (the first backup also makes influxd write its
+// cache to TSM, which later runs do not wait for).
+std::chrono::milliseconds typical_duration(const std::function<std::vector<std::string>(int)>& argv) {
+  std::chrono::milliseconds best = std::chrono::hours(1);
+  for (int i = 0; i < 2; ++i) {
+    const auto r = ifx::test::run_process(argv(i));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    best = std::min(best, r.elapsed);
+  }
+  return best;
+}
+
+// Spawns, sleeps `after`, SIGKILLs (a no-op if it already ended), reaps.
+ProcessExit kill_after(const std::vector<std::string>& argv, std::chrono::microseconds after,
+                       const ifx::test::SpawnOptions& so) {
+  ChildProcess p(argv, so);
+  std::this_thread::sleep_for(after);
+  p.kill(SIGKILL);
+  return p.wait(60s);
+}
+
+ifx::verify::Report verify_dir(const fs::path& dir) {
+  ifx::verify::Options o;
+  o.backup_dir = dir;
+  o.jobs = 1;
+  o.quick = true;
+  auto r = ifx::verify::run(o);
+  if (!r) {  // an unreadable directory is reported as one defect so the caller's rules apply
+    ifx::verify::Report rep;
+    rep.defects.push_back(r.error());
+    return rep;
+  }
+  return *r;
+}
+
+// Defects an interrupted (not damaged) backup may have: .pending leftovers, and the consequences
+// of the manifest not being written yet (files no manifest lists, no meta store to read).
+std::vector<std::string> damage_defects(const ifx::verify::Report& report) {
+  std::vector<std::string> out;
+  for (const auto& d : report.defects) {
+    if (d.file.ends_with(".pending")) continue;
+    if (d.code == "file-unexpected" || d.code == "file-missing") continue;
+    // "no backup here": no manifest yet, the directory is not (yet) a backup at all.
+    if (d.code == "manifest-invalid" && d.file.empty()) continue;
+    out.push_back(d.describe());
+  }
+  return out;
+}
+
+struct Tally {
+  int killed = 0;           // the kill ended the process
+  int finished_before = 0;  // the process had already ended by itself
+  int left_pending = 0;     // a kill left .pending leftovers
+};
+
+void print_tally(const char* what, const Tally& t) {
+  std::printf("[crash-safety] %s: %d kills, %d landed mid-run, %d after it ended, %d left .pending files\n", what,
+              kKills, t.killed, t.finished_before, t.left_pending);
+}
+
+class CrashSafety : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = InfluxdServer::start().release();
+    server_->create_database("crash");
+    std::vector<std::string> lines;
+    for (int d = 0; d < 4; ++d)  // four weekly shard groups
+      for (int i = 0; i < 1500; ++i)
+        lines.push_back(fmt::format("cpu,host=h{} value={},n={}i {}", i % 4, i * 0.25, i, kT0 + d * 7 * kDay + i * kSecond));
+    server_->write("crash", lines);
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  // The tools' scratch files ($TMPDIR) of killed runs stay inside the test's directory.
+  ifx::test::SpawnOptions spawn() const {
+    ifx::test::SpawnOptions so;
+    so.env["TMPDIR"] = (scratch_ / "tmp").string();
+    fs::create_directories(scratch_ / "tmp");
+    return so;
+  }
+  static InfluxdServer* server_;
+  ifx::test::ScratchDir scratch_{"ifx-crash"};
+};
+InfluxdServer* CrashSafety::server_ = nullptr;
+
+TEST_F(CrashSafety, BackupKilledTwentyTimesThenResumeCompletes) {
+  auto args = [&](const fs::path& dir, bool resume) {
+    std::vector<std::string> a{tool("ifx-backup"), "-portable", "-db", "crash", "-host", server_->rpc_address(),
+                               "--progress", "none", "--retries", "2", "-j", "1"};
+    if (resume) a.push_back("--resume");
+    a.push_back(dir.string());
+    return a;
+  };
+  const auto typical = typical_duration([&](int i) { return args(scratch_ / fmt::format("clean{}", i), false); });
+  Tally t;
+  const auto moments = kill_moments(typical, 8001);
+  for (int i = 0; i < kKills; ++i) {
+    SCOPED_TRACE(fmt::format("kill {} at {} us of a {} ms run", i, moments[i].count(), typical.count()));
+    const fs::path dir = scratch_ / fmt::format("b{}", i);
+    const auto killed = kill_after(args(dir, false), moments[i], spawn());
+    (killed.signal == SIGKILL ? t.killed : t.finished_before)++;
+    if (!ifx::test::pending_leftovers(dir).empty()) ++t.left_pending;
+    EXPECT_EQ(ifx::test::incomplete_files(dir), std::vector<std::string>{});
+    bool has_manifest = false;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) has_manifest |= e.path().extension() == ".manifest";
+    if (fs::exists(dir)) {
+      const auto report = verify_dir(dir);
+      if (has_manifest)
+        EXPECT_TRUE(report.valid()) << "a manifest is written last: its backup must be whole\n"
+                                    << ifx::verify::to_text(report);
+      else
+        EXPECT_EQ(damage_defects(report), std::vector<std::string>{}) << ifx::verify::to_text(report);
+    }
+    if (has_manifest) continue;  // it had finished: nothing to resume
+    const auto rerun = ifx::test::run_process(args(dir, true), spawn());
+    ASSERT_EQ(rerun.exit_code, 0) << "ifx-backup --resume after the kill: " << rerun.err;
+    const auto report = verify_dir(dir);
+    EXPECT_TRUE(report.valid()) << ifx::verify::to_text(report);
+    EXPECT_EQ(ifx::test::pending_leftovers(dir), std::vector<std::string>{});
+  }
+  print_tally("ifx-backup", t);
+  EXPECT_GE(t.killed, kKills / 2) << "the moments should mostly land inside the run";
+}
+
+TEST_F(CrashSafety, ConvertKilledTwentyTimesThenForcedRerunCompletes) {
+  const fs::path source = ifx::test::fixture("portable-all");
+  auto args = [&](const fs::path& dest, bool force) {
+    std::vector<std::string> a{tool("ifx-convert"), "--threads", "1"};
+    if (force) a.push_back("--force");
+    a.push_back(source.string());
+    a.push_back(dest.string());
+    return a;
+  };
+  const auto typical = typical_duration([&](int i) { return args(scratch_ / fmt::format("clean{}", i), false); });
+  Tally t;
+  const auto moments = kill_moments(typical, 8002);
+  for (int i = 0; i < kKills; ++i) {
+    SCOPED_TRACE(fmt::format("kill {} at {} us of a {} ms run", i, moments[i].count(), typical.count()));
+    const fs::path dest = scratch_ / fmt::format("c{}", i);
+    const fs::path pending = dest.string() + ".pending";
+    const auto killed = kill_after(args(dest, false), moments[i], spawn());
+    (killed.signal == SIGKILL ? t.killed : t.finished_before)++;
+    if (fs::exists(pending)) ++t.left_pending;
+    // DEST appears only whole (rename of DEST.pending); DEST.pending is the declared leftover.
+    EXPECT_EQ(ifx::test::incomplete_files(dest), std::vector<std::string>{});
+    if (fs::exists(dest)) {
+      const auto report = verify_dir(dest);
+      EXPECT_TRUE(report.valid()) << ifx::verify::to_text(report);
+      continue;
+    }
+    const auto rerun = ifx::test::run_process(args(dest, fs::exists(pending)), spawn());
+    ASSERT_EQ(rerun.exit_code, 0) << "ifx-convert after the kill: " << rerun.err;
+    const auto report = verify_dir(dest);
+    EXPECT_TRUE(report.valid()) << ifx::verify::to_text(report);
+    EXPECT_FALSE(fs::exists(pending));
+  }
+  print_tally("ifx-convert", t);
+  EXPECT_GE(t.killed, kKills / 2);
+}
+
+TEST_F(CrashSafety, OfflineRestoreKilledTwentyTimesThenRerunCompletes) {
+  auto srv = InfluxdServer::start();
+  srv->stop();
+  auto args = [&] {
+    return std::vector<std::string>{tool("ifx-restore"), "-metadir", srv->meta_dir().string(), "-datadir",
+                                    srv->data_dir().string(), "-db", "plain", "--progress", "none",
+                                    ifx::test::fixture("legacy-db").string()};
+  };
+  const auto typical = typical_duration([&](int) { return args(); });
+  Tally t;
+  const auto moments = kill_moments(typical, 8003);
+  for (int i = 0; i < kKills; ++i) {
+    SCOPED_TRACE(fmt::format("kill {} at {} us of a {} ms run", i, moments[i].count(), typical.count()));
+    const auto killed = kill_after(args(), moments[i], spawn());
+    (killed.signal == SIGKILL ? t.killed : t.finished_before)++;
+    if (!ifx::test::pending_leftovers(srv->work_dir()).empty()) ++t.left_pending;
+    EXPECT_EQ(ifx::test::incomplete_files(srv->meta_dir()), std::vector<std::string>{});
+    EXPECT_EQ(ifx::test::incomplete_files(srv->data_dir()), std::vector<std::string>{});
+    const auto rerun = ifx::test::run_process(args(), spawn());
+    ASSERT_EQ(rerun.exit_code, 0) << "ifx-restore after the kill: " << rerun.err;
+    EXPECT_EQ(ifx::test::pending_leftovers(srv->work_dir()), std::vector<std::string>{});
+    // Shard directories are only ever the numeric ones (what influxd loads) and moved-aside ones.
+    for (const auto& e : fs::directory_iterator(srv->data_dir() / "plain" / "autogen")) {
+      const std::string n = e.path().filename().string();
+      EXPECT_TRUE(n == "9" || n == "10" || n.find(".ifx-replaced-") != std::string::npos) << n;
+    }
+  }
+  print_tally("ifx-restore offline", t);
+  EXPECT_GE(t.killed, kKills / 2);
+  srv->restart();
+  ifx::test::expect_matches_truth(*srv, ifx::test::load_truth("legacy-db"), {"plain", "plain", {}, {}});
+}
+
+}  // namespace

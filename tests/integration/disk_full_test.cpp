@@ -1,0 +1,147 @@
+// Disk full (issue 8): each tool that writes — ifx-backup, ifx-convert, ifx-export --out and an
+// offline ifx-restore — writes into a 128 KiB tmpfs while its output needs several times that.
+// Each must fail with a clear message (the file it was writing and the system's reason), exit
+// non-zero, and leave no partial output: no .pending file, nothing that looks complete but is
+// not (libformat's readers judge, safety_checks.hpp), no manifest, no converted backup, no export
+// file, the offline directories as they were. ifx-backup may keep the shard archives it finished
+// (each complete and checked) for --resume, which its message names.
+// Without the right to mount (not root), RLIMIT_FSIZE in the child stands in for the full disk
+// (write(2) fails with EFBIG); without either the tests skip.
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "ifx-backup/backup.hpp"
+#include "safety_checks.hpp"
+#include "support/child_process.hpp"
+#include "support/influxd.hpp"
+#include "support/paths.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using ifx::test::InfluxdServer;
+using ifx::test::ProcessExit;
+using ifx::test::tool;
+
+#define EXPECT_HAS(text, needle) EXPECT_NE((text).find(needle), std::string::npos) << "expected \"" << (needle) << "\" in:\n" << (text)
+
+constexpr std::int64_t kSecond = 1'000'000'000;
+constexpr std::int64_t kDay = 86400 * kSecond;
+constexpr std::int64_t kT0 = 1640995200LL * kSecond;  // 2022-01-01T00:00:00Z
+constexpr std::uint64_t kSmallFsBytes = 128 * 1024;
+
+class DiskFull : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    scratch_ = new ifx::test::ScratchDir("ifx-disk-full");
+    small_ = scratch_->path() / "small";
+    fs::create_directories(small_);
+    mounted_ = ::mount("tmpfs", small_.c_str(), "tmpfs", 0, fmt::format("size={}", kSmallFsBytes).c_str()) == 0;
+    server_ = InfluxdServer::start().release();
+    server_->create_database("full");
+    // Random floats defeat TSM's float compression (about 8 bytes a point): two shards of
+    // ~240 KiB each, several times the small file system.
+    std::mt19937_64 rng(42);
+    std::uniform_real_distribution<double> value(-1e6, 1e6);
+    std::vector<std::string> lines;
+    for (int d = 0; d < 2; ++d)
+      for (int i = 0; i < 30000; ++i)
+        lines.push_back(fmt::format("m,host=h{} v={} {}", i % 3, value(rng), kT0 + d * 7 * kDay + i * kSecond));
+    server_->write("full", lines);
+    ifx::backup::Options o;
+    o.host = server_->rpc_address();
+    o.dir = scratch_->path() / "source";
+    o.portable = true;
+    o.database = "full";
+    auto s = ifx::backup::run(o);
+    if (!s) throw std::runtime_error(s.error().describe());
+  }
+  static void TearDownTestSuite() {
+    if (mounted_ && ::umount2(small_.c_str(), 0) != 0) ::umount2(small_.c_str(), MNT_DETACH);
+    delete server_;
+    delete scratch_;
+    server_ = nullptr;
+    scratch_ = nullptr;
+  }
+  void SetUp() override {
+    if (mounted_) return;
+    // Fallback: every file the child writes is limited instead of the whole file system.
+    spawn_.file_size_limit = 64 * 1024;
+    if (::geteuid() != 0) GTEST_LOG_(INFO) << "no tmpfs (not root): RLIMIT_FSIZE stands in for a full disk";
+  }
+  // The output of one test, inside the small file system; empty at the start.
+  fs::path out(const std::string& name) const {
+    const fs::path p = small_ / name;
+    fs::create_directories(p);
+    return p;
+  }
+  ProcessExit run(const std::vector<std::string>& argv) const {
+    return ifx::test::run_process(argv, spawn_, std::chrono::minutes(2));
+  }
+  // The system's words for a full disk (tmpfs) or a too-large file (the rlimit fallback).
+  void expect_disk_full_message(const std::string& err) const {
+    EXPECT_TRUE(err.find("No space left on device") != std::string::npos ||
+                err.find("File too large") != std::string::npos)
+        << err;
+    EXPECT_HAS(err, small_.string());  // which file (or directory) it was writing
+  }
+  static fs::path source() { return scratch_->path() / "source"; }
+
+  static InfluxdServer* server_;
+  static ifx::test::ScratchDir* scratch_;
+  static fs::path small_;
+  static bool mounted_;
+  ifx::test::SpawnOptions spawn_;
+};
+InfluxdServer* DiskFull::server_ = nullptr;
+ifx::test::ScratchDir* DiskFull::scratch_ = nullptr;
+fs::path DiskFull::small_;
+bool DiskFull::mounted_ = false;
+
+TEST_F(DiskFull, BackupFailsClearlyAndKeepsOnlyCompleteArchives) {
+  const fs::path dir = out("backup") / "b";
+  const auto r = run({tool("ifx-backup"), "-portable", "-db", "full", "-host", server_->rpc_address(), "--retries",
+                      "2", "--progress", "none", dir.string()});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  expect_disk_full_message(r.err);
+  EXPECT_EQ(ifx::test::pending_leftovers(dir), std::vector<std::string>{});
+  EXPECT_EQ(ifx::test::incomplete_files(dir), std::vector<std::string>{});
+  for (const auto& name : ifx::test::tree_of(dir)) EXPECT_FALSE(name.ends_with(".manifest")) << name;
+}
+
+TEST_F(DiskFull, ConvertFailsClearlyAndLeavesNothing) {
+  const fs::path parent = out("convert");
+  const auto r = run({tool("ifx-convert"), source().string(), (parent / "converted").string()});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  expect_disk_full_message(r.err);
+  EXPECT_EQ(ifx::test::tree_of(parent), std::vector<std::string>{});
+}
+
+TEST_F(DiskFull, ExportToAFileFailsClearlyAndLeavesNothing) {
+  const fs::path parent = out("export");
+  const auto r = run({tool("ifx-export"), source().string(), "--out", (parent / "points.lp").string()});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  expect_disk_full_message(r.err);
+  EXPECT_EQ(ifx::test::tree_of(parent), std::vector<std::string>{});
+}
+
+TEST_F(DiskFull, OfflineRestoreFailsClearlyAndPutsEverythingBack) {
+  const fs::path parent = out("restore");
+  fs::create_directories(parent / "meta");
+  fs::create_directories(parent / "data");
+  const auto before = ifx::test::tree_of(parent);
+  const auto r = run({tool("ifx-restore"), "-metadir", (parent / "meta").string(), "-datadir",
+                      (parent / "data").string(), source().string()});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  expect_disk_full_message(r.err);
+  EXPECT_HAS(r.err, "as before");
+  EXPECT_EQ(ifx::test::tree_of(parent), before);
+}
+
+}  // namespace

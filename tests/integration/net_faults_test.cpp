@@ -1,0 +1,258 @@
+// Network faults (issue 8) between our tools and a real influxd, through the shared loopback
+// proxy (support/fault_proxy.hpp): a reset in the middle of a stream, a stall longer than the
+// read timeout, a slow drip, and the server killed with SIGKILL in the middle of a restore. The
+// tools run as processes with small --timeout values. Each fault must end in bounded time
+// (timeouts × attempts + backoff, + 10 s of slack) with a message that names the host, says
+// what happened and what to do; leave no complete-looking partial output (ifx-backup: no
+// manifest, no .pending, every file complete) and nothing half-restored on the server (the
+// database the failed restore created is gone again); and the same command without the fault
+// then succeeds. A drip that keeps bytes flowing is not a failure: it must complete.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "ifx-backup/backup.hpp"
+#include "ifx-verify/verify.hpp"
+#include "safety_checks.hpp"
+#include "support/child_process.hpp"
+#include "support/fault_proxy.hpp"
+#include "support/influxd.hpp"
+#include "support/paths.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using ifx::test::Direction;
+using ifx::test::Fault;
+using ifx::test::FaultKind;
+using ifx::test::FaultProxy;
+using ifx::test::InfluxdServer;
+using ifx::test::ProcessExit;
+using ifx::test::tool;
+
+constexpr std::int64_t kSecond = 1'000'000'000;
+constexpr std::int64_t kDay = 86400 * kSecond;
+constexpr std::int64_t kT0 = 1640995200LL * kSecond;  // 2022-01-01T00:00:00Z
+constexpr int kShardBackup = 0;  // request types, FORMATS.md §1.2
+constexpr int kShardUpload = 7;
+
+#define EXPECT_HAS(text, needle) EXPECT_NE((text).find(needle), std::string::npos) << "expected \"" << (needle) << "\" in:\n" << (text)
+
+std::vector<std::string> names_in(const fs::path& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool any_ends_with(const std::vector<std::string>& names, const std::string& suffix) {
+  return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return n.ends_with(suffix); });
+}
+
+bool verifies(const fs::path& dir) {
+  ifx::verify::Options o;
+  o.backup_dir = dir;
+  o.jobs = 1;
+  auto r = ifx::verify::run(o);
+  EXPECT_TRUE(r) << r.error().describe();
+  if (r && !r->valid()) ADD_FAILURE() << ifx::verify::to_text(*r);
+  return r && r->valid();
+}
+
+// The fault for every request of `type`, none for the others.
+ifx::test::FaultPolicy on_type(int type, Fault fault) {
+  return [type, fault](const std::string& request) { return ifx::test::request_type(request) == type ? fault : Fault{}; };
+}
+
+class NetFaults : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = InfluxdServer::start().release();
+    server_->create_database("net");
+    std::vector<std::string> lines;
+    for (int d = 0; d < 3; ++d)  // three weekly shard groups
+      for (int i = 0; i < 3000; ++i)
+        lines.push_back(fmt::format("cpu,host=h{} value={},n={}i {}", i % 7, (i * 7919) % 1000 / 7.0, i * 31,
+                                    kT0 + d * 7 * kDay + i * kSecond));
+    server_->write("net", lines);
+    source_ = new ifx::test::ScratchDir("ifx-net-source");
+    ifx::backup::Options o;
+    o.host = server_->rpc_address();
+    o.dir = source_->path() / "backup";
+    o.portable = true;
+    o.database = "net";
+    auto s = ifx::backup::run(o);
+    if (!s) throw std::runtime_error(s.error().describe());
+  }
+  static void TearDownTestSuite() {
+    delete source_;
+    delete server_;
+    source_ = nullptr;
+    server_ = nullptr;
+  }
+  static fs::path source_backup() { return source_->path() / "backup"; }
+
+  std::vector<std::string> backup_args(const std::string& host, const fs::path& dir, double timeout_s,
+                                       bool resume = false) const {
+    std::vector<std::string> a{tool("ifx-backup"), "-portable", "-db", "net", "-host", host, "-j", "1",
+                               "--retries", "2", "--timeout", fmt::format("{}", timeout_s), "--progress", "none"};
+    if (resume) a.push_back("--resume");
+    a.push_back(dir.string());
+    return a;
+  }
+  std::vector<std::string> restore_args(InfluxdServer& srv, const std::string& host, const std::string& newdb,
+                                        double timeout_s) const {
+    return {tool("ifx-restore"), "-portable", "-host", host, "--http", srv.http_url(), "-db", "net", "-newdb",
+            newdb, "--timeout", fmt::format("{}", timeout_s), "--wait", "60", "--progress", "plain",
+            source_backup().string()};
+  }
+  static std::set<std::string> databases(InfluxdServer& srv) {
+    std::set<std::string> out;
+    for (const auto& s : srv.series("SHOW DATABASES"))
+      for (const auto& row : s.value("values", nlohmann::json::array())) out.insert(row[0].get<std::string>());
+    return out;
+  }
+  static std::uint64_t count_values(InfluxdServer& srv, const std::string& db) {
+    auto s = srv.series("SELECT count(value) FROM cpu", db);
+    return s.empty() ? 0 : s[0]["values"][0][1].get<std::uint64_t>();
+  }
+  // The failed backup left nothing that looks complete, then --resume straight to the server
+  // completes it.
+  void expect_backup_unfinished_then_resumed(const fs::path& dir) {
+    const auto names = names_in(dir);
+    EXPECT_FALSE(any_ends_with(names, ".manifest")) << ::testing::PrintToString(names);
+    EXPECT_FALSE(any_ends_with(names, ".pending")) << ::testing::PrintToString(names);
+    EXPECT_EQ(ifx::test::incomplete_files(dir), std::vector<std::string>{});
+    const auto resumed = ifx::test::run_process(backup_args(server_->rpc_address(), dir, 30, true));
+    EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
+    EXPECT_TRUE(verifies(dir));
+  }
+  void expect_restore_rolled_back_then_rerun(InfluxdServer& srv, const std::string& newdb, const ProcessExit& r) {
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_HAS(r.err, fmt::format("dropped database(s) {}", newdb));
+    EXPECT_HAS(r.err, "Running the same command again starts over");
+    EXPECT_FALSE(databases(srv).count(newdb)) << "the failed restore left its database behind";
+    const auto again = ifx::test::run_process(restore_args(srv, srv.rpc_address(), newdb, 30));
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_EQ(count_values(srv, newdb), count_values(srv, "net"));
+  }
+
+  static InfluxdServer* server_;
+  static ifx::test::ScratchDir* source_;
+  ifx::test::ScratchDir scratch_{"ifx-net-faults"};
+};
+InfluxdServer* NetFaults::server_ = nullptr;
+ifx::test::ScratchDir* NetFaults::source_ = nullptr;
+
+TEST_F(NetFaults, BackupResetMidStream) {
+  FaultProxy proxy(server_->rpc_port(), on_type(kShardBackup, {FaultKind::reset, Direction::to_client, 3000}));
+  const fs::path dir = scratch_ / "reset";
+  const auto r = ifx::test::run_process(backup_args(proxy.address(), dir, 2));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_HAS(r.err, proxy.address());
+  EXPECT_HAS(r.err, "reset the connection");
+  EXPECT_HAS(r.err, "--resume");
+  EXPECT_EQ(proxy.faults(), 2) << "--retries 2: two attempts, each reset";
+  EXPECT_LT(r.elapsed, 2 * 2s + 10s);
+  expect_backup_unfinished_then_resumed(dir);
+}
+
+TEST_F(NetFaults, BackupStallLongerThanTheReadTimeout) {
+  FaultProxy proxy(server_->rpc_port(), on_type(kShardBackup, {FaultKind::stall, Direction::to_client, 3000}));
+  const fs::path dir = scratch_ / "stall";
+  const auto r = ifx::test::run_process(backup_args(proxy.address(), dir, 1.5));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_HAS(r.err, proxy.address());
+  EXPECT_HAS(r.err, "sent no byte for 1.5 s");
+  EXPECT_HAS(r.err, "--resume");
+  EXPECT_EQ(proxy.faults(), 2);
+  EXPECT_GE(r.elapsed, 2 * 1500ms) << "each attempt waits out the read timeout";
+  EXPECT_LT(r.elapsed, 2 * 1500ms + 10s);
+  expect_backup_unfinished_then_resumed(dir);
+}
+
+TEST_F(NetFaults, BackupOverASlowDripCompletes) {
+  // 512 bytes every 20 ms (25 KiB/s): each shard's tar takes longer than the 1 s timeout, but
+  // no gap between bytes does, so nothing may time out.
+  Fault drip{FaultKind::drip, Direction::to_client, 0, 512, 20ms};
+  FaultProxy proxy(server_->rpc_port(), on_type(kShardBackup, drip));
+  const fs::path dir = scratch_ / "drip";
+  const auto r = ifx::test::run_process(backup_args(proxy.address(), dir, 1));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(proxy.faults(), 3) << "every shard dripped";
+  EXPECT_GT(r.elapsed, 1s) << "the drip should outlast one timeout in total";
+  EXPECT_LT(r.elapsed, 60s);
+  EXPECT_TRUE(verifies(dir));
+}
+
+TEST_F(NetFaults, RestoreUploadResetIsRolledBack) {
+  FaultProxy proxy(server_->rpc_port(), on_type(kShardUpload, {FaultKind::reset, Direction::to_server, 4096}));
+  const auto r = ifx::test::run_process(restore_args(*server_, proxy.address(), "net_reset", 2));
+  EXPECT_HAS(r.err, proxy.address());
+  EXPECT_HAS(r.err, "reset the connection");
+  EXPECT_EQ(proxy.faults(), 5) << "the upload is tried 5 times";
+  EXPECT_LT(r.elapsed, 7500ms + 10s);  // 0.5+1+2+4 s of backoff
+  expect_restore_rolled_back_then_rerun(*server_, "net_reset", r);
+}
+
+TEST_F(NetFaults, RestoreUploadStallIsRolledBack) {
+  // The upload stops after 4 KiB for 3 s (three read timeouts), then the connection dies. While
+  // it hangs, influxd's upload handler holds the shard and DROP DATABASE waits for it: the
+  // rollback must outlast that.
+  Fault stall{FaultKind::stall, Direction::to_server, 4096};
+  stall.stall_for = 3s;
+  FaultProxy proxy(server_->rpc_port(), on_type(kShardUpload, stall));
+  const auto r = ifx::test::run_process(restore_args(*server_, proxy.address(), "net_stall", 1));
+  EXPECT_HAS(r.err, proxy.address());
+  EXPECT_HAS(r.err, "sent no byte for 1 s");
+  EXPECT_EQ(proxy.faults(), 5);
+  EXPECT_LT(r.elapsed, 5 * 1s + 7500ms + 7500ms + 10s);  // attempts, upload backoff, rollback retries
+  expect_restore_rolled_back_then_rerun(*server_, "net_stall", r);
+}
+
+TEST_F(NetFaults, RestoreOverASlowDripCompletes) {
+  // 512 bytes every 25 ms: each shard's upload (26 KiB) outlasts the 1 s timeout, no gap does.
+  Fault drip{FaultKind::drip, Direction::to_server, 0, 512, 25ms};
+  FaultProxy proxy(server_->rpc_port(), on_type(kShardUpload, drip));
+  const auto r = ifx::test::run_process(restore_args(*server_, proxy.address(), "net_drip", 1));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(proxy.faults(), 3);
+  EXPECT_GT(r.elapsed, 1s);
+  EXPECT_LT(r.elapsed, 60s);
+  EXPECT_EQ(count_values(*server_, "net_drip"), count_values(*server_, "net"));
+}
+
+TEST_F(NetFaults, ServerKilledMidRestore) {
+  auto srv = InfluxdServer::start();
+  // SIGKILL the server as soon as the restore announces its first shard upload: the meta import
+  // has created the database, the shard data is being sent.
+  ifx::test::ChildProcess p(restore_args(*srv, srv->rpc_address(), "net_killed", 2));
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (p.err_so_far().find("uploading shard") == std::string::npos && !p.finished() &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(2ms);
+  ASSERT_FALSE(p.finished()) << p.err_so_far();
+  ::kill(srv->pid(), SIGKILL);
+  const auto r = p.wait(2min);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_LT(r.elapsed, 7500ms + 5 * 2s + 7500ms + 10s);  // upload attempts and backoff, rollback retries
+  EXPECT_HAS(r.err, srv->rpc_address());
+  // The rollback cannot reach a dead server: the message must say what to drop by hand.
+  EXPECT_HAS(r.err, "drop these databases if they exist: \"net_killed\"");
+  srv->restart();
+  if (databases(*srv).count("net_killed"))  // half-restored, as the message warned: do what it says
+    srv->query("DROP DATABASE net_killed");
+  const auto again = ifx::test::run_process(restore_args(*srv, srv->rpc_address(), "net_killed", 30));
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(count_values(*srv, "net_killed"), count_values(*server_, "net"));
+}
+
+}  // namespace

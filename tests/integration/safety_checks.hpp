@@ -1,0 +1,99 @@
+// What "complete" means for a file a tool left behind, checked with libformat's own readers (the
+// tools' verdict on their own output is not the judge): a shard archive reads to its
+// end-of-archive marker with every gzip/zstd frame intact, a portable meta decodes, a manifest
+// parses, a legacy meta.NN decodes, a TSM file passes ifx-verify's TSM check, meta.db decodes.
+// A path with a component ending in ".pending" is a declared leftover and exempt.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "ifx-verify/checks.hpp"
+#include "ifx/format/manifest.hpp"
+#include "ifx/format/meta_data.hpp"
+#include "ifx/format/meta_file.hpp"
+#include "ifx/format/shard_archive.hpp"
+#include "support/paths.hpp"
+
+namespace ifx::test {
+
+inline bool is_pending_path(const std::filesystem::path& relative) {
+  for (const auto& part : relative)
+    if (part.string().ends_with(".pending")) return true;
+  return false;
+}
+
+// Why `path` is not a complete file of its kind, or nullopt when it is (or is of no kind we know).
+inline std::optional<std::string> incomplete_because(const std::filesystem::path& path) {
+  const std::string name = path.filename().string();
+  auto archive_problem = [&]() -> std::optional<std::string> {
+    auto reader = ShardArchiveReader::open(path);
+    if (!reader) return reader.error().describe();
+    ArchiveEntry entry;
+    for (;;) {  // next() skips the unread data of the previous entry, through the decompressor
+      auto more = reader->next(entry);
+      if (!more) return more.error().describe();
+      if (!*more) return std::nullopt;
+    }
+  };
+  if (name.ends_with(".tar.gz") || name.ends_with(".tar.zst") || name.ends_with(".tar")) return archive_problem();
+  if (name.ends_with(".manifest")) {
+    auto m = read_manifest_file(path);
+    return m ? std::nullopt : std::optional(m.error().describe());
+  }
+  if (name.ends_with(".meta")) {
+    auto blob = meta::parse_portable_meta(read_file(path));
+    if (!blob) return blob.error().describe();
+    auto data = meta::decode_meta_data(*blob);
+    return data ? std::nullopt : std::optional(data.error().describe());
+  }
+  if (name == "meta.db") {
+    auto data = meta::decode_meta_data(read_file(path));
+    return data ? std::nullopt : std::optional(data.error().describe());
+  }
+  if (name.ends_with(".tsm")) {
+    verify::detail::DefectSink sink(10);
+    verify::detail::TsmTally tally;
+    verify::detail::check_tsm_file(path, {path.string(), ""}, true, tally, sink);
+    return sink.count() == 0 ? std::nullopt : std::optional(sink.defects().front().describe());
+  }
+  // Legacy backup names: meta.NN and <db>.<rp>.<id>.<NN> (raw tars).
+  if (name.starts_with("meta.") && name.size() == 7) {
+    auto m = meta::parse_legacy_meta(read_file(path));
+    return m ? std::nullopt : std::optional(m.error().describe());
+  }
+  return std::nullopt;
+}
+
+// Every file below `dir` (outside .pending paths) that is not complete, with the reason.
+inline std::vector<std::string> incomplete_files(const std::filesystem::path& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) return out;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec); !ec && it != std::filesystem::recursive_directory_iterator();
+       it.increment(ec)) {
+    const auto rel = std::filesystem::relative(it->path(), dir);
+    if (is_pending_path(rel) || !it->is_regular_file()) continue;
+    if (auto why = incomplete_because(it->path())) out.push_back(fmt::format("{}: {}", rel.string(), *why));
+  }
+  return out;
+}
+
+// Paths below `dir` with a ".pending" component.
+inline std::vector<std::string> pending_leftovers(const std::filesystem::path& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) return out;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec); !ec && it != std::filesystem::recursive_directory_iterator();
+       it.increment(ec)) {
+    const auto rel = std::filesystem::relative(it->path(), dir);
+    if (rel.filename().string().ends_with(".pending")) out.push_back(rel.string());
+  }
+  return out;
+}
+
+}  // namespace ifx::test
