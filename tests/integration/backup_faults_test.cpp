@@ -40,17 +40,8 @@ using ifx::test::run_command;
 
 std::string ours() { return (ifx::test::build_dir() / "tools" / "ifx-backup").string(); }
 
-std::vector<std::string> names_in(const fs::path& dir) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) out.push_back(e.path().filename().string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-bool any_ends_with(const std::vector<std::string>& names, const std::string& suffix) {
-  return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return n.ends_with(suffix); });
-}
+using ifx::test::any_ends_with;
+using ifx::test::names_in;
 
 // The shared loopback proxy (support/fault_proxy.hpp) ending the answer of the connections the
 // policy picks after N bytes: closed cleanly, so the client sees a short but orderly stream (as

@@ -45,17 +45,8 @@ constexpr int kShardUpload = 7;
 
 #define EXPECT_HAS(text, needle) EXPECT_NE((text).find(needle), std::string::npos) << "expected \"" << (needle) << "\" in:\n" << (text)
 
-std::vector<std::string> names_in(const fs::path& dir) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) out.push_back(e.path().filename().string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-bool any_ends_with(const std::vector<std::string>& names, const std::string& suffix) {
-  return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return n.ends_with(suffix); });
-}
+using ifx::test::any_ends_with;
+using ifx::test::names_in;
 
 bool verifies(const fs::path& dir) {
   ifx::verify::Options o;

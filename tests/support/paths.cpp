@@ -50,4 +50,16 @@ std::vector<std::string> fixture_names() {
   return names;
 }
 
+std::vector<std::string> names_in(const std::filesystem::path& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool any_ends_with(const std::vector<std::string>& names, const std::string& suffix) {
+  return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return n.ends_with(suffix); });
+}
+
 }  // namespace ifx::test

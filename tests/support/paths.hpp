@@ -34,4 +34,8 @@ class ScratchDir {
 std::string read_file(const std::filesystem::path& p);
 void write_file(const std::filesystem::path& p, const std::string& bytes);
 
+// The names in `dir` (not recursive), sorted; empty when it does not exist.
+std::vector<std::string> names_in(const std::filesystem::path& dir);
+bool any_ends_with(const std::vector<std::string>& names, const std::string& suffix);
+
 }  // namespace ifx::test
