@@ -193,8 +193,8 @@ class Exchange {
             host, received_, what_);
     } else if (e.code == "net-timeout" && conn_) {
       e.message = fmt::format(
-          "{} ({}{}): the server may be stuck or overloaded (see its log); raise the read "
-          "timeout if it is merely slow",
+          "{} ({}{}): the server may be stuck or overloaded (see its log); if it is merely "
+          "slow, allow it more time (the tools' --timeout)",
           e.message, received_ == 0 ? "waiting for " : "in the middle of ", what_,
           received_ == 0 ? std::string() : fmt::format(", after {} bytes", received_));
     } else if (e.code != "net-refused") {
@@ -385,9 +385,9 @@ Result<std::uint64_t> SnapshotClient::upload_shard(std::uint64_t new_shard_id, c
     if (looks_like_http(answer)) return http_port_error(host_, answer);
     if (e.code == "net-reset")
       e.message = fmt::format(
-          "{} reset the connection after {} bytes of the upload to shard {}: the shard probably "
-          "does not exist there (the meta import creates it; check SHOW SHARDS), or the server "
-          "failed — see its log",
+          "{} reset the connection after {} bytes of the upload to shard {}: the server failed or "
+          "the network cut it (see the server's log), or the shard does not exist there (the meta "
+          "import creates it; check SHOW SHARDS)",
           host_.text(), ex.sent(), new_shard_id);
     return e;
   };

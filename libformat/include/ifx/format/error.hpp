@@ -18,6 +18,9 @@ struct Error {
   // tar-header, unsafe-path,
   // tsm-header, tsm-index, tsm-block-crc, tsm-block-decode, tsm-time-range,
   // tombstone-invalid, shard-not-in-meta, shard-missing, io, usage, invalid-argument.
+  // libnet and the tools add net-*, http-*, not-in-backup, backup-damaged, target-exists,
+  // server-running, restore-failed, sha256-mismatch (README "Error codes of ifx-backup and
+  // ifx-restore").
   std::string code;
   std::string message;                 // a sentence a user can act on
   std::string file;                    // backup file (or path) concerned, "" when none
