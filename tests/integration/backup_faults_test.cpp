@@ -133,7 +133,9 @@ TEST_F(BackupFaults, ACutConnectionIsRetriedFromScratch) {
   EXPECT_EQ(proxy.cuts(), 1);
   EXPECT_TRUE(s->complete());
   for (const auto& r : s->shards)
-    if (r.shard_id == ids[1]) EXPECT_EQ(r.received_bytes, 3000 + r.tar_bytes) << "the cut attempt then a whole one";
+    if (r.shard_id == ids[1]) {
+      EXPECT_EQ(r.received_bytes, 3000 + r.tar_bytes) << "the cut attempt then a whole one";
+    }
   EXPECT_FALSE(any_ends_with(names_in(dir), ".pending"));
   auto report = verify(dir);
   EXPECT_TRUE(report.valid()) << ifx::verify::to_text(report);

@@ -385,8 +385,9 @@ void expect_same_legacy(const fs::path& mine, const fs::path& theirs) {
   EXPECT_EQ(file_set(mine), file_set(theirs));
   // The server's tar goes into the file unchanged (§2.4): byte for byte what influxd stored.
   for (const auto& name : file_set(theirs))
-    if (!name.starts_with("meta."))
+    if (!name.starts_with("meta.")) {
       EXPECT_EQ(ifx::test::read_file(mine / name), ifx::test::read_file(theirs / name)) << name;
+    }
   EXPECT_EQ(deep_inspect(mine), deep_inspect(theirs));
   expect_verified(mine);
 }
