@@ -2,6 +2,7 @@
 // reader, plus the checks libarchive 3.6.2 does not make: a missing end-of-archive marker
 // (influxd's tombstone-export bug, FORMATS.md §4.4.1), entry names (§4.1), entry types,
 // duplicates (§4.4), the shard expectation and the decompression-bomb guard.
+#include "byte_buffer.hpp"
 #include "archive/decoded_stream.hpp"
 #include "ifx/format/shard_archive.hpp"
 
@@ -43,8 +44,8 @@ struct ShardArchiveReader::State {
   std::unique_ptr<archive::DecodedStream> stream;
   // Handed to libarchive by read_callback; libarchive reads from it until the next callback,
   // so it must never be the destination of archive_read_data (see `skip_buffer`).
-  std::vector<std::uint8_t> block = std::vector<std::uint8_t>(64 * 1024);
-  std::vector<std::uint8_t> skip_buffer = std::vector<std::uint8_t>(64 * 1024);
+  ByteBuffer block{64 * 1024};
+  ByteBuffer skip_buffer{64 * 1024};
   struct archive* ar = nullptr;
 
   std::uint64_t produced = 0;        // tar bytes decoded so far

@@ -1,7 +1,7 @@
-// Every archive the backup writes is read back by ifx-verify's shard check before it counts
-// (FORMATS.md §1.7: the protocol has no error channel, so a truncated or damaged answer is only
-// found by reading it): the compression stream and trailer, the tar to its end-of-archive
-// marker, entry names of this shard only, every TSM block's CRC-32 (quick mode: not decoded).
+// ifx-verify's shard check of one archive: the compression stream and trailer, the tar to its
+// end-of-archive marker, entry names of this shard only, every TSM block's CRC-32 (quick mode:
+// not decoded). Run on the received tar as it arrives (stream_check.cpp), on archives written
+// from scratch (-start/-end cuts, empty shards) and on those an interrupted run left (--resume).
 #include <fmt/format.h>
 
 #include "ifx-backup/steps.hpp"

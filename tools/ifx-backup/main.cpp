@@ -102,7 +102,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"gzip", "zstd"}));
   app.add_option("--compress-level", o.compress_level,
                  "gzip 1-12 (libdeflate; default: ISA-L level 1, ~1% larger on TSM data and several times "
-                 "faster), zstd 1-22 (default 3)");
+                 "faster), zstd 1-22 (default 1: TSM blocks are compressed already; 3 saves ~3% for 60% more CPU)");
   app.add_flag("--resume", o.resume,
                "Continue the interrupted portable backup in the directory: keep its checked archives, "
                "fetch the rest, write the manifest (give the same flags as the first run)");

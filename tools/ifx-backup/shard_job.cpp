@@ -1,6 +1,6 @@
 // One shard of the backup: fetched (type 0, FORMATS.md §4.3), streamed straight into its archive
 // (no temp copy: the server's tar goes through unchanged into gzip/zstd/plain, §2.4, §3.3),
-// checked, recorded. A failed attempt's file is discarded before the next one (§1.8: influxd
+// checked as it arrives (stream_check.cpp), recorded. A failed attempt's file is discarded before the next one (§1.8: influxd
 // forgets to). With -start/-end the whole shard is fetched into scratch and cut exactly at the
 // bounds with libformat's shard rewrite, tombstones applied (§4.4, §4.4.1: influxd's export keeps
 // whole blocks and truncates its tar when a TSM file has a tombstone).
@@ -86,6 +86,8 @@ struct Job {
     return {};
   }
 
+  // The usual case: the server's tar goes into its archive and, beside it, into the stream
+  // check; the archive is committed only when the check passed.
   Result<void> fetch_whole() {
     std::optional<ShardArchiveWriter> writer;
     const net::WireTime since = ctx.options.since.value_or(net::WireTime::zero());
@@ -93,11 +95,27 @@ struct Job {
       auto w = ctx.destination.open(shard);
       if (!w) return std::unexpected(std::move(w.error()));
       writer.emplace(std::move(*w));
+      auto check = StreamCheck::start(shard, ctx.scratch_root);
+      if (!check) return std::unexpected(std::move(check.error()));
       std::uint64_t got = 0;
-      auto n = ctx.client.backup_shard(shard.shard_id, since, counting(*writer, got));
+      auto sink = counting(*writer, got);
+      auto n = ctx.client.backup_shard(shard.shard_id, since, [&](std::span<const std::uint8_t> bytes) -> Result<void> {
+        if (auto r = sink(bytes); !r) return r;
+        return (*check)->feed(bytes);
+      });
       report.received_bytes += got;
-      if (!n) return std::unexpected(std::move(n.error()));
-      return seal(*writer, true);
+      if (!n) return std::unexpected(std::move(n.error()));  // the check's view of a cut stream adds nothing
+      if (auto c = (*check)->finish(); !c) {
+        Error found = std::move(c.error());
+        found.file = writer->path().filename().string();
+        return std::unexpected(damaged_answer(found, host(), shard.shard_id));
+      }
+      auto tar = writer->finish();
+      if (!tar) return std::unexpected(std::move(tar.error()));
+      report.file = writer->path().filename().string();
+      report.tar_bytes = *tar;
+      report.file_bytes = size_on_disk(writer->path());
+      return {};
     };
     auto discard = [&]() -> Result<void> {
       writer.reset();  // an unfinished writer removes its .pending file

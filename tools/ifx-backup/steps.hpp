@@ -7,7 +7,10 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <memory>
+#include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ifx-backup/backup.hpp"
@@ -47,6 +50,26 @@ Result<void> check_archive(const std::filesystem::path& dir, const std::string& 
                            const std::filesystem::path& scratch_root);
 // The uncompressed tar length of an archive read to its end (all reader checks apply).
 Result<std::uint64_t> tar_length(const std::filesystem::path& path, const PlannedShard& shard);
+
+// ---- stream_check.cpp -------------------------------------------------------------------------
+// check_archive() on the received tar while it is being written: start(), feed() every chunk,
+// finish() for the verdict once the stream ended (its first defect, as check_archive gives it,
+// the file named by its pipe). Destroying an unfinished check stops it.
+class StreamCheck {
+ public:
+  static Result<std::unique_ptr<StreamCheck>> start(const PlannedShard& shard,
+                                                    const std::filesystem::path& scratch_root);
+  ~StreamCheck();
+  Result<void> feed(std::span<const std::uint8_t> bytes);
+  Result<void> finish();
+
+ private:
+  explicit StreamCheck(int write_end) : write_end_(write_end) {}
+  void close_write_end();
+  int write_end_;
+  std::thread checker_;
+  Result<void> verdict_;
+};
 
 // ---- shard_job.cpp ----------------------------------------------------------------------------
 // Where the shard archives go: the portable or the legacy writer behind two calls.

@@ -184,7 +184,9 @@ class ZstdSink final : public EncodedSink {
  public:
   ZstdSink(AtomicFile& file, const ShardArchiveWriterOptions& o)
       : file_(file), cctx_(ZSTD_createCCtx()), out_(ZSTD_CStreamOutSize()) {
-    level_ = o.level < 0 ? 3 : o.level;
+    // Level 1 by default: TSM blocks are compressed already, and on them level 3 saved 2.6% of
+    // the bytes for 60% more CPU (bench data: 0.758 vs 0.778 of the tar; gzip's is 0.861).
+    level_ = o.level < 0 ? 1 : o.level;
   }
   ~ZstdSink() override { ZSTD_freeCCtx(cctx_); }
 

@@ -1,11 +1,14 @@
-// gzip (RFC 1952) around the shard tar, FORMATS.md §3.3. Raw inflate through zlib, the header
-// and the trailer parsed here, CRC-32 with ifx::crc32 (libdeflate) so that a damaged trailer is
-// reported with both values. Several members are read one after another, as gzip does.
+// gzip (RFC 1952) around the shard tar, FORMATS.md §3.3. The header and the trailer are parsed
+// here so that every defect is reported with its offset and both values; the deflate data in
+// between is inflated by ISA-L (igzip), which also keeps the CRC-32 of what it produced: about
+// 3× the speed of zlib's inflate, which was a third of ifx-backup's read-back check. Several
+// members are read one after another, as gzip does.
 #include "archive/decoded_stream.hpp"
 #include "ifx/format/checksum.hpp"
 
-#include <zlib.h>
+#include <isa-l/igzip_lib.h>
 
+#include <cstring>
 #include <string>
 
 namespace ifx::archive {
@@ -16,12 +19,11 @@ constexpr std::uint8_t kFlagHcrc = 0x02, kFlagExtra = 0x04, kFlagName = 0x08,
 
 class GzipStream final : public DecodedStream {
  public:
-  explicit GzipStream(std::unique_ptr<InputBuffer> in) : in_(std::move(in)) {
-    inflateInit2(&z_, -15);  // raw deflate: the wrapper is ours
-  }
-  ~GzipStream() override { inflateEnd(&z_); }
+  // The inflate state holds igzip's 64 KiB+ history window: on the heap, once per stream.
+  explicit GzipStream(std::unique_ptr<InputBuffer> in)
+      : in_(std::move(in)), inflater_(std::make_unique_for_overwrite<inflate_state>()) {}
 
-  std::uint64_t compressed_bytes() const override { return in_->offset(); }
+  std::uint64_t compressed_bytes() const override { return in_->offset() - (past_deflate_.size() - past_deflate_used_); }
 
   Result<std::size_t> read(std::span<std::uint8_t> out) override {
     if (out.empty()) return std::size_t{0};
@@ -55,8 +57,14 @@ class GzipStream final : public DecodedStream {
                 in_->offset());
   }
 
+  // The next file byte: first those igzip read past the end of the deflate data.
+  Result<std::optional<std::uint8_t>> byte() {
+    if (past_deflate_used_ < past_deflate_.size()) return std::optional<std::uint8_t>{past_deflate_[past_deflate_used_++]};
+    return in_->byte();
+  }
+
   Result<std::uint8_t> header_byte(std::string_view where) {
-    auto b = in_->byte();
+    auto b = byte();
     if (!b) return std::unexpected(b.error());
     if (!*b) return truncated(where);
     header_.push_back(static_cast<char>(**b));
@@ -73,7 +81,7 @@ class GzipStream final : public DecodedStream {
 
   Result<void> read_header() {
     header_.clear();
-    member_start_ = in_->offset();
+    member_start_ = compressed_bytes();
     std::uint8_t fixed[10];
     for (auto& b : fixed) {
       auto r = header_byte("header");
@@ -119,63 +127,84 @@ class GzipStream final : public DecodedStream {
                     in_->offset() - 2);
       }
     }
-    inflateReset(&z_);
-    crc_ = 0;
+    isal_inflate_init(inflater_.get());
+    // Raw deflate with the gzip CRC-32 of the output kept in inflater_->crc; the wrapper is ours.
+    inflater_->crc_flag = ISAL_GZIP_NO_HDR;
     member_size_ = 0;
     state_ = State::body;
     return {};
   }
 
+  static const char* describe(int rc) {
+    switch (rc) {
+      case ISAL_INVALID_BLOCK: return "invalid block";
+      case ISAL_INVALID_SYMBOL: return "invalid code";
+      case ISAL_INVALID_LOOKBACK: return "distance too far back";
+      default: return "inflate error";
+    }
+  }
+
+  // igzip reads whole bytes ahead into its bit buffer (and, rarely, its small input buffer); at
+  // the end of the deflate data those bytes belong to the trailer and what follows. Keep them
+  // to be read first, in stream order (the order igzip's own trailer check uses).
+  void keep_bytes_past_deflate() {
+    inflate_state& st = *inflater_;
+    past_deflate_.assign(st.tmp_in_buffer, st.tmp_in_buffer + st.tmp_in_size);
+    std::uint64_t bits = st.read_in >> (st.read_in_length % 8);  // the last deflate byte's rest
+    for (int n = st.read_in_length / 8; n > 0; --n, bits >>= 8) past_deflate_.push_back(static_cast<std::uint8_t>(bits));
+    past_deflate_used_ = 0;
+  }
+
   // Inflates into `out`; 0 when the member's deflate data ended (state becomes trailer).
   Result<std::size_t> inflate_some(std::span<std::uint8_t> out) {
-    z_.next_out = out.data();
-    z_.avail_out = static_cast<uInt>(out.size());
-    while (z_.avail_out > 0) {
+    inflate_state& st = *inflater_;
+    st.next_out = out.data();
+    st.avail_out = static_cast<std::uint32_t>(out.size());
+    while (st.avail_out > 0) {
       auto more = in_->fill();
       if (!more) return std::unexpected(more.error());
       if (!*more) {
-        if (z_.avail_out < out.size()) break;  // hand out what we have; the error comes next
+        if (st.avail_out < out.size()) break;  // hand out what we have; the error comes next
         return truncated("deflate data");
       }
-      z_.next_in = const_cast<Bytef*>(in_->data());
-      z_.avail_in = static_cast<uInt>(in_->available());
+      st.next_in = const_cast<std::uint8_t*>(in_->data());
+      st.avail_in = static_cast<std::uint32_t>(in_->available());
       std::uint64_t at = in_->offset();
-      int rc = ::inflate(&z_, Z_NO_FLUSH);
-      in_->consume(in_->available() - z_.avail_in);
-      if (rc == Z_STREAM_END) {
+      int rc = isal_inflate(&st);
+      in_->consume(in_->available() - st.avail_in);
+      if (rc < 0) {
+        return fail("gzip-invalid",
+                    fmt::format("the deflate data is damaged near file offset {} ({})", at, describe(rc)), at);
+      }
+      if (st.block_state == ISAL_BLOCK_FINISH) {
+        keep_bytes_past_deflate();
         state_ = State::trailer;
         break;
       }
-      if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT || rc == Z_MEM_ERROR || rc == Z_STREAM_ERROR) {
-        return fail("gzip-invalid",
-                    fmt::format("the deflate data is damaged near file offset {} ({})", at,
-                                z_.msg ? z_.msg : "zlib error " + std::to_string(rc)),
-                    at);
-      }
     }
-    std::size_t produced = out.size() - z_.avail_out;
-    crc_ = ifx::crc32({out.data(), produced}, crc_);
+    std::size_t produced = out.size() - st.avail_out;
     member_size_ += produced;
     return produced;
   }
 
   // FORMATS.md §3.3: CRC-32 and ISIZE (size mod 2^32), both little-endian.
   Result<void> read_trailer() {
-    std::uint64_t at = in_->offset();
+    std::uint64_t at = compressed_bytes();
+    const std::uint32_t crc = inflater_->crc;
     std::uint8_t t[8];
     for (auto& b : t) {
-      auto r = in_->byte();
+      auto r = byte();
       if (!r) return std::unexpected(r.error());
       if (!*r) return truncated("trailer (CRC-32 and size)");
       b = **r;
     }
     std::uint32_t stored_crc = t[0] | t[1] << 8 | t[2] << 16 | std::uint32_t(t[3]) << 24;
     std::uint32_t stored_size = t[4] | t[5] << 8 | t[6] << 16 | std::uint32_t(t[7]) << 24;
-    if (stored_crc != crc_) {
+    if (stored_crc != crc) {
       return fail("gzip-crc",
                   fmt::format("gzip trailer CRC-32 is 0x{:08x} but the decompressed data gives "
                               "0x{:08x}",
-                              stored_crc, crc_),
+                              stored_crc, crc),
                   at);
     }
     if (stored_size != static_cast<std::uint32_t>(member_size_)) {
@@ -186,28 +215,35 @@ class GzipStream final : public DecodedStream {
                               static_cast<std::uint32_t>(member_size_)),
                   at + 4);
     }
-    auto more = in_->fill();
-    if (!more) return std::unexpected(more.error());
-    if (!*more) {
-      state_ = State::done;
-      return {};
+    std::uint8_t next = 0;
+    if (past_deflate_used_ < past_deflate_.size()) {
+      next = past_deflate_[past_deflate_used_];
+    } else {
+      auto more = in_->fill();
+      if (!more) return std::unexpected(more.error());
+      if (!*more) {
+        state_ = State::done;
+        return {};
+      }
+      next = in_->data()[0];
     }
-    if (in_->data()[0] != 0x1f) {
+    if (next != 0x1f) {
       return fail("gzip-invalid",
                   fmt::format("unexpected bytes after the end of the gzip stream at offset {}",
-                              in_->offset()),
-                  in_->offset());
+                              compressed_bytes()),
+                  compressed_bytes());
     }
     state_ = State::header;  // another member follows
     return {};
   }
 
   std::unique_ptr<InputBuffer> in_;
-  z_stream z_{};
+  std::unique_ptr<inflate_state> inflater_;
+  std::vector<std::uint8_t> past_deflate_;  // bytes igzip read beyond the deflate data
+  std::size_t past_deflate_used_ = 0;
   State state_ = State::header;
   std::string header_;
   std::uint64_t member_start_ = 0;
-  std::uint32_t crc_ = 0;
   std::uint64_t member_size_ = 0;
 };
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ifx/format/error.hpp"
+#include "../byte_buffer.hpp"
 
 #include <unistd.h>
 
@@ -52,7 +53,7 @@ class InputBuffer {
 
  private:
   int fd_;
-  std::vector<std::uint8_t> buf_;
+  ByteBuffer buf_;
   std::size_t pos_ = 0;
   std::size_t len_ = 0;
   std::uint64_t total_read_ = 0;

@@ -76,7 +76,9 @@ Result<void> write_all(int fd, std::span<const std::uint8_t> data) {
 }
 
 BufferedRange::BufferedRange(int fd, std::uint64_t begin, std::uint64_t end, std::size_t buffer_size)
-    : fd_(fd), pos_(begin), end_(end), buffer_(buffer_size) {}
+    // No larger than the range: tombstone files and small indexes are often a few bytes, and
+    // zeroing 64 KiB for each of them dominated reading them.
+    : fd_(fd), pos_(begin), end_(end), buffer_(static_cast<std::size_t>(std::min<std::uint64_t>(buffer_size, end > begin ? end - begin : 0))) {}
 
 Result<void> BufferedRange::refill() {
   std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer_.size(), end_ - pos_));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ifx/format/error.hpp"
+#include "../byte_buffer.hpp"
 
 namespace ifx::tsm::detail {
 
@@ -85,7 +86,7 @@ class BufferedRange {
   int fd_;
   std::uint64_t pos_;
   std::uint64_t end_;
-  std::vector<std::uint8_t> buffer_;
+  ByteBuffer buffer_;
   std::size_t buffer_begin_ = 0;  // unread bytes are buffer_[buffer_begin_, buffer_end_)
   std::size_t buffer_end_ = 0;
 };

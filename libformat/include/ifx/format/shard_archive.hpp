@@ -104,7 +104,7 @@ class ShardArchiveReader {
 
 struct ShardArchiveWriterOptions {
   ArchiveCompression compression = ArchiveCompression::gzip;
-  int level = -1;  // -1: gzip through ISA-L igzip level 1 (fast; see encoded_sink.cpp), zstd 3; gzip 1-12: libdeflate
+  int level = -1;  // -1: gzip through ISA-L igzip level 1 (fast; see encoded_sink.cpp), zstd 1; gzip 1-12: libdeflate
   // gzip: the tar is cut into 1 MiB chunks, each deflated (libdeflate) into its own gzip member
   // (RFC 1952 §2.2 allows several; gzip, Go's gzip.Reader and ours read them all). Up to
   // `threads` chunks are compressed at once; memory stays at ~2 MiB per thread.
