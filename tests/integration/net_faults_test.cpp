@@ -101,8 +101,10 @@ class NetFaults : public ::testing::Test {
   }
   std::vector<std::string> restore_args(InfluxdServer& srv, const std::string& host, const std::string& newdb,
                                         double timeout_s) const {
-    return {tool("ifx-restore"), "-portable", "-host", host, "--http", srv.http_url(), "-db", "net", "-newdb",
-            newdb, "--timeout", fmt::format("{}", timeout_s), "--wait", "60", "--progress", "plain",
+    // -j 1: one upload at a time, so each fault is met by exactly one shard's retries (with two,
+    // both shards in flight meet it and the counts below depend on timing).
+    return {tool("ifx-restore"), "-portable", "-j", "1", "-host", host, "--http", srv.http_url(), "-db", "net",
+            "-newdb", newdb, "--timeout", fmt::format("{}", timeout_s), "--wait", "60", "--progress", "plain",
             source_backup().string()};
   }
   static std::set<std::string> databases(InfluxdServer& srv) {

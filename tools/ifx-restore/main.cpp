@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
   app.add_option("--progress", progress, "auto, plain or none")->check(CLI::IsMember({"auto", "plain", "none"}));
   app.add_option("--verify", verify, "Check the backup first: full (default), quick (CRCs only) or none")
       ->check(CLI::IsMember({"full", "quick", "none"}));
+  app.add_option("-j,--jobs", o.jobs, "Shards staged and uploaded at once, one connection each (default 2)")
+      ->check(CLI::Range(1, 64));
   app.add_option("--scratch-dir", o.scratch_root, "Where shard tars are staged (default: $TMPDIR or /tmp)");
   double timeout_seconds = 0;
   app.add_option("--timeout", timeout_seconds,

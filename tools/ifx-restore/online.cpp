@@ -1,8 +1,10 @@
 // -portable / -online into a running influxd (FORMATS.md §1.9: type 6, then one type 7 per
 // shard), with what influxd's own restore lacks: the target checked over HTTP before anything
 // changes, every file of a shard applied, the data proven queryable, and a rollback.
-#include <future>
+#include <algorithm>
+#include <atomic>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
@@ -141,11 +143,56 @@ std::string roll_back(const Options& o, const InfluxHttp& http, const std::set<s
   return out;
 }
 
+// One shard: staged (decompressed, renamed, tombstones applied) and uploaded, with retries.
+Result<ShardOutcome> stage_and_upload(const Options& o, const RestorePlan& plan, const ShardPlan& sp,
+                                      const ShardTarget& t, net::SnapshotClient& client, const fs::path& scratch,
+                                      const std::function<void(const std::string&)>& tell,
+                                      const std::atomic<bool>& stop) {
+  const ShardInBackup& s = plan.set.shards[sp.index];
+  auto staged = stage_shard(plan.set, s, t, scratch);
+  if (!staged) return std::unexpected(staged.error());
+  tell(fmt::format("uploading shard {} → {} ({}/{}, {} archive(s), {} bytes)", s.shard_id, t.shard_id, t.database,
+                   t.retention_policy, staged->archives, staged->bytes));
+  FileSource file(staged->tar);
+  if (!file.ok()) return fail("io", fmt::format("cannot read the staged tar {}", staged->tar.string()));
+  // Re-sending the whole tar is safe: the server overlays the same files again (§4.5).
+  net::RetryPolicy retry;
+  retry.attempts = 5;
+  retry.on_retry = [&](int n, const Error& e, std::chrono::milliseconds wait) {
+    tell(fmt::format("upload of shard {} failed (attempt {}: {}); retrying in {} ms", t.shard_id, n, e.message,
+                     wait.count()));
+  };
+  auto sent = net::with_retries<std::uint64_t>(
+      retry, [&] { return client.upload_shard(t.shard_id, file.source()); },
+      [&]() -> Result<void> {
+        // Another shard failed for good: the restore is over, do not keep retrying this one.
+        if (stop) return fail("cancelled", "stopped: another shard's upload failed");
+        file.rewind();
+        return {};
+      });
+  if (!sent) return std::unexpected(sent.error());
+  ShardOutcome out;
+  out.source_database = s.database;
+  out.source_retention_policy = s.retention_policy;
+  out.source_id = s.shard_id;
+  out.database = t.database;
+  out.retention_policy = t.retention_policy;
+  out.id = t.shard_id;
+  out.archives = staged->archives;
+  out.tsm_files = staged->tsm_files;
+  out.bytes = staged->bytes;
+  out.tombstones = staged->tombstones;
+  out.tombstones_applied = staged->tombstones_applied;
+  out.status = "restored";
+  return out;
+}
+
+// Shards go up `o.jobs` at a time, one connection each. The server answers an upload only once it
+// has written and reopened the shard (§4.5), so one connection leaves it idle while the client
+// stages the next shard and the client idle while the server works; influxd's own restore gets
+// its overlap by not waiting for that answer at all (and so never learns of a failure).
 Result<void> upload_all(const Options& o, RestorePlan& plan, const net::ShardIdMap& ids, Report& report,
                         const fs::path& scratch) {
-  auto client = net::SnapshotClient::create(o.host, client_options(o));
-  if (!client) return std::unexpected(client.error());
-
   struct Job {
     const ShardPlan* plan;
     ShardTarget target;
@@ -162,71 +209,56 @@ Result<void> upload_all(const Options& o, RestorePlan& plan, const net::ShardIdM
     jobs.push_back({&sp, {sp.target_database, sp.target_retention_policy, it->second}});
   }
 
-  // Staging the next shard overlaps the upload of this one (two cores: decompress while the
-  // server writes), one staged tar ahead at most.
-  auto stage = [&](std::size_t i) {
-    return stage_shard(plan.set, plan.set.shards[jobs[i].plan->index], jobs[i].target, scratch);
-  };
-  std::future<Result<StagedShard>> ahead;
-  if (!jobs.empty()) ahead = std::async(std::launch::async, stage, 0);
-  for (std::size_t i = 0; i < jobs.size(); ++i) {
-    Result<StagedShard> staged = ahead.get();
-    if (i + 1 < jobs.size()) ahead = std::async(std::launch::async, stage, i + 1);
-    auto finish_ahead = [&] {
-      if (ahead.valid()) ahead.wait();
-    };
-    if (!staged) {
-      finish_ahead();
-      return std::unexpected(staged.error());
+  std::mutex mu;  // guards everything below it, and the progress output
+  std::size_t next = 0, done = 0;
+  std::optional<Error> failure;  // the first one: the other workers stop after their current shard
+  std::atomic<bool> stop{false};  // failure is set (read without the lock between retries)
+  std::vector<std::optional<ShardOutcome>> outcomes(jobs.size());
+  auto worker = [&]() {
+    auto client = net::SnapshotClient::create(o.host, client_options(o));
+    std::unique_lock lock(mu);
+    if (!client) {
+      if (!failure) failure = client.error();
+      stop = true;
+      return;
     }
-    const ShardInBackup& s = plan.set.shards[jobs[i].plan->index];
-    const ShardTarget& t = jobs[i].target;
-    say(o, fmt::format("uploading shard {} → {} ({}/{}, {} archive(s), {} bytes) [{}/{}]", s.shard_id, t.shard_id,
-                       t.database, t.retention_policy, staged->archives, staged->bytes, i + 1, jobs.size()));
-    FileSource file(staged->tar);
-    if (!file.ok()) {
-      finish_ahead();
-      return fail("io", fmt::format("cannot read the staged tar {}", staged->tar.string()));
-    }
-    // Re-sending the whole tar is safe: the server overlays the same files again (§4.5).
-    net::RetryPolicy retry;
-    retry.attempts = 5;
-    retry.on_retry = [&](int n, const Error& e, std::chrono::milliseconds wait) {
-      say(o, fmt::format("upload of shard {} failed (attempt {}: {}); retrying in {} ms", t.shard_id, n, e.message,
-                         wait.count()));
-    };
-    auto sent = net::with_retries<std::uint64_t>(
-        retry, [&] { return client->upload_shard(t.shard_id, file.source()); },
-        [&]() -> Result<void> {
-          file.rewind();
-          return {};
-        });
-    if (!sent) {
-      finish_ahead();
-      return std::unexpected(sent.error());
-    }
-    ShardOutcome out;
-    out.source_database = s.database;
-    out.source_retention_policy = s.retention_policy;
-    out.source_id = s.shard_id;
-    out.database = t.database;
-    out.retention_policy = t.retention_policy;
-    out.id = t.shard_id;
-    out.archives = staged->archives;
-    out.tsm_files = staged->tsm_files;
-    out.bytes = staged->bytes;
-    out.tombstones = staged->tombstones;
-    out.tombstones_applied = staged->tombstones_applied;
-    out.status = "restored";
-    if (out.tombstones && !out.tombstones_applied)
-      report.notes.push_back(fmt::format("shard {}: holds tombstones that this build cannot apply yet; influxd drops "
-                                         "them on upload, so points deleted before the backup are back", s.shard_id));
-    report.shards.push_back(std::move(out));
-    if (o.after_shard_upload)
-      if (auto r = o.after_shard_upload(i + 1); !r) {
-        finish_ahead();
-        return r;
+    while (!failure && next < jobs.size()) {
+      const std::size_t i = next++;
+      lock.unlock();
+      auto tell = [&](const std::string& line) {
+        std::lock_guard g(mu);
+        say(o, fmt::format("{} [{}/{}]", line, i + 1, jobs.size()));
+      };
+      auto out = stage_and_upload(o, plan, *jobs[i].plan, jobs[i].target, *client, scratch, tell, stop);
+      lock.lock();
+      if (!out) {
+        if (!failure) failure = std::move(out.error());
+        stop = true;
+        return;
       }
+      outcomes[i] = std::move(*out);
+      ++done;
+      if (o.after_shard_upload)
+        if (auto r = o.after_shard_upload(done); !r && !failure) {
+          failure = std::move(r.error());
+          stop = true;
+        }
+    }
+  };
+  const std::size_t workers = std::clamp<std::size_t>(o.jobs, 1, std::max<std::size_t>(jobs.size(), 1));
+  std::vector<std::thread> threads;
+  for (std::size_t w = 1; w < workers; ++w) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  if (failure) return std::unexpected(std::move(*failure));
+
+  for (auto& out : outcomes) {
+    if (!out) continue;
+    if (out->tombstones && !out->tombstones_applied)
+      report.notes.push_back(fmt::format("shard {}: holds tombstones that this build cannot apply yet; influxd drops "
+                                         "them on upload, so points deleted before the backup are back",
+                                         out->source_id));
+    report.shards.push_back(std::move(*out));
   }
   return {};
 }

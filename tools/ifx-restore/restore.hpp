@@ -65,6 +65,7 @@ struct Options {
   // Unset: the RPC's own defaults (connect 10 s, read 120 s) and 60 s per HTTP exchange.
   std::optional<std::chrono::milliseconds> net_timeout;
   std::size_t merge_batch_points = 5000;
+  std::size_t jobs = 2;  // -j: shards staged and uploaded at once, one connection each
   // Progress lines ("uploading shard 9 → 17 (2/5)"), or nothing when unset.
   std::function<void(const std::string&)> progress;
   // Test hook: called after each shard upload with its position; an error aborts the restore
