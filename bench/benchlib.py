@@ -103,14 +103,19 @@ def gzip_uncompressed_size(path):
 
 @dataclass
 class Cmd:
-    """One command of a comparison: argv (exec'd) or shell (run by bash -c, pipefail on)."""
+    """One command of a comparison: argv (exec'd) or shell (run by bash -c, pipefail on).
+    `before`: a shell command run before each run of it, outside the timing (emptying the output
+    directory, dropping the databases a restore recreates, `sync` so that the previous command's
+    unwritten pages are not flushed on this one's time)."""
     label: str
     argv: list = None
     shell: str = None
     role: str = "other"  # "candidate" (checked against the targets), "anchor" (ratio 1.0), "other"
+    before: str = None
 
     def display(self):
-        return self.shell if self.shell is not None else " ".join(shlex.quote(a) for a in self.argv)
+        run = self.shell if self.shell is not None else " ".join(shlex.quote(a) for a in self.argv)
+        return f"(untimed first: {self.before}) {run}" if self.before else run
 
 
 @dataclass
@@ -154,6 +159,12 @@ def rss_method():
 def run_once(cmd, stdout=subprocess.DEVNULL):
     """Runs `cmd` once, stdout to /dev/null (stderr kept in a temp file for failures)."""
     argv = cmd.argv if cmd.shell is None else ["bash", "-o", "pipefail", "-c", cmd.shell]
+    if cmd.before:
+        prep = subprocess.run(["bash", "-o", "pipefail", "-c", cmd.before], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if prep.returncode != 0:
+            raise RuntimeError(f"{cmd.label}: `{cmd.before}` (before the run) exited {prep.returncode}:\n"
+                               f"{prep.stderr.decode('utf-8', 'replace')[-2000:]}")
     with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as rss_out:
         if GNU_TIME:
             argv = [GNU_TIME, "-o", rss_out.name, "-f", "%M"] + argv

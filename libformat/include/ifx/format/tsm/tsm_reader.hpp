@@ -107,7 +107,7 @@ class TsmReader {
   // Reads the block of `entry` into `buffer` (CRC included) and returns its data (CRC excluded).
   // Checks the CRC-32 ("tsm-block-crc", offset = entry.offset, stored and computed values) and
   // that the block's type byte equals the key's index type ("tsm-block-decode", offset of the
-  // type byte). Safe to call concurrently (pread).
+  // type byte). Safe to call concurrently. Blocks read in file order share one read-ahead.
   Result<std::span<const std::uint8_t>> read_block(const IndexEntry& entry, BlockType index_type,
                                                    std::vector<std::uint8_t>& buffer) const;
 
