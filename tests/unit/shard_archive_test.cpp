@@ -92,9 +92,9 @@ std::string tar_entry(const std::string& name, const std::string& data, char typ
 const std::string kEnd(1024, '\0');
 
 // zlib's own gzip wrapper (windowBits 31): an encoder independent of ours.
-std::string zlib_gzip(const std::string& data, int flush_every = 0) {
+std::string zlib_gzip(const std::string& data, int flush_every = 0, int level = 6) {
   z_stream z{};
-  deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
+  deflateInit2(&z, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
   std::string out(deflateBound(&z, data.size()) + 1024 + data.size() / 100, '\0');
   z.next_out = reinterpret_cast<Bytef*>(out.data());
   z.avail_out = static_cast<uInt>(out.size());
@@ -515,6 +515,47 @@ TEST(ShardArchiveReader, ReadsHandMadeArchives) {
   auto u = read_bytes(dir, tar_entry(utf8, "u") + kEnd);
   ASSERT_FALSE(u.error) << u.error->describe();
   EXPECT_EQ(u.entries[0].name, utf8);
+}
+
+// The inflater reads ahead of the deflate data into its bit buffer, so the 8-byte trailer (and
+// the next member's header) may already sit there, or straddle the reader's 64 KiB input
+// buffer. Hundreds of members of every size — empty, one byte, stored (level 0), compressed —
+// put member ends at every kind of position; the stream must read back exactly, and its
+// trailers must still be checked.
+TEST(ShardArchiveReader, ReadsManyMembersWhereverTheirBoundariesFall) {
+  ScratchDir dir;
+  const std::string data = pattern(300 * 1024, 7) + std::string(40 * 1024, 'x');
+  const std::string tar = tar_entry(kTsm, data) + kEnd;
+  std::string gz;
+  std::size_t members = 0;
+  for (std::size_t pos = 0, n = 0; pos < tar.size(); ++n, ++members) {
+    const std::size_t size = std::min<std::size_t>(tar.size() - pos, n % 7 == 0 ? 0 : (n * 397) % 2900 + 1);
+    gz += zlib_gzip(tar.substr(pos, size), 0, static_cast<int>(n % 3) * 3);  // levels 0, 3, 6
+    pos += size;
+  }
+  ASSERT_GT(members, 200u);
+  auto ok = read_bytes(dir, gz);
+  ASSERT_FALSE(ok.error) << ok.error->describe();
+  ASSERT_EQ(ok.data.size(), 1u);
+  EXPECT_TRUE(ok.data[0] == data);
+  EXPECT_EQ(ok.uncompressed, tar.size());
+  EXPECT_EQ(ok.compressed, gz.size());
+
+  // Every member's trailer is still checked: damage the CRC of one near the end.
+  std::string damaged = gz;
+  const std::string last = zlib_gzip(tar.substr(tar.size() - 1024), 0, 0);
+  damaged += last;  // a member past the tar's end (zeros): the damage must still be found
+  damaged[damaged.size() - 8] ^= 0x01;
+  auto bad = read_bytes(dir, damaged);
+  ASSERT_TRUE(bad.error);
+  EXPECT_EQ(bad.error->code, "gzip-crc") << bad.error->describe();
+  EXPECT_EQ(bad.error->offset, damaged.size() - 8) << bad.error->describe();
+
+  // Bytes after the last member that do not start another one.
+  auto trailing = read_bytes(dir, gz + "garbage");
+  ASSERT_TRUE(trailing.error);
+  EXPECT_EQ(trailing.error->code, "gzip-invalid") << trailing.error->describe();
+  EXPECT_EQ(trailing.error->offset, gz.size()) << trailing.error->describe();
 }
 
 TEST(ShardArchiveReader, ReadsTheEmptyGzipInfluxdWrites) {
