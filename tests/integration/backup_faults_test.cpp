@@ -10,6 +10,7 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <set>
 #include <optional>
 
@@ -136,6 +137,38 @@ TEST_F(BackupFaults, ACutConnectionIsRetriedFromScratch) {
     if (r.shard_id == ids[1]) {
       EXPECT_EQ(r.received_bytes, 3000 + r.tar_bytes) << "the cut attempt then a whole one";
     }
+  EXPECT_FALSE(any_ends_with(names_in(dir), ".pending"));
+  auto report = verify(dir);
+  EXPECT_TRUE(report.valid()) << ifx::verify::to_text(report);
+}
+
+// A byte of the server's answer changed on the way (the transport cannot see it): the received
+// tar is checked as it arrives, the block's CRC-32 fails, the archive is not kept, the shard is
+// fetched again.
+TEST_F(BackupFaults, ADamagedAnswerIsCaughtByTheStreamCheckAndFetchedAgain) {
+  const auto ids = shard_ids("faults");
+  ASSERT_EQ(ids.size(), 4u);
+  std::atomic<int> once{0};
+  ifx::test::FaultProxy proxy(server_->rpc_port(), [&](const std::string& req) {
+    if (asks_for_shard(req, ids[2]) && once++ == 0)
+      return ifx::test::Fault{ifx::test::FaultKind::flip, ifx::test::Direction::to_client, 1200};  // TSM block data
+    return ifx::test::Fault{};
+  });
+  const fs::path dir = scratch_ / "flipped";
+  auto o = options(dir, proxy.address());
+  std::mutex mu;  // on_retry runs on the job threads
+  std::vector<std::string> retried;
+  o.retry.on_retry = [&](int, const ifx::Error& e, std::chrono::milliseconds) {
+    std::lock_guard lock(mu);
+    retried.push_back(e.describe());
+  };
+  auto s = ifx::backup::run(o);
+  ASSERT_TRUE(s) << s.error().describe();
+  EXPECT_EQ(proxy.faults(), 1);
+  ASSERT_EQ(retried.size(), 1u);
+  EXPECT_NE(retried[0].find(fmt::format("shard {} as received from", ids[2])), std::string::npos) << retried[0];
+  EXPECT_NE(retried[0].find("fails its CRC32"), std::string::npos) << retried[0];
+  EXPECT_TRUE(s->complete());
   EXPECT_FALSE(any_ends_with(names_in(dir), ".pending"));
   auto report = verify(dir);
   EXPECT_TRUE(report.valid()) << ifx::verify::to_text(report);

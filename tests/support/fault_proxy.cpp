@@ -128,6 +128,7 @@ void FaultProxy::pump(int client) {
             fire();
             want = std::min(want, fault->drip_bytes);
             break;
+          case FaultKind::flip:  // below, on the first byte past after_bytes
           case FaultKind::none:
             break;
         }
@@ -148,6 +149,11 @@ void FaultProxy::pump(int client) {
       request.append(buf, static_cast<std::size_t>(n));
       if (request.size() >= 2) fault = policy_ ? policy_(request) : Fault{};
     }
+    if (faulted_dir && fault->kind == FaultKind::flip && !fired && forwarded[int(d)] <= fault->after_bytes &&
+        fault->after_bytes < forwarded[int(d)] + static_cast<std::size_t>(n)) {
+      fire();
+      buf[fault->after_bytes - forwarded[int(d)]] ^= 0x20;
+    }
     if (!send_all(to, buf, static_cast<std::size_t>(n))) return false;
     forwarded[int(d)] += static_cast<std::size_t>(n);
     if (faulted_dir && fault->kind == FaultKind::drip && forwarded[int(d)] > fault->after_bytes)
@@ -167,7 +173,8 @@ void FaultProxy::pump(int client) {
       continue;
     }
     // A fault due before any byte flows in its direction (after_bytes 0 on a quiet side).
-    if (fault && fault->kind != FaultKind::none && fault->kind != FaultKind::drip && fault->after_bytes == 0 &&
+    if (fault && fault->kind != FaultKind::none && fault->kind != FaultKind::drip && fault->kind != FaultKind::flip &&
+        fault->after_bytes == 0 &&
         forwarded[int(fault->direction)] == 0) {
       if (fault->kind == FaultKind::stall) {
         fire();

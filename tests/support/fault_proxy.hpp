@@ -24,7 +24,9 @@
 
 namespace ifx::test {
 
-enum class FaultKind { none, close, reset, stall, drip };
+// flip: one byte (the first after `after_bytes`) is XORed with 0x20 and the rest passes unchanged:
+// a damaged answer that the transport cannot see.
+enum class FaultKind { none, close, reset, stall, drip, flip };
 enum class Direction { to_client, to_server };
 
 struct Fault {
