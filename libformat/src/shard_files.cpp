@@ -126,14 +126,12 @@ Result<UnpackedShard> UnpackedShard::unpack_archives(const std::vector<fs::path>
 Result<UnpackedShard> detail::ShardUnpacker::unpack(const std::vector<ArchiveToRead>& archives,
                                                     const ShardExpectation& expect,
                                                     const fs::path& scratch_root) {
-  const std::string tag = expect.shard_id ? fmt::format("ifx-shard-{}-XXXXXX", *expect.shard_id)
-                                          : std::string("ifx-shard-XXXXXX");
-  std::string tmpl = (scratch_root / tag).string();
-  if (!::mkdtemp(tmpl.data()))
-    return fail("io", fmt::format("cannot create a scratch directory under {}: {}",
-                                  scratch_root.string(), std::strerror(errno)));
+  auto scratch = ScratchDirectory::create(
+      scratch_root, expect.shard_id ? fmt::format("ifx-shard-{}", *expect.shard_id) : std::string("ifx-shard"));
+  if (!scratch) return std::unexpected(std::move(scratch.error()));
   UnpackedShard out;
-  out.dir_ = tmpl;
+  out.dir_ = scratch->path();
+  out.scratch_.emplace(std::move(*scratch));
   auto scan = walk(archives, expect, [&](ShardArchiveReader& reader, const ArchiveEntry& e) -> Result<void> {
     // Entry names were checked by the reader (a plain file name, no '/', no '..'), so this
     // path stays inside the scratch directory. A later increment replaces an earlier file.
@@ -149,27 +147,6 @@ Result<UnpackedShard> detail::ShardUnpacker::unpack(const std::vector<ArchiveToR
   if (!scan) return std::unexpected(std::move(scan.error()));
   out.scan_ = std::move(*scan);
   return out;
-}
-
-UnpackedShard::UnpackedShard(UnpackedShard&& o) noexcept
-    : dir_(std::exchange(o.dir_, {})), scan_(std::move(o.scan_)) {}
-
-UnpackedShard& UnpackedShard::operator=(UnpackedShard&& o) noexcept {
-  if (this != &o) {
-    if (!dir_.empty()) {
-      std::error_code ec;
-      fs::remove_all(dir_, ec);
-    }
-    dir_ = std::exchange(o.dir_, {});
-    scan_ = std::move(o.scan_);
-  }
-  return *this;
-}
-
-UnpackedShard::~UnpackedShard() {
-  if (dir_.empty()) return;
-  std::error_code ec;
-  fs::remove_all(dir_, ec);
 }
 
 std::vector<fs::path> UnpackedShard::tsm_paths() const {

@@ -133,6 +133,14 @@ class CrashSafety : public ::testing::Test {
     fs::create_directories(scratch_ / "tmp");
     return so;
   }
+  // What is left in the tools' $TMPDIR. After a rerun: nothing, because a tool's first scratch
+  // directory sweeps those of killed runs (libformat ScratchDirectory) and removes its own.
+  std::vector<std::string> scratch_leftovers() const {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(scratch_ / "tmp", ec)) out.push_back(e.path().filename().string());
+    return out;
+  }
   static InfluxdServer* server_;
   ifx::test::ScratchDir scratch_{"ifx-crash"};
 };
@@ -170,6 +178,7 @@ TEST_F(CrashSafety, BackupKilledTwentyTimesThenResumeCompletes) {
     if (has_manifest) continue;  // it had finished: nothing to resume
     const auto rerun = ifx::test::run_process(args(dir, true), spawn());
     ASSERT_EQ(rerun.exit_code, 0) << "ifx-backup --resume after the kill: " << rerun.err;
+    EXPECT_EQ(scratch_leftovers(), std::vector<std::string>{});
     const auto report = verify_dir(dir);
     EXPECT_TRUE(report.valid()) << ifx::verify::to_text(report);
     EXPECT_EQ(ifx::test::pending_leftovers(dir), std::vector<std::string>{});
@@ -206,6 +215,7 @@ TEST_F(CrashSafety, ConvertKilledTwentyTimesThenForcedRerunCompletes) {
     }
     const auto rerun = ifx::test::run_process(args(dest, fs::exists(pending)), spawn());
     ASSERT_EQ(rerun.exit_code, 0) << "ifx-convert after the kill: " << rerun.err;
+    EXPECT_EQ(scratch_leftovers(), std::vector<std::string>{});
     const auto report = verify_dir(dest);
     EXPECT_TRUE(report.valid()) << ifx::verify::to_text(report);
     EXPECT_FALSE(fs::exists(pending));
@@ -234,6 +244,7 @@ TEST_F(CrashSafety, OfflineRestoreKilledTwentyTimesThenRerunCompletes) {
     EXPECT_EQ(ifx::test::incomplete_files(srv->data_dir()), std::vector<std::string>{});
     const auto rerun = ifx::test::run_process(args(), spawn());
     ASSERT_EQ(rerun.exit_code, 0) << "ifx-restore after the kill: " << rerun.err;
+    EXPECT_EQ(scratch_leftovers(), std::vector<std::string>{});
     EXPECT_EQ(ifx::test::pending_leftovers(srv->work_dir()), std::vector<std::string>{});
     // Shard directories are only ever the numeric ones (what influxd loads) and moved-aside ones.
     for (const auto& e : fs::directory_iterator(srv->data_dir() / "plain" / "autogen")) {

@@ -543,8 +543,10 @@ TEST_F(ShardRewriteTest, WritesTheRewrittenShardAsTarEntriesWithoutTombstones) {
   expect_points(read_back({copy}), kCpu,
                 joined({points(BlockType::Float, times(100, 1000)), points(BlockType::Float, times(1000, 1001), 3),
                         points(BlockType::Float, times(1001, 1500))}));
-  // Only the unpacked shard is left in the scratch root: the rewrite's directory is gone.
-  EXPECT_EQ(dir_listing(scratch.path()), std::vector<std::string>{shard->dir().filename().string()});
+  // Only the unpacked shard (and its scratch lock) is left in the scratch root: the rewrite's
+  // directory and lock are gone.
+  const std::string unpacked = shard->dir().filename().string();
+  EXPECT_EQ(dir_listing(scratch.path()), (std::vector<std::string>{unpacked, unpacked + ".lock"}));
 }
 
 TEST_F(ShardRewriteTest, UnpackArchivesChecksTheShardAndTheFiles) {

@@ -44,24 +44,14 @@ Result<void> spool_entry(ShardArchiveReader& reader, const ArchiveEntry& entry, 
 }  // namespace
 
 Result<SpooledShard> SpooledShard::create(const fs::path& scratch_root, std::uint64_t shard_id) {
-  std::string tmpl = (scratch_root / fmt::format("ifx-convert-{}-XXXXXX", shard_id)).string();
-  if (!::mkdtemp(tmpl.data()))
-    return fail("io", fmt::format("cannot create a scratch directory under {}: {}", scratch_root.string(),
-                                  std::strerror(errno)));
+  auto scratch = ScratchDirectory::create(scratch_root, fmt::format("ifx-convert-{}", shard_id));
+  if (!scratch) return std::unexpected(std::move(scratch.error()));
   SpooledShard s;
-  s.dir_ = tmpl;
+  s.scratch_.emplace(std::move(*scratch));
   std::error_code ec;
   fs::create_directory(s.files_dir(), ec);
   if (ec) return fail("io", fmt::format("cannot create {}: {}", s.files_dir().string(), ec.message()));
   return s;
-}
-
-SpooledShard::SpooledShard(SpooledShard&& other) noexcept
-    : dir_(std::exchange(other.dir_, {})), files_(std::move(other.files_)), tally_(other.tally_) {}
-
-SpooledShard::~SpooledShard() {
-  std::error_code ec;
-  if (!dir_.empty()) fs::remove_all(dir_, ec);
 }
 
 void SpooledShard::read(const BackupSet& set, const ShardInBackup& shard, bool quick, DefectSink& sink,

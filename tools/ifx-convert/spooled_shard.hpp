@@ -10,9 +10,11 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "ifx-verify/checks.hpp"
+#include "ifx/format/scratch_directory.hpp"
 #include "ifx/format/backup_set.hpp"
 #include "ifx/format/error.hpp"
 #include "ifx/format/shard_archive.hpp"
@@ -27,12 +29,11 @@ struct ShardTally {
 
 class SpooledShard {
  public:
-  // An empty scratch directory under `scratch_root`; removed with its files on destruction.
+  // An empty scratch directory under `scratch_root` (a ScratchDirectory: removed with its files
+  // on destruction, or by a later run after a kill).
   static Result<SpooledShard> create(const std::filesystem::path& scratch_root, std::uint64_t shard_id);
-  SpooledShard(SpooledShard&& other) noexcept;
+  SpooledShard(SpooledShard&& other) noexcept = default;
   SpooledShard& operator=(SpooledShard&&) = delete;
-  SpooledShard(const SpooledShard&) = delete;
-  ~SpooledShard();
 
   // Reads every existing archive of `shard` to its end. Defects go to `sink` with the archive's
   // file name (inside the backup directory), the entry and the offset, exactly as ifx-verify
@@ -52,14 +53,14 @@ class SpooledShard {
 
  private:
   SpooledShard() = default;
-  std::filesystem::path spool_path() const { return dir_ / "spool"; }
-  std::filesystem::path files_dir() const { return dir_ / "files"; }
+  std::filesystem::path spool_path() const { return scratch_->path() / "spool"; }
+  std::filesystem::path files_dir() const { return scratch_->path() / "files"; }
   void read_archive(const BackupSet& set, const ShardInBackup& shard, const ShardArchiveFile& archive, bool quick,
                     verify::detail::DefectSink& sink, verify::Checked& checked);
   void keep_entry(const ArchiveEntry& entry, verify::detail::EntryOrigin origin, bool quick,
                   verify::detail::DefectSink& sink, verify::Checked& checked);
 
-  std::filesystem::path dir_;
+  std::optional<ScratchDirectory> scratch_;
   std::map<std::string, verify::detail::EntryOrigin> files_;
   ShardTally tally_;
 };

@@ -14,6 +14,7 @@
 #include "ifx-restore/stage.hpp"
 #include "ifx-restore/steps.hpp"
 #include "ifx/format/meta_data.hpp"
+#include "ifx/format/scratch_directory.hpp"
 #include "ifx/format/shard_files.hpp"
 #include "ifx/net/snapshot_client.hpp"
 
@@ -79,23 +80,6 @@ class FileSource {
   fs::path path_;
   std::FILE* f_;
 };
-
-struct ScratchDir {
-  fs::path path;
-  ~ScratchDir() {
-    if (path.empty()) return;
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-Result<fs::path> make_scratch(const Options& o) {
-  fs::path root = o.scratch_root.empty() ? default_scratch_root() : o.scratch_root;
-  std::string tmpl = (root / "ifx-restore-XXXXXX").string();
-  if (!::mkdtemp(tmpl.data()))
-    return fail("io", fmt::format("cannot create a scratch directory under {} (pass --scratch-dir)", root.string()));
-  return fs::path(tmpl);
-}
 
 // Drops the databases this run created (those absent before it and present now).
 // A rollback comes right after a failure, when the server may still be busy with it: influxd's
@@ -320,10 +304,10 @@ Result<void> run_online(const Options& o, RestorePlan& plan, InfluxHttp& http, R
   }
   for (auto& d : report.databases) d.created = true;
 
-  auto scratch = make_scratch(o);
+  auto scratch = ScratchDirectory::create(o.scratch_root.empty() ? default_scratch_root() : o.scratch_root,
+                                          "ifx-restore");
   if (!scratch) return failed_after_change(scratch.error());
-  ScratchDir cleanup{*scratch};
-  if (auto r = upload_all(o, plan, *ids, report, *scratch); !r) return failed_after_change(r.error());
+  if (auto r = upload_all(o, plan, *ids, report, scratch->path()); !r) return failed_after_change(r.error());
   if (auto r = wait_until_queryable(o, plan, http, report, true); !r) return failed_after_change(r.error());
   if (o.cqs)
     if (auto r = restore_continuous_queries(o, plan, http, report); !r) return failed_after_change(r.error());

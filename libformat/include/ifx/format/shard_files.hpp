@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ifx/format/backup_set.hpp"
+#include "ifx/format/scratch_directory.hpp"
 #include "ifx/format/error.hpp"
 #include "ifx/format/shard_archive.hpp"
 
@@ -33,8 +34,9 @@ namespace detail {
 struct ShardUnpacker;  // shard_files.cpp: the one unpacking loop behind both unpack overloads
 }
 
-// A shard unpacked into a fresh directory under `scratch_root`; the directory is removed when
-// this object goes away.
+// A shard unpacked into a fresh directory under `scratch_root` (a ScratchDirectory: removed when
+// this object goes away, or by a later run when the process was killed); dir() holds the
+// shard's files and nothing else.
 class UnpackedShard {
  public:
   static Result<UnpackedShard> unpack(const BackupSet& set, const ShardInBackup& shard,
@@ -46,11 +48,8 @@ class UnpackedShard {
   static Result<UnpackedShard> unpack_archives(const std::vector<std::filesystem::path>& archives,
                                                ShardExpectation expect,
                                                const std::filesystem::path& scratch_root);
-  UnpackedShard(UnpackedShard&&) noexcept;
-  UnpackedShard& operator=(UnpackedShard&&) noexcept;
-  UnpackedShard(const UnpackedShard&) = delete;
-  UnpackedShard& operator=(const UnpackedShard&) = delete;
-  ~UnpackedShard();
+  UnpackedShard(UnpackedShard&&) noexcept = default;
+  UnpackedShard& operator=(UnpackedShard&&) noexcept = default;
 
   const std::filesystem::path& dir() const { return dir_; }
   const ShardScan& scan() const { return scan_; }
@@ -63,7 +62,8 @@ class UnpackedShard {
  private:
   friend struct detail::ShardUnpacker;
   UnpackedShard() = default;
-  std::filesystem::path dir_;
+  std::optional<ScratchDirectory> scratch_;
+  std::filesystem::path dir_;  // scratch_'s path
   ShardScan scan_;
 };
 
