@@ -314,9 +314,9 @@ Result<std::size_t> ShardArchiveReader::read(std::span<std::uint8_t> out) {
   return static_cast<std::size_t>(n);
 }
 
-Result<std::uint64_t> ShardArchiveReader::copy_to_fd(int fd) {
+Result<std::uint64_t> ShardArchiveReader::copy_to_fd(int fd, const std::filesystem::path& dest) {
   State& s = *state_;
-  std::vector<std::uint8_t> buf(256 * 1024);
+  ByteBuffer buf(256 * 1024);
   std::uint64_t total = 0;
   while (true) {
     auto n = read(buf);
@@ -327,10 +327,9 @@ Result<std::uint64_t> ShardArchiveReader::copy_to_fd(int fd) {
       ssize_t w = ::write(fd, buf.data() + off, *n - off);
       if (w < 0 && errno == EINTR) continue;
       if (w < 0) {
-        auto e = fail("io", fmt::format("cannot write entry {} out (fd {}): {}", s.entry, fd,
+        auto e = fail("io", fmt::format("cannot write {} (copying entry {}): {}", dest.string(), s.entry,
                                         std::strerror(errno)));
-        e.error().file = s.path;
-        e.error().entry = s.entry;
+        e.error().file = dest.string();
         return e;
       }
       off += static_cast<std::size_t>(w);

@@ -139,7 +139,7 @@ Result<UnpackedShard> detail::ShardUnpacker::unpack(const std::vector<ArchiveToR
     int fd = ::open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
       return fail("io", fmt::format("cannot write {}: {}", dest.string(), std::strerror(errno)));
-    auto copied = reader.copy_to_fd(fd);
+    auto copied = reader.copy_to_fd(fd, dest);
     ::close(fd);
     if (!copied) return std::unexpected(std::move(copied.error()));
     return {};

@@ -115,6 +115,23 @@ TEST_F(DiskFull, BackupFailsClearlyAndKeepsOnlyCompleteArchives) {
   for (const auto& name : ifx::test::tree_of(dir)) EXPECT_FALSE(name.ends_with(".manifest")) << name;
 }
 
+// The backup's output has room but its scratch space (where each received shard is checked)
+// does not: that is said plainly, not blamed on the server's answer, and not retried.
+TEST_F(DiskFull, BackupWithFullScratchSpaceSaysSoAndKeepsNothingIncomplete) {
+  if (!mounted_) GTEST_SKIP() << "needs the tmpfs (root): RLIMIT_FSIZE would limit the output as well";
+  const fs::path dir = scratch_->path() / "backup-roomy";
+  const fs::path full = out("backup-scratch");
+  const auto r = run({tool("ifx-backup"), "-portable", "-db", "full", "-host", server_->rpc_address(), "--retries",
+                      "2", "--progress", "none", "--scratch-dir", full.string(), dir.string()});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  expect_disk_full_message(r.err);
+  EXPECT_NE(r.err.find("--scratch-dir"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("is damaged"), std::string::npos) << r.err;
+  EXPECT_EQ(ifx::test::pending_leftovers(dir), std::vector<std::string>{});
+  EXPECT_EQ(ifx::test::incomplete_files(dir), std::vector<std::string>{});
+  EXPECT_EQ(ifx::test::tree_of(full), std::vector<std::string>{});
+}
+
 TEST_F(DiskFull, ConvertFailsClearlyAndLeavesNothing) {
   const fs::path parent = out("convert");
   const auto r = run({tool("ifx-convert"), source().string(), (parent / "converted").string()});

@@ -477,7 +477,7 @@ TEST(ShardArchiveReader, SkipsUnreadDataAndCopiesToAFileDescriptor) {
   EXPECT_EQ(e.name, "db/rp/1/b.tsm");
   EXPECT_EQ(e.header_offset, 512u + 3072);
   int fd = ::open((dir / "spool").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  auto copied = reader->copy_to_fd(fd);
+  auto copied = reader->copy_to_fd(fd, dir / "spool");
   ::close(fd);
   ASSERT_TRUE(copied);
   EXPECT_EQ(*copied, 200000u);
@@ -485,6 +485,18 @@ TEST(ShardArchiveReader, SkipsUnreadDataAndCopiesToAFileDescriptor) {
   auto end = reader->next(e);
   ASSERT_TRUE(end);
   EXPECT_FALSE(*end);
+
+  // A copy that cannot be written names the file it was writing (not the archive) and the entry.
+  auto again = ShardArchiveReader::open(path);
+  ASSERT_TRUE(again);
+  ASSERT_TRUE(again->next(e).value_or(false));
+  int read_only = ::open((dir / "spool").c_str(), O_RDONLY);
+  auto failed = again->copy_to_fd(read_only, dir / "spool");
+  ::close(read_only);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, "io");
+  EXPECT_EQ(failed.error().file, (dir / "spool").string());
+  EXPECT_NE(failed.error().message.find("db/rp/1/a.tsm"), std::string::npos) << failed.error().message;
 }
 
 TEST(ShardArchiveReader, ReadsHandMadeArchives) {

@@ -492,7 +492,7 @@ std::map<std::uint64_t, std::vector<fs::path>> extract_shards(const fs::path& fi
       fs::path out = dir / std::to_string(entry.shard.shard_id) / entry.shard.file;
       fs::create_directories(out.parent_path());
       int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      EXPECT_TRUE(archive->copy_to_fd(fd).has_value());
+      EXPECT_TRUE(archive->copy_to_fd(fd, out).has_value());
       ::close(fd);
       shards[entry.shard.shard_id].push_back(out);
     }

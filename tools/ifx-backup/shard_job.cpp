@@ -107,6 +107,11 @@ struct Job {
       if (!n) return std::unexpected(std::move(n.error()));  // the check's view of a cut stream adds nothing
       if (auto c = (*check)->finish(); !c) {
         Error found = std::move(c.error());
+        // The check's own trouble (its scratch space full or unwritable) is no fault of the answer.
+        if (found.code == "io") {
+          found.message += " (the received shard is checked in scratch space: --scratch-dir chooses where)";
+          return std::unexpected(std::move(found));
+        }
         found.file = writer->path().filename().string();
         return std::unexpected(damaged_answer(found, host(), shard.shard_id));
       }

@@ -30,7 +30,7 @@ Result<void> spool_entry(ShardArchiveReader& reader, const ArchiveEntry& entry, 
   int fd = ::open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
     return fail("io", fmt::format("cannot write the scratch file {}: {}", dest.string(), std::strerror(errno)));
-  auto copied = reader.copy_to_fd(fd);
+  auto copied = reader.copy_to_fd(fd, dest);
   if (copied) {
     ::fchmod(fd, static_cast<mode_t>(entry.mode & 07777u));
     const struct timespec times[2] = {{entry.mtime, 0}, {entry.mtime, 0}};

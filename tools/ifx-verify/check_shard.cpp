@@ -29,7 +29,7 @@ fs::path files_path(const ScratchDirectory& scratch) { return scratch.path() / "
 Result<void> spool_entry(ShardArchiveReader& reader, const fs::path& dest) {
   int fd = ::open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return fail("io", fmt::format("cannot write the scratch file {}: {}", dest.string(), std::strerror(errno)));
-  auto copied = reader.copy_to_fd(fd);
+  auto copied = reader.copy_to_fd(fd, dest);
   ::close(fd);
   if (!copied) return std::unexpected(std::move(copied.error()));
   return {};
@@ -66,7 +66,9 @@ struct ShardCheck {
       }
       if (!*more) break;
       if (auto r = spool_entry(*reader, spool_path(scratch)); !r) {
-        sink.add(relocated_archive_error(std::move(r.error()), archive));
+        // A failed write of the scratch copy names the scratch file; the rest names the archive.
+        if (r.error().file == spool_path(scratch).string()) sink.add(std::move(r.error()));
+        else sink.add(relocated_archive_error(std::move(r.error()), archive));
         return;
       }
       check_entry(EntryOrigin{archive.file_name, entry.name}, entry.shard.file, scratch);

@@ -84,8 +84,9 @@ class ShardArchiveReader {
   Result<bool> next(ArchiveEntry& entry);
   // Reads the current entry's data; 0 at its end.
   Result<std::size_t> read(std::span<std::uint8_t> out);
-  // Copies the rest of the current entry's data to `fd`; returns the bytes copied.
-  Result<std::uint64_t> copy_to_fd(int fd);
+  // Copies the rest of the current entry's data to `fd` (the file `dest`, named in a failed
+  // write's "io" error: that error's file is `dest`, not the archive); returns the bytes copied.
+  Result<std::uint64_t> copy_to_fd(int fd, const std::filesystem::path& dest);
 
   ArchiveCompression compression() const;
   // Names that occurred more than once, in order of their second occurrence. Legal: influxd's
