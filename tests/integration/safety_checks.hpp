@@ -17,6 +17,7 @@
 #include "ifx/format/meta_data.hpp"
 #include "ifx/format/meta_file.hpp"
 #include "ifx/format/shard_archive.hpp"
+#include "support/child_process.hpp"
 #include "support/paths.hpp"
 
 namespace ifx::test {
@@ -72,13 +73,10 @@ inline std::optional<std::string> incomplete_because(const std::filesystem::path
 // Every file below `dir` (outside .pending paths) that is not complete, with the reason.
 inline std::vector<std::string> incomplete_files(const std::filesystem::path& dir) {
   std::vector<std::string> out;
-  std::error_code ec;
-  if (!std::filesystem::exists(dir, ec)) return out;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec); !ec && it != std::filesystem::recursive_directory_iterator();
-       it.increment(ec)) {
-    const auto rel = std::filesystem::relative(it->path(), dir);
-    if (is_pending_path(rel) || !it->is_regular_file()) continue;
-    if (auto why = incomplete_because(it->path())) out.push_back(fmt::format("{}: {}", rel.string(), *why));
+  for (const std::string& rel : tree_of(dir)) {  // empty when `dir` does not exist
+    std::error_code ec;
+    if (is_pending_path(rel) || !std::filesystem::is_regular_file(dir / rel, ec)) continue;
+    if (auto why = incomplete_because(dir / rel)) out.push_back(fmt::format("{}: {}", rel, *why));
   }
   return out;
 }
@@ -86,13 +84,8 @@ inline std::vector<std::string> incomplete_files(const std::filesystem::path& di
 // Paths below `dir` with a ".pending" component.
 inline std::vector<std::string> pending_leftovers(const std::filesystem::path& dir) {
   std::vector<std::string> out;
-  std::error_code ec;
-  if (!std::filesystem::exists(dir, ec)) return out;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec); !ec && it != std::filesystem::recursive_directory_iterator();
-       it.increment(ec)) {
-    const auto rel = std::filesystem::relative(it->path(), dir);
-    if (rel.filename().string().ends_with(".pending")) out.push_back(rel.string());
-  }
+  for (const std::string& rel : tree_of(dir))
+    if (std::filesystem::path(rel).filename().string().ends_with(".pending")) out.push_back(rel);
   return out;
 }
 
