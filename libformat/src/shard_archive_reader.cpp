@@ -242,16 +242,22 @@ ShardArchiveReader::~ShardArchiveReader() = default;
 
 Result<ShardArchiveReader> ShardArchiveReader::open(const std::filesystem::path& path,
                                                     ShardArchiveReaderOptions options) {
-  auto s = std::make_unique<State>();
-  s->path = path.string();
-  s->options = std::move(options);
-  s->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (s->fd < 0) {
-    auto e = fail("io", fmt::format("cannot open {}: {}", s->path, std::strerror(errno)));
-    e.error().file = s->path;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    auto e = fail("io", fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
+    e.error().file = path.string();
     return e;
   }
-  ::posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  return open_fd(fd, path.string(), std::move(options));
+}
+
+Result<ShardArchiveReader> ShardArchiveReader::open_fd(int fd, const std::string& name,
+                                                       ShardArchiveReaderOptions options) {
+  auto s = std::make_unique<State>();
+  s->path = name;
+  s->options = std::move(options);
+  s->fd = fd;  // closed by ~State
   auto opened = archive::open_decoded_stream(s->fd);
   if (!opened) return std::unexpected(std::move(opened.error()).in_file(s->path));
   s->compression = opened->compression;

@@ -12,7 +12,7 @@ namespace ifx::backup::detail {
 
 Result<void> check_archive(const std::filesystem::path& dir, const std::string& file_name,
                            const PlannedShard& shard, std::optional<std::uint64_t> tar_bytes,
-                           const std::filesystem::path& scratch_root) {
+                           const std::filesystem::path& scratch_root, ArchiveOpener open_archive) {
   BackupSet set;
   set.dir = dir;
   ShardInBackup in_backup;
@@ -30,6 +30,7 @@ Result<void> check_archive(const std::filesystem::path& dir, const std::string& 
   vo.quick = true;  // structure and every block's CRC; decoding is ifx-verify's full run
   vo.scratch_root = scratch_root;
   vo.max_defects_per_entry = 5;
+  vo.open_archive = std::move(open_archive);
   auto outcome = verify::detail::check_shard(set, in_backup, vo);
   if (outcome.defects.empty()) return {};
   Error first = std::move(outcome.defects.front());

@@ -44,17 +44,19 @@ Result<std::vector<PlannedShard>> plan_shards(const Options& o, net::SnapshotCli
 // ---- archive_check.cpp ------------------------------------------------------------------------
 // ifx-verify's check of one shard archive in `dir` (tar complete, every TSM block's CRC, the
 // tar length equal to `tar_bytes` when given). The first defect comes back as the error, the
-// count of the others in its message.
+// count of the others in its message. `open_archive` replaces how the file is opened (unset:
+// by its path).
+using ArchiveOpener = std::function<Result<ShardArchiveReader>(const std::filesystem::path&, ShardArchiveReaderOptions)>;
 Result<void> check_archive(const std::filesystem::path& dir, const std::string& file_name,
                            const PlannedShard& shard, std::optional<std::uint64_t> tar_bytes,
-                           const std::filesystem::path& scratch_root);
+                           const std::filesystem::path& scratch_root, ArchiveOpener open_archive = {});
 // The uncompressed tar length of an archive read to its end (all reader checks apply).
 Result<std::uint64_t> tar_length(const std::filesystem::path& path, const PlannedShard& shard);
 
 // ---- stream_check.cpp -------------------------------------------------------------------------
 // check_archive() on the received tar while it is being written: start(), feed() every chunk,
 // finish() for the verdict once the stream ended (its first defect, as check_archive gives it,
-// the file named by its pipe). Destroying an unfinished check stops it.
+// the file named "received.tar"). Destroying an unfinished check stops it.
 class StreamCheck {
  public:
   static Result<std::unique_ptr<StreamCheck>> start(const PlannedShard& shard,

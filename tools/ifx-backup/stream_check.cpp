@@ -26,10 +26,16 @@ Result<std::unique_ptr<StreamCheck>> StreamCheck::start(const PlannedShard& shar
   std::unique_ptr<StreamCheck> check(new StreamCheck(fds[1]));
   const int read_end = fds[0];
   check->checker_ = std::thread([c = check.get(), read_end, shard, scratch_root] {
-    // The check opens the pipe by its /proc name like any archive file (plain tar: no
-    // compression to detect). It stops at the first defect; the rest is drained so that the
-    // sender never blocks on a full pipe.
-    c->verdict_ = check_archive("/proc/self/fd", std::to_string(read_end), shard, std::nullopt, scratch_root);
+    // The check reads the pipe as if it were the archive file (a plain tar: no compression to
+    // detect), through a duplicate the reader closes. It stops at its first defect (or before
+    // reading, if its own scratch space fails); the rest is drained so that the sender never
+    // blocks on a full pipe.
+    auto from_pipe = [read_end](const std::filesystem::path&, ShardArchiveReaderOptions ro) -> Result<ShardArchiveReader> {
+      const int fd = ::fcntl(read_end, F_DUPFD_CLOEXEC, 0);
+      if (fd < 0) return fail("io", fmt::format("cannot read the received stream: {}", std::strerror(errno)));
+      return ShardArchiveReader::open_fd(fd, "received.tar", std::move(ro));
+    };
+    c->verdict_ = check_archive(scratch_root, "received.tar", shard, std::nullopt, scratch_root, from_pipe);
     char sink[64 * 1024];
     while (true) {
       ssize_t n = ::read(read_end, sink, sizeof sink);

@@ -52,7 +52,7 @@ struct ShardCheck {
 
     ShardArchiveReaderOptions ro;
     ro.expect = ShardExpectation{shard.database, shard.retention_policy, shard.shard_id};
-    auto reader = ShardArchiveReader::open(path, ro);
+    auto reader = options.open_archive ? options.open_archive(path, std::move(ro)) : ShardArchiveReader::open(path, ro);
     if (!reader) {
       sink.add(relocated(std::move(reader.error()), {archive.file_name, ""}));
       return;

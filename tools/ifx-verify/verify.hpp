@@ -7,12 +7,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "ifx/format/shard_archive.hpp"
 #include "ifx/format/error.hpp"
 
 namespace ifx::verify {
@@ -29,6 +31,9 @@ struct Options {
   std::filesystem::path scratch_root;        // where a shard is spooled; empty = $TMPDIR or /tmp
   std::optional<std::int64_t> now_ns;        // "now" for --max-age; unset = the wall clock
   std::size_t max_defects_per_entry = 100;   // further defects of one archive entry are counted
+  // How a shard archive is opened; unset: ShardArchiveReader::open. ifx-backup's stream check
+  // passes one that reads the tar from a pipe as it arrives.
+  std::function<Result<ShardArchiveReader>(const std::filesystem::path&, ShardArchiveReaderOptions)> open_archive;
 };
 
 // What was read. `bytes` counts the on-disk bytes of every file read in the backup directory.

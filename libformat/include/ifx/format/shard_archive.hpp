@@ -74,6 +74,9 @@ class ShardArchiveReader {
  public:
   static Result<ShardArchiveReader> open(const std::filesystem::path& path,
                                          ShardArchiveReaderOptions options = {});
+  // The same over an open descriptor, which the reader takes over (and closes), read from its
+  // current position to its end: a pipe works. `name` stands for the path in errors.
+  static Result<ShardArchiveReader> open_fd(int fd, const std::string& name, ShardArchiveReaderOptions options = {});
   ShardArchiveReader(ShardArchiveReader&&) noexcept;
   ShardArchiveReader& operator=(ShardArchiveReader&&) noexcept;
   ~ShardArchiveReader();
