@@ -18,6 +18,7 @@
 
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -25,6 +26,7 @@
 namespace {
 
 using ifx::ArchiveCompression;
+using ifx::Result;
 using ifx::ArchiveEntry;
 using ifx::ShardArchiveReader;
 using ifx::ShardArchiveReaderOptions;
@@ -497,6 +499,45 @@ TEST(ShardArchiveReader, SkipsUnreadDataAndCopiesToAFileDescriptor) {
   EXPECT_EQ(failed.error().code, "io");
   EXPECT_EQ(failed.error().file, (dir / "spool").string());
   EXPECT_NE(failed.error().message.find("db/rp/1/a.tsm"), std::string::npos) << failed.error().message;
+}
+
+// open_fd reads from where the descriptor stands to its end, without seeking: a pipe fed by
+// another thread, as ifx-backup's stream check does; errors name the given name.
+TEST(ShardArchiveReader, ReadsAnArchiveFromAPipe) {
+  const std::string tar = tar_entry(kTsm, pattern(150000, 3)) + kEnd;
+  for (const std::string& bytes : {tar, zlib_gzip(tar), tar.substr(0, 70000)}) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    std::thread feeder([&bytes, fd = fds[1]] {
+      for (std::size_t off = 0; off < bytes.size();) {
+        const ssize_t n = ::write(fd, bytes.data() + off, std::min<std::size_t>(4096, bytes.size() - off));
+        if (n <= 0) break;
+        off += static_cast<std::size_t>(n);
+      }
+      ::close(fd);
+    });
+    auto reader = ShardArchiveReader::open_fd(fds[0], "received.tar");
+    ASSERT_TRUE(reader) << reader.error().describe();
+    ArchiveEntry e;
+    auto more = reader->next(e);
+    ASSERT_TRUE(more && *more);
+    std::string data;
+    std::vector<std::uint8_t> buf(8192);
+    Result<std::size_t> n;
+    while ((n = reader->read(buf)) && *n > 0) data.append(reinterpret_cast<const char*>(buf.data()), *n);
+    if (bytes.size() == 70000) {  // cut short
+      ASSERT_FALSE(n);
+      EXPECT_EQ(n.error().code, "tar-truncated") << n.error().describe();
+      EXPECT_EQ(n.error().file, "received.tar");
+    } else {
+      ASSERT_TRUE(n) << n.error().describe();
+      EXPECT_TRUE(data == pattern(150000, 3));
+      auto end = reader->next(e);
+      ASSERT_TRUE(end) << end.error().describe();
+      EXPECT_FALSE(*end);
+    }
+    feeder.join();
+  }
 }
 
 TEST(ShardArchiveReader, ReadsHandMadeArchives) {
