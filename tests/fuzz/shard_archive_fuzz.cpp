@@ -69,7 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         got += *n;
       }
     } else {
-      auto n = reader->copy_to_fd(dev_null());
+      auto n = reader->copy_to_fd(dev_null(), "/dev/null");
       if (!n) {
         fuzz::check_error(n.error(), kCodes, ~std::uint64_t{0});
         return 0;
