@@ -501,6 +501,27 @@ TEST(ShardArchiveReader, SkipsUnreadDataAndCopiesToAFileDescriptor) {
   EXPECT_NE(failed.error().message.find("db/rp/1/a.tsm"), std::string::npos) << failed.error().message;
 }
 
+// The member's end falls exactly where the reader's 64 KiB output buffer fills, with the whole
+// file already consumed by the inflater (its read-ahead holds the trailer): the stream must still
+// end cleanly, not as "cut short".
+TEST(ShardArchiveReader, ReadsStreamsEndingExactlyAtAnOutputBufferBoundary) {
+  ScratchDir dir;
+  for (std::size_t blocks : {128u, 256u, 384u, 1024u}) {  // tar sizes of 64, 128, 192 and 512 KiB
+    const std::size_t data_size = blocks * 512 - 512 - 1024;
+    for (int level : {0, 1, 6, 9}) {
+      for (unsigned kind = 0; kind < 2; ++kind) {
+        const std::string data = kind == 0 ? pattern(data_size, blocks) : std::string(data_size, 'a');
+        const std::string tar = tar_entry(kTsm, data) + kEnd;
+        ASSERT_EQ(tar.size() % 65536, 0u);
+        auto r = read_bytes(dir, zlib_gzip(tar, 0, level));
+        ASSERT_FALSE(r.error) << "level " << level << ", " << tar.size() << " bytes: " << r.error->describe();
+        ASSERT_EQ(r.data.size(), 1u);
+        EXPECT_TRUE(r.data[0] == data);
+      }
+    }
+  }
+}
+
 // open_fd reads from where the descriptor stands to its end, without seeking: a pipe fed by
 // another thread, as ifx-backup's stream check does; errors name the given name.
 TEST(ShardArchiveReader, ReadsAnArchiveFromAPipe) {

@@ -163,15 +163,14 @@ class GzipStream final : public DecodedStream {
     while (st.avail_out > 0) {
       auto more = in_->fill();
       if (!more) return std::unexpected(more.error());
-      if (!*more) {
-        if (st.avail_out < out.size()) break;  // hand out what we have; the error comes next
-        return truncated("deflate data");
-      }
+      // At the end of the file igzip is still called: it may hold the last deflate bits (and
+      // decoded bytes that did not fit `out` last time) with the whole file already read.
       st.next_in = const_cast<std::uint8_t*>(in_->data());
-      st.avail_in = static_cast<std::uint32_t>(in_->available());
-      std::uint64_t at = in_->offset();
+      st.avail_in = *more ? static_cast<std::uint32_t>(in_->available()) : 0;
+      const std::uint32_t room_before = st.avail_out;
+      const std::uint64_t at = in_->offset();
       int rc = isal_inflate(&st);
-      in_->consume(in_->available() - st.avail_in);
+      if (*more) in_->consume(in_->available() - st.avail_in);
       if (rc < 0) {
         return fail("gzip-invalid",
                     fmt::format("the deflate data is damaged near file offset {} ({})", at, describe(rc)), at);
@@ -180,6 +179,10 @@ class GzipStream final : public DecodedStream {
         keep_bytes_past_deflate();
         state_ = State::trailer;
         break;
+      }
+      if (!*more && st.avail_out == room_before) {  // nothing left to read and nothing came out
+        if (st.avail_out < out.size()) break;       // hand out what we have; the error comes next
+        return truncated("deflate data");
       }
     }
     std::size_t produced = out.size() - st.avail_out;
