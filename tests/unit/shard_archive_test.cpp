@@ -522,6 +522,35 @@ TEST(ShardArchiveReader, ReadsStreamsEndingExactlyAtAnOutputBufferBoundary) {
   }
 }
 
+// igzip against zlib's encoder on random shapes: data sizes, repetitiveness, compression levels,
+// sync-flushed chunks (pgzip-like) and the places where members are cut. Seeded: reproducible.
+TEST(ShardArchiveReader, InflatesWhatZlibWroteInEveryShape) {
+  ScratchDir dir;
+  std::uint64_t x = 0x9e3779b97f4a7c15ull;
+  auto next = [&x](std::uint64_t bound) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    return bound ? x % bound : 0;
+  };
+  for (int round = 0; round < 120; ++round) {
+    std::string data = pattern(next(200 * 1024), round);
+    for (std::size_t i = 0; i < data.size(); i += 1 + next(4096))  // runs of repeats compress
+      std::fill_n(data.begin() + i, std::min<std::size_t>(next(3000), data.size() - i), 'r');
+    const std::string tar = tar_entry(kTsm, data) + kEnd;
+    std::string gz;
+    for (std::size_t pos = 0, members = 1 + next(4); pos < tar.size(); --members) {
+      const std::size_t size = members <= 1 ? tar.size() - pos : std::min(tar.size() - pos, next(tar.size()));
+      gz += zlib_gzip(tar.substr(pos, size), next(3) == 0 ? static_cast<int>(1 + next(70000)) : 0,
+                      static_cast<int>(next(10)));
+      pos += size;
+    }
+    auto r = read_bytes(dir, gz);
+    ASSERT_FALSE(r.error) << "round " << round << ": " << r.error->describe();
+    ASSERT_EQ(r.data.size(), 1u) << "round " << round;
+    ASSERT_TRUE(r.data[0] == data) << "round " << round;
+    EXPECT_EQ(r.compressed, gz.size()) << "round " << round;
+  }
+}
+
 // open_fd reads from where the descriptor stands to its end, without seeking: a pipe fed by
 // another thread, as ifx-backup's stream check does; errors name the given name.
 TEST(ShardArchiveReader, ReadsAnArchiveFromAPipe) {
