@@ -69,20 +69,24 @@ struct Job {
     return false;
   }
 
-  // Finishes, checks and records the archive; a failed check removes the file.
-  Result<void> seal(ShardArchiveWriter& writer, bool from_server) {
+  void record_written(const ShardArchiveWriter& writer, std::uint64_t tar_bytes) {
+    report.file = writer.path().filename().string();
+    report.tar_bytes = tar_bytes;
+    report.file_bytes = size_on_disk(writer.path());
+  }
+
+  // An archive written here (not the server's stream): finished, read back and checked,
+  // recorded; a failed check removes the file.
+  Result<void> seal(ShardArchiveWriter& writer) {
     auto tar = writer.finish();
     if (!tar) return std::unexpected(std::move(tar.error()));
-    const std::string name = writer.path().filename().string();
-    if (auto c = check_archive(ctx.destination.dir, name, shard, *tar, ctx.scratch_root); !c) {
+    if (auto c = check_archive(ctx.destination.dir, writer.path().filename().string(), shard, *tar, ctx.scratch_root);
+        !c) {
       std::error_code ec;
       fs::remove(writer.path(), ec);
-      if (from_server) return std::unexpected(damaged_answer(c.error(), host(), shard.shard_id));
       return std::unexpected(std::move(c.error()));
     }
-    report.file = name;
-    report.tar_bytes = *tar;
-    report.file_bytes = size_on_disk(writer.path());
+    record_written(writer, *tar);
     return {};
   }
 
@@ -117,9 +121,7 @@ struct Job {
       }
       auto tar = writer->finish();
       if (!tar) return std::unexpected(std::move(tar.error()));
-      report.file = writer->path().filename().string();
-      report.tar_bytes = *tar;
-      report.file_bytes = size_on_disk(writer->path());
+      record_written(*writer, *tar);
       return {};
     };
     auto discard = [&]() -> Result<void> {
@@ -136,7 +138,7 @@ struct Job {
   Result<void> write_empty() {
     auto w = ctx.destination.open(shard);
     if (!w) return std::unexpected(std::move(w.error()));
-    if (auto r = seal(*w, false); !r) return r;
+    if (auto r = seal(*w); !r) return r;
     report.fetched = false;
     report.points = 0;
     ctx.destination.record(shard, report.tar_bytes, *w);
@@ -182,7 +184,7 @@ struct Job {
                                            *writer, scratch->path(), ro);
     if (!rewritten) return std::unexpected(std::move(rewritten.error()));
     unpacked.reset();
-    if (auto r = seal(*writer, false); !r) return r;
+    if (auto r = seal(*writer); !r) return r;
     report.points = rewritten->points;
     ctx.destination.record(shard, report.tar_bytes, *writer);
     return {};
