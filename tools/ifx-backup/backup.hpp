@@ -38,7 +38,7 @@ struct Options {
   bool skip_errors = false;            // a shard that fails is reported and skipped (exit 3)
   unsigned jobs = 2;                   // shards fetched at once, one connection each
   ArchiveCompression compression = ArchiveCompression::gzip;  // portable only
-  int compress_level = -1;             // -1: gzip ISA-L level 1, zstd 3
+  int compress_level = ShardArchiveWriterOptions::kDefaultLevel;  // unless set: the compressor's default
   int compress_threads = 0;            // per archive; 0: cores / jobs (at least 1)
   bool resume = false;                 // continue the interrupted portable backup in `dir`
   std::filesystem::path scratch_root;  // checks and -start/-end rewrites; empty: $TMPDIR or /tmp

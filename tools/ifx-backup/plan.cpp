@@ -55,10 +55,14 @@ Result<void> check_options(const Options& o) {
     return usage("--resume continues a portable backup (a legacy one has no manifest to tell what is done); "
                  "add -portable");
   if (o.jobs == 0) return usage("-j must be at least 1");
-  if (o.compress_level == 0 || o.compress_level < -1 || o.compress_level > 22)
-    return usage(fmt::format("--compress-level {} is out of range (gzip 1-12, zstd 1-22)", o.compress_level));
-  if (o.compression == ArchiveCompression::gzip && o.compress_level > 12)
-    return usage(fmt::format("--compress-level {} is out of range for gzip (1-12)", o.compress_level));
+  if (o.compress_level != ShardArchiveWriterOptions::kDefaultLevel) {
+    const bool gzip = o.compression == ArchiveCompression::gzip;
+    const int lowest = gzip ? 1 : -7;
+    const int highest = gzip ? 12 : 22;
+    if (o.compress_level < lowest || o.compress_level > highest || o.compress_level == 0)
+      return usage(fmt::format("--compress-level {} is out of range for {} ({}..{}{})", o.compress_level,
+                               gzip ? "gzip" : "zstd", lowest, highest, gzip ? "" : ", not 0"));
+  }
   return {};
 }
 

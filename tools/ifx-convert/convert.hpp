@@ -50,7 +50,7 @@ struct Options {
   bool force = false;        // replace a non-empty DEST_DIR (once the new one is complete)
   bool quick = false;        // check CRCs only, do not decode TSM blocks
   ArchiveCompression compression = ArchiveCompression::gzip;  // portable target: gzip or zstd
-  int level = -1;            // compressor level, -1 = default (gzip ISA-L level 1, zstd 3)
+  int level = ShardArchiveWriterOptions::kDefaultLevel;  // unless set: the compressor's default
   unsigned threads = 0;      // compression threads, 0 = number of cores
   std::filesystem::path scratch_root;  // where one shard is spooled; empty = $TMPDIR or /tmp
   // Portable base name time (Unix ns). Unset: the source backup's own time (its newest base

@@ -38,7 +38,7 @@ std::string_view portable_archive_suffix(ArchiveCompression c);
 
 struct PortableBackupWriterOptions {
   ArchiveCompression compression = ArchiveCompression::gzip;
-  int level = -1;         // -1: the compressor's default (gzip 6, zstd 3)
+  int level = ShardArchiveWriterOptions::kDefaultLevel;  // unless set: the compressor's default
   int threads = 1;        // compression threads per archive (gzip: independent members)
   std::string created_by; // e.g. "ifx-backup 0.2.0", recorded as extra key "created_by"
 };

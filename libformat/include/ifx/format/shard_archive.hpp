@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -108,7 +109,11 @@ class ShardArchiveReader {
 
 struct ShardArchiveWriterOptions {
   ArchiveCompression compression = ArchiveCompression::gzip;
-  int level = -1;  // -1: gzip through ISA-L igzip level 1 (fast; see encoded_sink.cpp), zstd 1; gzip 1-12: libdeflate
+  // The compressor's default unless set: gzip through ISA-L igzip level 1 with hardly
+  // compressible chunks stored, zstd -1 (both chosen for TSM data: see encoded_sink.cpp).
+  // Explicit: gzip 1-12 (libdeflate, every chunk), zstd -7..22.
+  static constexpr int kDefaultLevel = std::numeric_limits<int>::min();
+  int level = kDefaultLevel;
   // gzip: the tar is cut into 1 MiB chunks, each deflated (libdeflate) into its own gzip member
   // (RFC 1952 §2.2 allows several; gzip, Go's gzip.Reader and ours read them all). Up to
   // `threads` chunks are compressed at once; memory stays at ~2 MiB per thread.
