@@ -80,7 +80,9 @@ Result<void> wait_until_queryable(const Options& o, const RestorePlan& plan, con
       if (report.points_written > 0) range.data = true;
       const std::string q = fmt::format("SELECT count(*) FROM {}.{}./.*/ WHERE time >= {} AND time < {}",
                                         quote_ident(db.target), quote_ident(rp.name), range.start, range.end);
-      auto delay = std::chrono::milliseconds(20);
+      // Short polls: the last uploads are usually applied within a few tens of milliseconds, and
+      // doubling from 20 ms overshot by up to 0.2 s (a probe costs the server little).
+      auto delay = std::chrono::milliseconds(5);
       for (;;) {
         if (!o.count_values) {
           auto ok = answers_a_probe(http, db.target, rp.name, range.start, range.end);
@@ -91,7 +93,7 @@ Result<void> wait_until_queryable(const Options& o, const RestorePlan& plan, con
                                     rp.name, o.wait_timeout.count(),
                                     ok ? std::string("no measurement answers yet") : ok.error().message));
           std::this_thread::sleep_for(delay);  // a poll interval: the server said "not yet"
-          delay = std::min(delay * 2, std::chrono::milliseconds(500));
+          delay = std::min(delay * 3 / 2, std::chrono::milliseconds(100));
           continue;
         }
         auto s = http.series(q, db.target);
@@ -107,7 +109,7 @@ Result<void> wait_until_queryable(const Options& o, const RestorePlan& plan, con
                                   rp.name, q, o.wait_timeout.count(),
                                   s ? std::string("no series yet") : s.error().message));
         std::this_thread::sleep_for(delay);  // a poll interval: the server said "not yet"
-        delay = std::min(delay * 2, std::chrono::milliseconds(500));
+        delay = std::min(delay * 3 / 2, std::chrono::milliseconds(100));
       }
     }
   }
