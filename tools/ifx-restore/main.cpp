@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
   app.add_option("--progress", progress, "auto, plain or none")->check(CLI::IsMember({"auto", "plain", "none"}));
   app.add_option("--verify", verify, "Check the backup first: full (default), quick (CRCs only) or none")
       ->check(CLI::IsMember({"full", "quick", "none"}));
-  app.add_option("-j,--jobs", o.jobs, "Shards staged and uploaded at once, one connection each (default 2)")
+  app.add_option("-j,--jobs", o.jobs, "Shards staged and uploaded at once, one connection each (default 4: the server spends most of an "
+                 "upload waiting on its disk, so more of them overlap)")
       ->check(CLI::Range(1, 64));
   app.add_option("--scratch-dir", o.scratch_root, "Where shard tars are staged (default: $TMPDIR or /tmp)");
   double timeout_seconds = 0;
