@@ -114,7 +114,7 @@ struct ShardArchiveWriterOptions {
   // Explicit: gzip 1-12 (libdeflate, every chunk), zstd -7..22.
   static constexpr int kDefaultLevel = std::numeric_limits<int>::min();
   int level = kDefaultLevel;
-  // gzip: the tar is cut into 1 MiB chunks, each deflated (libdeflate) into its own gzip member
+  // gzip: the tar is cut into 1 MiB chunks, each deflated (or stored) into its own gzip member
   // (RFC 1952 §2.2 allows several; gzip, Go's gzip.Reader and ours read them all). Up to
   // `threads` chunks are compressed at once; memory stays at ~2 MiB per thread.
   int threads = 1;
