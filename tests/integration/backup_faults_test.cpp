@@ -13,6 +13,8 @@
 #include <mutex>
 #include <set>
 #include <optional>
+#include <tuple>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -326,6 +328,20 @@ TEST_F(BackupFaults, WrongPortHttpPortAndUnknownNamesFailClearlyLeavingNothing) 
   const Ran usage = run_command({ours(), "-since", "2022-01-01T00:00:00Z", "-start", "2022-01-01T00:00:00Z", "-db",
                                  "faults", (scratch_ / "usage").string()});
   EXPECT_EQ(usage.exit_code, 2) << usage.err;
+  // Compression levels each compressor takes: gzip 1-12, zstd -7..22 without 0.
+  for (const auto& [compressor, level, ok] : std::vector<std::tuple<std::string, std::string, bool>>{
+           {"gzip", "0", false}, {"gzip", "13", false}, {"gzip", "-1", false}, {"zstd", "0", false},
+           {"zstd", "23", false}, {"zstd", "-8", false}, {"gzip", "12", true}, {"zstd", "-7", true}}) {
+    const fs::path dir = scratch_ / fmt::format("level-{}{}", compressor, level);
+    const Ran r = run_command({ours(), "-portable", "-db", "faults", "--compress", compressor, "--compress-level=" + level,
+                               "-host", host, "--progress", "none", dir.string()});
+    EXPECT_EQ(r.exit_code, ok ? 0 : 2) << compressor << " " << level << ": " << r.err;
+    if (!ok) {
+      EXPECT_NE(r.err.find("--compress-level " + level + " is out of range for " + compressor), std::string::npos)
+          << r.err;
+      EXPECT_TRUE(names_in(dir).empty());
+    }
+  }
 }
 
 TEST_F(BackupFaults, VerifyComparesTheRecordedSha256) {
