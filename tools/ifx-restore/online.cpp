@@ -14,6 +14,7 @@
 #include "ifx-restore/stage.hpp"
 #include "ifx-restore/steps.hpp"
 #include "ifx/format/meta_data.hpp"
+#include "common/scratch_budget.hpp"
 #include "ifx/format/scratch_directory.hpp"
 #include "ifx/format/shard_files.hpp"
 #include "ifx/net/snapshot_client.hpp"
@@ -171,6 +172,18 @@ Result<ShardOutcome> stage_and_upload(const Options& o, const RestorePlan& plan,
   return out;
 }
 
+// What staging a shard writes in scratch space, about: its tar (the manifest's size, or the file's
+// for a plain legacy tar and where the manifest says nothing).
+std::uint64_t staged_size_estimate(const BackupSet& set, const ShardInBackup& s) {
+  std::uint64_t bytes = 0;
+  for (const auto& a : s.archives) {
+    std::error_code ec;
+    const auto on_disk = fs::file_size(set.dir / a.file_name, ec);
+    bytes += a.manifest_size.value_or(ec ? 0 : on_disk);
+  }
+  return bytes;
+}
+
 // Shards go up `o.jobs` at a time, one connection each. The server answers an upload only once it
 // has written and reopened the shard (§4.5), so one connection leaves it idle while the client
 // stages the next shard and the client idle while the server works; influxd's own restore gets
@@ -198,6 +211,10 @@ Result<void> upload_all(const Options& o, RestorePlan& plan, const net::ShardIdM
   std::optional<Error> failure;  // the first one: the other workers stop after their current shard
   std::atomic<bool> stop{false};  // failure is set (read without the lock between retries)
   std::vector<std::optional<ShardOutcome>> outcomes(jobs.size());
+  // The staged tars of the jobs running at once must fit in the scratch space together: a job
+  // whose shard would not fit waits for the others' to be removed (-j 4 of large shards would
+  // otherwise need four shards' worth of scratch space; a full disk would fail the restore).
+  tools::ScratchBudget scratch_space = tools::ScratchBudget::for_directory(scratch);
   auto worker = [&]() {
     auto client = net::SnapshotClient::create(o.host, client_options(o));
     std::unique_lock lock(mu);
@@ -213,7 +230,15 @@ Result<void> upload_all(const Options& o, RestorePlan& plan, const net::ShardIdM
         std::lock_guard g(mu);
         say(o, fmt::format("{} [{}/{}]", line, i + 1, jobs.size()));
       };
-      auto out = stage_and_upload(o, plan, *jobs[i].plan, jobs[i].target, *client, scratch, tell, stop);
+      const std::uint64_t need = staged_size_estimate(plan.set, plan.set.shards[jobs[i].plan->index]);
+      if (!scratch_space.reserve(need, [&] { return stop.load(); })) {
+        lock.lock();
+        return;  // another shard failed for good
+      }
+      auto out = [&] {
+        tools::ScratchBudget::Hold held(scratch_space, need);
+        return stage_and_upload(o, plan, *jobs[i].plan, jobs[i].target, *client, scratch, tell, stop);
+      }();
       lock.lock();
       if (!out) {
         if (!failure) failure = std::move(out.error());
