@@ -3,7 +3,9 @@
 // value of one field of one measurement over the RP's whole restored time range: a query over
 // that range opens an iterator on every restored shard, and one still being opened fails it
 // ("engine is closed", "shard is disabled"). LIMIT 1, not count(): a count reads every block of
-// the field, which cost the server as much CPU as the upload of the bench data itself.
+// the field, which cost the server as much CPU as the upload of the bench data itself. GROUP BY *
+// SLIMIT 1: each shard then builds the iterator of one series, not of every series of the
+// measurement (on the bench data's cpu measurement 0.027 s instead of 0.11 s).
 // --count then counts every value (count(*)), which on a large database takes the server longer
 // than the restore.
 #include <algorithm>
@@ -49,7 +51,7 @@ Result<bool> answers_a_probe(const InfluxHttp& http, const std::string& db, cons
     const auto values = s.value("values", nlohmann::json::array());
     if (values.empty() || !values[0][0].is_string()) continue;
     const std::string q =
-        fmt::format("SELECT {} FROM {}.{}.{} WHERE time >= {} AND time < {} LIMIT 1",
+        fmt::format("SELECT {} FROM {}.{}.{} WHERE time >= {} AND time < {} GROUP BY * LIMIT 1 SLIMIT 1",
                     quote_ident(values[0][0].get<std::string>()), quote_ident(db), quote_ident(rp),
                     quote_ident(s.value("name", "")), start, end);
     auto answer = http.series(q, db);
