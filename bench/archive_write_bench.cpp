@@ -16,7 +16,7 @@
 #include <fmt/format.h>
 
 #include "ifx/format/shard_archive.hpp"
-#include "ifx/format/tsm/tsm_writer.hpp"
+#include "synthetic_tsm.hpp"
 
 namespace {
 
@@ -26,56 +26,21 @@ namespace fs = std::filesystem;
 
 constexpr int kSeries = 100;          // × 2 fields (float, integer)
 constexpr int kPointsPerKey = 10000;  // 10 s apart
-constexpr std::int64_t kStart = 1600000000000000000;
 
-struct BenchFile {
-  fs::path path;
-  std::uint64_t size = 0;
-  ~BenchFile() {
-    std::error_code ec;
-    fs::remove(path, ec);
-  }
-};
-
-const BenchFile& tsm_file() {
-  static BenchFile file = [] {
-    BenchFile f;
-    f.path = fs::temp_directory_path() / fmt::format("ifx-archive-write-bench-{}.tsm", ::getpid());
-    auto w = TsmWriter::create(f.path, {.sync_on_finish = false});
-    if (!w) std::abort();
-    std::mt19937_64 rng(7);
-    std::normal_distribution<double> noise(0.0, 25.0);
-    std::uniform_int_distribution<std::int64_t> jitter(-5000, 5000);
-    DecodedBlock points;
-    for (int s = 0; s < kSeries; ++s) {
-      const std::string series = fmt::format("cpu,host=server{:04},region=r{}", s, s % 7);
-      for (BlockType type : {BlockType::Float, BlockType::Integer}) {  // "#!~#f" < "#!~#i"
-        points.clear();
-        points.type = type;
-        std::int64_t counter = 0;
-        for (int i = 0; i < kPointsPerKey; ++i) {
-          points.times.push_back(kStart + std::int64_t{i} * 10'000'000'000);
-          if (type == BlockType::Float) {
-            points.floats.push_back(50 + noise(rng));  // full-precision measurements
-          } else {
-            counter += 100000 + jitter(rng);
-            points.integers.push_back(counter);
-          }
-        }
-        const std::string key = series + (type == BlockType::Float ? "#!~#f" : "#!~#i");
-        if (!w->add_points(key, points)) std::abort();
-      }
-    }
-    if (!w->finish()) std::abort();
-    f.size = fs::file_size(f.path);
-    std::fprintf(stderr, "bench file: %s, %.1f MB\n", f.path.c_str(), f.size / 1e6);
-    return f;
+const ifx::bench::SyntheticTsm& tsm_file() {
+  static ifx::bench::SyntheticTsm file;
+  static const bool made = [] {
+    std::normal_distribution<double> noise(0.0, 25.0);  // full-precision measurements
+    ifx::bench::write_synthetic_tsm(file, "archive-write-bench", kSeries, kPointsPerKey,
+                                    [&](std::mt19937_64& rng, bool) { return 50 + noise(rng); });
+    return true;
   }();
+  (void)made;
   return file;
 }
 
 void write_archive(benchmark::State& state, ArchiveCompression compression, int level) {
-  const BenchFile& tsm = tsm_file();
+  const auto& tsm = tsm_file();
   const fs::path out = fs::temp_directory_path() / fmt::format("ifx-archive-write-bench-{}.out", ::getpid());
   std::uint64_t tar_bytes = 0, file_bytes = 0;
   for (auto _ : state) {

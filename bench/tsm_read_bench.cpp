@@ -18,6 +18,7 @@
 #include "ifx/format/tsm/shard_points.hpp"
 #include "ifx/format/tsm/tsm_reader.hpp"
 #include "ifx/format/tsm/tsm_writer.hpp"
+#include "synthetic_tsm.hpp"
 
 namespace {
 
@@ -26,56 +27,23 @@ namespace fs = std::filesystem;
 
 constexpr int kSeries = 200;            // × 2 fields (float, integer)
 constexpr int kPointsPerKey = 25600;    // 10 s apart: ~50 MB in all
-constexpr std::int64_t kStart = 1600000000000000000;
 
-struct BenchFile {
-  fs::path path;
-  std::uint64_t size = 0;
-  std::uint64_t points = 0;
-  ~BenchFile() {
-    std::error_code ec;
-    fs::remove(path, ec);
-  }
-};
+using BenchFile = ifx::bench::SyntheticTsm;
 
 const BenchFile& bench_file() {
-  static BenchFile file = [] {
-    BenchFile f;
-    f.path = fs::temp_directory_path() / fmt::format("ifx-tsm-read-bench-{}.tsm", ::getpid());
-    auto w = TsmWriter::create(f.path, {.sync_on_finish = false});
-    if (!w) std::abort();
-    std::mt19937_64 rng(42);
+  static BenchFile file;
+  static const bool made = [] {
     std::normal_distribution<double> step(0.0, 1.0);
-    std::uniform_int_distribution<std::int64_t> noise(-5000, 5000);
-    DecodedBlock points;
-    for (int s = 0; s < kSeries; ++s) {
-      const std::string series = fmt::format("cpu,host=server{:04},region=r{}", s, s % 7);
-      for (BlockType type : {BlockType::Float, BlockType::Integer}) {  // "#!~#f" < "#!~#i"
-        points.clear();
-        points.type = type;
-        double level = 50;
-        std::int64_t counter = 0;
-        for (int i = 0; i < kPointsPerKey; ++i) {
-          points.times.push_back(kStart + std::int64_t{i} * 10'000'000'000);
-          if (type == BlockType::Float) {
-            level += step(rng);
-            points.floats.push_back(std::round(level * 1000) / 1000);
-          } else {
-            counter += 100000 + noise(rng);
-            points.integers.push_back(counter);
-          }
-        }
-        const std::string key = series + (type == BlockType::Float ? "#!~#f" : "#!~#i");
-        if (!w->add_points(key, points)) std::abort();
-        f.points += points.size();
-      }
-    }
-    if (!w->finish()) std::abort();
-    f.size = fs::file_size(f.path);
-    std::fprintf(stderr, "bench file: %s, %.1f MB, %llu points\n", f.path.c_str(), f.size / 1e6,
-                 static_cast<unsigned long long>(f.points));
-    return f;
+    double level = 50;  // a random walk rounded to 3 decimals, like a gauge
+    ifx::bench::write_synthetic_tsm(file, "tsm-read-bench", kSeries, kPointsPerKey,
+                                    [&](std::mt19937_64& rng, bool first) {
+                                      if (first) level = 50;
+                                      level += step(rng);
+                                      return std::round(level * 1000) / 1000;
+                                    });
+    return true;
   }();
+  (void)made;
   return file;
 }
 
