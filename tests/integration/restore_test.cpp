@@ -3,7 +3,11 @@
 // and the exact line protocol equal to the truth; each influxd defect of issue 7 shown fixed.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -14,6 +18,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include "ifx-restore/http_api.hpp"
 #include "ifx-restore/restore.hpp"
 #include "ifx-restore/stage.hpp"
 #include "ifx-restore/steps.hpp"
@@ -133,6 +138,61 @@ TEST_F(RestoreOnline, ExistingDatabaseRefusedNothingChanged) {
   EXPECT_EQ(databases(*server_), dbs_before);
   EXPECT_EQ(shard_count(*server_), shards_before);
   EXPECT_EQ(count_values(*server_, "taken", "SELECT count(*) FROM keep"), 1);
+}
+
+// Whether something accepts TCP connections at 127.0.0.1:`port`.
+bool listening_on_localhost(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = fd >= 0 && ::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0;
+  if (fd >= 0) ::close(fd);
+  return ok;
+}
+
+// `influxd restore -portable -host H:P DIR` as scripts write it, on a server whose HTTP API is not
+// at H:8086: the restore runs over the RPC alone (target checked in the served meta store) and
+// says that it neither waited nor could roll back; asking for what needs HTTP is refused before
+// anything changes.
+TEST_F(RestoreOnline, WithoutTheHttpApiRestoresOverTheRpcAlone) {
+  if (listening_on_localhost(ifx::restore::kDefaultHttpPort))
+    GTEST_SKIP() << "something listens on 127.0.0.1:8086, so the default HTTP address answers";
+  auto o = options(ifx::test::fixture("portable-db"));
+  o.http_url.reset();
+  o.database = "plain";
+  o.new_database = "plain_rpc_only";
+  auto report = restore_ok(o);
+  ASSERT_EQ(report.shards.size(), 2u);
+  ASSERT_EQ(report.notes.size(), 1u);
+  EXPECT_NE(report.notes[0].find("RPC alone"), std::string::npos) << report.notes[0];
+  EXPECT_NE(report.notes[0].find("http://127.0.0.1:8086"), std::string::npos) << report.notes[0];
+  // Nothing waited for the data: poll until it answers, then compare every point.
+  std::int64_t values = 0;
+  for (int i = 0; i < 200 && values != 1191 + 3600; ++i) {
+    try {
+      values = count_values(*server_, "plain_rpc_only", "SELECT count(*) FROM /.*/");
+    } catch (const ifx::test::InfluxdError&) {
+    }
+    if (values != 1191 + 3600) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ifx::test::expect_matches_truth(*server_, ifx::test::load_truth("portable-db"), {"plain", "plain_rpc_only", {}, {}});
+
+  // Again: the database now exists, which the served meta store shows.
+  const auto shards_before = shard_count(*server_);
+  auto again = ifx::restore::run(o);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, "target-exists");
+  EXPECT_NE(again.error().message.find("\"plain_rpc_only\" already exists"), std::string::npos) << again.error().message;
+  // --count needs the HTTP API: refused with the missing address, before any change.
+  o.new_database = "plain_rpc_count";
+  o.count_values = true;
+  auto counted = ifx::restore::run(o);
+  ASSERT_FALSE(counted);
+  EXPECT_EQ(counted.error().code, "http-unreachable");
+  EXPECT_EQ(databases(*server_).count("plain_rpc_count"), 0u);
+  EXPECT_EQ(shard_count(*server_), shards_before);
 }
 
 // Seed: "Restore data to a retention policy that already exists" (-rp -newrp), on the

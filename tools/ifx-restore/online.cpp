@@ -1,6 +1,8 @@
 // -portable / -online into a running influxd (FORMATS.md §1.9: type 6, then one type 7 per
-// shard), with what influxd's own restore lacks: the target checked over HTTP before anything
-// changes, every file of a shard applied, the data proven queryable, and a rollback.
+// shard), with what influxd's own restore lacks: the target checked before anything changes,
+// every file of a shard applied, the data proven queryable, and a rollback. The last two need
+// the HTTP API; without it (not found at the default address) the restore still runs over the
+// RPC alone, as influxd's does, and says what it could not do.
 #include <algorithm>
 #include <atomic>
 #include <map>
@@ -100,17 +102,38 @@ auto with_rollback_retries(const Options& o, F&& step) -> decltype(step()) {
   return r;
 }
 
+// The databases the server has: over HTTP when there is one, else from the meta store the
+// snapshotter serves (what `influxd backup` fetches first, §1.5).
+Result<std::set<std::string>> server_databases(const Options& o, const InfluxHttp* http) {
+  if (http) {
+    auto names = http->databases();
+    if (!names) return std::unexpected(names.error());
+    return as_set(*names);
+  }
+  auto client = net::SnapshotClient::create(o.host, client_options(o));
+  if (!client) return std::unexpected(client.error());
+  auto served = client->backup_meta();
+  if (!served) return std::unexpected(served.error());
+  auto data = meta::decode_meta_data(served->blob);
+  if (!data) return std::unexpected(data.error());
+  std::set<std::string> out;
+  for (const auto& d : data->databases) out.insert(d.name);
+  return out;
+}
+
+std::string created_list(const std::set<std::string>& existed_before, const RestorePlan& plan) {
+  std::string s;
+  for (const auto& d : plan.databases)
+    if (!existed_before.count(d.target)) s += (s.empty() ? "\"" : ", \"") + d.target + "\"";
+  return s;
+}
+
 std::string roll_back(const Options& o, const InfluxHttp& http, const std::set<std::string>& existed_before,
                       const RestorePlan& plan, Report& report) {
   auto now = with_rollback_retries(o, [&] { return http.databases(); });
   if (!now)
     return fmt::format("could not check what to roll back ({}); drop these databases if they exist: {}",
-                       now.error().message, [&] {
-                         std::string s;
-                         for (const auto& d : plan.databases)
-                           if (!existed_before.count(d.target)) s += (s.empty() ? "\"" : ", \"") + d.target + "\"";
-                         return s;
-                       }());
+                       now.error().message, created_list(existed_before, plan));
   std::vector<std::string> dropped, failed;
   for (const auto& d : plan.databases) {
     if (existed_before.count(d.target) || std::find(now->begin(), now->end(), d.target) == now->end()) continue;
@@ -129,7 +152,7 @@ std::string roll_back(const Options& o, const InfluxHttp& http, const std::set<s
 }
 
 // One shard: staged (decompressed, renamed, tombstones applied) and uploaded, with retries.
-Result<ShardOutcome> stage_and_upload(const Options& o, const RestorePlan& plan, const ShardPlan& sp,
+Result<ShardOutcome> stage_and_upload(const RestorePlan& plan, const ShardPlan& sp,
                                       const ShardTarget& t, net::SnapshotClient& client, const fs::path& scratch,
                                       const std::function<void(const std::string&)>& tell,
                                       const std::atomic<bool>& stop) {
@@ -237,7 +260,7 @@ Result<void> upload_all(const Options& o, RestorePlan& plan, const net::ShardIdM
       }
       auto out = [&] {
         tools::ScratchBudget::Hold held(scratch_space, need);
-        return stage_and_upload(o, plan, *jobs[i].plan, jobs[i].target, *client, scratch, tell, stop);
+        return stage_and_upload(plan, *jobs[i].plan, jobs[i].target, *client, scratch, tell, stop);
       }();
       lock.lock();
       if (!out) {
@@ -274,10 +297,10 @@ Result<void> upload_all(const Options& o, RestorePlan& plan, const net::ShardIdM
 
 }  // namespace
 
-Result<void> run_online(const Options& o, RestorePlan& plan, InfluxHttp& http, Report& report) {
-  auto before = http.databases();
+Result<void> run_online(const Options& o, RestorePlan& plan, const InfluxHttp* http, Report& report) {
+  auto before = server_databases(o, http);
   if (!before) return std::unexpected(before.error());
-  const std::set<std::string> existed = as_set(*before);
+  const std::set<std::string> existed = std::move(*before);
   std::vector<std::string> clashes;
   for (const auto& d : plan.databases)
     if (existed.count(d.target)) clashes.push_back(d.target);
@@ -290,7 +313,7 @@ Result<void> run_online(const Options& o, RestorePlan& plan, InfluxHttp& http, R
     return fail("target-exists",
                 fmt::format("{} on {}{}: restore under another name with -newdb NAME, or write the backup's points "
                             "into it with --merge. Nothing was changed.",
-                            what, http.endpoint().url(), hint));
+                            what, http ? http->endpoint().url() : o.host, hint));
   }
   for (const auto& d : plan.databases) {
     DatabaseOutcome out{d.source, d.target, false, {}};
@@ -315,7 +338,10 @@ Result<void> run_online(const Options& o, RestorePlan& plan, InfluxHttp& http, R
   auto ids = client->import_meta(*blob, o.database.value_or(""), o.new_database.value_or(""),
                                  o.retention_policy.value_or(""), rrp);
   auto failed_after_change = [&](const Error& e) {
-    std::string rb = roll_back(o, http, existed, plan, report);
+    std::string rb = http ? roll_back(o, *http, existed, plan, report)
+                          : fmt::format("without the HTTP API nothing could be rolled back: drop {} by hand (DROP "
+                                        "DATABASE) before running again, or pass --http so a failure is rolled back",
+                                        created_list(existed, plan));
     Error out = e;
     out.code = "restore-failed";
     out.message = fmt::format("{} [{}]; {}. Running the same command again starts over.", e.message, e.code, rb);
@@ -333,11 +359,12 @@ Result<void> run_online(const Options& o, RestorePlan& plan, InfluxHttp& http, R
                                           "ifx-restore");
   if (!scratch) return failed_after_change(scratch.error());
   if (auto r = upload_all(o, plan, *ids, report, scratch->path()); !r) return failed_after_change(r.error());
-  if (auto r = wait_until_queryable(o, plan, http, report, true); !r) return failed_after_change(r.error());
+  if (!http) return {};  // --cqs, --users and --count need it: refused before this point
+  if (auto r = wait_until_queryable(o, plan, *http, report, true); !r) return failed_after_change(r.error());
   if (o.cqs)
-    if (auto r = restore_continuous_queries(o, plan, http, report); !r) return failed_after_change(r.error());
+    if (auto r = restore_continuous_queries(o, plan, *http, report); !r) return failed_after_change(r.error());
   if (o.users)
-    if (auto r = restore_user_grants(o, plan, http, report); !r) return failed_after_change(r.error());
+    if (auto r = restore_user_grants(o, plan, *http, report); !r) return failed_after_change(r.error());
   return {};
 }
 

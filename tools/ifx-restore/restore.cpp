@@ -78,6 +78,14 @@ Result<void> verify_backup(const Options& o, Report& report) {
   return {};
 }
 
+// Whether an online restore may go on without the HTTP API that `failure` says is not there:
+// only when the user did not name one (--http) and asked for nothing that needs it. influxd's
+// own restore uses the RPC alone, so scripts pass only -host, whose port says nothing about the
+// HTTP port; refusing them would break `influxd restore` command lines that work.
+bool can_go_without_http(const Options& o, const Error& failure) {
+  return failure.code == "http-unreachable" && !o.http_url && !o.merge && !o.cqs && !o.users && !o.count_values;
+}
+
 }  // namespace
 
 Result<Report> run(const Options& o) {
@@ -98,8 +106,19 @@ Result<Report> run(const Options& o) {
     done = run_offline(o, *plan, report);
   } else {
     auto http = connect_http(o);
-    if (!http) return std::unexpected(http.error());
-    done = o.merge ? run_merge(o, *plan, *http, report) : run_online(o, *plan, *http, report);
+    if (http) {
+      done = o.merge ? run_merge(o, *plan, *http, report) : run_online(o, *plan, &*http, report);
+    } else if (can_go_without_http(o, http.error())) {
+      report.notes.push_back(fmt::format(
+          "no HTTP API answered at {} (the default for -host {}), so this restore ran over the RPC alone, as "
+          "influxd restore does: the target was checked in the server's meta store, but the restore did not wait "
+          "for the data to answer queries and could not have rolled back a failure (pass --http URL for both)",
+          http_endpoint_for_rpc_host(o.host).url(), o.host));
+      say(o, report.notes.back());
+      done = run_online(o, *plan, nullptr, report);
+    } else {
+      return std::unexpected(http.error());
+    }
   }
   if (!done) return std::unexpected(done.error());
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

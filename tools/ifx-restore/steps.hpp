@@ -18,7 +18,9 @@ void say(const Options& o, const std::string& line);
 // INFLUX_USERNAME / INFLUX_PASSWORD.
 Result<InfluxHttp> connect_http(const Options& o);
 
-Result<void> run_online(const Options& o, RestorePlan& plan, InfluxHttp& http, Report& report);
+// `http` may be null: the HTTP API was not found at the default address and nothing asked for it
+// (see restore.cpp); the target is then checked over the RPC and nothing waited for or rolled back.
+Result<void> run_online(const Options& o, RestorePlan& plan, const InfluxHttp* http, Report& report);
 Result<void> run_merge(const Options& o, RestorePlan& plan, InfluxHttp& http, Report& report);
 Result<void> run_offline(const Options& o, RestorePlan& plan, Report& report);
 
