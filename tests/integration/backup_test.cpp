@@ -449,6 +449,17 @@ TEST_F(BackupVsInfluxd, LegacyRemoteDatabaseAndRetentionPolicyMatch) {
   EXPECT_TRUE(std::count(names.begin(), names.end(), "meta.01")) << ::testing::PrintToString(names);
 }
 
+TEST_F(BackupVsInfluxd, OnlineFlagOfTheSeedsRestoreExamplesIsAccepted) {
+  // The seed's legacy "Restore a specific retention policy" writes `influxd backup -online -db
+  // -rp`: influxd rejects -online, ifx-backup takes it as the same backup without it.
+  const fs::path mine = scratch_ / "online-flag";
+  const Ran r = run_command(with_host({ours(), "-online", "-db", "alpha", "-rp", "short", mine.string()}));
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  fs::path plain, theirs;
+  run_both(with_host({"-db", "alpha", "-rp", "short", "DIR"}), plain, theirs);
+  expect_same_legacy(mine, theirs);
+}
+
 TEST_F(BackupVsInfluxd, LegacyShardExampleIsPortable) {
   // The seed's legacy "specific shard" example is written with -portable.
   auto shards = source_->series("SHOW SHARDS");

@@ -87,6 +87,12 @@ int main(int argc, char** argv) {
   app.add_option("backup_dir", o.dir, "Backup directory (created 0700 when missing)")->required();
   app.add_flag("--portable", o.portable, "Portable format (influxd 1.5+ and Enterprise restore it)");
   app.add_option("--host", o.host, "Snapshotter address host:port (default localhost:8088)");
+  // The seed's legacy restore section writes `influxd backup -online …` twice (its restore
+  // flag): accepted so those command lines run; a backup always reads a running server.
+  bool online_ignored = false;
+  app.add_flag("--online", online_ignored,
+               "Accepted and ignored (the seed writes `influxd backup -online` in two restore examples): a backup "
+               "always reads a running server");
   app.add_option("--db,--database", database, "Only this database");
   app.add_option("--rp,--retention", rp, "Only this retention policy (needs -db, or -shard)");
   app.add_option("--shard", shard, "Only this shard ID");
