@@ -458,6 +458,14 @@ TEST_F(BackupVsInfluxd, OnlineFlagOfTheSeedsRestoreExamplesIsAccepted) {
   fs::path plain, theirs;
   run_both(with_host({"-db", "alpha", "-rp", "short", "DIR"}), plain, theirs);
   expect_same_legacy(mine, theirs);
+  // Its offline "Restore a specific shard" adds -datadir and -metadir: ignored with a note.
+  const fs::path dirs = scratch_ / "datadir-flags";
+  const Ran d = run_command(with_host({ours(), "-db", "alpha", "-rp", "short", "-datadir", "/nonexistent/data",
+                                       "-metadir", "/nonexistent/meta", dirs.string()}));
+  ASSERT_EQ(d.exit_code, 0) << d.err << d.out;
+  EXPECT_NE(d.err.find("-datadir/-metadir are flags of an offline restore"), std::string::npos) << d.err;
+  expect_same_legacy(dirs, theirs);
+  EXPECT_FALSE(fs::exists("/nonexistent"));
 }
 
 TEST_F(BackupVsInfluxd, LegacyShardExampleIsPortable) {
