@@ -152,47 +152,90 @@ bool listening_on_localhost(std::uint16_t port) {
   return ok;
 }
 
-// `influxd restore -portable -host H:P DIR` as scripts write it, on a server whose HTTP API is not
-// at H:8086: the restore runs over the RPC alone (target checked in the served meta store) and
-// says that it neither waited nor could roll back; asking for what needs HTTP is refused before
-// anything changes.
-TEST_F(RestoreOnline, WithoutTheHttpApiRestoresOverTheRpcAlone) {
+// `influxd restore -portable -host H:P DIR` as scripts write it, against servers whose HTTP API
+// cannot be used: the restore runs over the RPC alone, as influxd restore does, and says that it
+// neither waited nor could roll back. One test, so the two cases never overlap on port 8086.
+//   1. Nothing at H:8086 (the server's HTTP port is elsewhere): the target is checked in the
+//      served meta store; asking for what needs HTTP (--count) is refused before any change.
+//   2. [http] auth-enabled at the default port and no credentials: the query that checks the API
+//      is refused (401); influxd restore takes no credentials, so neither must we.
+TEST(RestoreWithoutTheHttpApi, RunsOverTheRpcAloneWhenNoneAnswersOrItNeedsCredentials) {
   if (listening_on_localhost(ifx::restore::kDefaultHttpPort))
-    GTEST_SKIP() << "something listens on 127.0.0.1:8086, so the default HTTP address answers";
-  auto o = options(ifx::test::fixture("portable-db"));
-  o.http_url.reset();
+    GTEST_SKIP() << "something listens on 127.0.0.1:8086, the default HTTP address";
+  ASSERT_EQ(::unsetenv("INFLUX_USERNAME"), 0);
+  ASSERT_EQ(::unsetenv("INFLUX_PASSWORD"), 0);
+  {
+    auto srv = InfluxdServer::start();
+    ifx::restore::Options o;
+    o.backup_dir = ifx::test::fixture("portable-db");
+    o.host = srv->rpc_address();
+    o.database = "plain";
+    o.new_database = "plain_rpc_only";
+    auto r = ifx::restore::run(o);
+    ASSERT_TRUE(r) << r.error().code << ": " << r.error().describe();
+    ASSERT_EQ(r->shards.size(), 2u);
+    ASSERT_EQ(r->notes.size(), 1u);
+    EXPECT_NE(r->notes[0].find("RPC alone"), std::string::npos) << r->notes[0];
+    EXPECT_NE(r->notes[0].find("no HTTP API answered at http://127.0.0.1:8086"), std::string::npos) << r->notes[0];
+    // Nothing waited for the data: poll until it answers, then compare every point.
+    std::int64_t values = 0;
+    for (int i = 0; i < 200 && values != 1191 + 3600; ++i) {
+      try {
+        values = count_values(*srv, "plain_rpc_only", "SELECT count(*) FROM /.*/");
+      } catch (const ifx::test::InfluxdError&) {
+      }
+      if (values != 1191 + 3600) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ifx::test::expect_matches_truth(*srv, ifx::test::load_truth("portable-db"), {"plain", "plain_rpc_only", {}, {}});
+    // Again: the database now exists, which the served meta store shows.
+    const auto shards_before = shard_count(*srv);
+    auto again = ifx::restore::run(o);
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, "target-exists");
+    EXPECT_NE(again.error().message.find("\"plain_rpc_only\" already exists"), std::string::npos)
+        << again.error().message;
+    o.new_database = "plain_rpc_count";
+    o.count_values = true;
+    auto counted = ifx::restore::run(o);
+    ASSERT_FALSE(counted);
+    EXPECT_EQ(counted.error().code, "http-unreachable");
+    EXPECT_EQ(databases(*srv).count("plain_rpc_count"), 0u);
+    EXPECT_EQ(shard_count(*srv), shards_before);
+  }
+  ifx::test::InfluxdOptions so;
+  so.http_auth = true;
+  so.http_port = ifx::restore::kDefaultHttpPort;
+  auto srv = InfluxdServer::start(so);
+  ASSERT_EQ(srv->http_port(), ifx::restore::kDefaultHttpPort);
+  ifx::restore::Options o;
+  o.backup_dir = ifx::test::fixture("portable-db");
+  o.host = srv->rpc_address();
   o.database = "plain";
-  o.new_database = "plain_rpc_only";
-  auto report = restore_ok(o);
-  ASSERT_EQ(report.shards.size(), 2u);
-  ASSERT_EQ(report.notes.size(), 1u);
-  EXPECT_NE(report.notes[0].find("RPC alone"), std::string::npos) << report.notes[0];
-  EXPECT_NE(report.notes[0].find("http://127.0.0.1:8086"), std::string::npos) << report.notes[0];
-  // Nothing waited for the data: poll until it answers, then compare every point.
+  auto r = ifx::restore::run(o);
+  ASSERT_TRUE(r) << r.error().code << ": " << r.error().describe();
+  ASSERT_EQ(r->shards.size(), 2u);
+  ASSERT_EQ(r->notes.size(), 1u);
+  EXPECT_NE(r->notes[0].find("needs credentials"), std::string::npos) << r->notes[0];
+  // The first user of an auth-enabled server may be created without credentials; with it, the
+  // restored values are counted (polled: nothing waited for the data).
+  auto q = [&](const std::string& query) {
+    return ifx::test::http_request(srv->http_port(), "POST", "/query?u=admin&p=pw&db=plain",
+                                   "q=" + ifx::test::url_encode(query), "application/x-www-form-urlencoded");
+  };
+  ASSERT_EQ(q("CREATE USER admin WITH PASSWORD 'pw' WITH ALL PRIVILEGES").status, 200);
   std::int64_t values = 0;
   for (int i = 0; i < 200 && values != 1191 + 3600; ++i) {
-    try {
-      values = count_values(*server_, "plain_rpc_only", "SELECT count(*) FROM /.*/");
-    } catch (const ifx::test::InfluxdError&) {
-    }
+    auto a = q("SELECT count(*) FROM /.*/");
+    values = 0;
+    auto doc = nlohmann::json::parse(a.body, nullptr, false);
+    if (!doc.is_discarded())
+      for (const auto& s : doc["results"][0].value("series", nlohmann::json::array()))
+        for (const auto& row : s["values"])
+          for (std::size_t c = 1; c < row.size(); ++c)
+            if (row[c].is_number()) values += row[c].get<std::int64_t>();
     if (values != 1191 + 3600) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  ifx::test::expect_matches_truth(*server_, ifx::test::load_truth("portable-db"), {"plain", "plain_rpc_only", {}, {}});
-
-  // Again: the database now exists, which the served meta store shows.
-  const auto shards_before = shard_count(*server_);
-  auto again = ifx::restore::run(o);
-  ASSERT_FALSE(again);
-  EXPECT_EQ(again.error().code, "target-exists");
-  EXPECT_NE(again.error().message.find("\"plain_rpc_only\" already exists"), std::string::npos) << again.error().message;
-  // --count needs the HTTP API: refused with the missing address, before any change.
-  o.new_database = "plain_rpc_count";
-  o.count_values = true;
-  auto counted = ifx::restore::run(o);
-  ASSERT_FALSE(counted);
-  EXPECT_EQ(counted.error().code, "http-unreachable");
-  EXPECT_EQ(databases(*server_).count("plain_rpc_count"), 0u);
-  EXPECT_EQ(shard_count(*server_), shards_before);
+  EXPECT_EQ(values, 1191 + 3600);
 }
 
 // Seed: "Restore data to a retention policy that already exists" (-rp -newrp), on the

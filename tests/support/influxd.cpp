@@ -174,6 +174,7 @@ void InfluxdServer::write_config() const {
     << "\n[continuous_queries]\n  enabled = false\n"    // CQs are stored but never run
     << "\n[http]\n  bind-address = " << toml_str(fmt::format("127.0.0.1:{}", http_port_))
     << "\n  log-enabled = false\n  max-row-limit = 0\n  pprof-enabled = false\n"
+    << "  auth-enabled = " << (options_.http_auth ? "true" : "false") << "\n"
     << "\n[logging]\n  level = \"info\"\n  suppress-logo = true\n\n"
     << options_.extra_config << "\n";
   std::ofstream out(config_path(), std::ios::trunc);
@@ -283,7 +284,8 @@ void InfluxdServer::wait_ready() {
 void InfluxdServer::launch() {
   for (int attempt = 1;; ++attempt) {
     rpc_port_ = free_port();
-    do http_port_ = free_port();
+    if (options_.http_port != 0) http_port_ = options_.http_port;
+    else do http_port_ = free_port();
     while (http_port_ == rpc_port_);
     write_config();
     spawn();

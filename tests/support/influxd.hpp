@@ -39,6 +39,12 @@ struct InfluxdOptions {
   // Appended verbatim at the end of the config (whole sections).
   std::string extra_config;
   std::chrono::seconds start_timeout{30};
+  // [http] auth-enabled: queries then need credentials (the helpers below send none, so only
+  // /ping, the RPC and http_request with u= and p= work).
+  bool http_auth = false;
+  // The HTTP port; 0: a free one. A fixed port (8086, to test what a tool does by default) must be
+  // checked free first: /ping readiness would otherwise accept another server's answer.
+  std::uint16_t http_port = 0;
   // Empty: $IFX_INFLUXD or /usr/bin/influxd.
   std::string binary;
 };

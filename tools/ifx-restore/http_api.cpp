@@ -169,7 +169,7 @@ Result<nlohmann::json> InfluxHttp::query(std::string_view influxql, std::string_
   auto a = exchange("POST", "/query", body, "application/x-www-form-urlencoded");
   if (!a) return std::unexpected(a.error());
   if (a->status == 401 || a->status == 403)
-    return fail("http-status", fmt::format("{} refused the query (HTTP {}: {}): set INFLUX_USERNAME and "
+    return fail("http-auth", fmt::format("{} refused the query (HTTP {}: {}): set INFLUX_USERNAME and "
                                            "INFLUX_PASSWORD for an admin user", endpoint_.url(), a->status,
                                            error_text(a->body)));
   if (a->status != 200)

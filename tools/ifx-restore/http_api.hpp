@@ -7,7 +7,8 @@
 // auth from INFLUX_USERNAME / INFLUX_PASSWORD as the influx CLI reads them.
 //
 // Error codes: "http-unreachable" (connect/timeout/reset: names the URL and says to pass --http),
-// "http-status" (a non-2xx answer: status and the server's error text), "http-query" (a
+// "http-status" (a non-2xx answer: status and the server's error text), "http-auth" (401/403 to
+// a query: credentials missing or not an admin's), "http-query" (a
 // statement error inside a 200 answer), "http-protocol" (not an HTTP answer or not JSON).
 #pragma once
 

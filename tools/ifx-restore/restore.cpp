@@ -3,6 +3,7 @@
 #include "ifx-restore/restore.hpp"
 
 #include <chrono>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -37,6 +38,8 @@ Result<InfluxHttp> connect_http(const Options& o) {
   apply_env_credentials(ep);
   InfluxHttp http = o.net_timeout ? InfluxHttp(ep, *o.net_timeout) : InfluxHttp(ep);
   if (auto r = http.ping(); !r) return std::unexpected(r.error());
+  // /ping answers without credentials: a query shows whether the API can be used (http-auth).
+  if (auto r = http.databases(); !r) return std::unexpected(r.error());
   return http;
 }
 
@@ -78,12 +81,15 @@ Result<void> verify_backup(const Options& o, Report& report) {
   return {};
 }
 
-// Whether an online restore may go on without the HTTP API that `failure` says is not there:
-// only when the user did not name one (--http) and asked for nothing that needs it. influxd's
-// own restore uses the RPC alone, so scripts pass only -host, whose port says nothing about the
-// HTTP port; refusing them would break `influxd restore` command lines that work.
+// Whether an online restore may go on without the HTTP API that `failure` says is not there or
+// not open to us: only when the user did not name one (--http) nor give credentials, and asked
+// for nothing that needs it. influxd's own restore uses the RPC alone, so scripts pass only
+// -host, whose port says nothing about the HTTP port, and no credentials, which the RPC does not
+// take; refusing them would break `influxd restore` command lines that work.
 bool can_go_without_http(const Options& o, const Error& failure) {
-  return failure.code == "http-unreachable" && !o.http_url && !o.merge && !o.cqs && !o.users && !o.count_values;
+  const bool no_api = failure.code == "http-unreachable" ||
+                      (failure.code == "http-auth" && !std::getenv("INFLUX_USERNAME") && !std::getenv("INFLUX_PASSWORD"));
+  return no_api && !o.http_url && !o.merge && !o.cqs && !o.users && !o.count_values;
 }
 
 }  // namespace
@@ -110,10 +116,14 @@ Result<Report> run(const Options& o) {
       done = o.merge ? run_merge(o, *plan, *http, report) : run_online(o, *plan, &*http, report);
     } else if (can_go_without_http(o, http.error())) {
       report.notes.push_back(fmt::format(
-          "no HTTP API answered at {} (the default for -host {}), so this restore ran over the RPC alone, as "
-          "influxd restore does: the target was checked in the server's meta store, but the restore did not wait "
-          "for the data to answer queries and could not have rolled back a failure (pass --http URL for both)",
-          http_endpoint_for_rpc_host(o.host).url(), o.host));
+          "{}, so this restore ran over the RPC alone, as influxd restore does: the target was checked in the "
+          "server's meta store, but the restore did not wait for the data to answer queries and could not have "
+          "rolled back a failure (pass --http URL{} for both)",
+          http.error().code == "http-auth"
+              ? fmt::format("the HTTP API at {} needs credentials", http_endpoint_for_rpc_host(o.host).url())
+              : fmt::format("no HTTP API answered at {} (the default for -host {})",
+                            http_endpoint_for_rpc_host(o.host).url(), o.host),
+          http.error().code == "http-auth" ? " and INFLUX_USERNAME/INFLUX_PASSWORD of an admin" : ""));
       say(o, report.notes.back());
       done = run_online(o, *plan, nullptr, report);
     } else {
