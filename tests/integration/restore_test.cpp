@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -152,12 +153,49 @@ bool listening_on_localhost(std::uint16_t port) {
   return ok;
 }
 
+// A listener at 127.0.0.1:`port` answering every connection as Go's TLS server answers plain
+// HTTP, i.e. influxd with [http] https-enabled.
+class HttpsLookalike {
+ public:
+  explicit HttpsLookalike(std::uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int one = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd_, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 8) != 0)
+      throw std::runtime_error("cannot listen on 127.0.0.1:" + std::to_string(port));
+    thread_ = std::thread([this] {
+      for (int c; (c = ::accept(fd_, nullptr, nullptr)) >= 0; ::close(c)) {
+        char buf[1024];
+        if (::read(c, buf, sizeof buf) <= 0) continue;
+        const std::string_view answer = "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+        if (::write(c, answer.data(), answer.size()) > 0) ++answered_;
+      }
+    });
+  }
+  ~HttpsLookalike() {
+    ::shutdown(fd_, SHUT_RDWR);  // wakes accept()
+    thread_.join();
+    ::close(fd_);
+  }
+  int answered() const { return answered_; }
+
+ private:
+  int fd_ = -1;
+  std::atomic<int> answered_{0};
+  std::thread thread_;
+};
+
 // `influxd restore -portable -host H:P DIR` as scripts write it, against servers whose HTTP API
 // cannot be used: the restore runs over the RPC alone, as influxd restore does, and says that it
-// neither waited nor could roll back. One test, so the two cases never overlap on port 8086.
+// neither waited nor could roll back. One test, so the cases never overlap on port 8086.
 //   1. Nothing at H:8086 (the server's HTTP port is elsewhere): the target is checked in the
 //      served meta store; asking for what needs HTTP (--count) is refused before any change.
-//   2. [http] auth-enabled at the default port and no credentials: the query that checks the API
+//   2. Something at H:8086 that is not a usable InfluxDB HTTP API (HTTPS answering plain HTTP).
+//   3. [http] auth-enabled at the default port and no credentials: the query that checks the API
 //      is refused (401); influxd restore takes no credentials, so neither must we.
 TEST(RestoreWithoutTheHttpApi, RunsOverTheRpcAloneWhenNoneAnswersOrItNeedsCredentials) {
   if (listening_on_localhost(ifx::restore::kDefaultHttpPort))
@@ -201,7 +239,21 @@ TEST(RestoreWithoutTheHttpApi, RunsOverTheRpcAloneWhenNoneAnswersOrItNeedsCreden
     EXPECT_EQ(counted.error().code, "http-unreachable");
     EXPECT_EQ(databases(*srv).count("plain_rpc_count"), 0u);
     EXPECT_EQ(shard_count(*srv), shards_before);
+
+    // 2. Port 8086 answers as Go's HTTPS server answers plain HTTP (400): not usable either.
+    HttpsLookalike https(ifx::restore::kDefaultHttpPort);
+    o.new_database = "plain_https";
+    o.count_values = false;
+    auto tls = ifx::restore::run(o);
+    ASSERT_TRUE(tls) << tls.error().code << ": " << tls.error().describe();
+    ASSERT_EQ(tls->notes.size(), 1u);
+    EXPECT_NE(tls->notes[0].find("cannot be used (GET http://127.0.0.1:8086/ping answered HTTP 400"),
+              std::string::npos)
+        << tls->notes[0];
+    EXPECT_GT(https.answered(), 0);
+    EXPECT_EQ(databases(*srv).count("plain_https"), 1u);
   }
+  // 3.
   ifx::test::InfluxdOptions so;
   so.http_auth = true;
   so.http_port = ifx::restore::kDefaultHttpPort;

@@ -81,15 +81,30 @@ Result<void> verify_backup(const Options& o, Report& report) {
   return {};
 }
 
-// Whether an online restore may go on without the HTTP API that `failure` says is not there or
-// not open to us: only when the user did not name one (--http) nor give credentials, and asked
-// for nothing that needs it. influxd's own restore uses the RPC alone, so scripts pass only
-// -host, whose port says nothing about the HTTP port, and no credentials, which the RPC does not
-// take; refusing them would break `influxd restore` command lines that work.
+// Whether an online restore may go on without the HTTP API that `failure` says cannot be used
+// (nothing answers, it needs credentials, it speaks HTTPS or is not InfluxDB): only when the user
+// did not name one (--http) nor give credentials that were refused, and asked for nothing that
+// needs it. influxd's own restore uses the RPC alone, so scripts pass only -host, whose port says
+// nothing about the HTTP port, and no credentials, which the RPC does not take; refusing them
+// would break `influxd restore` command lines that work.
 bool can_go_without_http(const Options& o, const Error& failure) {
-  const bool no_api = failure.code == "http-unreachable" ||
-                      (failure.code == "http-auth" && !std::getenv("INFLUX_USERNAME") && !std::getenv("INFLUX_PASSWORD"));
-  return no_api && !o.http_url && !o.merge && !o.cqs && !o.users && !o.count_values;
+  const bool credentials_refused =
+      failure.code == "http-auth" && (std::getenv("INFLUX_USERNAME") || std::getenv("INFLUX_PASSWORD"));
+  return !credentials_refused && !o.http_url && !o.merge && !o.cqs && !o.users && !o.count_values;
+}
+
+// What the user is told when the restore goes on without the HTTP API.
+std::string rpc_alone_note(const Options& o, const Error& failure) {
+  const std::string url = http_endpoint_for_rpc_host(o.host).url();
+  std::string why;
+  if (failure.code == "http-auth") why = fmt::format("the HTTP API at {} needs credentials", url);
+  else if (failure.code == "http-unreachable")
+    why = fmt::format("no HTTP API answered at {} (the default for -host {})", url, o.host);
+  else why = fmt::format("the HTTP API at {} (the default for -host {}) cannot be used ({})", url, o.host, failure.message);
+  return fmt::format("{}, so this restore ran over the RPC alone, as influxd restore does: the target was checked in "
+                     "the server's meta store, but the restore did not wait for the data to answer queries and could "
+                     "not have rolled back a failure (pass --http URL{} for both)",
+                     why, failure.code == "http-auth" ? " and INFLUX_USERNAME/INFLUX_PASSWORD of an admin" : "");
 }
 
 }  // namespace
@@ -115,15 +130,7 @@ Result<Report> run(const Options& o) {
     if (http) {
       done = o.merge ? run_merge(o, *plan, *http, report) : run_online(o, *plan, &*http, report);
     } else if (can_go_without_http(o, http.error())) {
-      report.notes.push_back(fmt::format(
-          "{}, so this restore ran over the RPC alone, as influxd restore does: the target was checked in the "
-          "server's meta store, but the restore did not wait for the data to answer queries and could not have "
-          "rolled back a failure (pass --http URL{} for both)",
-          http.error().code == "http-auth"
-              ? fmt::format("the HTTP API at {} needs credentials", http_endpoint_for_rpc_host(o.host).url())
-              : fmt::format("no HTTP API answered at {} (the default for -host {})",
-                            http_endpoint_for_rpc_host(o.host).url(), o.host),
-          http.error().code == "http-auth" ? " and INFLUX_USERNAME/INFLUX_PASSWORD of an admin" : ""));
+      report.notes.push_back(rpc_alone_note(o, http.error()));
       say(o, report.notes.back());
       done = run_online(o, *plan, nullptr, report);
     } else {
