@@ -117,8 +117,8 @@ Result<HttpAnswer> InfluxHttp::exchange(std::string_view method, std::string_vie
   const std::string where = endpoint_.url();
   auto unreachable = [&](const Error& e) {
     return fail("http-unreachable",
-                fmt::format("InfluxDB's HTTP API at {} did not answer ({}); the restore needs it to check the "
-                            "target and to wait for the data: pass --http http://HOST:PORT",
+                fmt::format("InfluxDB's HTTP API at {} did not answer ({}): pass --http http://HOST:PORT if it "
+                            "listens elsewhere",
                             where, e.message));
   };
   auto conn = net::TcpConnection::connect(net::HostPort{endpoint_.host, endpoint_.port}, timeout_);

@@ -110,9 +110,9 @@ std::string rpc_alone_note(const Options& o, const Error& failure) {
   else if (failure.code == "http-unreachable")
     why = fmt::format("no HTTP API answered at {} (the default for -host {})", url, o.host);
   else why = fmt::format("the HTTP API at {} (the default for -host {}) cannot be used ({})", url, o.host, failure.message);
-  return fmt::format("{}, so this restore ran over the RPC alone, as influxd restore does: the target was checked in "
-                     "the server's meta store, but the restore did not wait for the data to answer queries and could "
-                     "not have rolled back a failure (pass --http URL{} for both)",
+  return fmt::format("{}, so the restore runs over the RPC alone, as influxd restore does: the target is checked in "
+                     "the server's meta store, but the restore does not wait for the data to answer queries and cannot "
+                     "roll back a failure (pass --http URL{} for both)",
                      why, failure.code == "http-auth" ? " and INFLUX_USERNAME/INFLUX_PASSWORD of an admin" : "");
 }
 
