@@ -28,7 +28,9 @@ int main(int argc, char** argv) {
   app.add_flag("--portable", portable, "Restore into a running influxd (any backup format)");
   app.add_flag("--online", online, "Restore a legacy backup into a running influxd (same as -portable here)");
   app.add_option("--host", o.host, "influxd's RPC address (bind-address), default localhost:8088");
-  app.add_option("--http", http, "InfluxDB's HTTP API (default: the -host address with port 8086)");
+  app.add_option("--http", http, "InfluxDB's HTTP API, used to check the target, wait for the data and roll back a failure (default: the "
+                 "-host address with port 8086; when nothing usable answers there, the restore runs over the RPC alone, "
+                 "as influxd's does)");
   app.add_option("--db,--database", database, "Only this database of the backup");
   app.add_option("--newdb", new_database, "Restore it under this name");
   app.add_option("--rp,--retention", rp, "Only this retention policy (needs -db)");
