@@ -26,6 +26,7 @@
 #include "restore_truth.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"
+#include "support/run.hpp"
 
 namespace {
 
@@ -613,6 +614,50 @@ TEST(RestoreAllDatabases, PortableAllMatchesTruth) {
   std::set<std::string> expected;
   for (const auto& d : truth["databases"]) expected.insert(d["name"].get<std::string>());
   EXPECT_EQ(databases(*srv), expected);
+}
+
+// A server with the default [monitor] config writes `_internal`, and a backup of every database
+// holds it. Restoring everything leaves it out, as influxd's meta import does (the target has its
+// own), and says so; -db _internal -newdb NAME restores it under another name.
+TEST(RestoreAllDatabases, InternalDatabaseLeftOutWithANoteAndRestorableUnderANewName) {
+  ifx::test::InfluxdOptions with_monitor;
+  with_monitor.monitor_store = true;
+  auto source = InfluxdServer::start(with_monitor);
+  source->create_database("app");
+  source->write("app", std::string_view("m v=1 1000000000\nm v=2 2000000000\n"));
+  std::int64_t monitored = 0;
+  for (int i = 0; i < 100 && monitored == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    try {
+      monitored = count_values(*source, "_internal", "SELECT count(*) FROM runtime");
+    } catch (const ifx::test::InfluxdError&) {
+    }
+  }
+  ASSERT_GT(monitored, 0) << "the source never wrote _internal";
+  ScratchDir scratch;
+  const auto backup = scratch / "all";
+  const auto ran = ifx::test::run_command({(ifx::test::build_dir() / "tools/ifx-backup").string(), "-portable",
+                                           "-host", source->rpc_address(), backup.string()});
+  ASSERT_EQ(ran.exit_code, 0) << ran.err << ran.out;
+
+  auto target = InfluxdServer::start();
+  ifx::restore::Options o;
+  o.backup_dir = backup;
+  o.host = target->rpc_address();
+  o.http_url = target->http_url();
+  auto r = ifx::restore::run(o);
+  ASSERT_TRUE(r) << r.error().describe() << "\n" << target->log_tail();
+  EXPECT_EQ(databases(*target), std::set<std::string>{"app"});
+  EXPECT_EQ(count_values(*target, "app", "SELECT count(*) FROM m"), 2);
+  ASSERT_EQ(r->notes.size(), 1u);
+  EXPECT_NE(r->notes[0].find("\"_internal\" (the server's own monitoring) is left out"), std::string::npos)
+      << r->notes[0];
+
+  o.database = "_internal";
+  o.new_database = "monitoring_of_source";
+  auto mon = ifx::restore::run(o);
+  ASSERT_TRUE(mon) << mon.error().describe();
+  EXPECT_GT(count_values(*target, "monitoring_of_source", "SELECT count(*) FROM runtime"), 0);
 }
 
 }  // namespace

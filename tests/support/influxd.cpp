@@ -168,7 +168,8 @@ void InfluxdServer::write_config() const {
     << "[data]\n  dir = " << toml_str((d / "data").string()) << "\n  wal-dir = "
     << toml_str((d / "wal").string()) << "\n";
   for (const auto& [k, v] : data) c << "  " << k << " = " << v << "\n";
-  c << "\n[monitor]\n  store-enabled = false\n"         // no _internal database racing the truth
+  c << (options_.monitor_store ? "\n[monitor]\n  store-enabled = true\n  store-interval = \"1s\"\n"
+                                : "\n[monitor]\n  store-enabled = false\n")  // no _internal racing the truth
     << "\n[retention]\n  enabled = false\n"             // nothing dropped behind our back
     << "\n[shard-precreation]\n  enabled = false\n"     // no shard groups appearing meanwhile
     << "\n[continuous_queries]\n  enabled = false\n"    // CQs are stored but never run

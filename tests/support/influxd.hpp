@@ -42,6 +42,9 @@ struct InfluxdOptions {
   // [http] auth-enabled: queries then need credentials (the helpers below send none, so only
   // /ping, the RPC and http_request with u= and p= work).
   bool http_auth = false;
+  // [monitor] store-enabled with a 1 s interval: the server writes its `_internal` database, as
+  // every influxd with the default config does (off by default here: it would race the truth).
+  bool monitor_store = false;
   // The HTTP port; 0: a free one. A fixed port (8086, to test what a tool does by default) must be
   // checked free first: /ping readiness would otherwise accept another server's answer.
   std::uint16_t http_port = 0;

@@ -87,7 +87,14 @@ Result<RestorePlan> make_plan(const Options& o) {
     plan.databases.push_back(std::move(dp));
   } else {
     for (const auto& db : m.databases) {
-      if (db.name == kInternalDatabase) continue;  // ImportData skips it too (§5.3)
+      // Online, the server's meta import skips it (§5.3) and the server has its own. Offline,
+      // the meta store is restored whole, _internal included, so its shards come along.
+      if (db.name == kInternalDatabase && o.mode != Mode::Offline) {
+        plan.notes.push_back(fmt::format("database \"{}\" (the server's own monitoring) is left out, as influxd's "
+                                         "restore leaves it out; restore it with -db {} -newdb NAME",
+                                         db.name, db.name));
+        continue;
+      }
       DatabasePlan dp{db.name, db.name, {}};
       for (const auto& rp : db.retention_policies) dp.retention_policies.push_back({rp.name, rp.name});
       plan.databases.push_back(std::move(dp));
