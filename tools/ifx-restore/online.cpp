@@ -338,13 +338,15 @@ Result<void> run_online(const Options& o, RestorePlan& plan, const InfluxHttp* h
   auto ids = client->import_meta(*blob, o.database.value_or(""), o.new_database.value_or(""),
                                  o.retention_policy.value_or(""), rrp);
   auto failed_after_change = [&](const Error& e) {
-    std::string rb = http ? roll_back(o, *http, existed, plan, report)
-                          : fmt::format("without the HTTP API nothing could be rolled back: drop {} by hand (DROP "
-                                        "DATABASE) before running again, or pass --http so a failure is rolled back",
-                                        created_list(existed, plan));
     Error out = e;
     out.code = "restore-failed";
-    out.message = fmt::format("{} [{}]; {}. Running the same command again starts over.", e.message, e.code, rb);
+    if (http)
+      out.message = fmt::format("{} [{}]; {}. Running the same command again starts over.", e.message, e.code,
+                                roll_back(o, *http, existed, plan, report));
+    else
+      out.message = fmt::format("{} [{}]; without the HTTP API nothing could be rolled back: drop {} (DROP DATABASE), "
+                                "then run the same command again (with --http URL a failure is rolled back)",
+                                e.message, e.code, created_list(existed, plan));
     return std::unexpected(std::move(out));
   };
   if (!ids) {
