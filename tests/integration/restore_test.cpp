@@ -240,6 +240,17 @@ TEST(RestoreWithoutTheHttpApi, RunsOverTheRpcAloneWhenNoneAnswersOrItNeedsCreden
     EXPECT_EQ(counted.error().code, "http-unreachable");
     EXPECT_EQ(databases(*srv).count("plain_rpc_count"), 0u);
     EXPECT_EQ(shard_count(*srv), shards_before);
+    // A failure after the import cannot be rolled back without HTTP: the message names what to drop.
+    o.count_values = false;
+    o.new_database = "plain_rpc_failed";
+    o.after_shard_upload = [](std::size_t) -> ifx::Result<void> { return ifx::fail("injected", "injected failure"); };
+    auto failed = ifx::restore::run(o);
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.error().code, "restore-failed");
+    EXPECT_NE(failed.error().message.find("nothing could be rolled back: drop \"plain_rpc_failed\""), std::string::npos)
+        << failed.error().message;
+    EXPECT_EQ(databases(*srv).count("plain_rpc_failed"), 1u);
+    o.after_shard_upload = nullptr;
 
     // 2. Port 8086 answers as Go's HTTPS server answers plain HTTP (400): not usable either.
     HttpsLookalike https(ifx::restore::kDefaultHttpPort);
