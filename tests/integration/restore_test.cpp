@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -66,12 +67,33 @@ std::size_t shard_count(InfluxdServer& srv) {
   return n;
 }
 
-std::int64_t count_values(InfluxdServer& srv, const std::string& db, const std::string& q) {
+// The numbers of a count query's "series" (every column after time, every row).
+std::int64_t sum_of_counts(const nlohmann::json& series) {
   std::int64_t n = 0;
-  for (const auto& s : srv.series(q, db))
-    for (const auto& row : s["values"])
+  for (const auto& s : series)
+    for (const auto& row : s.value("values", nlohmann::json::array()))
       for (std::size_t i = 1; i < row.size(); ++i)
         if (row[i].is_number()) n += row[i].get<std::int64_t>();
+  return n;
+}
+
+std::int64_t count_values(InfluxdServer& srv, const std::string& db, const std::string& q) {
+  return sum_of_counts(srv.series(q, db));
+}
+
+// For data nothing waited for (influxd's restore, ours over the RPC alone, a server's own
+// writes): `count()` every 50 ms until `reached` holds, for at most 10 s; a query that fails
+// meanwhile ("shard is disabled" while it opens) counts as not yet. Returns the last count.
+std::int64_t poll_count(const std::function<std::int64_t()>& count, const std::function<bool(std::int64_t)>& reached) {
+  std::int64_t n = -1;
+  for (int i = 0; i < 200; ++i) {
+    try {
+      n = count();
+    } catch (const ifx::test::InfluxdError&) {
+    }
+    if (reached(n)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   return n;
 }
 
@@ -190,6 +212,19 @@ class HttpsLookalike {
   std::thread thread_;
 };
 
+// A restore of portable-db's "plain" that must go over the RPC alone: it succeeds with both shards
+// and one note, which is returned ("" after a failure, which is recorded).
+std::string restore_over_rpc_alone(const ifx::restore::Options& o) {
+  auto r = ifx::restore::run(o);
+  if (!r) {
+    ADD_FAILURE() << r.error().code << ": " << r.error().describe();
+    return {};
+  }
+  EXPECT_EQ(r->shards.size(), 2u);
+  EXPECT_EQ(r->notes.size(), 1u);
+  return r->notes.empty() ? std::string() : r->notes[0];
+}
+
 // `influxd restore -portable -host H:P DIR` as scripts write it, against servers whose HTTP API
 // cannot be used: the restore runs over the RPC alone, as influxd restore does, and says that it
 // neither waited nor could roll back. One test, so the cases never overlap on port 8086.
@@ -210,21 +245,12 @@ TEST(RestoreWithoutTheHttpApi, RunsOverTheRpcAloneWhenNoneAnswersOrItNeedsCreden
     o.host = srv->rpc_address();
     o.database = "plain";
     o.new_database = "plain_rpc_only";
-    auto r = ifx::restore::run(o);
-    ASSERT_TRUE(r) << r.error().code << ": " << r.error().describe();
-    ASSERT_EQ(r->shards.size(), 2u);
-    ASSERT_EQ(r->notes.size(), 1u);
-    EXPECT_NE(r->notes[0].find("RPC alone"), std::string::npos) << r->notes[0];
-    EXPECT_NE(r->notes[0].find("no HTTP API answered at http://127.0.0.1:8086"), std::string::npos) << r->notes[0];
+    const std::string note = restore_over_rpc_alone(o);
+    EXPECT_NE(note.find("RPC alone"), std::string::npos) << note;
+    EXPECT_NE(note.find("no HTTP API answered at http://127.0.0.1:8086"), std::string::npos) << note;
     // Nothing waited for the data: poll until it answers, then compare every point.
-    std::int64_t values = 0;
-    for (int i = 0; i < 200 && values != 1191 + 3600; ++i) {
-      try {
-        values = count_values(*srv, "plain_rpc_only", "SELECT count(*) FROM /.*/");
-      } catch (const ifx::test::InfluxdError&) {
-      }
-      if (values != 1191 + 3600) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    poll_count([&] { return count_values(*srv, "plain_rpc_only", "SELECT count(*) FROM /.*/"); },
+               [](std::int64_t n) { return n == 1191 + 3600; });
     ifx::test::expect_matches_truth(*srv, ifx::test::load_truth("portable-db"), {"plain", "plain_rpc_only", {}, {}});
     // Again: the database now exists, which the served meta store shows.
     const auto shards_before = shard_count(*srv);
@@ -256,12 +282,9 @@ TEST(RestoreWithoutTheHttpApi, RunsOverTheRpcAloneWhenNoneAnswersOrItNeedsCreden
     HttpsLookalike https(ifx::restore::kDefaultHttpPort);
     o.new_database = "plain_https";
     o.count_values = false;
-    auto tls = ifx::restore::run(o);
-    ASSERT_TRUE(tls) << tls.error().code << ": " << tls.error().describe();
-    ASSERT_EQ(tls->notes.size(), 1u);
-    EXPECT_NE(tls->notes[0].find("cannot be used (GET http://127.0.0.1:8086/ping answered HTTP 400"),
-              std::string::npos)
-        << tls->notes[0];
+    const std::string tls_note = restore_over_rpc_alone(o);
+    EXPECT_NE(tls_note.find("cannot be used (GET http://127.0.0.1:8086/ping answered HTTP 400"), std::string::npos)
+        << tls_note;
     EXPECT_GT(https.answered(), 0);
     EXPECT_EQ(databases(*srv).count("plain_https"), 1u);
   }
@@ -275,11 +298,8 @@ TEST(RestoreWithoutTheHttpApi, RunsOverTheRpcAloneWhenNoneAnswersOrItNeedsCreden
   o.backup_dir = ifx::test::fixture("portable-db");
   o.host = srv->rpc_address();
   o.database = "plain";
-  auto r = ifx::restore::run(o);
-  ASSERT_TRUE(r) << r.error().code << ": " << r.error().describe();
-  ASSERT_EQ(r->shards.size(), 2u);
-  ASSERT_EQ(r->notes.size(), 1u);
-  EXPECT_NE(r->notes[0].find("needs credentials"), std::string::npos) << r->notes[0];
+  const std::string note = restore_over_rpc_alone(o);
+  EXPECT_NE(note.find("needs credentials"), std::string::npos) << note;
   // The first user of an auth-enabled server may be created without credentials; with it, the
   // restored values are counted (polled: nothing waited for the data).
   auto q = [&](const std::string& query) {
@@ -287,19 +307,12 @@ TEST(RestoreWithoutTheHttpApi, RunsOverTheRpcAloneWhenNoneAnswersOrItNeedsCreden
                                    "q=" + ifx::test::url_encode(query), "application/x-www-form-urlencoded");
   };
   ASSERT_EQ(q("CREATE USER admin WITH PASSWORD 'pw' WITH ALL PRIVILEGES").status, 200);
-  std::int64_t values = 0;
-  for (int i = 0; i < 200 && values != 1191 + 3600; ++i) {
-    auto a = q("SELECT count(*) FROM /.*/");
-    values = 0;
-    auto doc = nlohmann::json::parse(a.body, nullptr, false);
-    if (!doc.is_discarded())
-      for (const auto& s : doc["results"][0].value("series", nlohmann::json::array()))
-        for (const auto& row : s["values"])
-          for (std::size_t c = 1; c < row.size(); ++c)
-            if (row[c].is_number()) values += row[c].get<std::int64_t>();
-    if (values != 1191 + 3600) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  EXPECT_EQ(values, 1191 + 3600);
+  const auto counted = [&]() -> std::int64_t {
+    auto doc = nlohmann::json::parse(q("SELECT count(*) FROM /.*/").body, nullptr, false);
+    if (doc.is_discarded() || !doc.contains("results") || doc["results"].empty()) return -1;
+    return sum_of_counts(doc["results"][0].value("series", nlohmann::json::array()));
+  };
+  EXPECT_EQ(poll_count(counted, [](std::int64_t n) { return n == 1191 + 3600; }), 1191 + 3600);
 }
 
 // Seed: "Restore data to a retention policy that already exists" (-rp -newrp), on the
@@ -553,15 +566,9 @@ TEST_F(RestoreOnline, PortableIncrementalChainMerged) {
                         server_->rpc_address() + " '" + dir.string() + "'"), 0);
   // influxd returns before its data can be queried: "shard is disabled", or no rows yet while the
   // uploaded shard opens. Poll until it holds the 30 points (or 10 s: then the last answer).
-  std::int64_t stock = -1;
-  for (int i = 0; i < 200 && stock != 30; ++i) {
-    try {
-      stock = count_values(*server_, "inc_stock", "SELECT count(*) FROM m");
-    } catch (const ifx::test::InfluxdError&) {
-    }
-    if (stock != 30) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  EXPECT_EQ(stock, 30);
+  EXPECT_EQ(poll_count([&] { return count_values(*server_, "inc_stock", "SELECT count(*) FROM m"); },
+                       [](std::int64_t n) { return n == 30; }),
+            30);
 }
 
 // The binary, with a seed command line as written (plus where the test server listens).
@@ -636,15 +643,10 @@ TEST(RestoreAllDatabases, InternalDatabaseLeftOutWithANoteAndRestorableUnderANew
   auto source = InfluxdServer::start(with_monitor);
   source->create_database("app");
   source->write("app", std::string_view("m v=1 1000000000\nm v=2 2000000000\n"));
-  std::int64_t monitored = 0;
-  for (int i = 0; i < 100 && monitored == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    try {
-      monitored = count_values(*source, "_internal", "SELECT count(*) FROM runtime");
-    } catch (const ifx::test::InfluxdError&) {
-    }
-  }
-  ASSERT_GT(monitored, 0) << "the source never wrote _internal";
+  ASSERT_GT(poll_count([&] { return count_values(*source, "_internal", "SELECT count(*) FROM runtime"); },
+                       [](std::int64_t n) { return n > 0; }),
+            0)
+      << "the source never wrote _internal";
   ScratchDir scratch;
   const auto backup = scratch / "all";
   const auto ran = ifx::test::run_command({(ifx::test::build_dir() / "tools/ifx-backup").string(), "-portable",

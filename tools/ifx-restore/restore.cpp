@@ -3,7 +3,6 @@
 #include "ifx-restore/restore.hpp"
 
 #include <chrono>
-#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -97,8 +96,10 @@ Result<void> verify_backup(const Options& o, Report& report) {
 // nothing about the HTTP port, and no credentials, which the RPC does not take; refusing them
 // would break `influxd restore` command lines that work.
 bool can_go_without_http(const Options& o, const Error& failure) {
+  HttpEndpoint guessed = http_endpoint_for_rpc_host(o.host);
+  apply_env_credentials(guessed);
   const bool credentials_refused =
-      failure.code == "http-auth" && (std::getenv("INFLUX_USERNAME") || std::getenv("INFLUX_PASSWORD"));
+      failure.code == "http-auth" && (!guessed.username.empty() || !guessed.password.empty());
   return !credentials_refused && !o.http_url && !o.merge && !o.cqs && !o.users && !o.count_values;
 }
 
