@@ -15,7 +15,7 @@
 
 #include <fmt/format.h>
 
-#include "ifx/format/shard_archive.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
 #include "synthetic_tsm.hpp"
 
 namespace {

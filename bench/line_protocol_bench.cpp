@@ -2,7 +2,7 @@
 // ratios: BM_Anchor_Snprintf formats the same doubles with snprintf("%.17g") (what a naive
 // exporter would do, and not even round-trip-shortest), BM_Anchor_SnprintfLines builds the same
 // float lines with one snprintf each.
-#include "ifx/format/line_protocol.hpp"
+#include "ifx/format/text/line_protocol.hpp"
 
 #include <benchmark/benchmark.h>
 

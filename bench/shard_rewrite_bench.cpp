@@ -16,7 +16,7 @@
 
 #include <fmt/format.h>
 
-#include "ifx/format/shard_rewrite.hpp"
+#include "ifx/format/shard/shard_rewrite.hpp"
 #include "ifx/format/tsm/tombstone.hpp"
 #include "ifx/format/tsm/tsm_writer.hpp"
 

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
-#include "ifx/format/line_protocol.hpp"
+#include "ifx/format/text/line_protocol.hpp"
 
 using namespace ifx;
 using namespace ifx::lp;

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
-#include "ifx/format/manifest.hpp"
+#include "ifx/format/backup/manifest.hpp"
 
 using namespace ifx;
 

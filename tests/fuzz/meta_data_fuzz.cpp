@@ -6,7 +6,7 @@
 #include <string>
 
 #include "fuzz_support.hpp"
-#include "ifx/format/meta_data.hpp"
+#include "ifx/format/meta/meta_store.hpp"
 
 using namespace ifx;
 

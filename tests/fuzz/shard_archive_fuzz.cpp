@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "fuzz_support.hpp"
-#include "ifx/format/shard_archive.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
 
 using namespace ifx;
 

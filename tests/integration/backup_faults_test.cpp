@@ -22,7 +22,7 @@
 #include "ifx-backup/backup.hpp"
 #include "ifx-inspect/inspect.hpp"
 #include "ifx-verify/verify.hpp"
-#include "ifx/format/manifest.hpp"
+#include "ifx/format/backup/manifest.hpp"
 #include "support/fault_proxy.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"

@@ -22,8 +22,8 @@
 
 #include "ifx-inspect/inspect.hpp"
 #include "ifx-verify/verify.hpp"
-#include "ifx/format/manifest.hpp"
-#include "ifx/format/shard_archive.hpp"
+#include "ifx/format/backup/manifest.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
 #include "ifx/net/request.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"

@@ -24,10 +24,10 @@
 
 #include "ifx-convert/convert.hpp"
 #include "ifx-verify/verify.hpp"
-#include "ifx/format/backup_set.hpp"
-#include "ifx/format/backup_writer.hpp"
-#include "ifx/format/manifest.hpp"
-#include "ifx/format/shard_archive.hpp"
+#include "ifx/format/backup/backup_set.hpp"
+#include "ifx/format/backup/backup_writer.hpp"
+#include "ifx/format/backup/manifest.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"
 

@@ -18,8 +18,8 @@
 
 #include "ifx-export/export.hpp"
 #include "ifx-export/series_lines.hpp"
-#include "ifx/format/backup_set.hpp"
-#include "ifx/format/shard_files.hpp"
+#include "ifx/format/backup/backup_set.hpp"
+#include "ifx/format/shard/shard_files.hpp"
 #include "common/human.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"

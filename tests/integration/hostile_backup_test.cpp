@@ -25,7 +25,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "ifx/format/shard_archive.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
 #include "support/child_process.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"

@@ -16,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ifx/format/line_protocol.hpp"
+#include "ifx/format/text/line_protocol.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"
 

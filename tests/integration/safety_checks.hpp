@@ -13,10 +13,10 @@
 #include <fmt/format.h>
 
 #include "ifx-verify/checks.hpp"
-#include "ifx/format/manifest.hpp"
-#include "ifx/format/meta_data.hpp"
-#include "ifx/format/meta_file.hpp"
-#include "ifx/format/shard_archive.hpp"
+#include "ifx/format/backup/manifest.hpp"
+#include "ifx/format/meta/meta_store.hpp"
+#include "ifx/format/meta/meta_envelope.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
 #include "support/child_process.hpp"
 #include "support/paths.hpp"
 

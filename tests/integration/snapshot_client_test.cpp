@@ -17,8 +17,8 @@
 #include <set>
 #include <thread>
 
-#include "ifx/format/meta_data.hpp"
-#include "ifx/format/shard_archive.hpp"
+#include "ifx/format/meta/meta_store.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
 #include "ifx/net/snapshot_client.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"

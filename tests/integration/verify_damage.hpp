@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "ifx-verify/verify.hpp"
-#include "ifx/format/manifest.hpp"
-#include "ifx/format/shard_archive.hpp"
+#include "ifx/format/backup/manifest.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
 #include "ifx/format/tsm/tsm_reader.hpp"
 #include "support/paths.hpp"
 

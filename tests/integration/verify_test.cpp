@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <sys/wait.h>
 
-#include "ifx/format/checksum.hpp"
+#include "ifx/format/io/checksum.hpp"
 #include "ifx/format/tsm/tsm_writer.hpp"
-#include "ifx/format/backup_set.hpp"
+#include "ifx/format/backup/backup_set.hpp"
 #include "verify_damage.hpp"
 
 namespace {

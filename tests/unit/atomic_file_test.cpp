@@ -1,6 +1,6 @@
 // AtomicFile: NAME.pending, fsync, rename, directory fsync; cleanup without commit; clear "io"
 // errors naming the path.
-#include "ifx/format/atomic_file.hpp"
+#include "ifx/format/io/atomic_file.hpp"
 
 #include "support/paths.hpp"
 

@@ -1,6 +1,6 @@
 // BackupWriter: the portable and legacy layouts as influxd writes them, read back through
 // open_backup_set and the archive reader, with SHA-256 and scope recorded in the manifest.
-#include "ifx/format/backup_writer.hpp"
+#include "ifx/format/backup/backup_writer.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,10 +9,10 @@
 
 #include <fmt/format.h>
 
-#include "ifx/format/backup_set.hpp"
-#include "ifx/format/checksum.hpp"
-#include "ifx/format/meta_file.hpp"
-#include "ifx/format/shard_archive.hpp"
+#include "ifx/format/backup/backup_set.hpp"
+#include "ifx/format/io/checksum.hpp"
+#include "ifx/format/meta/meta_envelope.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
 #include "support/paths.hpp"
 
 namespace ifx {

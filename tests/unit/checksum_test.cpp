@@ -1,4 +1,4 @@
-#include "ifx/format/checksum.hpp"
+#include "ifx/format/io/checksum.hpp"
 
 #include <gtest/gtest.h>
 

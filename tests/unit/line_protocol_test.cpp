@@ -1,6 +1,6 @@
 // Line protocol output (FORMATS.md §8) and stored series keys (§6.4). Expected strings are what
 // Go 1.x produces: strconv.FormatFloat(v, 'g', -1, 64) for export, encoding/json for /query.
-#include "ifx/format/line_protocol.hpp"
+#include "ifx/format/text/line_protocol.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

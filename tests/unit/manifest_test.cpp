@@ -1,5 +1,5 @@
 // Portable manifest (FORMATS.md §3.4) and the multi-manifest loader (§3.6).
-#include "ifx/format/manifest.hpp"
+#include "ifx/format/backup/manifest.hpp"
 
 #include <gtest/gtest.h>
 

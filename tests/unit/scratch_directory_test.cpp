@@ -1,7 +1,7 @@
 // ScratchDirectory (libformat): removed with its contents when it goes; after a kill -9 the next
 // process sweeps what the dead one left, and never a live process's directory or anything that
 // is not a scratch directory.
-#include "ifx/format/scratch_directory.hpp"
+#include "ifx/format/io/scratch_directory.hpp"
 
 #include "support/paths.hpp"
 

@@ -2,7 +2,7 @@
 // layout Go's archive/tar produces, round trips through none/gzip/zstd, and the reader's
 // verdict on damaged and hostile archives built here by hand (a tiny independent USTAR encoder,
 // zlib's own gzip wrapper, libzstd's one-shot compressor).
-#include "ifx/format/shard_archive.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
 
 #include "support/paths.hpp"
 

@@ -16,8 +16,8 @@
 #include <utility>
 #include <vector>
 
-#include "ifx/format/checksum.hpp"
-#include "ifx/format/shard_archive.hpp"
+#include "ifx/format/io/checksum.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
 #include "ifx/format/tsm/tombstone.hpp"
 #include "ifx/format/tsm/tsm_writer.hpp"
 #include "support/paths.hpp"

@@ -1,6 +1,6 @@
 // shard_rewrite: a shard's points (newest file wins, tombstones applied, FORMATS.md §6.2, §6.6)
 // cut to a time range and written as fresh TSM files; plus UnpackedShard::unpack_archives.
-#include "ifx/format/shard_rewrite.hpp"
+#include "ifx/format/shard/shard_rewrite.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,9 +15,9 @@
 
 #include <fmt/format.h>
 
-#include "ifx/format/backup_set.hpp"
-#include "ifx/format/shard_archive.hpp"
-#include "ifx/format/shard_files.hpp"
+#include "ifx/format/backup/backup_set.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
+#include "ifx/format/shard/shard_files.hpp"
 #include "ifx/format/tsm/shard_points.hpp"
 #include "ifx/format/tsm/tombstone.hpp"
 #include "ifx/format/tsm/tsm_reader.hpp"

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "ifx/format/meta_file.hpp"
+#include "ifx/format/meta/meta_envelope.hpp"
 #include "ifx/net/request.hpp"
 #include "ifx/net/response.hpp"
 #include "ifx/net/snapshot_client.hpp"

@@ -6,7 +6,7 @@
 
 #include "ifx-backup/steps.hpp"
 #include "ifx-verify/checks.hpp"
-#include "ifx/format/backup_set.hpp"
+#include "ifx/format/backup/backup_set.hpp"
 
 namespace ifx::backup::detail {
 

@@ -14,9 +14,9 @@
 #include <fmt/format.h>
 
 #include "ifx-backup/steps.hpp"
-#include "ifx/format/backup_writer.hpp"
-#include "ifx/format/meta_file.hpp"
-#include "ifx/format/shard_files.hpp"
+#include "ifx/format/backup/backup_writer.hpp"
+#include "ifx/format/meta/meta_envelope.hpp"
+#include "ifx/format/shard/shard_files.hpp"
 
 namespace ifx::backup {
 namespace fs = std::filesystem;

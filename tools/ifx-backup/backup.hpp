@@ -17,7 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ifx/format/error.hpp"
-#include "ifx/format/shard_archive.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
 #include "ifx/net/request.hpp"
 #include "ifx/net/snapshot_client.hpp"
 

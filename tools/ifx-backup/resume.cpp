@@ -10,7 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "ifx-backup/steps.hpp"
-#include "ifx/format/backup_set.hpp"
+#include "ifx/format/backup/backup_set.hpp"
 
 namespace ifx::backup::detail {
 namespace fs = std::filesystem;

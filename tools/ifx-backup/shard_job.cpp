@@ -12,9 +12,9 @@
 #include <fmt/format.h>
 
 #include "ifx-backup/steps.hpp"
-#include "ifx/format/scratch_directory.hpp"
-#include "ifx/format/shard_files.hpp"
-#include "ifx/format/shard_rewrite.hpp"
+#include "ifx/format/io/scratch_directory.hpp"
+#include "ifx/format/shard/shard_files.hpp"
+#include "ifx/format/shard/shard_rewrite.hpp"
 
 namespace ifx::backup::detail {
 namespace fs = std::filesystem;

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "ifx-backup/backup.hpp"
-#include "ifx/format/meta_data.hpp"
-#include "ifx/format/shard_archive.hpp"
+#include "ifx/format/meta/meta_store.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
 #include "ifx/format/tsm/shard_points.hpp"
 #include "ifx/net/snapshot_client.hpp"
 

@@ -14,7 +14,7 @@
 #include "ifx-convert/plan.hpp"
 #include "ifx-convert/spooled_shard.hpp"
 #include "ifx-convert/target_writer.hpp"
-#include "ifx/format/shard_files.hpp"
+#include "ifx/format/shard/shard_files.hpp"
 
 namespace ifx::convert {
 namespace fs = std::filesystem;

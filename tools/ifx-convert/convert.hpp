@@ -23,9 +23,9 @@
 #include <nlohmann/json.hpp>
 
 #include "ifx-verify/verify.hpp"
-#include "ifx/format/backup_set.hpp"
+#include "ifx/format/backup/backup_set.hpp"
 #include "ifx/format/error.hpp"
-#include "ifx/format/shard_archive.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
 
 namespace ifx::convert {
 

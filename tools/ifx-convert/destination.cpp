@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "ifx/format/atomic_file.hpp"
+#include "ifx/format/io/atomic_file.hpp"
 
 namespace ifx::convert::detail {
 namespace fs = std::filesystem;

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ifx-convert/convert.hpp"
-#include "ifx/format/backup_set.hpp"
+#include "ifx/format/backup/backup_set.hpp"
 
 namespace ifx::convert::detail {
 

@@ -14,10 +14,10 @@
 #include <string>
 
 #include "ifx-verify/checks.hpp"
-#include "ifx/format/scratch_directory.hpp"
-#include "ifx/format/backup_set.hpp"
+#include "ifx/format/io/scratch_directory.hpp"
+#include "ifx/format/backup/backup_set.hpp"
 #include "ifx/format/error.hpp"
-#include "ifx/format/shard_archive.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
 
 namespace ifx::convert::detail {
 

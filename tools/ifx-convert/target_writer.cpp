@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <thread>
 
-#include "ifx/format/meta_file.hpp"
+#include "ifx/format/meta/meta_envelope.hpp"
 
 namespace ifx::convert::detail {
 

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ifx-convert/convert.hpp"
-#include "ifx/format/backup_writer.hpp"
+#include "ifx/format/backup/backup_writer.hpp"
 
 namespace ifx::convert::detail {
 

@@ -9,10 +9,10 @@
 #include <fmt/format.h>
 
 #include "ifx-export/series_lines.hpp"
-#include "ifx/format/backup_set.hpp"
-#include "ifx/format/line_protocol.hpp"
-#include "ifx/format/meta_data.hpp"
-#include "ifx/format/shard_files.hpp"
+#include "ifx/format/backup/backup_set.hpp"
+#include "ifx/format/text/line_protocol.hpp"
+#include "ifx/format/meta/meta_store.hpp"
+#include "ifx/format/shard/shard_files.hpp"
 #include "ifx/format/tsm/shard_points.hpp"
 
 namespace ifx::exporter {

@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "ifx/format/atomic_file.hpp"
+#include "ifx/format/io/atomic_file.hpp"
 
 namespace ifx::exporter {
 namespace {

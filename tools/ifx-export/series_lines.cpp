@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "ifx/format/line_protocol.hpp"
+#include "ifx/format/text/line_protocol.hpp"
 
 namespace ifx::exporter {
 namespace {

@@ -11,9 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ifx/format/backup_set.hpp"
-#include "ifx/format/shard_files.hpp"
-#include "ifx/format/shard_stats.hpp"
+#include "ifx/format/backup/backup_set.hpp"
+#include "ifx/format/shard/shard_files.hpp"
+#include "ifx/format/shard/shard_stats.hpp"
 
 namespace ifx::inspect {
 

@@ -13,9 +13,9 @@
 #include <fmt/format.h>
 
 #include "ifx-restore/steps.hpp"
-#include "ifx/format/line_protocol.hpp"
-#include "ifx/format/meta_data.hpp"
-#include "ifx/format/shard_files.hpp"
+#include "ifx/format/text/line_protocol.hpp"
+#include "ifx/format/meta/meta_store.hpp"
+#include "ifx/format/shard/shard_files.hpp"
 #include "ifx/format/tsm/shard_points.hpp"
 
 namespace ifx::restore {

@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 
 #include "ifx-restore/steps.hpp"
-#include "ifx/format/line_protocol.hpp"
-#include "ifx/format/meta_data.hpp"
+#include "ifx/format/text/line_protocol.hpp"
+#include "ifx/format/meta/meta_store.hpp"
 
 namespace ifx::restore {
 namespace {

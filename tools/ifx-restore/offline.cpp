@@ -17,9 +17,9 @@
 #include <fmt/ranges.h>
 
 #include "ifx-restore/steps.hpp"
-#include "ifx/format/atomic_file.hpp"
-#include "ifx/format/meta_data.hpp"
-#include "ifx/format/shard_files.hpp"
+#include "ifx/format/io/atomic_file.hpp"
+#include "ifx/format/meta/meta_store.hpp"
+#include "ifx/format/shard/shard_files.hpp"
 
 namespace ifx::restore {
 namespace fs = std::filesystem;

@@ -15,10 +15,10 @@
 
 #include "ifx-restore/stage.hpp"
 #include "ifx-restore/steps.hpp"
-#include "ifx/format/meta_data.hpp"
+#include "ifx/format/meta/meta_store.hpp"
 #include "common/scratch_budget.hpp"
-#include "ifx/format/scratch_directory.hpp"
-#include "ifx/format/shard_files.hpp"
+#include "ifx/format/io/scratch_directory.hpp"
+#include "ifx/format/shard/shard_files.hpp"
 #include "ifx/net/snapshot_client.hpp"
 
 namespace ifx::restore {

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "ifx/format/meta_data.hpp"
+#include "ifx/format/meta/meta_store.hpp"
 
 namespace ifx::restore {
 namespace {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "ifx-restore/restore.hpp"
-#include "ifx/format/backup_set.hpp"
+#include "ifx/format/backup/backup_set.hpp"
 
 namespace ifx::restore {
 

@@ -6,14 +6,14 @@
 
 #include <fmt/format.h>
 
-#include "ifx/format/shard_archive.hpp"
-#include "ifx/format/shard_files.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
+#include "ifx/format/shard/shard_files.hpp"
 
 // libformat rewrites a shard with its tombstones applied (fresh TSM files). Without it (an older
 // libformat), tombstoned shards are uploaded as they are and the report says their deleted points
 // come back.
-#if __has_include("ifx/format/shard_rewrite.hpp")
-#include "ifx/format/shard_rewrite.hpp"
+#if __has_include("ifx/format/shard/shard_rewrite.hpp")
+#include "ifx/format/shard/shard_rewrite.hpp"
 #define IFX_RESTORE_HAVE_SHARD_REWRITE 1
 #else
 #define IFX_RESTORE_HAVE_SHARD_REWRITE 0

@@ -14,7 +14,7 @@
 #include <filesystem>
 #include <string>
 
-#include "ifx/format/backup_set.hpp"
+#include "ifx/format/backup/backup_set.hpp"
 #include "ifx/format/error.hpp"
 
 namespace ifx::restore {

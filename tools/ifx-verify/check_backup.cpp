@@ -11,8 +11,8 @@
 #include <fmt/ranges.h>
 
 #include "ifx-verify/checks.hpp"
-#include "ifx/format/meta_data.hpp"
-#include "ifx/format/meta_file.hpp"
+#include "ifx/format/meta/meta_store.hpp"
+#include "ifx/format/meta/meta_envelope.hpp"
 
 namespace ifx::verify::detail {
 namespace fs = std::filesystem;

@@ -7,7 +7,7 @@
 
 #include "common/human.hpp"
 #include "ifx-verify/checks.hpp"
-#include "ifx/format/meta_data.hpp"
+#include "ifx/format/meta/meta_store.hpp"
 
 namespace ifx::verify::detail {
 namespace {

@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "ifx-verify/checks.hpp"
-#include "ifx/format/checksum.hpp"
+#include "ifx/format/io/checksum.hpp"
 
 namespace ifx::verify::detail {
 namespace fs = std::filesystem;

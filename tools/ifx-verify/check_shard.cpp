@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 #include "ifx-verify/checks.hpp"
-#include "ifx/format/shard_archive.hpp"
-#include "ifx/format/scratch_directory.hpp"
-#include "ifx/format/shard_files.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
+#include "ifx/format/io/scratch_directory.hpp"
+#include "ifx/format/shard/shard_files.hpp"
 
 namespace ifx::verify::detail {
 namespace fs = std::filesystem;

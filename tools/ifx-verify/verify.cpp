@@ -11,7 +11,7 @@
 #include <fmt/format.h>
 
 #include "ifx-verify/checks.hpp"
-#include "ifx/format/manifest.hpp"
+#include "ifx/format/backup/manifest.hpp"
 
 namespace ifx::verify {
 

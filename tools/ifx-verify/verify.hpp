@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ifx/format/shard_archive.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
 #include "ifx/format/error.hpp"
 
 namespace ifx::verify {

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "archive/input_buffer.hpp"
-#include "ifx/format/shard_archive.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
 
 #include <memory>
 #include <span>

@@ -1,7 +1,7 @@
 #include "archive/encoded_sink.hpp"
 
-#include "byte_buffer.hpp"
-#include "ifx/format/checksum.hpp"
+#include "io/byte_buffer.hpp"
+#include "ifx/format/io/checksum.hpp"
 
 #include <isa-l/igzip_lib.h>
 #include <libdeflate.h>

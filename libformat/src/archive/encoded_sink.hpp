@@ -2,7 +2,7 @@
 // §3.3) or zstd, each with a bounded output buffer.
 #pragma once
 
-#include "ifx/format/shard_archive.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
 
 #include <memory>
 #include <span>

@@ -4,7 +4,7 @@
 // 3× the speed of zlib's inflate, which was a third of ifx-backup's read-back check. Several
 // members are read one after another, as gzip does.
 #include "archive/decoded_stream.hpp"
-#include "ifx/format/checksum.hpp"
+#include "ifx/format/io/checksum.hpp"
 
 #include <isa-l/igzip_lib.h>
 

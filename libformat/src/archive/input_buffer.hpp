@@ -3,7 +3,7 @@
 #pragma once
 
 #include "ifx/format/error.hpp"
-#include "../byte_buffer.hpp"
+#include "io/byte_buffer.hpp"
 
 #include <unistd.h>
 

@@ -1,5 +1,5 @@
 // Entry-name rules of a shard tar (FORMATS.md §4.1) and compression detection (§2.4, §3.3).
-#include "ifx/format/shard_archive.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
 
 #include <charconv>
 #include <fmt/format.h>

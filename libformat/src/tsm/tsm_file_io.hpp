@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "ifx/format/error.hpp"
-#include "../byte_buffer.hpp"
+#include "io/byte_buffer.hpp"
 
 namespace ifx::tsm::detail {
 

@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "ifx/format/checksum.hpp"
+#include "ifx/format/io/checksum.hpp"
 #include "tsm/tsm_file_io.hpp"
 
 namespace ifx::tsm {

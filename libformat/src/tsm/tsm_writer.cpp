@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "ifx/format/checksum.hpp"
+#include "ifx/format/io/checksum.hpp"
 #include "tsm/tsm_file_io.hpp"
 
 namespace ifx::tsm {

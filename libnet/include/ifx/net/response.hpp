@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "ifx/format/error.hpp"
-#include "ifx/format/meta_file.hpp"
+#include "ifx/format/meta/meta_envelope.hpp"
 
 namespace ifx::net {
 

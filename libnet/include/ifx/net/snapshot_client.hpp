@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "ifx/format/error.hpp"
-#include "ifx/format/meta_file.hpp"
+#include "ifx/format/meta/meta_envelope.hpp"
 #include "ifx/net/request.hpp"
 #include "ifx/net/response.hpp"
 #include "ifx/net/tcp_connection.hpp"

@@ -1,6 +1,6 @@
 // The rewrite's output files (FORMATS.md §6.3): generation-numbered, written as NAME.pending,
 // fsynced by TsmWriter::finish, renamed, the directory fsynced at the end (ARCHITECTURE.md).
-#include "shard_rewrite_output.hpp"
+#include "shard/shard_rewrite_output.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "ifx/format/atomic_file.hpp"
+#include "ifx/format/io/atomic_file.hpp"
 
 namespace ifx::detail {
 

@@ -1,6 +1,6 @@
 // Portable manifest JSON (FORMATS.md §3.4) read and written with Go encoding/json semantics,
 // and the multi-manifest loader (§3.6).
-#include "ifx/format/manifest.hpp"
+#include "ifx/format/backup/manifest.hpp"
 
 #include <fmt/format.h>
 

@@ -1,7 +1,7 @@
 // meta.Data <-> protobuf (FORMATS.md §5). Parsing and serialisation are done by the code
 // generated from proto/meta.proto; this file maps it to the plain model and, when a blob is
 // rejected, walks the wire bytes itself to say where and why.
-#include "ifx/format/meta_data.hpp"
+#include "ifx/format/meta/meta_store.hpp"
 
 #include <fmt/format.h>
 #include <google/protobuf/descriptor.h>

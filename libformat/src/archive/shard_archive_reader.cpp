@@ -2,9 +2,9 @@
 // reader, plus the checks libarchive 3.6.2 does not make: a missing end-of-archive marker
 // (influxd's tombstone-export bug, FORMATS.md §4.4.1), entry names (§4.1), entry types,
 // duplicates (§4.4), the shard expectation and the decompression-bomb guard.
-#include "byte_buffer.hpp"
+#include "io/byte_buffer.hpp"
 #include "archive/decoded_stream.hpp"
-#include "ifx/format/shard_archive.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -1,4 +1,4 @@
-#include "ifx/format/atomic_file.hpp"
+#include "ifx/format/io/atomic_file.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -1,6 +1,6 @@
 // Line protocol output as influx_inspect export writes it. FORMATS.md §8 (lines, escaping,
 // values, framing) and §6.4 (stored series keys).
-#include "ifx/format/line_protocol.hpp"
+#include "ifx/format/text/line_protocol.hpp"
 
 #include <fmt/format.h>
 

@@ -1,5 +1,5 @@
 // Legacy meta.NN envelope (FORMATS.md §2.3 / §1.6.1) and portable .meta wrapper (§3.2).
-#include "ifx/format/meta_file.hpp"
+#include "ifx/format/meta/meta_envelope.hpp"
 
 #include <fmt/format.h>
 

@@ -4,7 +4,7 @@
 // under the final name.
 #pragma once
 
-#include "ifx/format/checksum.hpp"
+#include "ifx/format/io/checksum.hpp"
 #include <memory>
 #include <string>
 

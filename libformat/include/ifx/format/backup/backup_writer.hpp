@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "ifx/format/error.hpp"
-#include "ifx/format/manifest.hpp"
-#include "ifx/format/shard_archive.hpp"
+#include "ifx/format/backup/manifest.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
 
 namespace ifx {
 

@@ -1,5 +1,5 @@
 // FORMATS.md §2 (legacy) and §3 (portable) directory layouts → one BackupSet.
-#include "ifx/format/backup_set.hpp"
+#include "ifx/format/backup/backup_set.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
-#include "ifx/format/meta_file.hpp"
+#include "ifx/format/meta/meta_envelope.hpp"
 
 namespace ifx {
 namespace fs = std::filesystem;

@@ -1,4 +1,4 @@
-#include "ifx/format/scratch_directory.hpp"
+#include "ifx/format/io/scratch_directory.hpp"
 
 #include <fcntl.h>
 #include <stdlib.h>

@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "ifx/format/error.hpp"
-#include "ifx/format/manifest.hpp"
-#include "ifx/format/meta_data.hpp"
+#include "ifx/format/backup/manifest.hpp"
+#include "ifx/format/meta/meta_store.hpp"
 
 namespace ifx {
 

@@ -11,8 +11,8 @@
 
 #include <fmt/format.h>
 
-#include "ifx/format/shard_rewrite.hpp"
-#include "ifx/format/scratch_directory.hpp"
+#include "ifx/format/shard/shard_rewrite.hpp"
+#include "ifx/format/io/scratch_directory.hpp"
 
 namespace ifx {
 

@@ -1,14 +1,14 @@
 // rewrite_shard_points: every key of the shard (ShardPoints: newest file wins, tombstones applied,
 // FORMATS.md §6.2, §6.6) planned block by block (shard_rewrite_plan.cpp), copied or re-encoded
 // into the output files (shard_rewrite_output.cpp).
-#include "ifx/format/shard_rewrite.hpp"
+#include "ifx/format/shard/shard_rewrite.hpp"
 
 #include <algorithm>
 
 #include <fmt/format.h>
 
-#include "shard_rewrite_output.hpp"
-#include "shard_rewrite_plan.hpp"
+#include "shard/shard_rewrite_output.hpp"
+#include "shard/shard_rewrite_plan.hpp"
 #include "tsm/decoded_points.hpp"
 
 namespace ifx {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "ifx/format/error.hpp"
-#include "ifx/format/shard_files.hpp"
+#include "ifx/format/shard/shard_files.hpp"
 #include "ifx/format/tsm/encoding.hpp"
 
 namespace ifx {

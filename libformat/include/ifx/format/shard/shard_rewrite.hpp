@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "ifx/format/error.hpp"
-#include "ifx/format/shard_archive.hpp"
-#include "ifx/format/shard_files.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
+#include "ifx/format/shard/shard_files.hpp"
 #include "ifx/format/tsm/shard_points.hpp"
 
 namespace ifx {

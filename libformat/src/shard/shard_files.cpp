@@ -1,4 +1,4 @@
-#include "ifx/format/shard_files.hpp"
+#include "ifx/format/shard/shard_files.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include "ifx/format/shard_archive.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
 
 namespace ifx {
 namespace fs = std::filesystem;

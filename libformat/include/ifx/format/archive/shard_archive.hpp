@@ -3,7 +3,7 @@
 // Reader and writer stream: memory stays bounded whatever the size of an entry.
 #pragma once
 
-#include "ifx/format/atomic_file.hpp"
+#include "ifx/format/io/atomic_file.hpp"
 #include "ifx/format/error.hpp"
 
 #include <sys/types.h>

@@ -1,4 +1,4 @@
-#include "ifx/format/backup_writer.hpp"
+#include "ifx/format/backup/backup_writer.hpp"
 
 #include <sys/stat.h>
 
@@ -8,9 +8,9 @@
 
 #include <fmt/format.h>
 
-#include "ifx/format/atomic_file.hpp"
-#include "ifx/format/checksum.hpp"
-#include "ifx/format/meta_file.hpp"
+#include "ifx/format/io/atomic_file.hpp"
+#include "ifx/format/io/checksum.hpp"
+#include "ifx/format/meta/meta_envelope.hpp"
 
 namespace ifx {
 namespace {

@@ -2,7 +2,7 @@
 // (§2.4, §3.3), written through an AtomicFile.
 #include "archive/encoded_sink.hpp"
 #include "archive/tar_header.hpp"
-#include "ifx/format/shard_archive.hpp"
+#include "ifx/format/archive/shard_archive.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
