@@ -24,7 +24,7 @@
 #include "ifx-verify/verify.hpp"
 #include "ifx/format/backup/manifest.hpp"
 #include "ifx/format/archive/shard_archive.hpp"
-#include "ifx/net/request.hpp"
+#include "ifx/net/snapshot/request.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"
 #include "support/run.hpp"

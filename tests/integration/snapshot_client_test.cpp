@@ -19,7 +19,7 @@
 
 #include "ifx/format/meta/meta_store.hpp"
 #include "ifx/format/archive/shard_archive.hpp"
-#include "ifx/net/snapshot_client.hpp"
+#include "ifx/net/snapshot/snapshot_client.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"
 

@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "ifx/format/meta/meta_envelope.hpp"
-#include "ifx/net/request.hpp"
-#include "ifx/net/response.hpp"
-#include "ifx/net/snapshot_client.hpp"
+#include "ifx/net/snapshot/request.hpp"
+#include "ifx/net/snapshot/response.hpp"
+#include "ifx/net/snapshot/snapshot_client.hpp"
 #include "ifx/net/tcp_connection.hpp"
 
 namespace {

@@ -18,8 +18,8 @@
 
 #include "ifx/format/error.hpp"
 #include "ifx/format/archive/shard_archive.hpp"
-#include "ifx/net/request.hpp"
-#include "ifx/net/snapshot_client.hpp"
+#include "ifx/net/snapshot/request.hpp"
+#include "ifx/net/snapshot/snapshot_client.hpp"
 
 namespace ifx::backup {
 

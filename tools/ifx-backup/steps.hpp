@@ -17,7 +17,7 @@
 #include "ifx/format/meta/meta_store.hpp"
 #include "ifx/format/archive/shard_archive.hpp"
 #include "ifx/format/tsm/shard_points.hpp"
-#include "ifx/net/snapshot_client.hpp"
+#include "ifx/net/snapshot/snapshot_client.hpp"
 
 namespace ifx::backup::detail {
 

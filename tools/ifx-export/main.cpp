@@ -12,7 +12,7 @@
 #include "common/status_line.hpp"
 #include "common/json_output.hpp"
 #include "ifx-export/export.hpp"
-#include "ifx/net/request.hpp"
+#include "ifx/net/snapshot/request.hpp"
 
 namespace {
 

@@ -19,7 +19,7 @@
 #include "common/scratch_budget.hpp"
 #include "ifx/format/io/scratch_directory.hpp"
 #include "ifx/format/shard/shard_files.hpp"
-#include "ifx/net/snapshot_client.hpp"
+#include "ifx/net/snapshot/snapshot_client.hpp"
 
 namespace ifx::restore {
 namespace fs = std::filesystem;

@@ -27,8 +27,8 @@
 
 #include "ifx/format/error.hpp"
 #include "ifx/format/meta/meta_envelope.hpp"
-#include "ifx/net/request.hpp"
-#include "ifx/net/response.hpp"
+#include "ifx/net/snapshot/request.hpp"
+#include "ifx/net/snapshot/response.hpp"
 #include "ifx/net/tcp_connection.hpp"
 
 namespace ifx::net {

@@ -1,4 +1,4 @@
-#include "ifx/net/snapshot_client.hpp"
+#include "ifx/net/snapshot/snapshot_client.hpp"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "ifx/net/response.hpp"
+#include "ifx/net/snapshot/response.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

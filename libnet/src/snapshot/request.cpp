@@ -1,4 +1,4 @@
-#include "ifx/net/request.hpp"
+#include "ifx/net/snapshot/request.hpp"
 
 #include <fmt/format.h>
 
