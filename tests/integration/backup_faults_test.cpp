@@ -70,13 +70,13 @@ bool asks_for_shard(const std::string& request, std::uint64_t shard) {
   return request.size() > 2 && request[1] == 0 && request.find(fmt::format("\"ShardID\":{},", shard)) != std::string::npos;
 }
 
-ifx::verify::Report verify(const fs::path& dir) {
-  ifx::verify::Options o;
+ifx::check::BackupCheckReport verify(const fs::path& dir) {
+  ifx::check::BackupCheckOptions o;
   o.backup_dir = dir;
   o.jobs = 2;
-  auto r = ifx::verify::run(o);
+  auto r = ifx::check::check_backup(o);
   EXPECT_TRUE(r) << r.error().describe();
-  return r ? *r : ifx::verify::Report{};
+  return r ? *r : ifx::check::BackupCheckReport{};
 }
 
 class BackupFaults : public ::testing::Test {

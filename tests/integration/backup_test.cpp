@@ -134,10 +134,10 @@ json deep_inspect(const fs::path& dir) {
 }
 
 void expect_verified(const fs::path& dir) {
-  ifx::verify::Options o;
+  ifx::check::BackupCheckOptions o;
   o.backup_dir = dir;
   o.jobs = 2;
-  auto r = ifx::verify::run(o);
+  auto r = ifx::check::check_backup(o);
   ASSERT_TRUE(r) << r.error().describe();
   EXPECT_TRUE(r->valid()) << ifx::verify::to_text(*r);
 }

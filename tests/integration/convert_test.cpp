@@ -98,10 +98,10 @@ cv::Report convert(const fs::path& src, const fs::path& dest, cv::TargetFormat t
 
 // Our own verifier over what we wrote: every file, size, CRC and block must be right.
 void expect_verifies(const fs::path& dir) {
-  ifx::verify::Options vo;
+  ifx::check::BackupCheckOptions vo;
   vo.backup_dir = dir;
   vo.jobs = 1;
-  auto report = ifx::verify::run(vo);
+  auto report = ifx::check::check_backup(vo);
   ASSERT_TRUE(report) << report.error().describe();
   EXPECT_TRUE(report->valid()) << ifx::verify::to_text(*report);
 }
@@ -359,10 +359,10 @@ TEST(PortableToPortable, AManifestChainIsMergedSoNoIncrementIsLost) {
     for (auto n = reader->read(buf); n && *n; n = reader->read(buf)) data.append(buf.begin(), buf.begin() + *n);
     ifx::test::write_file(tmp / "last.tsm", data);
   }
-  auto second = ifx::PortableBackupWriter::create(src, "20300101T000000Z");
+  auto second = ifx::PortableBackupWriter::create(src, {.base = "20300101T000000Z"});
   ASSERT_TRUE(second);
   ASSERT_TRUE(second->write_meta(first->meta_blob));
-  auto archive = second->open_shard(9);
+  auto archive = second->open_shard("plain", "autogen", 9);
   ASSERT_TRUE(archive);
   ASSERT_TRUE(archive->add_file(last_tsm.name, tmp / "last.tsm"));
   auto tar_bytes = archive->finish();

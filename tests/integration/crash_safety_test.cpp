@@ -72,14 +72,14 @@ ProcessExit kill_after(const std::vector<std::string>& argv, std::chrono::micros
   return p.wait(60s);
 }
 
-ifx::verify::Report verify_dir(const fs::path& dir) {
-  ifx::verify::Options o;
+ifx::check::BackupCheckReport verify_dir(const fs::path& dir) {
+  ifx::check::BackupCheckOptions o;
   o.backup_dir = dir;
   o.jobs = 1;
   o.quick = true;
-  auto r = ifx::verify::run(o);
+  auto r = ifx::check::check_backup(o);
   if (!r) {  // an unreadable directory is reported as one defect so the caller's rules apply
-    ifx::verify::Report rep;
+    ifx::check::BackupCheckReport rep;
     rep.defects.push_back(r.error());
     return rep;
   }
@@ -88,7 +88,7 @@ ifx::verify::Report verify_dir(const fs::path& dir) {
 
 // Defects an interrupted (not damaged) backup may have: .pending leftovers, and the consequences
 // of the manifest not being written yet (files no manifest lists, no meta store to read).
-std::vector<std::string> damage_defects(const ifx::verify::Report& report) {
+std::vector<std::string> damage_defects(const ifx::check::BackupCheckReport& report) {
   std::vector<std::string> out;
   for (const auto& d : report.defects) {
     if (d.file.ends_with(".pending")) continue;

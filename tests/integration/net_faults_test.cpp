@@ -49,10 +49,10 @@ using ifx::test::any_ends_with;
 using ifx::test::names_in;
 
 bool verifies(const fs::path& dir) {
-  ifx::verify::Options o;
+  ifx::check::BackupCheckOptions o;
   o.backup_dir = dir;
   o.jobs = 1;
-  auto r = ifx::verify::run(o);
+  auto r = ifx::check::check_backup(o);
   EXPECT_TRUE(r) << r.error().describe();
   if (r && !r->valid()) ADD_FAILURE() << ifx::verify::to_text(*r);
   return r && r->valid();

@@ -452,8 +452,6 @@ TEST_F(RestoreOnline, LegacyOnlineDottedDatabaseName) {
 
 // Deleted points stay deleted (influxd's upload drops .tombstone files and they come back).
 TEST_F(RestoreOnline, TombstonedPointsStayDeleted) {
-  if (!ifx::restore::can_apply_tombstones())
-    GTEST_SKIP() << "libformat's shard_rewrite.hpp is not there yet: tombstones cannot be applied online";
   auto o = options(ifx::test::fixture("portable-tombstones"));
   o.database = "del";
   o.new_database = "del_copy";

@@ -12,7 +12,7 @@
 
 #include <fmt/format.h>
 
-#include "ifx-verify/checks.hpp"
+#include "ifx/format/check/tsm_check.hpp"
 #include "ifx/format/backup/manifest.hpp"
 #include "ifx/format/meta/meta_store.hpp"
 #include "ifx/format/meta/meta_envelope.hpp"
@@ -57,9 +57,9 @@ inline std::optional<std::string> incomplete_because(const std::filesystem::path
     return data ? std::nullopt : std::optional(data.error().describe());
   }
   if (name.ends_with(".tsm")) {
-    verify::detail::DefectSink sink(10);
-    verify::detail::TsmTally tally;
-    verify::detail::check_tsm_file(path, {path.string(), ""}, true, tally, sink);
+    check::DefectSink sink(10);
+    check::TsmTally tally;
+    check::check_tsm_file(path, {path.string(), ""}, true, tally, sink);
     return sink.count() == 0 ? std::nullopt : std::optional(sink.defects().front().describe());
   }
   // Legacy backup names: meta.NN and <db>.<rp>.<id>.<NN> (raw tars).

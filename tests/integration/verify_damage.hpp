@@ -20,7 +20,7 @@
 namespace vt {
 
 namespace fs = std::filesystem;
-using ifx::verify::Report;
+using Report = ifx::check::BackupCheckReport;
 
 inline fs::path copy_fixture(const ifx::test::ScratchDir& scratch, const std::string& name) {
   fs::path dest = scratch / name;
@@ -30,12 +30,12 @@ inline fs::path copy_fixture(const ifx::test::ScratchDir& scratch, const std::st
   return dest;
 }
 
-inline Report verify(const fs::path& dir, const std::function<void(ifx::verify::Options&)>& tweak = {}) {
-  ifx::verify::Options o;
+inline Report verify(const fs::path& dir, const std::function<void(ifx::check::BackupCheckOptions&)>& tweak = {}) {
+  ifx::check::BackupCheckOptions o;
   o.backup_dir = dir;
   o.jobs = 2;
   if (tweak) tweak(o);
-  auto r = ifx::verify::run(o);
+  auto r = ifx::check::check_backup(o);
   EXPECT_TRUE(r) << r.error().describe();
   return r ? std::move(*r) : Report{};
 }

@@ -33,7 +33,7 @@ TEST_P(VerifyClean, FullAndQuickFindNoDefect) {
   for (bool quick : {false, true}) {
     Report r = verify(ifx::test::fixture(GetParam()), [&](auto& o) { o.quick = quick; });
     EXPECT_TRUE(r.valid()) << (quick ? "--quick" : "full") << ":\n" << describe(r);
-    EXPECT_EQ(r.exit_code(), 0);
+    EXPECT_EQ(ifx::verify::exit_code(r), 0);
     EXPECT_GE(r.checked.files, 1u);
     if (quick) {
       EXPECT_EQ(r.checked.points, 0u);
@@ -75,7 +75,7 @@ TEST(VerifyDefects, GzipTruncatedInsideTrailer) {
   EXPECT_EQ(d.file, archive);
   EXPECT_EQ(d.entry, "");
   EXPECT_EQ(d.offset, bytes.size() - 4) << d.message;  // where the file ends
-  EXPECT_EQ(r.exit_code(), 1);
+  EXPECT_EQ(ifx::verify::exit_code(r), 1);
 }
 
 TEST(VerifyDefects, GzipTrailerCrcMismatch) {
@@ -243,7 +243,7 @@ TEST(VerifyDefects, ManifestBrokenJson) {
   EXPECT_EQ(r.defects[0].code, "manifest-invalid");
   EXPECT_EQ(r.defects[0].file, manifest);
   EXPECT_EQ(r.defects[0].offset, 100u) << r.defects[0].message;  // JSON ends there
-  EXPECT_EQ(r.exit_code(), 1);
+  EXPECT_EQ(ifx::verify::exit_code(r), 1);
 }
 
 TEST(VerifyDefects, ManifestMissingFields) {
@@ -636,8 +636,8 @@ TEST(VerifyExpectations, ExpectDb) {
   ASSERT_EQ(empty.defects.size(), 2u) << describe(empty);
   EXPECT_EQ(empty.defects[0].code, "db-empty");
   EXPECT_EQ(empty.defects[1].code, "db-empty");
-  auto outside = ifx::verify::run([&] {
-    ifx::verify::Options o;
+  auto outside = ifx::check::check_backup([&] {
+    ifx::check::BackupCheckOptions o;
     o.backup_dir = dir;
     o.database = "plain";
     o.expect_databases = {"del"};

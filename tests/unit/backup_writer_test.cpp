@@ -60,10 +60,10 @@ TEST(BackupWriter, PortableLayoutRoundTrips) {
   auto legacy_meta = meta::read_legacy_meta_file(test::fixture("legacy-db") / "meta.00");
   ASSERT_TRUE(legacy_meta) << legacy_meta.error().message;
 
-  auto w = PortableBackupWriter::create(out, "20261124T101010Z", {.created_by = "unit test"});
+  auto w = PortableBackupWriter::create(out, {.base = "20261124T101010Z", .created_by = "unit test"});
   ASSERT_TRUE(w) << w.error().message;
   ASSERT_TRUE(w->write_meta(legacy_meta->blob));
-  auto a = w->open_shard(9);
+  auto a = w->open_shard("plain", "autogen", 9);
   ASSERT_TRUE(a) << a.error().message;
   // Nothing under the final name before finish().
   EXPECT_FALSE(std::filesystem::exists(out / "20261124T101010Z.s9.tar.gz"));
@@ -74,10 +74,11 @@ TEST(BackupWriter, PortableLayoutRoundTrips) {
   w->add_shard("plain", "autogen", 9, *size, *a);
   BackupScope scope{.database = "plain", .retention_policy = {}, .shard = {}, .start_ns = {},
                     .end_ns = {}, .since_ns = {}};
-  auto manifest_path = w->finish(scope);
-  ASSERT_TRUE(manifest_path) << manifest_path.error().message;
+  auto manifest = w->finish(scope);
+  ASSERT_TRUE(manifest) << manifest.error().message;
+  const auto manifest_path = out / *manifest;
 
-  auto m = read_manifest_file(*manifest_path);
+  auto m = read_manifest_file(manifest_path);
   ASSERT_TRUE(m);
   ASSERT_EQ(m->files.size(), 1u);
   EXPECT_EQ(m->files[0].file_name, "20261124T101010Z.s9.tar.gz");
@@ -90,7 +91,7 @@ TEST(BackupWriter, PortableLayoutRoundTrips) {
   EXPECT_EQ(m->extra.at("scope").at("database"), "plain");
   EXPECT_TRUE(m->extra.at("scope").at("shard").is_null());
   EXPECT_EQ(m->extra.at("created_by"), "unit test");
-  EXPECT_EQ(std::filesystem::status(*manifest_path).permissions() & std::filesystem::perms::all,
+  EXPECT_EQ(std::filesystem::status(manifest_path).permissions() & std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 
   auto set = open_backup_set(out);
@@ -107,7 +108,7 @@ TEST(BackupWriter, PortableLayoutRoundTrips) {
   EXPECT_EQ(std::system(("gzip -t " + (out / "20261124T101010Z.s9.tar.gz").string()).c_str()), 0);
 
   // A second writer for the same base refuses: that backup is complete.
-  auto again = PortableBackupWriter::create(out, "20261124T101010Z");
+  auto again = PortableBackupWriter::create(out, {.base = "20261124T101010Z"});
   ASSERT_FALSE(again);
   EXPECT_NE(again.error().message.find("already holds"), std::string::npos);
 }
@@ -121,9 +122,9 @@ TEST(BackupWriter, ParallelGzipMembersDecodeToTheSameTar) {
   std::vector<std::vector<std::pair<std::string, std::string>>> results;
   for (int threads : {1, 2, 4}) {
     auto out = dir.path() / fmt::format("t{}", threads);
-    auto w = PortableBackupWriter::create(out, "20261124T101010Z", {.threads = threads});
+    auto w = PortableBackupWriter::create(out, {.base = "20261124T101010Z", .threads = threads});
     ASSERT_TRUE(w);
-    auto a = w->open_shard(3);
+    auto a = w->open_shard("db", "rp", 3);
     ASSERT_TRUE(a);
     ASSERT_TRUE(a->begin_entry({"db/rp/3/000000001-000000001.tsm", data.size(), 0644, 1000}));
     // Odd-sized writes, so chunk boundaries fall inside writes.
@@ -142,11 +143,11 @@ TEST(BackupWriter, ParallelGzipMembersDecodeToTheSameTar) {
 
 TEST(BackupWriter, ZstdArchivesAreNamedTarZst) {
   test::ScratchDir dir;
-  auto w = PortableBackupWriter::create(dir.path() / "b", "20261124T101010Z",
-                                        {.compression = ArchiveCompression::zstd});
+  auto w = PortableBackupWriter::create(dir.path() / "b",
+                                        {.base = "20261124T101010Z", .compression = ArchiveCompression::zstd});
   ASSERT_TRUE(w);
-  EXPECT_EQ(w->shard_file_name(12), "20261124T101010Z.s12.tar.zst");
-  auto a = w->open_shard(12);
+  EXPECT_EQ(w->shard_file_name("db", "rp", 12), "20261124T101010Z.s12.tar.zst");
+  auto a = w->open_shard("db", "rp", 12);
   ASSERT_TRUE(a);
   ASSERT_TRUE(a->begin_entry({"db/rp/12/x.tsm", 3, 0644, 0}));
   ASSERT_TRUE(a->write(bytes_of("abc")));
@@ -158,10 +159,10 @@ TEST(BackupWriter, ZstdArchivesAreNamedTarZst) {
 
 TEST(BackupWriter, AbandonedArchiveLeavesNothing) {
   test::ScratchDir dir;
-  auto w = PortableBackupWriter::create(dir.path() / "b", "20261124T101010Z");
+  auto w = PortableBackupWriter::create(dir.path() / "b", {.base = "20261124T101010Z"});
   ASSERT_TRUE(w);
   {
-    auto a = w->open_shard(1);
+    auto a = w->open_shard("db", "rp", 1);
     ASSERT_TRUE(a);
     ASSERT_TRUE(a->write_tar_stream(bytes_of(std::string(4096, 'x'))));
   }  // never finished: a cut connection
@@ -175,13 +176,15 @@ TEST(BackupWriter, LegacyIncrementsNumberLikeInfluxd) {
   auto out = dir.path() / "legacy";
   std::string meta_bytes = test::read_file(test::fixture("legacy-db") / "meta.00");
   std::string tar9 = test::read_file(test::fixture("legacy-db") / "plain.autogen.00009.00");
+  auto legacy_meta = meta::parse_legacy_meta(meta_bytes);
+  ASSERT_TRUE(legacy_meta);
   auto w = LegacyBackupWriter::create(out);
   ASSERT_TRUE(w);
   for (int run = 0; run < 3; ++run) {
-    auto meta_name = w->write_meta(bytes_of(meta_bytes));
+    auto meta_name = w->write_meta(legacy_meta->blob, legacy_meta->node_json);
     ASSERT_TRUE(meta_name) << meta_name.error().message;
     EXPECT_EQ(*meta_name, fmt::format("meta.{:02}", run));
-    EXPECT_EQ(w->next_shard_file_name("plain", "autogen", 9), fmt::format("plain.autogen.00009.{:02}", run));
+    EXPECT_EQ(w->shard_file_name("plain", "autogen", 9), fmt::format("plain.autogen.00009.{:02}", run));
     auto a = w->open_shard("plain", "autogen", 9);
     ASSERT_TRUE(a);
     ASSERT_TRUE(a->write_tar_stream(bytes_of(tar9)));
@@ -196,7 +199,7 @@ TEST(BackupWriter, LegacyIncrementsNumberLikeInfluxd) {
   EXPECT_EQ(set->meta_file, "meta.02");
   ASSERT_NE(set->find_shard(9), nullptr);
   EXPECT_EQ(set->find_shard(9)->archives.size(), 3u);
-  EXPECT_EQ(w->next_shard_file_name("plain", "autogen", 123456), "plain.autogen.123456.00");
+  EXPECT_EQ(w->shard_file_name("plain", "autogen", 123456), "plain.autogen.123456.00");
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 
 #include "ifx-backup/steps.hpp"
 #include "ifx/format/backup/backup_writer.hpp"
+#include "ifx/format/backup/file_names.hpp"
 #include "ifx/format/meta/meta_envelope.hpp"
 #include "ifx/format/shard/shard_files.hpp"
 
@@ -214,67 +215,38 @@ Result<Summary> run(const Options& options, const ProgressCallback& progress) {
   summary.meta_bytes = legacy_meta->blob.size();
   const fs::path scratch_root = options.scratch_root.empty() ? default_scratch_root() : options.scratch_root;
 
-  std::mutex record_mutex;
-  detail::Destination destination;
-  destination.dir = options.dir;
-  std::optional<PortableBackupWriter> portable;
-  std::optional<LegacyBackupWriter> legacy;
+  BackupWriterOptions wo;
+  wo.format = options.portable ? BackupFormat::Portable : BackupFormat::Legacy;
+  wo.compression = options.compression;
+  wo.level = options.compress_level;
+  wo.threads = compress_threads(options);
+  wo.created_by = kToolVersion;
   if (options.portable) {
-    std::string base;
     if (options.resume) {
       auto b = detail::find_resumable_base(options.dir);
       if (!b) return std::unexpected(b.error());
-      base = *b;
-      if (base.empty()) {
-        base = portable_base_name(options.now_ns.value_or(wall_clock_ns()));
+      wo.base = *b;
+      if (wo.base.empty())
         summary.notes.push_back(fmt::format("--resume: {} held no interrupted backup (the first run wrote nothing); "
                                             "this is a complete new one", options.dir.string()));
-      }
-    } else {
-      base = portable_base_name(options.now_ns.value_or(wall_clock_ns()));
     }
-    PortableBackupWriterOptions wo;
-    wo.compression = options.compression;
-    wo.level = options.compress_level;
-    wo.threads = compress_threads(options);
-    wo.created_by = kToolVersion;
-    auto w = PortableBackupWriter::create(options.dir, base, wo);
-    if (!w) return std::unexpected(w.error());
-    portable.emplace(std::move(*w));
-    if (options.resume) {
-      std::set<std::uint64_t> planned;
-      for (const auto& p : *plan) planned.insert(p.shard_id);
-      summary.removed = detail::clean_resumed_base(options.dir, base, [&](std::uint64_t id, const std::string& name) {
-        return planned.count(id) && name == portable->shard_file_name(id);
-      });
-      destination.resumable_name = [&](const PlannedShard& s) { return portable->shard_file_name(s.shard_id); };
-      destination.adopt = [&](const PlannedShard& s, std::uint64_t tar_bytes) {
-        std::lock_guard lock(record_mutex);
-        return portable->adopt_shard(s.database, s.retention_policy, s.shard_id, tar_bytes);
-      };
-    }
-    if (auto r = portable->write_meta(legacy_meta->blob); !r) return std::unexpected(r.error());
-    summary.base = base;
-    summary.meta_file = portable->meta_file_name();
-    destination.open = [&](const PlannedShard& s) { return portable->open_shard(s.shard_id); };
-    // Manifest entries in completion order (with -j 1 influxd's order): restore keys them by ID.
-    destination.record = [&](const PlannedShard& s, std::uint64_t tar_bytes, const ShardArchiveWriter& w) {
-      std::lock_guard lock(record_mutex);
-      portable->add_shard(s.database, s.retention_policy, s.shard_id, tar_bytes, w);
-    };
-  } else {
-    auto w = LegacyBackupWriter::create(options.dir);
-    if (!w) return std::unexpected(w.error());
-    legacy.emplace(std::move(*w));
-    const std::string bytes = meta::write_legacy_meta(legacy_meta->blob, legacy_meta->node_json);  // §2.3 verbatim
-    auto name = legacy->write_meta({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
-    if (!name) return std::unexpected(name.error());
-    summary.meta_file = *name;
-    destination.open = [&](const PlannedShard& s) {
-      return legacy->open_shard(s.database, s.retention_policy, s.shard_id);
-    };
-    destination.record = [](const PlannedShard&, std::uint64_t, const ShardArchiveWriter&) {};
+    if (wo.base.empty()) wo.base = portable_base_name(options.now_ns.value_or(wall_clock_ns()));
+    summary.base = wo.base;
   }
+  auto writer = create_backup_writer(options.dir, wo);
+  if (!writer) return std::unexpected(writer.error());
+  detail::Destination destination{**writer, options.resume};
+  if (options.resume) {
+    std::set<std::uint64_t> planned;
+    for (const auto& p : *plan) planned.insert(p.shard_id);
+    summary.removed = detail::clean_resumed_base(options.dir, wo.base, [&](const PortableFileName& name) {
+      return planned.count(name.shard_id) && name.compression == options.compression;
+    });
+  }
+  // §2.3: a legacy meta.NN is the type-1 stream verbatim, node JSON included.
+  auto meta_file = (*writer)->write_meta(legacy_meta->blob, legacy_meta->node_json);
+  if (!meta_file) return std::unexpected(meta_file.error());
+  summary.meta_file = *meta_file;
 
   summary.shards = run_jobs(options, *plan, destination, *client, scratch_root, progress, t0);
   summary.scopes = detail::summarize_scopes(summary.shards);
@@ -296,13 +268,11 @@ Result<Summary> run(const Options& options, const ProgressCallback& progress) {
     return std::unexpected(std::move(e));
   }
 
-  if (portable) {
-    nlohmann::ordered_json extra = nlohmann::ordered_json::object();
-    if (auto skipped = skipped_json(summary.shards); !skipped.empty()) extra["skipped"] = std::move(skipped);
-    auto path = portable->finish(scope_of(options, *plan), extra);
-    if (!path) return std::unexpected(path.error());
-    summary.manifest_file = path->filename().string();
-  }
+  nlohmann::ordered_json extra = nlohmann::ordered_json::object();
+  if (auto skipped = skipped_json(summary.shards); !skipped.empty()) extra["skipped"] = std::move(skipped);
+  auto manifest = (*writer)->finish(scope_of(options, *plan), extra);
+  if (!manifest) return std::unexpected(manifest.error());
+  summary.manifest_file = *manifest;
 
   if (!options.portable && !options.database && !options.shard)
     summary.notes.push_back("legacy backup without -db: it holds the meta store only (databases, retention "

@@ -51,14 +51,15 @@ struct Job {
 
   // --resume: an archive the interrupted run finished is kept when it passes the check.
   bool adopt_existing() {
-    if (!ctx.destination.resumable_name) return false;
-    const std::string name = ctx.destination.resumable_name(shard);
-    const fs::path path = ctx.destination.dir / name;
+    if (!ctx.destination.resume) return false;
+    BackupWriter& writer = ctx.destination.writer;
+    const std::string name = writer.shard_file_name(shard.database, shard.retention_policy, shard.shard_id);
+    const fs::path path = writer.dir() / name;
     std::error_code ec;
     if (!fs::exists(path, ec)) return false;
     auto tar = tar_length(path, shard);
-    if (tar && check_archive(ctx.destination.dir, name, shard, *tar, ctx.scratch_root) &&
-        ctx.destination.adopt(shard, *tar)) {
+    if (tar && check_archive(writer.dir(), name, shard, *tar, ctx.scratch_root) &&
+        writer.adopt_shard(shard.database, shard.retention_policy, shard.shard_id, *tar)) {
       report.status = ShardStatus::adopted;
       report.file = name;
       report.tar_bytes = *tar;
@@ -67,6 +68,15 @@ struct Job {
     }
     fs::remove(path, ec);  // damaged or cut short: fetched again below
     return false;
+  }
+
+  Result<ShardArchiveWriter> open_archive() {
+    return ctx.destination.writer.open_shard(shard.database, shard.retention_policy, shard.shard_id);
+  }
+  // Manifest entries in completion order (with -j 1 influxd's order): restore keys them by ID.
+  void record(const ShardArchiveWriter& finished) {
+    ctx.destination.writer.add_shard(shard.database, shard.retention_policy, shard.shard_id, report.tar_bytes,
+                                     finished);
   }
 
   void record_written(const ShardArchiveWriter& writer, std::uint64_t tar_bytes) {
@@ -80,7 +90,8 @@ struct Job {
   Result<void> seal(ShardArchiveWriter& writer) {
     auto tar = writer.finish();
     if (!tar) return std::unexpected(std::move(tar.error()));
-    if (auto c = check_archive(ctx.destination.dir, writer.path().filename().string(), shard, *tar, ctx.scratch_root);
+    if (auto c = check_archive(ctx.destination.writer.dir(), writer.path().filename().string(), shard, *tar,
+                               ctx.scratch_root);
         !c) {
       std::error_code ec;
       fs::remove(writer.path(), ec);
@@ -96,7 +107,7 @@ struct Job {
     std::optional<ShardArchiveWriter> writer;
     const net::WireTime since = ctx.options.since.value_or(net::WireTime::zero());
     auto attempt = [&]() -> Result<void> {
-      auto w = ctx.destination.open(shard);
+      auto w = open_archive();
       if (!w) return std::unexpected(std::move(w.error()));
       writer.emplace(std::move(*w));
       auto check = StreamCheck::start(shard, ctx.scratch_root);
@@ -129,19 +140,19 @@ struct Job {
       return {};
     };
     if (auto r = net::run_with_retries(ctx.options.retry, attempt, discard); !r) return r;
-    ctx.destination.record(shard, report.tar_bytes, *writer);
+    record(*writer);
     return {};
   }
 
   // -start/-end with a shard group that misses the range: an empty archive, as influxd's export
   // of such a shard gives (§1.6.3), without a request.
   Result<void> write_empty() {
-    auto w = ctx.destination.open(shard);
+    auto w = open_archive();
     if (!w) return std::unexpected(std::move(w.error()));
     if (auto r = seal(*w); !r) return r;
     report.fetched = false;
     report.points = 0;
-    ctx.destination.record(shard, report.tar_bytes, *w);
+    record(*w);
     return {};
   }
 
@@ -176,7 +187,7 @@ struct Job {
     };
     if (auto r = net::run_with_retries(ctx.options.retry, attempt, discard); !r) return r;
 
-    auto writer = ctx.destination.open(shard);
+    auto writer = open_archive();
     if (!writer) return std::unexpected(std::move(writer.error()));
     ShardRewriteOptions ro;
     ro.keep = range;
@@ -186,7 +197,7 @@ struct Job {
     unpacked.reset();
     if (auto r = seal(*writer); !r) return r;
     report.points = rewritten->points;
-    ctx.destination.record(shard, report.tar_bytes, *writer);
+    record(*writer);
     return {};
   }
 

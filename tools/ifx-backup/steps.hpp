@@ -14,8 +14,11 @@
 #include <vector>
 
 #include "ifx-backup/backup.hpp"
+#include "ifx/format/backup/backup_writer.hpp"
+#include "ifx/format/backup/file_names.hpp"
 #include "ifx/format/meta/meta_store.hpp"
 #include "ifx/format/archive/shard_archive.hpp"
+#include "ifx/format/shard/shard_files.hpp"
 #include "ifx/format/tsm/shard_points.hpp"
 #include "ifx/net/snapshot/snapshot_client.hpp"
 
@@ -42,11 +45,10 @@ Result<std::vector<PlannedShard>> plan_shards(const Options& o, net::SnapshotCli
                                               const meta::MetaData& meta);
 
 // ---- archive_check.cpp ------------------------------------------------------------------------
-// ifx-verify's check of one shard archive in `dir` (tar complete, every TSM block's CRC, the
-// tar length equal to `tar_bytes` when given). The first defect comes back as the error, the
-// count of the others in its message. `open_archive` replaces how the file is opened (unset:
-// by its path).
-using ArchiveOpener = std::function<Result<ShardArchiveReader>(const std::filesystem::path&, ShardArchiveReaderOptions)>;
+// The check of one shard archive in `dir` (tar complete, every TSM block's CRC, the tar length
+// equal to `tar_bytes` when given). The first defect comes back as the error, the count of the
+// others in its message. `open_archive` replaces how the file is opened (unset: by its path).
+using ArchiveOpener = std::function<Result<ShardArchiveReader>(ShardArchiveReaderOptions)>;
 Result<void> check_archive(const std::filesystem::path& dir, const std::string& file_name,
                            const PlannedShard& shard, std::optional<std::uint64_t> tar_bytes,
                            const std::filesystem::path& scratch_root, ArchiveOpener open_archive = {});
@@ -74,15 +76,10 @@ class StreamCheck {
 };
 
 // ---- shard_job.cpp ----------------------------------------------------------------------------
-// Where the shard archives go: the portable or the legacy writer behind two calls.
+// Where the shard archives go, and whether archives an interrupted run left there may be kept.
 struct Destination {
-  std::filesystem::path dir;
-  std::function<Result<ShardArchiveWriter>(const PlannedShard&)> open;
-  // Records a finished, checked archive (portable: the manifest entry with its SHA-256).
-  std::function<void(const PlannedShard&, std::uint64_t tar_bytes, const ShardArchiveWriter&)> record;
-  // --resume: the name an earlier run gave the shard's archive, and how to adopt it.
-  std::function<std::string(const PlannedShard&)> resumable_name;
-  std::function<Result<void>(const PlannedShard&, std::uint64_t tar_bytes)> adopt;
+  BackupWriter& writer;
+  bool resume = false;
 };
 
 struct JobContext {
@@ -107,10 +104,9 @@ ShardReport run_shard_job(JobContext& ctx, const PlannedShard& shard);
 Result<std::string> find_resumable_base(const std::filesystem::path& dir);
 // Removes what the interrupted run left that the resumed one will not keep: `<base>.*.pending`,
 // the old `<base>.meta` (written again from the server, with the shard list it goes with), and
-// every shard archive `<base>.s<id>.tar.*` for which `keep(id, name)` is false. Returns the
-// names removed.
+// every shard archive of the base for which `keep(name)` is false. Returns the names removed.
 std::vector<std::string> clean_resumed_base(const std::filesystem::path& dir, const std::string& base,
-                                            const std::function<bool(std::uint64_t, const std::string&)>& keep);
+                                            const std::function<bool(const PortableFileName&)>& keep);
 
 // ---- render.cpp -------------------------------------------------------------------------------
 std::vector<ScopeSummary> summarize_scopes(const std::vector<ShardReport>& shards);

@@ -1,5 +1,5 @@
 // The server's tar is checked as it arrives, beside its compression: the bytes go through a pipe
-// to a thread that runs ifx-verify's shard check on them (tar complete to its end marker, entry
+// to a thread that runs libformat's shard check on them (tar complete to its end marker, entry
 // names of this shard only, every TSM block's CRC-32). Checking the compressed file after writing
 // it instead meant inflating every byte again: a third of the backup's CPU (FORMATS.md §1.7: the
 // protocol has no error channel, so a damaged answer is only found by reading it).
@@ -30,7 +30,7 @@ Result<std::unique_ptr<StreamCheck>> StreamCheck::start(const PlannedShard& shar
     // detect), through a duplicate the reader closes. It stops at its first defect (or before
     // reading, if its own scratch space fails); the rest is drained so that the sender never
     // blocks on a full pipe.
-    auto from_pipe = [read_end](const std::filesystem::path&, ShardArchiveReaderOptions ro) -> Result<ShardArchiveReader> {
+    auto from_pipe = [read_end](ShardArchiveReaderOptions ro) -> Result<ShardArchiveReader> {
       const int fd = ::fcntl(read_end, F_DUPFD_CLOEXEC, 0);
       if (fd < 0) return fail("io", fmt::format("cannot read the received stream: {}", std::strerror(errno)));
       return ShardArchiveReader::open_fd(fd, "received.tar", std::move(ro));

@@ -1,10 +1,12 @@
 // ifx-convert's operation: check the destination, open the source as one model (backup_set.hpp),
-// run ifx-verify's directory-level checks, then shard by shard read and check every archive
-// (SpooledShard) and write the merged shard as one archive of the target layout; the meta first,
+// run the directory-level checks, then shard by shard read and check every archive (the shard
+// check keeps the merged files) and write the merged shard as one archive of the target layout; the meta first,
 // the portable manifest last (FORMATS.md §3.8), all inside DEST.pending, renamed at the end.
 #include "ifx-convert/convert.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
@@ -12,8 +14,9 @@
 #include "common/cli.hpp"
 #include "ifx-convert/destination.hpp"
 #include "ifx-convert/plan.hpp"
-#include "ifx-convert/spooled_shard.hpp"
-#include "ifx-convert/target_writer.hpp"
+#include "ifx/format/backup/backup_writer.hpp"
+#include "ifx/format/backup/file_names.hpp"
+#include "ifx/format/check/backup_check.hpp"
 #include "ifx/format/shard/shard_files.hpp"
 
 namespace ifx::convert {
@@ -49,7 +52,7 @@ std::uint64_t directory_bytes(const fs::path& dir) {
 struct Conversion {
   const Options& o;
   const BackupSet& set;
-  detail::TargetWriter& target;
+  BackupWriter& target;
   Report& report;
   Progress progress;
 
@@ -62,19 +65,19 @@ struct Conversion {
   Result<void> shard(const detail::PlannedShard& planned) {
     const ShardInBackup& s = *planned.shard;
     std::vector<Error> defects = planned.defects;
-    std::optional<detail::SpooledShard> spooled;
+    std::optional<check::ShardCheck> checked;
     if (defects.empty()) {
-      auto created = detail::SpooledShard::create(o.scratch_root.empty() ? default_scratch_root() : o.scratch_root,
-                                                  s.shard_id);
-      if (!created) return std::unexpected(std::move(created.error()));
-      spooled.emplace(std::move(*created));
-      verify::detail::DefectSink sink(100);
-      spooled->read(set, s, o.quick, sink, report.checked, [&](std::uint64_t bytes) {
+      check::ShardCheckOptions co;
+      co.quick = o.quick;
+      co.scratch_root = o.scratch_root;
+      co.keep_files = true;
+      co.on_archive_read = [&](std::uint64_t bytes) {
         progress.bytes_read += bytes;
         tell();
-      });
-      sink.finish();
-      defects = std::move(sink.defects());
+      };
+      checked = check::check_shard(set, s, co);
+      report.checked += checked->checked;
+      defects = std::move(checked->defects);
     }
     if (!defects.empty()) {
       if (!o.skip_errors) return refused(std::move(defects.front()), defects.size());
@@ -82,22 +85,25 @@ struct Conversion {
       return {};
     }
 
+    const UnpackedShard& files = *checked->files;
     auto writer = target.open_shard(s.database, s.retention_policy, s.shard_id);
     if (!writer) return std::unexpected(std::move(writer.error()));
-    if (auto r = spooled->write_to(*writer, s.database, s.retention_policy, s.shard_id); !r) return r;
+    if (auto r = files.write_to(*writer, s.database, s.retention_policy, s.shard_id); !r) return r;
     auto tar_bytes = writer->finish();
     if (!tar_bytes) return std::unexpected(std::move(tar_bytes.error()));
     target.add_shard(s.database, s.retention_policy, s.shard_id, *tar_bytes, *writer);
 
     std::error_code ec;
-    const auto& tally = spooled->tally();
-    ConvertedShard c{s.database, s.retention_policy, s.shard_id, writer->path().filename().string(),
-                     tally.archives, spooled->files().size(), 0, 0, *tar_bytes,
+    ConvertedShard c{s.database,
+                     s.retention_policy,
+                     s.shard_id,
+                     writer->path().filename().string(),
+                     static_cast<std::size_t>(checked->checked.archives),
+                     files.files().size(),
+                     files.scan().tsm_files,
+                     files.scan().tombstones,
+                     *tar_bytes,
                      fs::file_size(writer->path(), ec)};
-    for (const auto& [name, origin] : spooled->files()) {
-      c.tsm_files += name.ends_with(".tsm");
-      c.tombstones += name.ends_with(".tombstone");
-    }
     if (c.tombstones)
       report.warnings.push_back(fmt::format(
           "shard {} ({}/{}) holds {} tombstone file{}: influxd's online restores (-portable, -online) skip "
@@ -138,14 +144,14 @@ Result<Report> run(const Options& o) {
   report.source_format = set->format;
   report.target = o.to;
 
-  // ifx-verify's directory-level checks, filtered as `ifx-verify -db/-rp/-shard` filters them.
-  verify::Options vo;
+  // The directory-level checks, filtered as `ifx-verify -db/-rp/-shard` filters them.
+  check::BackupCheckOptions vo;
   vo.backup_dir = o.source_dir;
   vo.database = o.database;
   vo.retention_policy = o.retention_policy;
   vo.shard = o.shard;
-  verify::detail::DefectSink sink(100);
-  verify::detail::check_backup_level(*set, vo, sink, report.checked);
+  check::DefectSink sink(100);
+  check::check_backup_level(*set, vo, sink, report.checked);
   sink.finish();
   detail::Plan plan = detail::make_plan(*set, o, std::move(sink.defects()));
   if (!plan.backup_defects.empty()) {
@@ -157,13 +163,21 @@ Result<Report> run(const Options& o) {
   if (auto r = dest->create_pending(); !r) return std::unexpected(std::move(r.error()));
   const std::string base =
       portable_base_name(o.base_time_ns ? *o.base_time_ns : set->created_ns ? *set->created_ns : now_ns());
-  auto target = detail::TargetWriter::create(o, dest->pending(), base);
+  BackupWriterOptions wo;
+  wo.format = o.to == TargetFormat::legacy ? BackupFormat::Legacy : BackupFormat::Portable;
+  wo.base = base;
+  wo.compression = o.compression;
+  wo.level = o.level;
+  wo.threads = static_cast<int>(o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency()));
+  wo.created_by = "ifx-convert";
+  auto target = create_backup_writer(dest->pending(), wo);
   if (!target) return std::unexpected(std::move(target.error()));
-  auto meta_file = target->write_meta(set->meta_blob);
+  // The node JSON of a legacy source is not kept by the backup model; OSS writes `null` (§2.3).
+  auto meta_file = (*target)->write_meta(set->meta_blob);
   if (!meta_file) return std::unexpected(std::move(meta_file.error()));
   report.meta_file = *meta_file;
 
-  Conversion conversion{o, *set, *target, report, {}};
+  Conversion conversion{o, *set, **target, report, {}};
   conversion.progress.shards_total = plan.shards.size();
   for (const auto& p : plan.shards) conversion.progress.bytes_total += p.archive_bytes;
   for (const auto& planned : plan.shards) {
@@ -173,8 +187,7 @@ Result<Report> run(const Options& o) {
   }
   conversion.tell();
 
-  nlohmann::ordered_json extra = {{"scope", detail::converted_scope(*set, o)}, {"converted_from", converted_from(*set)}};
-  auto manifest = target->finish(extra);
+  auto manifest = (*target)->finish(detail::converted_scope(*set, o), {{"converted_from", converted_from(*set)}});
   if (!manifest) return std::unexpected(std::move(manifest.error()));
   report.manifest_file = *manifest;
   report.bytes_written = directory_bytes(dest->pending());

@@ -1,4 +1,4 @@
-// ifx-convert (issue 5): any backup ifxkit reads — legacy with `.NN` increments and dotted names,
+// ifx-convert: any backup ifxkit reads — legacy with `.NN` increments and dotted names,
 // portable with manifest chains and zstd archives — rewritten as one backup in the layout a stock
 // influxd 1.6.7 restores:
 //   * portable (the default, FORMATS.md §3.8): `<base>.meta`, one `<base>.s<id>.tar.gz` per shard
@@ -6,7 +6,7 @@
 //     `influxd restore -portable` takes it;
 //   * legacy (`--to legacy`, for OSS 1.0–1.4, §2): `meta.00` and `<db>.<rp>.<%05d id>.00` raw
 //     tars; `influxd restore -online` and the offline restore take it.
-// The source is verified as it is read with ifx-verify's own checks (every TSM block's CRC, the
+// The source is verified as it is read with libformat's checks, ifx-verify's own (every TSM block's CRC, the
 // blocks decoded unless quick). A damaged source is refused with the defect (file, entry, offset),
 // or with skip_errors the damaged shard is left out and reported. Everything is written into
 // `DEST.pending` and renamed to DEST at the end. The operation is a function over an options
@@ -22,7 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ifx-verify/verify.hpp"
+#include "ifx/format/check/shard_check.hpp"
 #include "ifx/format/backup/backup_set.hpp"
 #include "ifx/format/error.hpp"
 #include "ifx/format/archive/shard_archive.hpp"
@@ -76,7 +76,7 @@ struct SkippedShard {
   std::string database;
   std::string retention_policy;
   std::uint64_t shard_id = 0;
-  std::vector<Error> defects;  // why: ifx-verify's defects (file, entry, offset)
+  std::vector<Error> defects;  // why: the check's defects (file, entry, offset)
 };
 
 struct Report {
@@ -93,7 +93,7 @@ struct Report {
   // Things the user should know that are not damage: names a stock legacy restore cannot
   // split, shards the stock offline restore misplaces, filters that matched nothing.
   std::vector<std::string> warnings;
-  verify::Checked checked;
+  check::Checked checked;
   std::uint64_t bytes_written = 0;
   double seconds = 0;
 

@@ -51,7 +51,7 @@ bool is_within(const fs::path& inner, const fs::path& outer) {
 Result<Destination> Destination::check(const fs::path& source, const fs::path& dest, bool force) {
   Destination d;
   d.dest_ = without_trailing_slash(dest);
-  d.pending_ = fs::path(d.dest_.string() + ".pending");
+  d.pending_ = pending_path_of(d.dest_);
   d.force_ = force;
   if (d.dest_.empty() || d.dest_ == "." || d.dest_ == "..")
     return usage(fmt::format("{} cannot be the destination: name a new directory", dest.string()), dest);

@@ -1,5 +1,7 @@
 #include "ifx-convert/plan.hpp"
 
+#include "ifx/format/backup/file_names.hpp"
+
 #include <algorithm>
 #include <set>
 
@@ -14,13 +16,11 @@ bool selected(const Options& o, const std::string& db, const std::string& rp, st
          (!o.shard || *o.shard == id);
 }
 
-// `name` is `<stem>.<digits>`: another increment of a legacy shard file `<stem>.<NN>` (§2.2).
+// `name` is another increment `<stem>.<NN>` of the legacy shard file `archive` (§2.2).
 bool is_increment_of(const std::string& name, const std::string& archive) {
-  const auto dot = archive.rfind('.');
-  if (dot == std::string::npos || name.size() <= dot + 1 || name.compare(0, dot + 1, archive, 0, dot + 1) != 0)
-    return false;
-  return std::all_of(name.begin() + static_cast<std::ptrdiff_t>(dot) + 1, name.end(),
-                     [](char c) { return c >= '0' && c <= '9'; });
+  auto a = parse_legacy_shard_file(archive);
+  auto n = parse_legacy_shard_file(name);
+  return a && n && a->stem == n->stem;
 }
 
 bool belongs_to(const Error& e, const ShardInBackup& s, BackupFormat format) {
@@ -41,7 +41,8 @@ std::string filter_text(const Options& o) {
 
 // FORMATS.md §2.1, §4.6, §4.7: what influxd's own legacy restore makes of the names we write.
 void legacy_restore_warnings(const ShardInBackup& s, std::vector<std::string>& out) {
-  const std::string file = fmt::format("{}.{}.{:05}.00", s.database, s.retention_policy, s.shard_id);
+  const std::string stem = legacy_shard_stem(s.database, s.retention_policy, s.shard_id);
+  const std::string file = legacy_increment_file(stem, 0);
   for (const auto* name : {&s.database, &s.retention_policy}) {
     const char* what = name == &s.database ? "database" : "retention policy";
     if (name->find('.') != std::string::npos)
@@ -55,7 +56,7 @@ void legacy_restore_warnings(const ShardInBackup& s, std::vector<std::string>& o
                                 file, what, *name));
   }
   // §4.7: the offline restore trims '0' from both ends of the 5-digit ID to name the directory.
-  std::string padded = fmt::format("{:05}", s.shard_id);
+  const std::string padded = stem.substr(stem.rfind('.') + 1);
   const auto first = padded.find_first_not_of('0');
   const auto last = padded.find_last_not_of('0');
   const std::string trimmed = first == std::string::npos ? "" : padded.substr(first, last - first + 1);
@@ -94,26 +95,12 @@ Plan make_plan(const BackupSet& set, const Options& o, std::vector<Error> defect
   return plan;
 }
 
-nlohmann::ordered_json converted_scope(const BackupSet& set, const Options& o) {
-  nlohmann::ordered_json scope = {{"database", nullptr}, {"retention_policy", nullptr}, {"shard", nullptr},
-                                  {"start", nullptr},    {"end", nullptr},              {"since", nullptr}};
-  bool recorded = false;
-  for (std::size_t i = set.manifests.size(); i-- > 0 && !recorded;) {  // the newest that records one
-    const PortableManifest& m = set.manifests[i];
-    if (auto it = m.extra.find("scope"); it != m.extra.end() && it->is_object()) {
-      for (auto field = scope.begin(); field != scope.end(); ++field)
-        if (auto v = it->find(field.key()); v != it->end()) *field = *v;
-      recorded = true;
-    } else if (m.limited) {  // Enterprise's limited backup (§3.4)
-      if (!m.database.empty()) scope["database"] = m.database;
-      if (!m.policy.empty()) scope["retention_policy"] = m.policy;
-      if (m.shard_id != 0) scope["shard"] = m.shard_id;
-      recorded = true;
-    }
-  }
-  if (o.database) scope["database"] = *o.database;
-  if (o.retention_policy) scope["retention_policy"] = *o.retention_policy;
-  if (o.shard) scope["shard"] = *o.shard;
+std::optional<BackupScope> converted_scope(const BackupSet& set, const Options& o) {
+  auto recorded = recorded_scope(set.manifest_files, set.manifests);
+  BackupScope scope = recorded ? recorded->scope : BackupScope{};
+  if (o.database) scope.database = *o.database;
+  if (o.retention_policy) scope.retention_policy = *o.retention_policy;
+  if (o.shard) scope.shard = *o.shard;
   if (recorded) return scope;
 
   // influxd records no scope (§3.4). Claim the filters only if the source holds every live shard
@@ -127,7 +114,7 @@ nlohmann::ordered_json converted_scope(const BackupSet& set, const Options& o) {
       for (const auto& g : rp.shard_groups) {
         if (g.deleted()) continue;
         for (const auto& sh : g.shards)
-          if (selected(o, db.name, rp.name, sh.id) && !present.count(sh.id)) return nullptr;
+          if (selected(o, db.name, rp.name, sh.id) && !present.count(sh.id)) return std::nullopt;
       }
   return scope;
 }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ifx-convert/convert.hpp"
+#include "ifx/format/backup/backup_scope.hpp"
 #include "ifx/format/backup/backup_set.hpp"
 
 namespace ifx::convert::detail {
@@ -31,9 +32,9 @@ struct Plan {
 // (legacy) a missing increment `<db>.<rp>.<id>.<NN>` of it.
 Plan make_plan(const BackupSet& set, const Options& options, std::vector<Error> defects);
 
-// The "scope" key of the converted manifest (backup_writer.hpp's schema), or null when the source
-// does not say what it was asked to hold and the converted shards do not prove it: a recorded
-// scope that claims a shard the backup lacks makes ifx-verify report it missing.
-nlohmann::ordered_json converted_scope(const BackupSet& set, const Options& options);
+// The scope the converted manifest records, or nullopt when the source does not say what it was
+// asked to hold and the converted shards do not prove it: a recorded scope that claims a shard
+// the backup lacks makes ifx-verify report it missing.
+std::optional<BackupScope> converted_scope(const BackupSet& set, const Options& options);
 
 }  // namespace ifx::convert::detail

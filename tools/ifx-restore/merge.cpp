@@ -195,11 +195,7 @@ Result<void> run_merge(const Options& o, RestorePlan& plan, InfluxHttp& http, Re
   };
   if (auto r = ensure_targets(o, plan, http, existed, report); !r) return fail_after_change(r.error());
   if (o.dry_run) {
-    for (const auto& sp : plan.shards) {
-      const ShardInBackup& s = plan.set.shards[sp.index];
-      report.shards.push_back({s.database, s.retention_policy, s.shard_id, sp.target_database,
-                               sp.target_retention_policy, 0, s.archives.size(), 0, 0, false, false, "planned"});
-    }
+    record_planned_shards(plan, false, report);
     return {};
   }
   const fs::path scratch = o.scratch_root.empty() ? default_scratch_root() : o.scratch_root;

@@ -321,11 +321,7 @@ Result<void> run_online(const Options& o, RestorePlan& plan, const InfluxHttp* h
     report.databases.push_back(std::move(out));
   }
   if (o.dry_run) {
-    for (const auto& sp : plan.shards) {
-      const ShardInBackup& s = plan.set.shards[sp.index];
-      report.shards.push_back({s.database, s.retention_policy, s.shard_id, sp.target_database,
-                               sp.target_retention_policy, 0, s.archives.size(), 0, 0, false, false, "planned"});
-    }
+    record_planned_shards(plan, false, report);
     return {};
   }
 

@@ -127,4 +127,13 @@ Result<RestorePlan> make_plan(const Options& o) {
   return plan;
 }
 
+void record_planned_shards(const RestorePlan& plan, bool keeps_ids, Report& report) {
+  for (const auto& sp : plan.shards) {
+    const ShardInBackup& s = plan.set.shards[sp.index];
+    report.shards.push_back({s.database, s.retention_policy, s.shard_id, sp.target_database,
+                             sp.target_retention_policy, keeps_ids ? s.shard_id : 0, s.archives.size(), 0, 0, false,
+                             false, "planned"});
+  }
+}
+
 }  // namespace ifx::restore

@@ -45,6 +45,10 @@ Result<void> check_flags(const Options& options);
 // Opens the backup and selects. "not-in-backup" when -db/-rp/-shard name nothing in it.
 Result<RestorePlan> make_plan(const Options& options);
 
+// --dry-run: every shard of the plan into the report as "planned". `keeps_ids`: the shards keep
+// their IDs (offline); otherwise the server would give new ones, unknown yet (0).
+void record_planned_shards(const RestorePlan& plan, bool keeps_ids, Report& report);
+
 // The target database / RP of a source one under this plan ("" when not restored).
 const DatabasePlan* find_database_plan(const RestorePlan& plan, std::string_view source);
 

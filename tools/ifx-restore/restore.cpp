@@ -8,7 +8,7 @@
 
 #include "common/human.hpp"
 #include "ifx-restore/steps.hpp"
-#include "ifx-verify/verify.hpp"
+#include "ifx/format/check/backup_check.hpp"
 
 namespace ifx::restore {
 
@@ -53,14 +53,14 @@ Result<InfluxHttp> connect_http(const Options& o) {
 
 namespace {
 
-// Verification before any change (issue 7): the first defect is the refusal's message, with its
+// Verification before any change: the first defect is the refusal's message, with its
 // file, entry and offset. Files nothing accounts for do not stop a restore; they are noted.
 Result<void> verify_backup(const Options& o, Report& report) {
   if (o.verify == VerifyLevel::None) {
     report.verified = "skipped";
     return {};
   }
-  verify::Options vo;
+  check::BackupCheckOptions vo;
   vo.backup_dir = o.backup_dir;
   vo.quick = o.verify == VerifyLevel::Quick;
   vo.database = o.database;
@@ -68,7 +68,7 @@ Result<void> verify_backup(const Options& o, Report& report) {
   vo.shard = o.shard;
   vo.scratch_root = o.scratch_root;
   say(o, fmt::format("verifying {} ({})", o.backup_dir.string(), vo.quick ? "quick: structure and CRCs" : "full"));
-  auto v = verify::run(vo);
+  auto v = check::check_backup(vo);
   if (!v) return std::unexpected(v.error());
   std::vector<Error> defects;
   for (auto& d : v->defects) {

@@ -8,16 +8,7 @@
 
 #include "ifx/format/archive/shard_archive.hpp"
 #include "ifx/format/shard/shard_files.hpp"
-
-// libformat rewrites a shard with its tombstones applied (fresh TSM files). Without it (an older
-// libformat), tombstoned shards are uploaded as they are and the report says their deleted points
-// come back.
-#if __has_include("ifx/format/shard/shard_rewrite.hpp")
 #include "ifx/format/shard/shard_rewrite.hpp"
-#define IFX_RESTORE_HAVE_SHARD_REWRITE 1
-#else
-#define IFX_RESTORE_HAVE_SHARD_REWRITE 0
-#endif
 
 namespace ifx::restore {
 namespace fs = std::filesystem;
@@ -48,8 +39,6 @@ StagedShard::~StagedShard() {
   fs::remove(tar, ec);
 }
 
-bool can_apply_tombstones() { return IFX_RESTORE_HAVE_SHARD_REWRITE != 0; }
-
 namespace {
 
 std::string renamed(const ShardTarget& t, const std::string& file) {
@@ -65,11 +54,6 @@ Result<ShardArchiveWriter> create_plain_tar(const fs::path& path) {
   return ShardArchiveWriter::create(path, o);
 }
 
-Error in_backup_file(Error e, const std::string& file) {
-  e.file = file;
-  return e;
-}
-
 // The fast path. Returns false (and leaves nothing behind) when the shard needs unpacking.
 Result<bool> stream_renamed(const BackupSet& set, const ShardInBackup& shard, const ShardTarget& target,
                             const fs::path& out, StagedShard& staged) {
@@ -77,35 +61,31 @@ Result<bool> stream_renamed(const BackupSet& set, const ShardInBackup& shard, co
   if (!writer) return std::unexpected(writer.error());
   std::set<std::string> seen;
   std::vector<std::uint8_t> buf(256 * 1024);
-  for (const auto& a : shard.archives) {
-    if (!a.exists)
-      return fail("file-missing", fmt::format("{} holds shard {} ({}/{}) but does not exist", a.file_name,
-                                              shard.shard_id, shard.database, shard.retention_policy));
-    ShardArchiveReaderOptions ro;
-    ro.expect = ShardExpectation{shard.database, shard.retention_policy, shard.shard_id};
-    auto reader = ShardArchiveReader::open(set.dir / a.file_name, ro);
-    if (!reader) return std::unexpected(in_backup_file(std::move(reader.error()), a.file_name));
-    ArchiveEntry e;
-    for (;;) {
-      auto more = reader->next(e);
-      if (!more) return std::unexpected(in_backup_file(std::move(more.error()), a.file_name));
-      if (!*more) break;
-      if (e.shard.file.ends_with(".tombstone")) {
-        staged.tombstones = true;
-        return false;
-      }
-      if (!seen.insert(e.shard.file).second) return false;
-      if (auto r = writer->begin_entry({renamed(target, e.shard.file), e.size, e.mode, e.mtime}); !r)
-        return std::unexpected(r.error());
-      for (;;) {
-        auto n = reader->read(buf);
-        if (!n) return std::unexpected(in_backup_file(std::move(n.error()), a.file_name));
-        if (*n == 0) break;
-        if (auto w = writer->write({buf.data(), *n}); !w) return std::unexpected(w.error());
-      }
-      if (e.shard.file.ends_with(".tsm")) ++staged.tsm_files;
+  ShardEntryVisitor visitor;
+  visitor.on_entry = [&](ShardArchiveReader& reader, const ArchiveEntry& e, const ShardArchiveSource&) -> Result<bool> {
+    if (e.shard.file.ends_with(".tombstone")) {
+      staged.tombstones = true;
+      return false;
     }
-  }
+    if (!seen.insert(e.shard.file).second) return false;
+    if (auto r = writer->begin_entry({renamed(target, e.shard.file), e.size, e.mode, e.mtime}); !r)
+      return std::unexpected(r.error());
+    for (;;) {
+      auto n = reader.read(buf);
+      if (!n) return std::unexpected(n.error());
+      if (*n == 0) break;
+      if (auto w = writer->write({buf.data(), *n}); !w) {
+        Error err = std::move(w.error());
+        if (err.file.empty()) err.file = out.string();  // the staged tar, not the backup's archive
+        return std::unexpected(std::move(err));
+      }
+    }
+    if (e.shard.file.ends_with(".tsm")) ++staged.tsm_files;
+    return true;
+  };
+  auto whole = for_each_shard_entry(shard_archive_sources(set, shard), shard_expectation(shard), visitor);
+  if (!whole) return std::unexpected(whole.error());
+  if (!*whole) return false;
   auto bytes = writer->finish();
   if (!bytes) return std::unexpected(bytes.error());
   staged.bytes = *bytes;
@@ -122,18 +102,14 @@ Result<void> stage_unpacked(const BackupSet& set, const ShardInBackup& shard, co
   staged.tsm_files = unpacked->scan().tsm_files;
   auto writer = create_plain_tar(out);
   if (!writer) return std::unexpected(writer.error());
-#if IFX_RESTORE_HAVE_SHARD_REWRITE
   if (staged.tombstones) {
     auto r = write_rewritten_shard(*unpacked, target.database, target.retention_policy, target.shard_id, *writer,
                                    scratch_dir, {});
     if (!r) return std::unexpected(r.error());
     staged.tombstones_applied = true;
     staged.tsm_files = r->tsm_files.size();
-  } else
-#endif
-  {
-    for (const auto& name : unpacked->scan().files)
-      if (auto r = writer->add_file(renamed(target, name), unpacked->dir() / name); !r) return r;
+  } else if (auto r = unpacked->write_to(*writer, target.database, target.retention_policy, target.shard_id); !r) {
+    return r;
   }
   auto bytes = writer->finish();
   if (!bytes) return std::unexpected(bytes.error());

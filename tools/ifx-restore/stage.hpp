@@ -7,7 +7,7 @@
 // (influxd writes each uploaded entry to `<name>.tmp` opened without O_TRUNC, so a later shorter
 // copy in the same tar would leave the tail of the earlier one: the tar must name every file once)
 // or when the shard holds tombstones, which the server drops on upload (§4.5) and which must
-// therefore be applied before (issue 7: deleted points stay deleted).
+// therefore be applied before: deleted points stay deleted.
 #pragma once
 
 #include <cstdint>
@@ -42,8 +42,5 @@ struct StagedShard {
 // Writes the staged tar under `scratch_dir` (which must exist).
 Result<StagedShard> stage_shard(const BackupSet& set, const ShardInBackup& shard, const ShardTarget& target,
                                 const std::filesystem::path& scratch_dir);
-
-// True when libformat can rewrite a shard with its tombstones applied (shard_rewrite.hpp).
-bool can_apply_tombstones();
 
 }  // namespace ifx::restore

@@ -7,7 +7,7 @@
 #include "ifx-verify/verify.hpp"
 
 int main(int argc, char** argv) {
-  ifx::verify::Options o;
+  ifx::check::BackupCheckOptions o;
   std::vector<std::filesystem::path> dirs;
   bool json = false;
   std::string database, rp, max_age;
@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
   nlohmann::ordered_json outputs = nlohmann::ordered_json::array();
   for (const auto& dir : dirs) {
     o.backup_dir = dir;
-    auto report = ifx::verify::run(o);
+    auto report = ifx::check::check_backup(o);
     if (!report) {
       ifx::cli::print_error("ifx-verify", report.error());
       if (report.error().code == "usage") return ifx::cli::kUsage;
@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
                          {"defects", {ifx::cli::error_json(report.error())}}});
       continue;
     }
-    exit_code = std::max(exit_code, report->exit_code());
+    exit_code = std::max(exit_code, ifx::verify::exit_code(*report));
     if (json) outputs.push_back(ifx::verify::to_json(*report));
     else std::cout << ifx::verify::to_text(*report) << std::flush;
   }

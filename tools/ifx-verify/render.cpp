@@ -1,5 +1,4 @@
-// ifx-verify's two outputs: the JSON schema of issue 4 (README "ifx-verify --json"), and lines
-// for people.
+// ifx-verify's two outputs: the JSON of its documented schema, and lines for people.
 #include <fmt/format.h>
 
 #include "common/human.hpp"
@@ -8,11 +7,16 @@
 
 namespace ifx::verify {
 
-nlohmann::ordered_json to_json(const Report& r) {
+int exit_code(const check::BackupCheckReport& r) {
+  if (r.incomplete()) return 2;
+  return r.valid() ? 0 : 1;
+}
+
+nlohmann::ordered_json to_json(const check::BackupCheckReport& r) {
   using json = nlohmann::ordered_json;
   json defects = json::array();
   for (const auto& d : r.defects) defects.push_back(cli::error_json(d));
-  const Checked& c = r.checked;
+  const check::Checked& c = r.checked;
   return json{{"valid", r.valid()},
               {"backup", r.options.backup_dir.string()},
               {"checked",
@@ -25,7 +29,7 @@ nlohmann::ordered_json to_json(const Report& r) {
               {"defects", defects}};
 }
 
-std::string to_text(const Report& r) {
+std::string to_text(const check::BackupCheckReport& r) {
   std::string out = fmt::format("Backup {}{}\n", r.options.backup_dir.string(), r.options.quick ? " (--quick)" : "");
   for (const auto& d : r.defects) {
     std::string where = d.file.empty() ? std::string("(backup)") : d.file;
@@ -34,7 +38,7 @@ std::string to_text(const Report& r) {
     out += fmt::format("  DEFECT {:<18} {}: {}\n", d.code, where, d.message);
   }
   for (const auto& n : r.notes) out += fmt::format("  note: {}\n", n);
-  const Checked& c = r.checked;
+  const check::Checked& c = r.checked;
   out += fmt::format("Checked {} files, {} archives, {} TSM files, {} blocks, {} points, {}\n", c.files,
                      c.archives, c.tsm_files, c.blocks, r.options.quick ? std::string("(not decoded)")
                                                                         : std::to_string(c.points),

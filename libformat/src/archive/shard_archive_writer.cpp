@@ -131,8 +131,8 @@ Result<void> ShardArchiveWriter::write(std::span<const std::uint8_t> data) {
   return s.emit(data);
 }
 
-Result<void> ShardArchiveWriter::add_file(const std::string& name,
-                                          const std::filesystem::path& source) {
+Result<void> ShardArchiveWriter::add_file(const std::string& name, const std::filesystem::path& source,
+                                          std::optional<TarEntryAttributes> attributes) {
   auto io_fail = [&](const char* what) {
     auto e = fail("io", fmt::format("cannot {} {}: {}", what, source.string(), std::strerror(errno)));
     e.error().file = source.string();
@@ -152,6 +152,10 @@ Result<void> ShardArchiveWriter::add_file(const std::string& name,
   // Go rounds the modification time to the nearest second before writing it (§4.1).
   std::int64_t mtime = st.st_mtim.tv_sec + (st.st_mtim.tv_nsec >= 500'000'000 ? 1 : 0);
   TarEntryHeader header{name, static_cast<std::uint64_t>(st.st_size), st.st_mode & 07777u, mtime};
+  if (attributes) {
+    header.mode = attributes->mode & 07777u;
+    header.mtime = attributes->mtime;
+  }
   if (auto r = begin_entry(header); !r) return r;
 
   std::vector<std::uint8_t> buf(256 * 1024);

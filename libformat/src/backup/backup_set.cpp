@@ -5,13 +5,13 @@
 #include <charconv>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <set>
 #include <sstream>
 
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include "ifx/format/backup/file_names.hpp"
 #include "ifx/format/meta/meta_envelope.hpp"
 
 namespace ifx {
@@ -25,27 +25,6 @@ const ShardInBackup* BackupSet::find_shard(std::uint64_t id) const {
   for (const auto& s : shards)
     if (s.shard_id == id) return &s;
   return nullptr;
-}
-
-std::optional<std::int64_t> parse_portable_base_time(std::string_view name) {
-  // 20060102T150405Z: 8 digits, 'T', 6 digits, 'Z' (§3.1).
-  if (name.size() < 16 || name[8] != 'T' || name[15] != 'Z') return std::nullopt;
-  int v[6];
-  const int pos[6][2] = {{0, 4}, {4, 2}, {6, 2}, {9, 2}, {11, 2}, {13, 2}};
-  for (int i = 0; i < 6; ++i) {
-    auto [p, ec] = std::from_chars(name.data() + pos[i][0], name.data() + pos[i][0] + pos[i][1], v[i]);
-    if (ec != std::errc{} || p != name.data() + pos[i][0] + pos[i][1]) return std::nullopt;
-  }
-  // days from civil (Howard Hinnant)
-  int y = v[0], m = v[1], d = v[2];
-  if (m < 1 || m > 12 || d < 1 || d > 31 || v[3] > 23 || v[4] > 59 || v[5] > 60) return std::nullopt;
-  y -= m <= 2;
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  const std::int64_t days = static_cast<std::int64_t>(era) * 146097 + doe - 719468;
-  return (days * 86400 + v[3] * 3600 + v[4] * 60 + v[5]) * 1'000'000'000LL;
 }
 
 namespace {
@@ -114,7 +93,7 @@ Result<void> open_portable(BackupSet& set, const std::vector<std::string>& names
   std::vector<std::pair<std::string, PortableManifest>> parsed;
   std::set<std::string> accounted;
   for (const auto& n : names) {
-    if (!n.ends_with(".manifest")) continue;
+    if (!is_manifest_file(n)) continue;
     accounted.insert(n);
     auto m = read_manifest_file(set.dir / n);
     if (!m) {
@@ -197,51 +176,28 @@ Result<void> open_portable(BackupSet& set, const std::vector<std::string>& names
 }
 
 // ---- legacy (§2) -----------------------------------------------------------------------------
-struct LegacyName {
-  std::string prefix;  // "<db>.<rp>"
-  std::uint64_t shard_id;
-  std::uint32_t increment;
-};
-
-std::optional<LegacyName> parse_legacy_shard_name(const std::string& name) {
-  // <db>.<rp>.<id, ≥5 digits>.<NN, ≥2 digits>; db and rp may themselves hold dots.
-  static const std::regex re(R"(^(.+)\.([0-9]{5,})\.([0-9]{2,})$)");
-  std::smatch m;
-  if (!std::regex_match(name, m, re)) return std::nullopt;
-  LegacyName out;
-  out.prefix = m[1].str();
-  auto id = m[2].str(), nn = m[3].str();
-  if (std::from_chars(id.data(), id.data() + id.size(), out.shard_id).ec != std::errc{}) return std::nullopt;
-  if (std::from_chars(nn.data(), nn.data() + nn.size(), out.increment).ec != std::errc{}) return std::nullopt;
-  return out;
-}
-
 // Splits "<db>.<rp>" using the meta store: the shard's own db/rp first, then any db/rp whose
 // joined name matches, then (unknown to the meta) at the first dot.
-std::pair<std::string, std::string> resolve_db_rp(const meta::MetaData& m, const LegacyName& n) {
+std::pair<std::string, std::string> resolve_db_rp(const meta::MetaData& m, const LegacyShardFileName& n) {
   if (auto loc = meta::find_shard(m, n.shard_id);
-      loc && loc->database->name + "." + loc->retention_policy->name == n.prefix)
+      loc && loc->database->name + "." + loc->retention_policy->name == n.db_rp)
     return {loc->database->name, loc->retention_policy->name};
   for (const auto& db : m.databases)
     for (const auto& rp : db.retention_policies)
-      if (db.name + "." + rp.name == n.prefix) return {db.name, rp.name};
-  auto dot = n.prefix.find('.');
-  if (dot == std::string::npos) return {n.prefix, ""};
-  return {n.prefix.substr(0, dot), n.prefix.substr(dot + 1)};
+      if (db.name + "." + rp.name == n.db_rp) return {db.name, rp.name};
+  auto dot = n.db_rp.find('.');
+  if (dot == std::string::npos) return {n.db_rp, ""};
+  return {n.db_rp.substr(0, dot), n.db_rp.substr(dot + 1)};
 }
 
 Result<void> open_legacy(BackupSet& set, const std::vector<std::string>& names) {
-  static const std::regex meta_re(R"(^meta\.([0-9]+)$)");
   std::optional<std::pair<std::uint64_t, std::string>> newest;
   std::set<std::string> accounted;
   for (const auto& n : names) {
-    std::smatch m;
-    if (!std::regex_match(n, m, meta_re)) continue;
+    auto nn = parse_legacy_meta_file(n);
+    if (!nn) continue;
     accounted.insert(n);
-    std::uint64_t nn = 0;
-    auto s = m[1].str();
-    std::from_chars(s.data(), s.data() + s.size(), nn);
-    if (!newest || nn > newest->first) newest = {nn, n};
+    if (!newest || *nn > newest->first) newest = {*nn, n};
   }
   if (!newest) return fail("meta-invalid", "no meta.NN file");
   auto lm = meta::read_legacy_meta_file(set.dir / newest->second);
@@ -252,7 +208,7 @@ Result<void> open_legacy(BackupSet& set, const std::vector<std::string>& names) 
   std::map<std::tuple<std::string, std::string, std::uint64_t>, ShardInBackup> shards;
   for (const auto& n : names) {
     if (accounted.count(n)) continue;
-    auto ln = parse_legacy_shard_name(n);
+    auto ln = parse_legacy_shard_file(n);
     if (!ln) continue;
     auto [db, rp] = resolve_db_rp(set.meta, *ln);
     ShardInBackup& s = shards[{db, rp, ln->shard_id}];
@@ -284,11 +240,8 @@ Result<BackupSet> open_backup_set(const fs::path& dir) {
 
   BackupSet set;
   set.dir = dir;
-  bool portable = std::any_of(names.begin(), names.end(), [](const auto& n) { return n.ends_with(".manifest"); });
-  bool legacy = std::any_of(names.begin(), names.end(), [](const auto& n) {
-    static const std::regex re(R"(^meta\.[0-9]+$)");
-    return std::regex_match(n, re);
-  });
+  bool portable = std::any_of(names.begin(), names.end(), [](const auto& n) { return is_manifest_file(n); });
+  bool legacy = std::any_of(names.begin(), names.end(), [](const auto& n) { return parse_legacy_meta_file(n).has_value(); });
   if (!portable && !legacy)
     return std::unexpected(problem("manifest-invalid", dir.string(),
         "no backup here: expected <base>.manifest files (portable format) or meta.NN files (legacy format)"));

@@ -35,6 +35,12 @@ int rename_file(const std::filesystem::path& from, const std::filesystem::path& 
 
 }  // namespace
 
+std::filesystem::path pending_path_of(const std::filesystem::path& final_path) {
+  std::filesystem::path p = final_path;
+  p += kPendingSuffix;
+  return p;
+}
+
 Result<void> fsync_dir(const std::filesystem::path& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return io_error(dir, "open directory", errno);
@@ -50,8 +56,7 @@ Result<AtomicFile> AtomicFile::create(std::filesystem::path final_path,
                                       AtomicFileOptions options) {
   AtomicFile file;
   file.final_path_ = std::move(final_path);
-  file.pending_path_ = file.final_path_;
-  file.pending_path_ += ".pending";
+  file.pending_path_ = pending_path_of(file.final_path_);
   file.options_ = options;
 
   std::error_code ec;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -16,6 +17,12 @@
 #include <fmt/format.h>
 
 namespace ifx {
+
+std::filesystem::path default_scratch_root() {
+  const char* t = std::getenv("TMPDIR");
+  return t && *t ? std::filesystem::path(t) : std::filesystem::path("/tmp");
+}
+
 namespace fs = std::filesystem;
 namespace {
 

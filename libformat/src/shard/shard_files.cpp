@@ -1,8 +1,6 @@
 #include "ifx/format/shard/shard_files.hpp"
 
-#include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <set>
 
@@ -10,142 +8,185 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include "ifx/format/archive/shard_archive.hpp"
-
 namespace ifx {
 namespace fs = std::filesystem;
 
-fs::path default_scratch_root() {
-  const char* t = std::getenv("TMPDIR");
-  return t && *t ? fs::path(t) : fs::path("/tmp");
-}
-
 namespace {
 
-Error with_file(Error e, const std::string& file) {
-  e.file = file;  // the backup file, always (the reader put the full path there)
+std::uint64_t size_on_disk(const fs::path& p) {
+  std::error_code ec;
+  auto n = fs::file_size(p, ec);
+  return ec ? 0 : n;
+}
+
+// Errors of the archive name the archive as the backup knows it; an error about a file the
+// visitor writes itself (a scratch copy) keeps that file's name.
+Error named_after(Error e, const ShardArchiveSource& source) {
+  if (e.file.empty() || e.file == source.path.string()) e.file = source.name;
   return e;
 }
 
-// One archive to read: where it is, the name errors carry, and why it cannot be read if it is
-// known to be missing (reported when the walk reaches it, so earlier archives are checked first).
-struct ArchiveToRead {
-  fs::path path;
-  std::string display_name;
-  std::optional<Error> missing;
-};
+// Reads one archive. Returns false when the visitor stopped the walk.
+Result<bool> walk_archive(const ShardArchiveSource& source, const ShardExpectation& expect,
+                          const ShardEntryVisitor& visitor, ArchiveRead& read) {
+  read.file_bytes = size_on_disk(source.path);
+  ShardArchiveReaderOptions options;
+  options.expect = expect;
+  auto reader = source.open ? source.open(options) : ShardArchiveReader::open(source.path, options);
+  if (!reader) return std::unexpected(named_after(std::move(reader.error()), source));
+  ArchiveEntry entry;
+  while (true) {
+    auto more = reader->next(entry);
+    if (!more) {
+      read.tar_bytes = reader->uncompressed_bytes();
+      return std::unexpected(named_after(std::move(more.error()), source));
+    }
+    if (!*more) break;
+    auto go_on = visitor.on_entry ? visitor.on_entry(*reader, entry, source) : Result<bool>(true);
+    if (!go_on) {
+      read.tar_bytes = reader->uncompressed_bytes();
+      return std::unexpected(named_after(std::move(go_on.error()), source));
+    }
+    if (!*go_on) return false;
+  }
+  read.tar_bytes = reader->uncompressed_bytes();
+  read.duplicate_names = reader->duplicate_names();
+  return true;
+}
 
-std::vector<ArchiveToRead> archives_of(const BackupSet& set, const ShardInBackup& shard) {
-  std::vector<ArchiveToRead> out;
+}  // namespace
+
+std::vector<ShardArchiveSource> shard_archive_sources(const BackupSet& set, const ShardInBackup& shard) {
+  std::vector<ShardArchiveSource> out;
   for (const auto& a : shard.archives) {
-    ArchiveToRead item{set.dir / a.file_name, a.file_name, std::nullopt};
+    ShardArchiveSource s{set.dir / a.file_name, a.file_name, a.manifest_size, a.manifest, std::nullopt, {}};
     if (!a.exists)
-      item.missing = Error{"file-missing",
-          fmt::format("archive of shard {} ({}/{}) does not exist", shard.shard_id, shard.database,
-                      shard.retention_policy), a.file_name, {}, std::nullopt};
-    out.push_back(std::move(item));
+      s.missing = Error{"file-missing",
+                        fmt::format("archive of shard {} ({}/{}) does not exist", shard.shard_id, shard.database,
+                                    shard.retention_policy),
+                        a.file_name, {}, std::nullopt};
+    out.push_back(std::move(s));
   }
   return out;
 }
 
-ShardExpectation expectation_of(const ShardInBackup& shard) {
+ShardExpectation shard_expectation(const ShardInBackup& shard) {
   return ShardExpectation{shard.database, shard.retention_policy, shard.shard_id};
 }
 
-// Walks every archive of the shard in order; `on_entry` gets each entry with the reader
-// positioned at its data (it may read it or leave it).
-template <class OnEntry>
-Result<ShardScan> walk(const std::vector<ArchiveToRead>& archives, const ShardExpectation& expect,
-                       OnEntry&& on_entry) {
-  ShardScan scan;
-  std::set<std::string> names;
-  for (const auto& a : archives) {
-    if (a.missing) return std::unexpected(*a.missing);
-    ShardArchiveReaderOptions opts;
-    opts.expect = expect;
-    auto reader = ShardArchiveReader::open(a.path, opts);
-    if (!reader) return std::unexpected(with_file(std::move(reader.error()), a.display_name));
-    ArchiveEntry entry;
-    while (true) {
-      auto more = reader->next(entry);
-      if (!more) return std::unexpected(with_file(std::move(more.error()), a.display_name));
-      if (!*more) break;
-      names.insert(entry.shard.file);
-      if (auto r = on_entry(*reader, entry); !r)
-        return std::unexpected(with_file(std::move(r.error()), a.display_name));
-    }
-    for (const auto& d : reader->duplicate_names()) scan.duplicate_entries.push_back(d);
-    scan.tar_bytes += reader->uncompressed_bytes();
+std::vector<ShardArchiveSource> shard_archive_sources(const std::vector<fs::path>& paths) {
+  std::vector<ShardArchiveSource> out;
+  for (const fs::path& p : paths) {
+    ShardArchiveSource s{p, p.string(), std::nullopt, {}, std::nullopt, {}};
     std::error_code ec;
-    scan.archive_bytes += fs::file_size(a.path, ec);
+    if (!fs::exists(p, ec))
+      s.missing = Error{"file-missing", fmt::format("shard archive {} does not exist", p.string()), p.string(), {},
+                        std::nullopt};
+    out.push_back(std::move(s));
   }
+  return out;
+}
+
+Result<bool> for_each_shard_entry(const std::vector<ShardArchiveSource>& archives, const ShardExpectation& expect,
+                                  const ShardEntryVisitor& visitor) {
+  for (const auto& source : archives) {
+    ArchiveRead read;
+    Result<bool> r = source.missing ? Result<bool>(std::unexpected(*source.missing))
+                                    : walk_archive(source, expect, visitor, read);
+    if (!r) {
+      if (!visitor.keep_going) return r;
+      read.error = std::move(r.error());
+    }
+    if (visitor.on_archive_end) visitor.on_archive_end(source, read);
+    if (r && !*r) return false;
+  }
+  return true;
+}
+
+namespace {
+
+// The scan's totals from the names kept and the archives read.
+void finish_scan(ShardScan& scan, const std::set<std::string>& names) {
   scan.files.assign(names.begin(), names.end());
   for (const auto& n : scan.files) {
     if (n.ends_with(".tsm")) ++scan.tsm_files;
     if (n.ends_with(".tombstone")) ++scan.tombstones;
   }
-  return scan;
+}
+
+void add_archive(ShardScan& scan, const ArchiveRead& read) {
+  scan.archive_bytes += read.file_bytes;
+  scan.tar_bytes += read.tar_bytes;
+  scan.duplicate_entries.insert(scan.duplicate_entries.end(), read.duplicate_names.begin(),
+                                read.duplicate_names.end());
 }
 
 }  // namespace
 
-namespace detail {
-struct ShardUnpacker {
-  static Result<UnpackedShard> unpack(const std::vector<ArchiveToRead>& archives,
-                                      const ShardExpectation& expect, const fs::path& scratch_root);
-};
-}  // namespace detail
-
 Result<ShardScan> scan_shard(const BackupSet& set, const ShardInBackup& shard) {
-  return walk(archives_of(set, shard), expectation_of(shard),
-              [](ShardArchiveReader&, const ArchiveEntry&) -> Result<void> { return {}; });
+  ShardScan scan;
+  std::set<std::string> names;
+  ShardEntryVisitor visitor;
+  visitor.on_entry = [&](ShardArchiveReader&, const ArchiveEntry& e, const ShardArchiveSource&) -> Result<bool> {
+    names.insert(e.shard.file);
+    return true;
+  };
+  visitor.on_archive_end = [&](const ShardArchiveSource&, const ArchiveRead& read) { add_archive(scan, read); };
+  if (auto r = for_each_shard_entry(shard_archive_sources(set, shard), shard_expectation(shard), visitor); !r)
+    return std::unexpected(std::move(r.error()));
+  finish_scan(scan, names);
+  return scan;
 }
 
 Result<UnpackedShard> UnpackedShard::unpack(const BackupSet& set, const ShardInBackup& shard,
                                             const fs::path& scratch_root) {
-  return detail::ShardUnpacker::unpack(archives_of(set, shard), expectation_of(shard), scratch_root);
+  return unpack(shard_archive_sources(set, shard), shard_expectation(shard), scratch_root, {});
 }
 
-Result<UnpackedShard> UnpackedShard::unpack_archives(const std::vector<fs::path>& archives,
-                                                     ShardExpectation expect,
+Result<UnpackedShard> UnpackedShard::unpack_archives(const std::vector<fs::path>& archives, ShardExpectation expect,
                                                      const fs::path& scratch_root) {
-  std::vector<ArchiveToRead> list;
-  for (const fs::path& p : archives) {
-    ArchiveToRead item{p, p.string(), std::nullopt};
-    std::error_code ec;
-    if (!fs::exists(p, ec))
-      item.missing = Error{"file-missing", fmt::format("shard archive {} does not exist", p.string()),
-                           p.string(), {}, std::nullopt};
-    list.push_back(std::move(item));
-  }
-  return detail::ShardUnpacker::unpack(list, expect, scratch_root);
+  return unpack(shard_archive_sources(archives), expect, scratch_root, {});
 }
 
-// Both unpack overloads: every archive's entries into a fresh directory, a later same-named
-// entry replacing an earlier one (FORMATS.md §4.3).
-Result<UnpackedShard> detail::ShardUnpacker::unpack(const std::vector<ArchiveToRead>& archives,
-                                                    const ShardExpectation& expect,
-                                                    const fs::path& scratch_root) {
+Result<UnpackedShard> UnpackedShard::unpack(const std::vector<ShardArchiveSource>& archives,
+                                            const ShardExpectation& expect, const fs::path& scratch_root,
+                                            const UnpackOptions& options) {
   auto scratch = ScratchDirectory::create(
-      scratch_root, expect.shard_id ? fmt::format("ifx-shard-{}", *expect.shard_id) : std::string("ifx-shard"));
+      scratch_root, expect.shard_id ? fmt::format("{}-{}", options.scratch_prefix, *expect.shard_id)
+                                    : options.scratch_prefix);
   if (!scratch) return std::unexpected(std::move(scratch.error()));
   UnpackedShard out;
   out.dir_ = scratch->path();
   out.scratch_.emplace(std::move(*scratch));
-  auto scan = walk(archives, expect, [&](ShardArchiveReader& reader, const ArchiveEntry& e) -> Result<void> {
+  std::set<std::string> names;
+  ShardEntryVisitor visitor;
+  visitor.keep_going = options.keep_going;
+  visitor.on_entry = [&](ShardArchiveReader& reader, const ArchiveEntry& e,
+                         const ShardArchiveSource& source) -> Result<bool> {
     // Entry names were checked by the reader (a plain file name, no '/', no '..'), so this
-    // path stays inside the scratch directory. A later increment replaces an earlier file.
-    fs::path dest = out.dir_ / e.shard.file;
+    // path stays inside the scratch directory. A later copy replaces an earlier file.
+    const fs::path dest = out.dir_ / e.shard.file;
     int fd = ::open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
-      return fail("io", fmt::format("cannot write {}: {}", dest.string(), std::strerror(errno)));
+    if (fd < 0) {
+      Error err{"io", fmt::format("cannot write the scratch file {}: {}", dest.string(), std::strerror(errno)),
+                dest.string(), {}, std::nullopt};
+      return std::unexpected(std::move(err));
+    }
     auto copied = reader.copy_to_fd(fd, dest);
     ::close(fd);
     if (!copied) return std::unexpected(std::move(copied.error()));
-    return {};
-  });
-  if (!scan) return std::unexpected(std::move(scan.error()));
-  out.scan_ = std::move(*scan);
+    names.insert(e.shard.file);
+    UnpackedFile& file = out.files_[e.shard.file];
+    file = UnpackedFile{source.name, e.name, e.mode, e.mtime};
+    if (options.on_file) options.on_file(dest, file);
+    return true;
+  };
+  visitor.on_archive_end = [&](const ShardArchiveSource& source, const ArchiveRead& read) {
+    add_archive(out.scan_, read);
+    if (options.on_archive_end) options.on_archive_end(source, read);
+  };
+  if (auto r = for_each_shard_entry(archives, expect, visitor); !r) return std::unexpected(std::move(r.error()));
+  finish_scan(out.scan_, names);
   return out;
 }
 
@@ -162,6 +203,17 @@ std::optional<fs::path> UnpackedShard::tombstone_for(const fs::path& tsm) const 
   std::error_code ec;
   if (fs::exists(t, ec)) return t;
   return std::nullopt;
+}
+
+Result<void> UnpackedShard::write_to(ShardArchiveWriter& writer, std::string_view db, std::string_view rp,
+                                     std::uint64_t id) const {
+  for (const auto& [name, file] : files_) {  // name order, as influxd's directory walk (§4.1)
+    if (auto r = writer.add_file(fmt::format("{}/{}/{}/{}", db, rp, id, name), path_of(name),
+                                 TarEntryAttributes{file.mode, file.mtime});
+        !r)
+      return r;
+  }
+  return {};
 }
 
 }  // namespace ifx

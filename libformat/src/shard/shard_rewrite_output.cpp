@@ -41,8 +41,7 @@ Result<void> TsmFileSequence::before_block(std::string_view key) {
   }
   if (writer_) return {};
   final_path_ = dir_ / fmt::format("{:09d}-{:09d}.tsm", next_generation_++, 1);
-  pending_path_ = final_path_;
-  pending_path_ += ".pending";
+  pending_path_ = pending_path_of(final_path_);
   auto writer = tsm::TsmWriter::create(pending_path_, {.max_points_per_block = max_points_per_block_,
                                                       .sync_on_finish = true});
   if (!writer) {

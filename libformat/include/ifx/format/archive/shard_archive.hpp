@@ -129,6 +129,12 @@ struct ShardArchiveWriterOptions {
   AtomicFileOptions file;
 };
 
+// The permission bits and modification time a tar entry records.
+struct TarEntryAttributes {
+  std::uint32_t mode = 0644;
+  std::int64_t mtime = 0;  // Unix seconds
+};
+
 struct TarEntryHeader {
   std::string name;          // `<db>/<rp>/<shardID>/<file>`, checked like the reader does
   std::uint64_t size = 0;
@@ -149,8 +155,10 @@ class ShardArchiveWriter {
   // Starts an entry; exactly `header.size` bytes must then be written before the next one.
   Result<void> begin_entry(const TarEntryHeader& header);
   Result<void> write(std::span<const std::uint8_t> data);
-  // Adds a whole file from disk under `name` (size, mode and mtime from fstat).
-  Result<void> add_file(const std::string& name, const std::filesystem::path& source);
+  // Adds a whole file from disk under `name`: size from fstat, mode and mtime as given, else
+  // from fstat too.
+  Result<void> add_file(const std::string& name, const std::filesystem::path& source,
+                        std::optional<TarEntryAttributes> attributes = std::nullopt);
   // Pass-through: appends bytes of a complete tar stream made elsewhere (a shard as influxd
   // sends it, §4.3, which the backup stores verbatim, §2.4/§3.3). Cannot be mixed with
   // begin_entry(); finish() then adds no end-of-archive marker (the stream carries its own).

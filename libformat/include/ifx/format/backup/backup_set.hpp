@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "ifx/format/error.hpp"
+#include "ifx/format/backup/file_names.hpp"
 #include "ifx/format/backup/manifest.hpp"
 #include "ifx/format/meta/meta_store.hpp"
 
@@ -64,8 +65,5 @@ struct BackupSet {
 // when there is no usable meta store (no manifest and no meta.NN, unreadable or corrupt meta);
 // everything else (a missing shard file, a name that does not parse) goes into `problems`.
 Result<BackupSet> open_backup_set(const std::filesystem::path& dir);
-
-// `<base>` of a portable file name `20060102T150405Z.xxx` as Unix ns, if it is one.
-std::optional<std::int64_t> parse_portable_base_time(std::string_view file_name);
 
 }  // namespace ifx

@@ -1,115 +1,135 @@
-// Writing a backup directory in the layouts influxd 1.6.7 writes (FORMATS.md §2 legacy, §3
-// portable), for every tool that produces one (ifx-backup, ifx-convert). Every file goes through
-// AtomicFile (NAME.pending, fsync, rename); the portable manifest is written last, so a directory
-// whose manifest exists is complete, and a crash leaves only .pending files or complete archives.
+// Writing a backup directory in the layouts influxd 1.6.7 writes (docs/FORMATS.md §2 legacy, §3
+// portable), behind one interface for every tool that produces one (ifx-backup, ifx-convert).
+// Every file goes through AtomicFile (NAME.pending, fsync, rename); the portable manifest is
+// written last, so a directory whose manifest exists is complete, and a crash leaves only
+// .pending files or complete archives. File names come from backup/file_names.hpp.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
-#include <vector>
 
-#include "ifx/format/error.hpp"
-#include "ifx/format/backup/manifest.hpp"
+#include <nlohmann/json.hpp>
+
 #include "ifx/format/archive/shard_archive.hpp"
+#include "ifx/format/backup/backup_scope.hpp"
+#include "ifx/format/backup/backup_set.hpp"
+#include "ifx/format/backup/manifest.hpp"
+#include "ifx/format/error.hpp"
 
 namespace ifx {
 
-// What a backup was asked to hold. ifxkit records it in its manifests as the extra key
-// "scope": {"database": s|null, "retention_policy": s|null, "shard": n|null,
-//           "start": ns|null, "end": ns|null, "since": ns|null}
-// (influxd's restore ignores unknown keys), so ifx-verify can tell a missing shard from one that
-// was never asked for.
-struct BackupScope {
-  std::optional<std::string> database;
-  std::optional<std::string> retention_policy;
-  std::optional<std::uint64_t> shard;
-  std::optional<std::int64_t> start_ns, end_ns, since_ns;
+// A backup directory being written. Shards may be written by several threads at once: open_shard
+// and add_shard are safe to call concurrently.
+class BackupWriter {
+ public:
+  virtual ~BackupWriter() = default;
+  BackupWriter(BackupWriter&&) = default;
+  BackupWriter& operator=(BackupWriter&&) = default;
+
+  virtual BackupFormat format() const = 0;
+  const std::filesystem::path& dir() const { return dir_; }
+
+  // The meta store: portable `<base>.meta` (PortableData around the blob, §3.2; `node_json` is
+  // not kept), legacy the next free `meta.NN` (the type-1 stream: blob and node JSON, §2.3).
+  // Returns the file name.
+  virtual Result<std::string> write_meta(std::string_view meta_blob, std::string_view node_json = "null\n") = 0;
+
+  // The name the shard's archive gets (legacy: the next free increment, §2.2).
+  virtual std::string shard_file_name(std::string_view db, std::string_view rp, std::uint64_t id) const = 0;
+  // An archive writer for that name: portable gzip/zstd with the gzip FNAME of §3.3 and the file's
+  // SHA-256 computed while writing, mode 0600; legacy a plain tar, mode 0644 (as influxd).
+  virtual Result<ShardArchiveWriter> open_shard(std::string_view db, std::string_view rp, std::uint64_t id) = 0;
+  // Records a finished archive (`tar_bytes` = ShardArchiveWriter::finish()'s result). Portable:
+  // the manifest entry with the SHA-256, in the order of the calls.
+  virtual void add_shard(std::string_view db, std::string_view rp, std::uint64_t id, std::uint64_t tar_bytes,
+                         const ShardArchiveWriter& finished) = 0;
+  // Records an archive already complete on disk under shard_file_name() (a resumed run kept it
+  // after checking it); its SHA-256 is computed from the file. Legacy backups keep no record:
+  // "invalid-argument".
+  virtual Result<void> adopt_shard(std::string_view db, std::string_view rp, std::uint64_t id,
+                                   std::uint64_t tar_bytes) = 0;
+
+  // Completes the backup. Portable: writes `<base>.manifest` (mode 0600, Go's MarshalIndent
+  // layout, §3.4) with the extra keys "scope" (null when unknown), "created_by" and `extra`'s,
+  // then fsyncs the directory; returns the manifest's file name. Legacy: fsyncs, returns "".
+  virtual Result<std::string> finish(const std::optional<BackupScope>& scope,
+                                     const nlohmann::ordered_json& extra = nlohmann::ordered_json::object()) = 0;
+
+ protected:
+  explicit BackupWriter(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  std::filesystem::path dir_;
 };
-nlohmann::ordered_json scope_to_json(const BackupScope& scope);
 
-// `20060102T150405Z` of a Unix time in ns (UTC, seconds truncated), §3.1.
-std::string portable_base_name(std::int64_t unix_ns);
-// `.tar.gz` / `.tar.zst` (a plain tar has no portable name: "invalid-argument" is the caller's).
-std::string_view portable_archive_suffix(ArchiveCompression c);
-
-struct PortableBackupWriterOptions {
+struct BackupWriterOptions {
+  BackupFormat format = BackupFormat::Portable;
+  // Portable only: `base` names every file (file_names.hpp: portable_base_name of the start, or
+  // the base of the interrupted run a resumed one continues), the archives' compression.
+  std::string base;
   ArchiveCompression compression = ArchiveCompression::gzip;
   int level = ShardArchiveWriterOptions::kDefaultLevel;  // unless set: the compressor's default
-  int threads = 1;        // compression threads per archive (gzip: independent members)
-  std::string created_by; // e.g. "ifx-backup 0.2.0", recorded as extra key "created_by"
+  int threads = 1;         // compression threads per archive (gzip: independent members)
+  std::string created_by;  // e.g. "ifx-backup 0.2.0", recorded as extra key "created_by"
 };
 
-class PortableBackupWriter {
+// Creates `dir` (0700, like influxd) when missing. Portable: refuses a directory that already
+// holds `<base>.manifest` (that backup is complete) and a plain-tar compression.
+Result<std::unique_ptr<BackupWriter>> create_backup_writer(std::filesystem::path dir, BackupWriterOptions options);
+
+class PortableBackupWriter final : public BackupWriter {
  public:
-  // Creates `dir` (0700, like influxd) when missing. `base` is normally
-  // portable_base_name(now); a resumed run passes the base of the run it continues. Refuses a
-  // directory that already holds `<base>.manifest` (that backup is complete).
-  static Result<PortableBackupWriter> create(std::filesystem::path dir, std::string base,
-                                             PortableBackupWriterOptions options = {});
+  static Result<PortableBackupWriter> create(std::filesystem::path dir, BackupWriterOptions options);
 
-  const std::filesystem::path& dir() const { return dir_; }
-  const std::string& base() const { return base_; }
-  std::string meta_file_name() const;                   // `<base>.meta`
-  std::string shard_file_name(std::uint64_t id) const;  // `<base>.s<id>.tar.gz|.tar.zst`
-  std::string manifest_file_name() const;               // `<base>.manifest`
-
-  // `<base>.meta` (PortableData around the blob, §3.2), mode 0644; recorded with its SHA-256.
-  Result<void> write_meta(std::string_view meta_blob);
-
-  // An archive writer for the shard's file: mode 0600, gzip FNAME `<base>.s<id>.tar` (§3.3),
-  // SHA-256 of the file computed while writing. Finish it, then call add_shard().
-  Result<ShardArchiveWriter> open_shard(std::uint64_t id) const;
-  // Records a finished archive (`tar_bytes` = ShardArchiveWriter::finish()'s result).
-  void add_shard(std::string_view db, std::string_view rp, std::uint64_t id,
-                 std::uint64_t tar_bytes, const ShardArchiveWriter& finished);
-  // Records an archive that is already complete on disk (a resumed run kept it after checking
-  // it); its SHA-256 is computed from the file.
+  BackupFormat format() const override { return BackupFormat::Portable; }
+  const std::string& base() const { return options_.base; }
+  Result<std::string> write_meta(std::string_view meta_blob, std::string_view node_json = "null\n") override;
+  std::string shard_file_name(std::string_view db, std::string_view rp, std::uint64_t id) const override;
+  Result<ShardArchiveWriter> open_shard(std::string_view db, std::string_view rp, std::uint64_t id) override;
+  void add_shard(std::string_view db, std::string_view rp, std::uint64_t id, std::uint64_t tar_bytes,
+                 const ShardArchiveWriter& finished) override;
   Result<void> adopt_shard(std::string_view db, std::string_view rp, std::uint64_t id,
-                           std::uint64_t tar_bytes);
+                           std::uint64_t tar_bytes) override;
+  Result<std::string> finish(const std::optional<BackupScope>& scope,
+                             const nlohmann::ordered_json& extra = nlohmann::ordered_json::object()) override;
 
   const PortableManifest& manifest() const { return manifest_; }
 
-  // Writes `<base>.manifest` (mode 0600, Go's MarshalIndent layout, §3.4) with the extra keys
-  // "scope", "created_by", and `extra`'s keys, then fsyncs the directory. Returns its path.
-  Result<std::filesystem::path> finish(const BackupScope& scope,
-                                       const nlohmann::ordered_json& extra = nlohmann::ordered_json::object());
-
  private:
-  PortableBackupWriter() = default;
-  void record_shard(std::string_view db, std::string_view rp, std::uint64_t id,
-                    std::uint64_t tar_bytes, std::string sha256);
-  std::filesystem::path dir_;
-  std::string base_;
-  PortableBackupWriterOptions options_;
+  PortableBackupWriter(std::filesystem::path dir, BackupWriterOptions options)
+      : BackupWriter(std::move(dir)), options_(std::move(options)) {}
+  void record_shard(std::string_view db, std::string_view rp, std::uint64_t id, std::uint64_t tar_bytes,
+                    std::string sha256);
+  BackupWriterOptions options_;
+  std::unique_ptr<std::mutex> mutex_ = std::make_unique<std::mutex>();  // guards manifest_ (movable)
   PortableManifest manifest_;
   bool meta_written_ = false;
 };
 
 // Legacy layout (§2): `meta.NN` and `<db>.<rp>.<%05d id>.<NN>` raw tars, NN the first number
 // whose final name does not exist yet (§2.2), so a second run (or a -since run) adds increments.
-class LegacyBackupWriter {
+class LegacyBackupWriter final : public BackupWriter {
  public:
-  // Creates `dir` (0700) when missing.
   static Result<LegacyBackupWriter> create(std::filesystem::path dir);
 
-  const std::filesystem::path& dir() const { return dir_; }
-
-  // `meta.NN`: the verbatim type-1 stream (a legacy meta file, §2.3). Returns the file name.
-  Result<std::string> write_meta(std::span<const std::uint8_t> legacy_meta_bytes);
-  // The next increment's name for a shard: `<db>.<rp>.<%05d id>.<NN>`.
-  std::string next_shard_file_name(std::string_view db, std::string_view rp, std::uint64_t id) const;
-  // A plain-tar archive writer for that name (mode 0644).
-  Result<ShardArchiveWriter> open_shard(std::string_view db, std::string_view rp,
-                                        std::uint64_t id) const;
+  BackupFormat format() const override { return BackupFormat::Legacy; }
+  Result<std::string> write_meta(std::string_view meta_blob, std::string_view node_json = "null\n") override;
+  std::string shard_file_name(std::string_view db, std::string_view rp, std::uint64_t id) const override;
+  Result<ShardArchiveWriter> open_shard(std::string_view db, std::string_view rp, std::uint64_t id) override;
+  void add_shard(std::string_view, std::string_view, std::uint64_t, std::uint64_t,
+                 const ShardArchiveWriter&) override {}
+  Result<void> adopt_shard(std::string_view db, std::string_view rp, std::uint64_t id,
+                           std::uint64_t tar_bytes) override;
+  Result<std::string> finish(const std::optional<BackupScope>& scope,
+                             const nlohmann::ordered_json& extra = nlohmann::ordered_json::object()) override;
 
  private:
-  LegacyBackupWriter() = default;
+  explicit LegacyBackupWriter(std::filesystem::path dir) : BackupWriter(std::move(dir)) {}
+  // §2.2: stem.00, stem.01, … (final names only): the first that does not exist.
   std::string next_free(const std::string& stem) const;
-  std::filesystem::path dir_;
 };
 
 }  // namespace ifx

@@ -15,8 +15,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <span>
+#include <string_view>
 
 namespace ifx {
+
+// What a file being written is called until it is complete: NAME.pending (docs/FORMATS.md §2.6).
+inline constexpr std::string_view kPendingSuffix = ".pending";
+std::filesystem::path pending_path_of(const std::filesystem::path& final_path);
 
 struct AtomicFileOptions {
   mode_t mode = 0644;             // before umask, like influxd's os.Create (§2.1)

@@ -17,6 +17,9 @@
 
 namespace ifx {
 
+// Where scratch directories go unless the user says: $TMPDIR, or /tmp.
+std::filesystem::path default_scratch_root();
+
 class ScratchDirectory {
  public:
   // "<root>/<prefix>-XXXXXX"; an "io" error naming `root` when it cannot be made. `prefix`

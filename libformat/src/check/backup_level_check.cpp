@@ -1,20 +1,22 @@
 // The backup directory as a whole: what open_backup_set found (missing files, meta size), files
 // nothing accounts for, the manifests' entries, every legacy meta.NN, increment chains, and the
-// shards against the meta store and the backup's recorded scope (FORMATS.md §2, §3, §5.3).
+// shards against the meta store and the backup's recorded scope (docs/FORMATS.md §2, §3, §5.3).
 #include <algorithm>
 #include <fstream>
 #include <iterator>
-#include <regex>
 #include <set>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "ifx-verify/checks.hpp"
+#include "ifx/format/backup/backup_scope.hpp"
+#include "ifx/format/backup/file_names.hpp"
+#include "ifx/format/check/backup_check.hpp"
+#include "ifx/format/io/atomic_file.hpp"
 #include "ifx/format/meta/meta_store.hpp"
 #include "ifx/format/meta/meta_envelope.hpp"
 
-namespace ifx::verify::detail {
+namespace ifx::check {
 namespace fs = std::filesystem;
 namespace {
 
@@ -30,49 +32,10 @@ bool plain_file_name(const std::string& name) {
          name.find('\0') == std::string::npos;
 }
 
-// What a backup says it holds, when it says so. Enterprise writes `limited` with `database`,
-// `policy`, `shard_id` (§3.4); ifxkit's own manifests carry an extra key
-// "scope": {"database": s|null, "retention_policy": s|null, "shard": n|null}.
-// An influxd OSS manifest records none: its `-db`/`-shard` backups still carry the whole meta.
-struct Scope {
-  std::string manifest;
-  std::optional<std::string> database, retention_policy;
-  std::optional<std::uint64_t> shard;
-
-  bool covers(const std::string& db, const std::string& rp, std::uint64_t id) const {
-    return (!database || *database == db) && (!retention_policy || *retention_policy == rp) &&
-           (!shard || *shard == id);
-  }
-};
-
-std::optional<Scope> recorded_scope(const BackupSet& set) {
-  for (std::size_t i = set.manifests.size(); i-- > 0;) {  // the newest manifest that records one
-    const PortableManifest& m = set.manifests[i];
-    Scope s{set.manifest_files[i], {}, {}, {}};
-    if (auto it = m.extra.find("scope"); it != m.extra.end() && it->is_object()) {
-      auto str = [&](const char* k) -> std::optional<std::string> {
-        auto v = it->find(k);
-        return v != it->end() && v->is_string() ? std::optional(v->get<std::string>()) : std::nullopt;
-      };
-      s.database = str("database");
-      s.retention_policy = str("retention_policy");
-      if (auto v = it->find("shard"); v != it->end() && v->is_number_unsigned()) s.shard = v->get<std::uint64_t>();
-      return s;
-    }
-    if (m.limited) {
-      if (!m.database.empty()) s.database = m.database;
-      if (!m.policy.empty()) s.retention_policy = m.policy;
-      if (m.shard_id != 0) s.shard = m.shard_id;
-      return s;
-    }
-  }
-  return std::nullopt;
-}
-
-void check_problems(const BackupSet& set, const Options& o, DefectSink& sink) {
+void check_problems(const BackupSet& set, const BackupCheckOptions& o, DefectSink& sink) {
   std::set<std::string> unselected_archives;
   for (const auto& s : set.shards)
-    if (!selected(o, s.database, s.retention_policy, s.shard_id))
+    if (!o.selects(s.database, s.retention_policy, s.shard_id))
       for (const auto& a : s.archives) unselected_archives.insert(a.file_name);
   for (Error e : set.problems) {
     if (e.code == "file-missing" && unselected_archives.count(e.file)) continue;
@@ -82,14 +45,14 @@ void check_problems(const BackupSet& set, const Options& o, DefectSink& sink) {
     std::string why = set.format == BackupFormat::Portable
                           ? "no manifest lists it"
                           : "its name is neither meta.NN nor <db>.<rp>.<shard id>.<NN>";
-    if (name.ends_with(".pending")) why = "a leftover of an interrupted write (.pending)";
+    if (name.ends_with(kPendingSuffix)) why = "a leftover of an interrupted write (.pending)";
     sink.add(defect("file-unexpected", name, "", std::nullopt,
                     fmt::format("{} does not belong to the backup: {}", name, why)));
   }
 }
 
 // open_backup_set reads the meta of the newest manifest; the meta files of older manifests in a
-// chain are part of the backup too, so each is decoded and its size checked (FORMATS.md §3.2, §3.4).
+// chain are part of the backup too, so each is decoded and its size checked (docs/FORMATS.md §3.2, §3.4).
 void check_older_portable_metas(const BackupSet& set, DefectSink& sink, Checked& checked) {
   std::set<std::string> done{set.meta_file};
   for (std::size_t i = 0; i < set.manifests.size(); ++i) {
@@ -164,26 +127,22 @@ void check_manifests(const BackupSet& set, DefectSink& sink, Checked& checked) {
   check_older_portable_metas(set, sink, checked);
 }
 
-std::string two_digits(std::uint64_t n) { return fmt::format("{:02}", n); }
-
-// FORMATS.md §2.2: every run writes the next free NN; numbers must run 0, 1, 2, … without holes.
-void check_legacy_chains(const BackupSet& set, const Options& o, DefectSink& sink, Checked& checked) {
-  static const std::regex meta_re(R"(^meta\.([0-9]+)$)");
+// docs/FORMATS.md §2.2: every run writes the next free NN; numbers must run 0, 1, 2, … without holes.
+void check_legacy_chains(const BackupSet& set, const BackupCheckOptions& o, DefectSink& sink, Checked& checked) {
   std::vector<std::pair<std::uint64_t, std::string>> metas;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(set.dir, ec)) {
     std::string n = e.path().filename().string();
-    std::smatch m;
-    if (std::regex_match(n, m, meta_re)) metas.emplace_back(std::stoull(m[1].str()), n);
+    if (auto nn = parse_legacy_meta_file(n)) metas.emplace_back(*nn, n);
   }
   std::sort(metas.begin(), metas.end());
   std::uint64_t expected = 0;
   for (const auto& [nn, name] : metas) {
     for (; expected < nn; ++expected)
-      sink.add(defect("chain-gap", "meta." + two_digits(expected), "", std::nullopt,
-                      fmt::format("meta.{} is missing: the directory holds {} (legacy runs number their "
-                                  "files without holes)",
-                                  two_digits(expected), name)));
+      sink.add(defect("chain-gap", legacy_meta_file(expected), "", std::nullopt,
+                      fmt::format("{} is missing: the directory holds {} (legacy runs number their files "
+                                  "without holes)",
+                                  legacy_meta_file(expected), name)));
     expected = nn + 1;
     ++checked.files;
     checked.bytes += size_of(set.dir / name);
@@ -199,25 +158,24 @@ void check_legacy_chains(const BackupSet& set, const Options& o, DefectSink& sin
     }
   }
   for (const auto& s : set.shards) {
-    if (!selected(o, s.database, s.retention_policy, s.shard_id) || s.archives.empty()) continue;
-    const std::string& any = s.archives.front().file_name;
-    const std::string prefix = any.substr(0, any.rfind('.') + 1);
+    if (!o.selects(s.database, s.retention_policy, s.shard_id) || s.archives.empty()) continue;
+    auto name = parse_legacy_shard_file(s.archives.front().file_name);
+    if (!name) continue;
     std::uint64_t next = 0;
     for (const auto& a : s.archives) {
       for (; next < a.increment; ++next)
-        sink.add(defect("chain-gap", prefix + two_digits(next), "", std::nullopt,
-                        fmt::format("increment {} of shard {} ({}/{}) is missing: the directory holds {}, "
+        sink.add(defect("chain-gap", legacy_increment_file(name->stem, next), "", std::nullopt,
+                        fmt::format("increment {:02} of shard {} ({}/{}) is missing: the directory holds {}, "
                                     "so the increments after the gap restore on top of missing data",
-                                    two_digits(next), s.shard_id, s.database, s.retention_policy,
-                                    a.file_name)));
+                                    next, s.shard_id, s.database, s.retention_policy, a.file_name)));
       next = a.increment + 1;
     }
   }
 }
 
-void check_shards_against_meta(const BackupSet& set, const Options& o, DefectSink& sink) {
+void check_shards_against_meta(const BackupSet& set, const BackupCheckOptions& o, DefectSink& sink) {
   for (const auto& s : set.shards) {
-    if (s.in_meta || !selected(o, s.database, s.retention_policy, s.shard_id)) continue;
+    if (s.in_meta || !o.selects(s.database, s.retention_policy, s.shard_id)) continue;
     auto loc = meta::find_shard(set.meta, s.shard_id);
     std::string where = loc ? fmt::format("the meta store has shard {} under {}/{}", s.shard_id,
                                           loc->database->name, loc->retention_policy->name)
@@ -228,15 +186,15 @@ void check_shards_against_meta(const BackupSet& set, const Options& o, DefectSin
                                 s.shard_id, s.database, s.retention_policy, where)));
   }
 
-  auto scope = recorded_scope(set);
+  auto scope = recorded_scope(set.manifest_files, set.manifests);
   std::vector<std::string> absent;
   for (const auto& db : set.meta.databases)
     for (const auto& rp : db.retention_policies)
       for (const auto& g : rp.shard_groups) {
         if (g.deleted()) continue;
         for (const auto& sh : g.shards) {
-          if (!selected(o, db.name, rp.name, sh.id) || set.find_shard(sh.id)) continue;
-          if (scope && scope->covers(db.name, rp.name, sh.id))
+          if (!o.selects(db.name, rp.name, sh.id) || set.find_shard(sh.id)) continue;
+          if (scope && scope->scope.covers(db.name, rp.name, sh.id))
             sink.add(defect("shard-missing", scope->manifest, "", std::nullopt,
                             fmt::format("shard {} of {}/{} is live in the meta store and inside the scope "
                                         "this backup records, but no archive holds it",
@@ -255,7 +213,7 @@ void check_shards_against_meta(const BackupSet& set, const Options& o, DefectSin
 
 }  // namespace
 
-void check_backup_level(const BackupSet& set, const Options& o, DefectSink& sink, Checked& checked) {
+void check_backup_level(const BackupSet& set, const BackupCheckOptions& o, DefectSink& sink, Checked& checked) {
   check_problems(set, o, sink);
   if (set.format == BackupFormat::Portable) {
     check_manifests(set, sink, checked);
@@ -266,4 +224,4 @@ void check_backup_level(const BackupSet& set, const Options& o, DefectSink& sink
   check_shards_against_meta(set, o, sink);
 }
 
-}  // namespace ifx::verify::detail
+}  // namespace ifx::check

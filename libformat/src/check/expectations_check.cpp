@@ -5,11 +5,12 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
-#include "common/human.hpp"
-#include "ifx-verify/checks.hpp"
+#include "ifx/format/text/go_duration.hpp"
+#include "ifx/format/text/rfc3339.hpp"
+#include "ifx/format/check/backup_check.hpp"
 #include "ifx/format/meta/meta_store.hpp"
 
-namespace ifx::verify::detail {
+namespace ifx::check {
 namespace {
 
 std::optional<std::int64_t> mtime_ns(const std::filesystem::path& p) {
@@ -19,7 +20,7 @@ std::optional<std::int64_t> mtime_ns(const std::filesystem::path& p) {
 }
 
 // The newest backup run in the directory and the file that dates it: a portable manifest's base
-// name is its UTC creation time (FORMATS.md §3.1); legacy files carry no time, so meta.NN's
+// name is its UTC creation time (docs/FORMATS.md §3.1); legacy files carry no time, so meta.NN's
 // modification time stands for it (open_backup_set's `created_ns`).
 std::pair<std::optional<std::int64_t>, std::string> newest_backup(const BackupSet& set) {
   std::optional<std::int64_t> best;
@@ -35,7 +36,7 @@ std::pair<std::optional<std::int64_t>, std::string> newest_backup(const BackupSe
 
 }  // namespace
 
-void check_freshness(const BackupSet& set, const Options& o, DefectSink& sink) {
+void check_freshness(const BackupSet& set, const BackupCheckOptions& o, DefectSink& sink) {
   if (!o.max_age_ns) return;
   const std::int64_t now = o.now_ns ? *o.now_ns
                                     : std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -50,11 +51,11 @@ void check_freshness(const BackupSet& set, const Options& o, DefectSink& sink) {
   if (now - *made <= *o.max_age_ns) return;
   sink.add(defect("backup-too-old", file, "", std::nullopt,
                   fmt::format("the newest backup was made at {}, {} ago; --max-age allows {}",
-                              cli::format_rfc3339(*made), cli::format_go_duration(now - *made),
-                              cli::format_go_duration(*o.max_age_ns))));
+                              text::format_rfc3339(*made), text::format_go_duration(now - *made),
+                              text::format_go_duration(*o.max_age_ns))));
 }
 
-void check_expected_databases(const BackupSet& set, const Options& o,
+void check_expected_databases(const BackupSet& set, const BackupCheckOptions& o,
                               const std::map<std::string, std::uint64_t>& blocks_per_database,
                               DefectSink& sink) {
   for (const auto& name : o.expect_databases) {
@@ -65,7 +66,7 @@ void check_expected_databases(const BackupSet& set, const Options& o,
     }
     std::size_t archives = 0;
     for (const auto& s : set.shards)
-      if (s.database == name && selected(o, s.database, s.retention_policy, s.shard_id)) archives += s.archives.size();
+      if (s.database == name && o.selects(s.database, s.retention_policy, s.shard_id)) archives += s.archives.size();
     auto it = blocks_per_database.find(name);
     if (archives == 0)
       sink.add(defect("db-empty", set.meta_file, "", std::nullopt,
@@ -78,4 +79,4 @@ void check_expected_databases(const BackupSet& set, const Options& o,
   }
 }
 
-}  // namespace ifx::verify::detail
+}  // namespace ifx::check

@@ -1,13 +1,13 @@
 // ifxkit's manifests record each file's SHA-256 as an extra key "sha256" of the meta entry and of
-// every files[] entry (influxd ignores unknown keys, FORMATS.md §3.4). When present, the file on
+// every files[] entry (influxd ignores unknown keys, docs/FORMATS.md §3.4). When present, the file on
 // disk must still hash to it: anything that changed the bytes after the backup wrote them (bit
 // rot, a partial copy, an edit) is "sha256-mismatch", even where the format checks would pass.
 #include <fmt/format.h>
 
-#include "ifx-verify/checks.hpp"
+#include "ifx/format/check/backup_check.hpp"
 #include "ifx/format/io/checksum.hpp"
 
-namespace ifx::verify::detail {
+namespace ifx::check {
 namespace fs = std::filesystem;
 namespace {
 
@@ -34,13 +34,13 @@ void compare(const BackupSet& set, const std::string& manifest, const std::strin
 
 }  // namespace
 
-void check_recorded_sha256(const BackupSet& set, const Options& o, DefectSink& sink) {
+void check_recorded_sha256(const BackupSet& set, const BackupCheckOptions& o, DefectSink& sink) {
   for (std::size_t i = 0; i < set.manifests.size(); ++i) {
     const PortableManifest& m = set.manifests[i];
     compare(set, set.manifest_files[i], m.meta.file_name, m.meta.extra, sink);
     for (const auto& f : m.files)
-      if (selected(o, f.database, f.policy, f.shard_id)) compare(set, set.manifest_files[i], f.file_name, f.extra, sink);
+      if (o.selects(f.database, f.policy, f.shard_id)) compare(set, set.manifest_files[i], f.file_name, f.extra, sink);
   }
 }
 
-}  // namespace ifx::verify::detail
+}  // namespace ifx::check

@@ -1,19 +1,18 @@
-// TSM and tombstone checks over one spooled file (FORMATS.md §6): the header and footer
+// TSM and tombstone checks over one file on disk (docs/FORMATS.md §6): the header and footer
 // (TsmReader::open), the whole index streamed and validated (TsmIndexCursor), every block read
-// with its CRC-32, and unless --quick every block decoded in full with its first and last
-// timestamp compared to the index entry. Offsets are offsets inside the TSM file, i.e. inside the
-// tar entry.
+// with its CRC-32, and unless quick every block decoded in full with its first and last
+// timestamp compared to the index entry.
 #include <algorithm>
 #include <optional>
 
 #include <fmt/format.h>
 
-#include "ifx-verify/checks.hpp"
+#include "ifx/format/check/tsm_check.hpp"
 #include "ifx/format/tsm/encoding.hpp"
 #include "ifx/format/tsm/tombstone.hpp"
 #include "ifx/format/tsm/tsm_reader.hpp"
 
-namespace ifx::verify::detail {
+namespace ifx::check {
 namespace {
 
 // FORMATS.md §6.2: the block's first and last timestamp are the index entry's minTime/maxTime.
@@ -140,4 +139,4 @@ void check_type_conflicts(const std::vector<std::pair<std::filesystem::path, Ent
   }
 }
 
-}  // namespace ifx::verify::detail
+}  // namespace ifx::check

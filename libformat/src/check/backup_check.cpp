@@ -1,0 +1,125 @@
+// check_backup: open the backup, check the directory as a whole, then every selected shard in
+// parallel (one shard per job, unpacked to scratch one entry at a time), then what CI expects
+// (max age, expected databases).
+#include "ifx/format/check/backup_check.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <iterator>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "ifx/format/backup/file_names.hpp"
+#include "ifx/format/backup/manifest.hpp"
+
+namespace ifx::check {
+
+bool BackupCheckOptions::selects(const std::string& db, const std::string& rp, std::uint64_t shard_id) const {
+  return (!database || *database == db) && (!retention_policy || *retention_policy == rp) &&
+         (!shard || *shard == shard_id);
+}
+
+bool BackupCheckReport::incomplete() const {
+  return std::any_of(defects.begin(), defects.end(), [](const Error& e) { return e.code == "io"; });
+}
+
+namespace {
+
+// open_backup_set names the directory itself for directory-wide failures; a defect's `file` is a
+// name inside the backup directory, so such paths are shortened to that name (or left empty).
+Error inside_backup(Error e, const std::filesystem::path& dir) {
+  std::filesystem::path f(e.file);
+  if (f == dir || f == dir / "") e.file.clear();
+  else if (f.parent_path() == dir) e.file = f.filename().string();
+  return e;
+}
+
+// When no manifest could be read, open_backup_set says only that; each broken manifest's own
+// error (with its JSON offset) says more, so those are the defects.
+std::vector<Error> manifest_errors(const std::filesystem::path& dir) {
+  std::vector<Error> out;
+  std::error_code ec;
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (is_manifest_file(e.path().filename().string())) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names)
+    if (auto m = read_manifest_file(dir / name); !m) {
+      Error e = std::move(m.error());
+      e.file = name;
+      out.push_back(std::move(e));
+    }
+  return out;
+}
+
+// Every selected shard, `jobs` at a time; the outcomes in the order of `shards`.
+std::vector<ShardCheck> check_shards(const BackupSet& set, const std::vector<const ShardInBackup*>& shards,
+                                     const BackupCheckOptions& options) {
+  const ShardCheckOptions shard_options{options.quick, options.scratch_root, options.max_defects_per_entry, false};
+  std::vector<ShardCheck> outcomes(shards.size());
+  unsigned jobs = options.jobs ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+  jobs = std::min<unsigned>(jobs, static_cast<unsigned>(std::max<std::size_t>(1, shards.size())));
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t i; (i = next++) < shards.size();) outcomes[i] = check_shard(set, *shards[i], shard_options);
+  };
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < jobs; ++i) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  return outcomes;
+}
+
+}  // namespace
+
+Result<BackupCheckReport> check_backup(const BackupCheckOptions& options) {
+  for (const auto& name : options.expect_databases)
+    if (options.database && *options.database != name)
+      return fail("usage", fmt::format("--expect-db {} lies outside the -db {} filter: that database would not "
+                                       "be checked",
+                                       name, *options.database));
+  std::error_code ec;
+  if (!std::filesystem::is_directory(options.backup_dir, ec)) {
+    auto e = fail("io", fmt::format("{} is not a directory (expected a backup directory)",
+                                    options.backup_dir.string()));
+    e.error().file = options.backup_dir.string();
+    return e;
+  }
+
+  BackupCheckReport report{options, {}, {}, {}};
+  auto set = open_backup_set(options.backup_dir);
+  if (!set) {  // no usable meta: nothing else can be placed, which is itself the defect
+    if (set.error().code == "manifest-invalid") report.defects = manifest_errors(options.backup_dir);
+    if (report.defects.empty()) report.defects.push_back(inside_backup(std::move(set.error()), options.backup_dir));
+    return report;
+  }
+
+  DefectSink backup_sink(options.max_defects_per_entry);
+  check_backup_level(*set, options, backup_sink, report.checked);
+  backup_sink.finish();
+
+  std::vector<const ShardInBackup*> todo;
+  for (const auto& s : set->shards)
+    if (options.selects(s.database, s.retention_policy, s.shard_id)) todo.push_back(&s);
+  std::vector<ShardCheck> outcomes = check_shards(*set, todo, options);
+
+  report.defects = std::move(backup_sink.defects());
+  report.notes = std::move(backup_sink.notes());
+  std::map<std::string, std::uint64_t> blocks_per_database;
+  for (std::size_t i = 0; i < todo.size(); ++i) {
+    auto& out = outcomes[i];
+    report.checked += out.checked;
+    blocks_per_database[todo[i]->database] += out.data_blocks;
+    std::move(out.defects.begin(), out.defects.end(), std::back_inserter(report.defects));
+    std::move(out.notes.begin(), out.notes.end(), std::back_inserter(report.notes));
+  }
+
+  DefectSink expectations(options.max_defects_per_entry);
+  check_expected_databases(*set, options, blocks_per_database, expectations);
+  check_freshness(*set, options, expectations);
+  std::move(expectations.defects().begin(), expectations.defects().end(), std::back_inserter(report.defects));
+  return report;
+}
+
+}  // namespace ifx::check
