@@ -20,10 +20,10 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
-#include "ifx-restore/http_api.hpp"
 #include "ifx-restore/restore.hpp"
 #include "ifx-restore/stage.hpp"
 #include "ifx-restore/steps.hpp"
+#include "ifx/net/http/influx_http.hpp"
 #include "restore_truth.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"

@@ -10,17 +10,13 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
-#include <cctype>
 #include <cstring>
-#include <span>
-#include <atomic>
 #include <fstream>
 #include <sstream>
 #include <thread>
-
-#include "ifx/net/tcp_connection.hpp"
 
 extern char** environ;
 
@@ -40,8 +36,11 @@ std::string influxd_binary(const InfluxdOptions& o) {
   return env && *env ? env : "/usr/bin/influxd";
 }
 
-std::span<const std::uint8_t> bytes_of(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+// libnet's errors as the harness's exceptions.
+template <class T>
+T value_or_throw(Result<T> r) {
+  if (!r) throw InfluxdError(r.error().code + ": " + r.error().message);
+  return std::move(*r);
 }
 
 }  // namespace
@@ -64,65 +63,11 @@ std::uint16_t free_port() {
   return ntohs(a.sin_port);
 }
 
-std::string url_encode(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
-      out += static_cast<char>(c);
-    else
-      out += fmt::format("%{:02X}", c);
-  }
-  return out;
-}
-
-std::string quote_ident(std::string_view name) {
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '\\' || c == '"') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
-std::string quote_string(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\\' || c == '\'') out += '\\';
-    out += c;
-  }
-  return out + "'";
-}
-
-HttpResponse http_request(std::uint16_t port, std::string_view method, std::string_view target,
-                          std::string_view body, std::string_view content_type,
-                          std::chrono::milliseconds timeout) {
-  const net::HostPort where{"127.0.0.1", port};
-  auto conn = net::TcpConnection::connect(where, timeout);
-  if (!conn) throw InfluxdError(conn.error().message);
-  // HTTP/1.0: the server closes after the answer and never uses chunked encoding.
-  std::string head = fmt::format("{} {} HTTP/1.0\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\n",
-                                 method, target, port, body.size());
-  if (!content_type.empty()) head += fmt::format("Content-Type: {}\r\n", content_type);
-  head += "\r\n";
-  const std::span<const std::uint8_t> parts[] = {bytes_of(head), bytes_of(body)};
-  if (auto w = conn->write_all(parts, timeout); !w) throw InfluxdError(w.error().message);
-  std::string answer;
-  std::vector<std::uint8_t> buf(64 * 1024);
-  for (;;) {
-    auto n = conn->read_some(buf, timeout);
-    if (!n) throw InfluxdError(n.error().message);
-    if (*n == 0) break;
-    answer.append(reinterpret_cast<const char*>(buf.data()), *n);
-  }
-  const auto header_end = answer.find("\r\n\r\n");
-  if (!answer.starts_with("HTTP/") || header_end == std::string::npos)
-    throw InfluxdError(fmt::format("{} {} on port {}: not an HTTP answer: \"{}\"", method, target,
-                                   port, answer.substr(0, 100)));
-  HttpResponse r;
-  const auto sp = answer.find(' ');
-  r.status = std::atoi(answer.c_str() + sp + 1);
-  r.body = answer.substr(header_end + 4);
-  return r;
+net::HttpAnswer http_request(std::uint16_t port, std::string_view method, std::string_view target,
+                             std::string_view body, std::string_view content_type,
+                             std::chrono::milliseconds timeout) {
+  const net::InfluxHttp client(net::HttpEndpoint{.host = "127.0.0.1", .port = port}, timeout);
+  return value_or_throw(client.exchange(method, target, body, content_type));
 }
 
 InfluxdServer::InfluxdServer(InfluxdOptions options) : options_(std::move(options)) {
@@ -149,6 +94,10 @@ InfluxdServer::~InfluxdServer() {
 
 std::string InfluxdServer::rpc_address() const { return fmt::format("127.0.0.1:{}", rpc_port_); }
 std::string InfluxdServer::http_url() const { return fmt::format("http://127.0.0.1:{}", http_port_); }
+
+net::InfluxHttp InfluxdServer::http(std::chrono::milliseconds timeout) const {
+  return net::InfluxHttp(net::HttpEndpoint{.host = "127.0.0.1", .port = http_port_}, timeout);
+}
 
 void InfluxdServer::write_config() const {
   const fs::path d = work_dir_;
@@ -269,11 +218,7 @@ void InfluxdServer::wait_ready() {
     if (exited(&status))
       throw InfluxdError(fmt::format("influxd exited (status {}) before answering /ping; log tail:\n{}",
                                      status, log_tail()));
-    try {
-      if (http_request(http_port_, "GET", "/ping", {}, {}, 2s).status == 204) return;
-    } catch (const InfluxdError&) {
-      // not listening yet
-    }
+    if (http(2s).ping()) return;  // else not listening yet
     if (std::chrono::steady_clock::now() > deadline)
       throw InfluxdError(fmt::format("influxd did not answer GET /ping with 204 within {} s; log tail:\n{}",
                                      options_.start_timeout.count(), log_tail()));
@@ -336,9 +281,7 @@ std::string InfluxdServer::log_tail(int lines) const {
 
 void InfluxdServer::write(std::string_view db, std::string_view lines, std::string_view rp,
                           std::string_view precision) {
-  std::string target = fmt::format("/write?db={}&precision={}", url_encode(db), url_encode(precision));
-  if (!rp.empty()) target += "&rp=" + url_encode(rp);
-  auto r = http_request(http_port_, "POST", target, lines, "text/plain; charset=utf-8");
+  const auto r = value_or_throw(http().write(db, rp, lines, precision));
   if (r.status != 204)
     throw InfluxdError(fmt::format("write to \"{}\" failed with HTTP {}: {}", db, r.status, r.body));
 }
@@ -351,29 +294,15 @@ void InfluxdServer::write(std::string_view db, const std::vector<std::string>& l
 }
 
 nlohmann::json InfluxdServer::query(std::string_view q, std::string_view db) {
-  std::string body = "q=" + url_encode(q) + "&epoch=ns";
-  if (!db.empty()) body += "&db=" + url_encode(db);
-  auto r = http_request(http_port_, "POST", "/query", body, "application/x-www-form-urlencoded");
-  nlohmann::json doc = nlohmann::json::parse(r.body, nullptr, false);
-  if (doc.is_discarded())
-    throw InfluxdError(fmt::format("query \"{}\": HTTP {}, not JSON: {}", q, r.status, r.body.substr(0, 200)));
-  if (r.status != 200 || doc.contains("error"))
-    throw InfluxdError(fmt::format("query \"{}\" failed with HTTP {}: {}", q, r.status, r.body.substr(0, 500)));
-  nlohmann::json results = doc.value("results", nlohmann::json::array());
-  for (const auto& res : results)
-    if (res.contains("error"))
-      throw InfluxdError(fmt::format("query \"{}\" failed: {}", q, res["error"].dump()));
-  return results;
+  return value_or_throw(http().query(q, db));
 }
 
 nlohmann::json InfluxdServer::series(std::string_view q, std::string_view db) {
-  auto results = query(q, db);
-  if (results.empty() || !results[0].contains("series")) return nlohmann::json::array();
-  return results[0]["series"];
+  return value_or_throw(http().series(q, db));
 }
 
 void InfluxdServer::create_database(std::string_view name) {
-  query("CREATE DATABASE " + quote_ident(name));
+  query("CREATE DATABASE " + lp::quote_influxql_ident(name));
 }
 
 }  // namespace ifx::test

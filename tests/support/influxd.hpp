@@ -8,7 +8,8 @@
 // Each server gets its own temp directory (config, meta/data/wal dirs, log file) and two free
 // 127.0.0.1 ports: the snapshotter RPC (`bind-address`) and HTTP. Readiness: GET /ping polled
 // until 204, bounded; a failure carries the log tail. Stop: SIGTERM to the PID we started, a
-// bounded wait, then SIGKILL. Test support only: errors are exceptions (gtest reports them).
+// bounded wait, then SIGKILL. HTTP goes through libnet's client (ifx/net/http/influx_http.hpp).
+// Test support only: errors are exceptions (gtest reports them).
 #pragma once
 
 #include <sys/types.h>
@@ -24,6 +25,9 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "ifx/format/text/line_protocol.hpp"
+#include "ifx/net/http/influx_http.hpp"
 
 namespace ifx::test {
 
@@ -52,26 +56,18 @@ struct InfluxdOptions {
   std::string binary;
 };
 
-struct HttpResponse {
-  int status = 0;
-  std::string body;
-};
-
-// A minimal blocking HTTP/1.0 exchange with 127.0.0.1:port (Connection: close, body read to
-// EOF). Throws InfluxdError on connection failure or a malformed answer.
-HttpResponse http_request(std::uint16_t port, std::string_view method, std::string_view target,
-                          std::string_view body = {}, std::string_view content_type = {},
-                          std::chrono::milliseconds timeout = std::chrono::seconds(60));
+// One HTTP/1.0 exchange with 127.0.0.1:port (InfluxHttp::exchange, no credentials). Throws
+// InfluxdError on a transport failure or an answer that is not HTTP; any status comes back.
+net::HttpAnswer http_request(std::uint16_t port, std::string_view method, std::string_view target,
+                             std::string_view body = {}, std::string_view content_type = {},
+                             std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 // A port the kernel just handed out on 127.0.0.1 (bound to 0, read, closed again).
 std::uint16_t free_port();
 
-// application/x-www-form-urlencoded / URL query encoding of one value.
-std::string url_encode(std::string_view s);
-
-// InfluxQL quoting: "ident" with \\ and \" escaped; 'string' with \\ and \' escaped.
-std::string quote_ident(std::string_view name);
-std::string quote_string(std::string_view s);
+// The tests' short names for the encodings libnet and libformat own.
+using net::url_encode;
+inline std::string quote_ident(std::string_view name) { return lp::quote_influxql_ident(name); }
 
 class InfluxdServer {
  public:
@@ -104,6 +100,8 @@ class InfluxdServer {
   // The "series" array of the first statement ([] when it has none).
   nlohmann::json series(std::string_view q, std::string_view db = "");
   void create_database(std::string_view name);
+  // libnet's client for this server's HTTP API (no credentials; the port changes on restart()).
+  net::InfluxHttp http(std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
 
   // SIGTERM, wait up to 15 s, SIGKILL. Safe to call twice.
   void stop();

@@ -405,6 +405,16 @@ TEST(QuoteInfluxqlIdent, BareOnlyForPlainNonKeywords) {
   EXPECT_EQ(ifx::lp::quote_influxql_ident("d\xc3\xa9"), "\"d\xc3\xa9\"");
 }
 
+TEST(QuoteInfluxqlString, SingleQuotedWithEscapes) {
+  EXPECT_EQ(ifx::lp::quote_influxql_string("pw"), "'pw'");
+  EXPECT_EQ(ifx::lp::quote_influxql_string(""), "''");
+  EXPECT_EQ(ifx::lp::quote_influxql_string("it's"), "'it\\'s'");
+  EXPECT_EQ(ifx::lp::quote_influxql_string("a\\b"), "'a\\\\b'");
+  EXPECT_EQ(ifx::lp::quote_influxql_string("say \"hi\""), "'say \"hi\"'");  // " needs no escape here
+  EXPECT_EQ(ifx::lp::quote_influxql_string("two\nlines"), "'two\\nlines'");
+  EXPECT_EQ(ifx::lp::quote_influxql_string("d\xc3\xa9 x"), "'d\xc3\xa9 x'");
+}
+
 TEST(FormatInfluxqlDuration, LargestExactUnit) {
   constexpr std::int64_t s = 1'000'000'000;
   EXPECT_EQ(ifx::lp::format_influxql_duration(0), "0s");

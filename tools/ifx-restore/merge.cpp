@@ -133,11 +133,12 @@ Result<void> ensure_targets(const Options& o, const RestorePlan& plan, const Inf
     if (out.created) {
       say(o, fmt::format("creating database \"{}\"", dp.target));
       if (!o.dry_run)
-        if (auto r = http.query("CREATE DATABASE " + quote_ident(dp.target)); !r) return std::unexpected(r.error());
+        if (auto r = http.query("CREATE DATABASE " + lp::quote_influxql_ident(dp.target)); !r)
+          return std::unexpected(r.error());
     }
     std::set<std::string> rps;
     if (!o.dry_run || !out.created) {
-      auto shown = http.series("SHOW RETENTION POLICIES ON " + quote_ident(dp.target));
+      auto shown = http.series("SHOW RETENTION POLICIES ON " + lp::quote_influxql_ident(dp.target));
       if (!shown && !(o.dry_run && out.created)) return std::unexpected(shown.error());
       if (shown)
         for (const auto& s : *shown)
@@ -149,8 +150,9 @@ Result<void> ensure_targets(const Options& o, const RestorePlan& plan, const Inf
       if (rps.count(rp.target)) continue;
       const meta::RetentionPolicyInfo* info = src ? meta::find_retention_policy(*src, rp.source) : nullptr;
       const std::string q = fmt::format(
-          "CREATE RETENTION POLICY {} ON {} DURATION {} REPLICATION {}{}", quote_ident(rp.target),
-          quote_ident(dp.target), info && info->duration_ns ? lp::format_influxql_duration(info->duration_ns) : "INF",
+          "CREATE RETENTION POLICY {} ON {} DURATION {} REPLICATION {}{}", lp::quote_influxql_ident(rp.target),
+          lp::quote_influxql_ident(dp.target),
+          info && info->duration_ns ? lp::format_influxql_duration(info->duration_ns) : "INF",
           info ? std::max<std::uint32_t>(1, info->replica_n) : 1,
           info && info->shard_group_duration_ns
               ? " SHARD DURATION " + lp::format_influxql_duration(info->shard_group_duration_ns)
@@ -171,7 +173,7 @@ std::string drop_created(const Options& o, const InfluxHttp& http, Report& repor
   for (auto& d : report.databases) {
     if (!d.created) continue;
     say(o, fmt::format("rolling back: dropping database \"{}\" which this run created", d.target));
-    if (http.query("DROP DATABASE " + quote_ident(d.target))) dropped.push_back(d.target);
+    if (http.query("DROP DATABASE " + lp::quote_influxql_ident(d.target))) dropped.push_back(d.target);
     d.created = false;
   }
   return dropped.empty() ? "points already written into existing databases stay there (writing them again is "

@@ -196,7 +196,7 @@ Result<void> restore_user_grants(const Options& o, const RestorePlan& plan, cons
         continue;
       }
       const std::string q = fmt::format("GRANT {} ON {} TO {}", meta::privilege_name(p.privilege),
-                                        quote_ident(dp->target), quote_ident(u.name));
+                                        lp::quote_influxql_ident(dp->target), lp::quote_influxql_ident(u.name));
       say(o, q);
       if (!o.dry_run)
         if (auto r = http.query(q); !r) return std::unexpected(r.error());

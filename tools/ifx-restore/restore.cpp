@@ -32,13 +32,13 @@ constexpr std::chrono::milliseconds kGuessedHttpTimeout{5000};
 Result<InfluxHttp> connect_http(const Options& o) {
   HttpEndpoint ep;
   if (o.http_url) {
-    auto parsed = parse_http_url(*o.http_url);
+    auto parsed = net::parse_http_url(*o.http_url);
     if (!parsed) return std::unexpected(parsed.error());
     ep = *parsed;
   } else {
-    ep = http_endpoint_for_rpc_host(o.host);
+    ep = net::http_endpoint_for_rpc_host(o.host);
   }
-  apply_env_credentials(ep);
+  net::apply_env_credentials(ep);
   InfluxHttp http = o.net_timeout ? InfluxHttp(ep, *o.net_timeout) : InfluxHttp(ep);
   // The guessed address gets a short first look: a firewall that drops packets to it would
   // otherwise hold the restore for the whole HTTP timeout before it goes on without it.
@@ -96,8 +96,8 @@ Result<void> verify_backup(const Options& o, Report& report) {
 // nothing about the HTTP port, and no credentials, which the RPC does not take; refusing them
 // would break `influxd restore` command lines that work.
 bool can_go_without_http(const Options& o, const Error& failure) {
-  HttpEndpoint guessed = http_endpoint_for_rpc_host(o.host);
-  apply_env_credentials(guessed);
+  HttpEndpoint guessed = net::http_endpoint_for_rpc_host(o.host);
+  net::apply_env_credentials(guessed);
   const bool credentials_refused =
       failure.code == "http-auth" && (!guessed.username.empty() || !guessed.password.empty());
   return !credentials_refused && !o.http_url && !o.merge && !o.cqs && !o.users && !o.count_values;
@@ -105,7 +105,7 @@ bool can_go_without_http(const Options& o, const Error& failure) {
 
 // What the user is told when the restore goes on without the HTTP API.
 std::string rpc_alone_note(const Options& o, const Error& failure) {
-  const std::string url = http_endpoint_for_rpc_host(o.host).url();
+  const std::string url = net::http_endpoint_for_rpc_host(o.host).url();
   std::string why;
   if (failure.code == "http-auth") why = fmt::format("the HTTP API at {} needs credentials", url);
   else if (failure.code == "http-unreachable")

@@ -17,7 +17,7 @@
 //                    offset) and nothing on the server was changed
 //   target-exists    a target database already exists; nothing changed (use -newdb or --merge)
 //   server-running   offline restore while an influxd uses the meta or data directory
-//   http-*           see http_api.hpp
+//   http-*           see ifx/net/http/influx_http.hpp
 //   restore-failed   a step after the meta import failed; the message says what was rolled back
 #pragma once
 

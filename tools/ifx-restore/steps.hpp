@@ -6,11 +6,16 @@
 #include <string>
 #include <vector>
 
-#include "ifx-restore/http_api.hpp"
 #include "ifx-restore/plan.hpp"
 #include "ifx-restore/restore.hpp"
+#include "ifx/net/http/influx_http.hpp"
 
 namespace ifx::restore {
+
+// The restore speaks to InfluxDB's HTTP API through libnet's client.
+using net::HttpEndpoint;
+using net::InfluxHttp;
+using net::kDefaultHttpPort;
 
 void say(const Options& o, const std::string& line);
 

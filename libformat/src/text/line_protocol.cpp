@@ -414,6 +414,22 @@ std::string quote_influxql_ident(std::string_view ident) {
   return out;
 }
 
+std::string quote_influxql_string(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out.push_back('\'');
+  for (const char c : s) {
+    if (c == '\n') {
+      out.append("\\n");
+      continue;
+    }
+    if (c == '\\' || c == '\'') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
 std::string format_influxql_duration(std::int64_t ns) {
   struct Unit {
     std::int64_t ns;

@@ -112,6 +112,9 @@ class LineWriter {
 // influxql.QuoteIdent for one identifier: bare when it matches [A-Za-z_][A-Za-z0-9_]* and is not
 // an InfluxQL keyword (any case), else in double quotes with `\`, `"` and newline escaped.
 std::string quote_influxql_ident(std::string_view ident);
+// influxql.QuoteString: 'in single quotes' with `\`, `'` and newline escaped (the scanner refuses
+// a raw newline inside a string literal).
+std::string quote_influxql_string(std::string_view s);
 
 // An InfluxQL duration literal as influxql.FormatDuration writes it: the largest unit that
 // divides exactly ("1w", "7d" never, "25h", "90m", "1500ms", "3u", "7ns"); 0 → "0s".

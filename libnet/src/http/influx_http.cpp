@@ -1,44 +1,19 @@
-#include "ifx-restore/http_api.hpp"
+#include "ifx/net/http/influx_http.hpp"
 
-#include <cctype>
 #include <charconv>
-#include <cstdlib>
 #include <span>
 
 #include <fmt/format.h>
 
 #include "ifx/net/tcp_connection.hpp"
 
-namespace ifx::restore {
+namespace ifx::net {
 namespace {
 
 constexpr std::size_t kMaxAnswerBytes = 256u << 20;  // a count or SHOW answer is tiny
 
 std::span<const std::uint8_t> bytes_of(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
-std::string base64(std::string_view in) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
-                       static_cast<unsigned char>(in[i + 2]);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (i < in.size()) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
 }
 
 // The server's own words: influxd answers errors as {"error":"..."}.
@@ -50,63 +25,6 @@ std::string error_text(const std::string& body) {
 }
 
 }  // namespace
-
-std::string HttpEndpoint::url() const {
-  const bool v6 = host.find(':') != std::string::npos;
-  return fmt::format("http://{}{}{}:{}{}", v6 ? "[" : "", host, v6 ? "]" : "", port, base_path);
-}
-
-Result<HttpEndpoint> parse_http_url(std::string_view url) {
-  if (url.starts_with("https://"))
-    return fail("usage", fmt::format("--http {}: https is not supported; give the plain http:// address of "
-                                     "InfluxDB's HTTP API (e.g. http://127.0.0.1:8086)", url));
-  std::string_view rest = url;
-  if (rest.starts_with("http://")) rest.remove_prefix(7);
-  HttpEndpoint ep;
-  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
-    ep.base_path = std::string(rest.substr(slash));
-    while (ep.base_path.ends_with('/')) ep.base_path.pop_back();
-    rest = rest.substr(0, slash);
-  }
-  auto hp = net::parse_host_port(rest, kDefaultHttpPort);
-  if (!hp)
-    return fail("usage", fmt::format("--http {}: expected http://host:port (e.g. http://127.0.0.1:8086): {}", url,
-                                     hp.error().message));
-  ep.host = hp->host;
-  ep.port = hp->port;
-  return ep;
-}
-
-HttpEndpoint http_endpoint_for_rpc_host(std::string_view rpc_host) {
-  HttpEndpoint ep;
-  auto hp = net::parse_host_port(rpc_host);
-  ep.host = hp ? hp->host : std::string("localhost");
-  ep.port = kDefaultHttpPort;
-  return ep;
-}
-
-void apply_env_credentials(HttpEndpoint& ep) {
-  if (const char* u = std::getenv("INFLUX_USERNAME"); u && *u) ep.username = u;
-  if (const char* p = std::getenv("INFLUX_PASSWORD"); p) ep.password = p;
-}
-
-std::string quote_ident(std::string_view name) {
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '\\' || c == '"') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
-std::string url_encode(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
-    else out += fmt::format("%{:02X}", c);
-  }
-  return out;
-}
 
 InfluxHttp::InfluxHttp(HttpEndpoint endpoint, std::chrono::milliseconds timeout)
     : endpoint_(std::move(endpoint)), timeout_(timeout) {}
@@ -121,13 +39,14 @@ Result<HttpAnswer> InfluxHttp::exchange(std::string_view method, std::string_vie
                             "listens elsewhere",
                             where, e.message));
   };
-  auto conn = net::TcpConnection::connect(net::HostPort{endpoint_.host, endpoint_.port}, timeout_);
+  const HostPort peer{endpoint_.host, endpoint_.port};
+  auto conn = TcpConnection::connect(peer, timeout_);
   if (!conn) return unreachable(conn.error());
-  std::string head = fmt::format("{} {}{} HTTP/1.0\r\nHost: {}:{}\r\nContent-Length: {}\r\n", method,
-                                 endpoint_.base_path, target, endpoint_.host, endpoint_.port, body.size());
+  std::string head = fmt::format("{} {}{} HTTP/1.0\r\nHost: {}\r\nContent-Length: {}\r\n", method,
+                                 endpoint_.base_path, target, peer.text(), body.size());
   if (!content_type.empty()) head += fmt::format("Content-Type: {}\r\n", content_type);
   if (!endpoint_.username.empty())
-    head += "Authorization: Basic " + base64(endpoint_.username + ":" + endpoint_.password) + "\r\n";
+    head += fmt::format("Authorization: {}\r\n", basic_auth_header(endpoint_.username, endpoint_.password));
   for (const auto& h : extra_headers) head += h + "\r\n";
   head += "\r\n";
   const std::span<const std::uint8_t> parts[] = {bytes_of(head), bytes_of(body)};
@@ -170,8 +89,8 @@ Result<nlohmann::json> InfluxHttp::query(std::string_view influxql, std::string_
   if (!a) return std::unexpected(a.error());
   if (a->status == 401 || a->status == 403)
     return fail("http-auth", fmt::format("{} refused the query (HTTP {}: {}): set INFLUX_USERNAME and "
-                                           "INFLUX_PASSWORD for an admin user", endpoint_.url(), a->status,
-                                           error_text(a->body)));
+                                         "INFLUX_PASSWORD for an admin user",
+                                         endpoint_.url(), a->status, error_text(a->body)));
   if (a->status != 200)
     return fail("http-status", fmt::format("query \"{}\" at {} answered HTTP {}: {}", influxql, endpoint_.url(),
                                            a->status, error_text(a->body)));
@@ -205,10 +124,23 @@ Result<std::vector<std::string>> InfluxHttp::databases() const {
   return out;
 }
 
-Result<HttpAnswer> InfluxHttp::write_gzip(std::string_view db, std::string_view rp, std::string_view gzip_body) const {
-  std::string target = "/write?db=" + url_encode(db) + "&precision=ns";
-  if (!rp.empty()) target += "&rp=" + url_encode(rp);
-  return exchange("POST", target, gzip_body, "text/plain; charset=utf-8", {"Content-Encoding: gzip"});
+Result<HttpAnswer> InfluxHttp::write(std::string_view db, std::string_view rp, std::string_view lines,
+                                     std::string_view precision) const {
+  return post_write(db, rp, precision, lines, false);
 }
 
-}  // namespace ifx::restore
+Result<HttpAnswer> InfluxHttp::write_gzip(std::string_view db, std::string_view rp,
+                                          std::string_view gzip_body) const {
+  return post_write(db, rp, "ns", gzip_body, true);
+}
+
+Result<HttpAnswer> InfluxHttp::post_write(std::string_view db, std::string_view rp, std::string_view precision,
+                                          std::string_view body, bool gzip) const {
+  std::string target = "/write?db=" + url_encode(db) + "&precision=" + url_encode(precision);
+  if (!rp.empty()) target += "&rp=" + url_encode(rp);
+  std::vector<std::string> headers;
+  if (gzip) headers.emplace_back("Content-Encoding: gzip");
+  return exchange("POST", target, body, "text/plain; charset=utf-8", headers);
+}
+
+}  // namespace ifx::net
