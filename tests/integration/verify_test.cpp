@@ -7,7 +7,6 @@
 #include <sys/wait.h>
 
 #include "ifx/format/io/checksum.hpp"
-#include "ifx/format/tsm/tsm_writer.hpp"
 #include "ifx/format/backup/backup_set.hpp"
 #include "verify_damage.hpp"
 
@@ -85,11 +84,9 @@ TEST(VerifyDefects, GzipTrailerCrcMismatch) {
   const std::uint64_t crc_at = fs::file_size(dir / archive) - 8;  // FORMATS.md §3.3: CRC32, ISIZE
   flip_byte(dir / archive, crc_at, 0x01);
   Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "gzip-crc");
-  EXPECT_EQ(r.defects[0].file, archive);
-  EXPECT_EQ(r.defects[0].entry, "");
-  EXPECT_EQ(r.defects[0].offset, crc_at) << r.defects[0].message;
+  const ifx::Error& d = only_defect(r, "gzip-crc", archive);
+  EXPECT_EQ(d.entry, "");
+  EXPECT_EQ(d.offset, crc_at) << d.message;
 }
 
 TEST(VerifyDefects, GzipIsizeMismatch) {
@@ -99,10 +96,8 @@ TEST(VerifyDefects, GzipIsizeMismatch) {
   const std::uint64_t isize_at = fs::file_size(dir / archive) - 4;
   flip_byte(dir / archive, isize_at, 0x10);
   Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "gzip-crc");
-  EXPECT_EQ(r.defects[0].file, archive);
-  EXPECT_EQ(r.defects[0].offset, isize_at) << r.defects[0].message;
+  const ifx::Error& d = only_defect(r, "gzip-crc", archive);
+  EXPECT_EQ(d.offset, isize_at) << d.message;
 }
 
 // ---- tar ---------------------------------------------------------------------------------------
@@ -110,7 +105,7 @@ TEST(VerifyDefects, TarTruncatedInsideEntryData) {
   ScratchDir s("verify");
   fs::path dir = copy_fixture(s, "legacy-db");
   const std::string archive = "plain.autogen.00009.00";  // a raw tar (FORMATS.md §2.4)
-  auto entries = read_entries(dir / archive);
+  auto entries = read_shard_archive(dir / archive);
   ASSERT_FALSE(entries.empty());
   std::string bytes = read_file(dir / archive);
   const std::uint64_t cut = 512 + 100;  // the first entry's header, then 100 bytes of its data
@@ -120,7 +115,7 @@ TEST(VerifyDefects, TarTruncatedInsideEntryData) {
   auto found = with_code(r, "tar-truncated");
   ASSERT_EQ(found.size(), 1u) << describe(r);
   EXPECT_EQ(found[0]->file, archive);
-  EXPECT_EQ(found[0]->entry, entries[0].header.name);
+  EXPECT_EQ(found[0]->entry, entries[0].name);
   EXPECT_EQ(found[0]->offset, cut) << found[0]->message;
   EXPECT_EQ(r.defects.size(), 1u) << describe(r);
 }
@@ -132,10 +127,8 @@ TEST(VerifyDefects, TarMissingEndOfArchiveMarker) {
   std::string bytes = read_file(dir / archive);
   write_file(dir / archive, bytes.substr(0, bytes.size() - 1024));  // influxd's §4.4.1 bug
   Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "tar-truncated");
-  EXPECT_EQ(r.defects[0].file, archive);
-  EXPECT_EQ(r.defects[0].offset, bytes.size() - 1024) << r.defects[0].message;
+  const ifx::Error& d = only_defect(r, "tar-truncated", archive);
+  EXPECT_EQ(d.offset, bytes.size() - 1024) << d.message;
 }
 
 TEST(VerifyDefects, TarHeaderChecksum) {
@@ -144,10 +137,8 @@ TEST(VerifyDefects, TarHeaderChecksum) {
   const std::string archive = "plain.autogen.00009.00";
   flip_byte(dir / archive, 300, 0x20);  // inside the first header, outside its checksum field
   Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "tar-header");
-  EXPECT_EQ(r.defects[0].file, archive);
-  EXPECT_EQ(r.defects[0].offset, 0u) << r.defects[0].message;
+  const ifx::Error& d = only_defect(r, "tar-header", archive);
+  EXPECT_EQ(d.offset, 0u) << d.message;
 }
 
 struct UnsafeCase {
@@ -164,11 +155,9 @@ TEST_P(VerifyUnsafe, EntryNameIsReportedAtItsHeader) {
   const std::string archive = "plain.autogen.00009.01";
   write_file(dir / archive, tar_of({{"plain/autogen/9/ok.txt", "fine"}, {GetParam().entry, "evil"}}));
   Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "unsafe-path");
-  EXPECT_EQ(r.defects[0].file, archive);
-  EXPECT_EQ(r.defects[0].entry, GetParam().entry);
-  EXPECT_EQ(r.defects[0].offset, 1024u) << r.defects[0].message;  // header 0, data 512, header 1024
+  const ifx::Error& d = only_defect(r, "unsafe-path", archive);
+  EXPECT_EQ(d.entry, GetParam().entry);
+  EXPECT_EQ(d.offset, 1024u) << d.message;  // header 0, data 512, header 1024
 }
 
 INSTANTIATE_TEST_SUITE_P(Names, VerifyUnsafe,
@@ -182,14 +171,14 @@ TEST(VerifyNotes, DuplicateEntryNamesAreANoteNotADefect) {
   ScratchDir s("verify");
   fs::path dir = copy_fixture(s, "portable-db");
   std::string archive = file_ending(dir, ".s10.tar.gz");
-  auto entries = read_entries(dir / archive);
+  auto entries = read_shard_archive(dir / archive);
   ASSERT_FALSE(entries.empty());
   entries.push_back(entries[0]);  // influxd's exact-boundary export does this (FORMATS.md §4.4)
-  set_manifest_size(dir, archive, write_entries(dir / archive, entries));
+  ifx::test::rewrite_archive(dir, archive, entries);
   Report r = verify(dir);
   EXPECT_TRUE(r.valid()) << describe(r);
   bool noted = false;
-  for (const auto& n : r.notes) noted |= n.find(entries[0].header.name) != std::string::npos;
+  for (const auto& n : r.notes) noted |= n.find(entries[0].name) != std::string::npos;
   EXPECT_TRUE(noted);
   EXPECT_EQ(r.checked.tsm_files, 5u);  // both copies were checked
 }
@@ -201,11 +190,9 @@ TEST(VerifyDefects, FileMissing) {
   std::string archive = file_ending(dir, ".s10.tar.gz");
   fs::remove(dir / archive);
   Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "file-missing");
-  EXPECT_EQ(r.defects[0].file, archive);
-  EXPECT_EQ(r.defects[0].entry, "");
-  EXPECT_FALSE(r.defects[0].offset);
+  const ifx::Error& d = only_defect(r, "file-missing", archive);
+  EXPECT_EQ(d.entry, "");
+  EXPECT_FALSE(d.offset);
 }
 
 TEST(VerifyDefects, FileUnexpectedIncludingPendingLeftovers) {
@@ -227,9 +214,7 @@ TEST(VerifyDefects, LegacyUnparsableNameIsUnexpected) {
   fs::path dir = copy_fixture(s, "legacy-db");
   write_file(dir / "plain.autogen.9.00", std::string(1024, '\0'));  // id needs 5 digits
   Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "file-unexpected");
-  EXPECT_EQ(r.defects[0].file, "plain.autogen.9.00");
+  only_defect(r, "file-unexpected", "plain.autogen.9.00");
 }
 
 TEST(VerifyDefects, ManifestBrokenJson) {
@@ -239,10 +224,8 @@ TEST(VerifyDefects, ManifestBrokenJson) {
   std::string text = read_file(dir / manifest);
   write_file(dir / manifest, text.substr(0, 100));
   Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "manifest-invalid");
-  EXPECT_EQ(r.defects[0].file, manifest);
-  EXPECT_EQ(r.defects[0].offset, 100u) << r.defects[0].message;  // JSON ends there
+  const ifx::Error& d = only_defect(r, "manifest-invalid", manifest);
+  EXPECT_EQ(d.offset, 100u) << d.message;  // JSON ends there
   EXPECT_EQ(r.exit_code(), 1);
 }
 
@@ -316,13 +299,11 @@ TEST(VerifyDefects, SizeMismatch) {
       if (f.file_name == archive) f.size += 512;
   });
   Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "size-mismatch");
-  EXPECT_EQ(r.defects[0].file, archive);
-  EXPECT_EQ(r.defects[0].entry, "");
-  EXPECT_FALSE(r.defects[0].offset);
-  EXPECT_NE(r.defects[0].message.find("10752"), std::string::npos) << r.defects[0].message;  // found
-  EXPECT_NE(r.defects[0].message.find("11264"), std::string::npos) << r.defects[0].message;  // expected
+  const ifx::Error& d = only_defect(r, "size-mismatch", archive);
+  EXPECT_EQ(d.entry, "");
+  EXPECT_FALSE(d.offset);
+  EXPECT_NE(d.message.find("10752"), std::string::npos) << d.message;  // found
+  EXPECT_NE(d.message.find("11264"), std::string::npos) << d.message;  // expected
 }
 
 TEST(VerifyDefects, MetaSizeMismatch) {
@@ -330,9 +311,7 @@ TEST(VerifyDefects, MetaSizeMismatch) {
   fs::path dir = copy_fixture(s, "portable-db");
   edit_manifest(dir, [](ifx::PortableManifest& m) { m.meta.size += 1; });
   Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "size-mismatch");
-  EXPECT_EQ(r.defects[0].file, file_ending(dir, ".meta"));
+  only_defect(r, "size-mismatch", file_ending(dir, ".meta"));
 }
 
 TEST(VerifyDefects, PortableMetaTruncated) {
@@ -342,10 +321,8 @@ TEST(VerifyDefects, PortableMetaTruncated) {
   std::string bytes = read_file(dir / meta);
   write_file(dir / meta, bytes.substr(0, 200));
   Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "meta-invalid");
-  EXPECT_EQ(r.defects[0].file, meta);
-  EXPECT_TRUE(r.defects[0].offset.has_value()) << r.defects[0].message;
+  const ifx::Error& d = only_defect(r, "meta-invalid", meta);
+  EXPECT_TRUE(d.offset.has_value()) << d.message;
 }
 
 TEST(VerifyDefects, OlderLegacyMetaWithBadMagic) {
@@ -353,10 +330,8 @@ TEST(VerifyDefects, OlderLegacyMetaWithBadMagic) {
   fs::path dir = copy_fixture(s, "legacy-since-chain");
   flip_byte(dir / "meta.00", 4, 0x01);  // magic 00 00 00 00 59 59 01 01 (FORMATS.md §2.3)
   Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "meta-invalid");
-  EXPECT_EQ(r.defects[0].file, "meta.00");
-  EXPECT_EQ(r.defects[0].offset, 0u) << r.defects[0].message;
+  const ifx::Error& d = only_defect(r, "meta-invalid", "meta.00");
+  EXPECT_EQ(d.offset, 0u) << d.message;
 }
 
 TEST(VerifyDefects, LegacyIncrementChainGap) {
@@ -364,9 +339,7 @@ TEST(VerifyDefects, LegacyIncrementChainGap) {
   fs::path dir = copy_fixture(s, "legacy-since-chain");
   fs::rename(dir / "inc.autogen.00013.01", dir / "inc.autogen.00013.02");
   Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "chain-gap");
-  EXPECT_EQ(r.defects[0].file, "inc.autogen.00013.01");
+  only_defect(r, "chain-gap", "inc.autogen.00013.01");
 }
 
 TEST(VerifyDefects, LegacyMetaChainGap) {
@@ -383,11 +356,10 @@ TEST(VerifyDefects, ShardNotInMeta) {
   ScratchDir s("verify");
   fs::path dir = copy_fixture(s, "legacy-db");
   // Shard 99 does not exist; its entries say shard 99 too, so only the meta check fires.
-  write_file(dir / "plain.autogen.00099.00", tar_of({{"plain/autogen/99/a.txt", "x"}}));
+  EXPECT_EQ(ifx::test::add_legacy_increment(dir, {.db = "plain", .rp = "autogen", .id = 99, .files = {{"a.txt", "x"}}}),
+            "plain.autogen.00099.00");
   Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "shard-not-in-meta");
-  EXPECT_EQ(r.defects[0].file, "plain.autogen.00099.00");
+  only_defect(r, "shard-not-in-meta", "plain.autogen.00099.00");
 }
 
 TEST(VerifyDefects, ShardMissingFromRecordedEnterpriseScope) {
@@ -401,10 +373,8 @@ TEST(VerifyDefects, ShardMissingFromRecordedEnterpriseScope) {
     m.files.pop_back();  // shard 10
   });
   Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "shard-missing");
-  EXPECT_EQ(r.defects[0].file, file_ending(dir, ".manifest"));
-  EXPECT_NE(r.defects[0].message.find("shard 10 "), std::string::npos) << r.defects[0].message;
+  const ifx::Error& d = only_defect(r, "shard-missing", file_ending(dir, ".manifest"));
+  EXPECT_NE(d.message.find("shard 10 "), std::string::npos) << d.message;
 }
 
 TEST(VerifyDefects, ShardMissingFromOurOwnScopeKey) {
@@ -437,11 +407,11 @@ struct TsmCase {
   fs::path dir;
   std::string archive;
   std::string entry;
-  std::vector<Block> blocks;
+  std::vector<TsmBlockAt> blocks;
 };
 
 // Copies portable-db and applies `damage` to the first TSM file of shard 9.
-TsmCase damage_tsm(const ScratchDir& s, const std::function<void(std::string&, const std::vector<Block>&)>& damage) {
+TsmCase damage_tsm(const ScratchDir& s, const std::function<void(std::string&, const std::vector<TsmBlockAt>&)>& damage) {
   TsmCase c;
   c.dir = copy_fixture(s, "portable-db");
   c.archive = file_ending(c.dir, ".s9.tar.gz");
@@ -453,11 +423,9 @@ TsmCase damage_tsm(const ScratchDir& s, const std::function<void(std::string&, c
 }
 
 void expect_one(const Report& r, const TsmCase& c, const std::string& code, std::uint64_t offset) {
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, code) << describe(r);
-  EXPECT_EQ(r.defects[0].file, c.archive);
-  EXPECT_EQ(r.defects[0].entry, c.entry);
-  EXPECT_EQ(r.defects[0].offset, offset) << r.defects[0].message;
+  const ifx::Error& d = only_defect(r, code, c.archive);
+  EXPECT_EQ(d.entry, c.entry);
+  EXPECT_EQ(d.offset, offset) << d.message;
 }
 
 TEST(VerifyTsm, HeaderMagic) {
@@ -469,7 +437,7 @@ TEST(VerifyTsm, HeaderMagic) {
 TEST(VerifyTsm, BlockCrcIsFoundByQuickToo) {
   ScratchDir s("verify");
   std::uint64_t at = 0;
-  auto c = damage_tsm(s, [&](std::string& t, const std::vector<Block>& blocks) {
+  auto c = damage_tsm(s, [&](std::string& t, const std::vector<TsmBlockAt>& blocks) {
     ASSERT_GE(blocks.size(), 2u);
     const auto& e = blocks[1].entry;  // the second block, somewhere in its data
     at = e.offset;
@@ -481,8 +449,8 @@ TEST(VerifyTsm, BlockCrcIsFoundByQuickToo) {
 
 TEST(VerifyTsm, BlockThatFailsToDecodeUnderAValidCrc) {
   ScratchDir s("verify");
-  Block b{};
-  auto c = damage_tsm(s, [&](std::string& t, const std::vector<Block>& blocks) {
+  TsmBlockAt b{};
+  auto c = damage_tsm(s, [&](std::string& t, const std::vector<TsmBlockAt>& blocks) {
     b = blocks[0];
     const auto& e = b.entry;
     // FORMATS.md §7: type byte, uvarint length of the timestamp section. Claim far more
@@ -503,8 +471,8 @@ TEST(VerifyTsm, BlockThatFailsToDecodeUnderAValidCrc) {
 
 TEST(VerifyTsm, IndexMaxTimeDisagreesWithBlock) {
   ScratchDir s("verify");
-  Block b{};
-  auto c = damage_tsm(s, [&](std::string& t, const std::vector<Block>& blocks) {
+  TsmBlockAt b{};
+  auto c = damage_tsm(s, [&](std::string& t, const std::vector<TsmBlockAt>& blocks) {
     b = blocks[0];
     t[b.index_entry_offset + 15] ^= 0x01;  // low byte of maxTime (FORMATS.md §6.2)
   });
@@ -529,32 +497,23 @@ TEST(VerifyTsm, TypeConflictAcrossFilesOfAShard) {
   ScratchDir s("verify");
   fs::path dir = copy_fixture(s, "portable-db");
   std::string archive = file_ending(dir, ".s9.tar.gz");
-  auto entries = read_entries(dir / archive);
+  auto entries = read_shard_archive(dir / archive);
   auto blocks = tsm_blocks(entries[0].data);
   ASSERT_FALSE(blocks.empty());
   const std::string key = blocks[0].key;
   ASSERT_NE(blocks[0].type, ifx::tsm::BlockType::String);
   // A newer TSM file holding the same key as strings.
   ScratchDir tmp("verify-w");
-  auto w = ifx::tsm::TsmWriter::create(tmp / "x.tsm");
-  ASSERT_TRUE(w);
-  ifx::tsm::DecodedBlock points;
-  points.type = ifx::tsm::BlockType::String;
-  points.times = {1};
-  points.strings = {"text"};
-  ASSERT_TRUE(w->add_points(key, points));
-  ASSERT_TRUE(w->finish());
-  Entry extra = entries[0];
-  extra.header.name = extra.header.name.substr(0, extra.header.name.rfind('/')) + "/000000009-000000001.tsm";
+  ifx::test::write_tsm(tmp / "x.tsm", {{key, ifx::test::points<std::string>({{1, "text"}})}});
+  ArchiveFile extra = entries[0];
+  extra.name = extra.name.substr(0, extra.name.rfind('/')) + "/000000009-000000001.tsm";
   extra.data = read_file(tmp / "x.tsm");
   entries.push_back(extra);
-  set_manifest_size(dir, archive, write_entries(dir / archive, entries));
+  ifx::test::rewrite_archive(dir, archive, entries);
   Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "tsm-type-conflict");
-  EXPECT_EQ(r.defects[0].file, archive);
-  EXPECT_EQ(r.defects[0].entry, extra.header.name);
-  EXPECT_EQ(r.defects[0].offset, tsm_blocks(extra.data)[0].index_entry_offset - 3 - key.size() - 2);
+  const ifx::Error& d = only_defect(r, "tsm-type-conflict", archive);
+  EXPECT_EQ(d.entry, extra.name);
+  EXPECT_EQ(d.offset, tsm_blocks(extra.data)[0].index_entry_offset - 3 - key.size() - 2);
 }
 
 TEST(VerifyTsm, TombstoneTruncated) {
@@ -565,17 +524,15 @@ TEST(VerifyTsm, TombstoneTruncated) {
   for (const auto& e : fs::directory_iterator(dir)) {
     std::string n = e.path().filename().string();
     if (!n.ends_with(".tar.gz") || !archive.empty()) continue;
-    for (const auto& en : read_entries(e.path()))
-      if (en.header.name.ends_with(".tombstone")) archive = n;
+    for (const auto& en : read_shard_archive(e.path()))
+      if (en.name.ends_with(".tombstone")) archive = n;
   }
   ASSERT_FALSE(archive.empty());
   entry = rewrite_entry(dir, archive, ".tombstone", [](std::string& t) { t.resize(t.size() - 5); });
   Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "tombstone-invalid");
-  EXPECT_EQ(r.defects[0].file, archive);
-  EXPECT_EQ(r.defects[0].entry, entry);
-  EXPECT_TRUE(r.defects[0].offset);
+  const ifx::Error& d = only_defect(r, "tombstone-invalid", archive);
+  EXPECT_EQ(d.entry, entry);
+  EXPECT_TRUE(d.offset);
 }
 
 TEST(VerifyKeepsGoing, EveryDefectOfSeveralArchivesIsReported) {
