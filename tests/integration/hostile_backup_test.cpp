@@ -29,11 +29,12 @@
 #include "support/child_process.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"
+#include "support/server_data.hpp"
+#include "support/server_suite.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-using ifx::test::InfluxdServer;
 using ifx::test::ProcessExit;
 using ifx::test::tool;
 
@@ -110,23 +111,9 @@ std::vector<Case> hostile_cases(const std::string& abs_escape) {
   return out;
 }
 
-class HostileBackups : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { server_ = InfluxdServer::start().release(); }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  static InfluxdServer* server_;
-};
-InfluxdServer* HostileBackups::server_ = nullptr;
+class HostileBackups : public ifx::test::ServerSuite<HostileBackups> {};
 
-std::set<std::string> database_names(InfluxdServer& srv) {
-  std::set<std::string> out;
-  for (const auto& s : srv.series("SHOW DATABASES"))
-    for (const auto& row : s.value("values", nlohmann::json::array())) out.insert(row[0].get<std::string>());
-  return out;
-}
+using ifx::test::database_names;
 
 // Paths below `root` whose name starts with "escape-" (what a hostile entry would create).
 std::vector<std::string> escapes_below(const fs::path& root) {

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "ifx-verify/verify.hpp"
 #include "support/archive_builder.hpp"
 #include "support/backup_builder.hpp"
 #include "support/paths.hpp"
 #include "support/tsm_builder.hpp"
+#include "tool_runs.hpp"
 
 namespace vt {
 
@@ -34,13 +34,7 @@ inline fs::path copy_fixture(const ifx::test::ScratchDir& scratch, const std::st
 }
 
 inline Report verify(const fs::path& dir, const std::function<void(ifx::verify::Options&)>& tweak = {}) {
-  ifx::verify::Options o;
-  o.backup_dir = dir;
-  o.jobs = 2;
-  if (tweak) tweak(o);
-  auto r = ifx::verify::run(o);
-  EXPECT_TRUE(r) << r.error().describe();
-  return r ? std::move(*r) : Report{};
+  return ifx::test::verify_report(dir, tweak);
 }
 
 inline std::string describe(const Report& r) {

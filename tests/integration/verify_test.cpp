@@ -41,11 +41,7 @@ TEST_P(VerifyClean, FullAndQuickFindNoDefect) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, VerifyClean, ::testing::ValuesIn(good_fixtures()),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return n;
-                         });
+                         [](const auto& info) { return ifx::test::test_name_of(info.param); });
 
 TEST(VerifyCounts, PortableDbReadsEveryBlockAndPoint) {
   Report r = verify(ifx::test::fixture("portable-db"));

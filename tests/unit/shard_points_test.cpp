@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include <limits>
@@ -509,8 +508,7 @@ std::map<std::string, MeasurementTruth> summarize_shards(const std::map<std::uin
 }
 
 std::map<std::string, MeasurementTruth> truth_of(const std::string& fixture) {
-  std::ifstream in(ifx::test::fixture(fixture + ".truth.json"));
-  const auto truth = nlohmann::json::parse(in);
+  const auto truth = ifx::test::fixture_truth(fixture);
   std::map<std::string, MeasurementTruth> out;
   for (const auto& d : truth["data"]) {
     MeasurementTruth m{d["series"], d["points"], d["values"], {}, d["min_time"], d["max_time"]};

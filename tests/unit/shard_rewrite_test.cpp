@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -518,8 +517,7 @@ void PrintTo(const MeasurementTruth& m, std::ostream* os) {
 }
 
 std::map<std::string, MeasurementTruth> truth_of(const std::string& fixture) {
-  std::ifstream in(ifx::test::fixture(fixture + ".truth.json"));
-  const auto truth = nlohmann::json::parse(in);
+  const auto truth = ifx::test::fixture_truth(fixture);
   std::map<std::string, MeasurementTruth> out;
   for (const auto& d : truth["data"]) {
     out[d["measurement"].get<std::string>()] = {d["series"], d["points"], d["values"], d["min_time"], d["max_time"]};

@@ -1,0 +1,54 @@
+// Our tools run in-process from integration tests: a portable backup of a test server, and
+// ifx-verify's verdict on a directory. Header-only: the tool libraries link into integration
+// tests only.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+#include "ifx-backup/backup.hpp"
+#include "ifx-verify/verify.hpp"
+
+namespace ifx::test {
+
+// `ifx-backup -portable -db <database> -host <host> <dir>`; throws when it fails (a suite's
+// set-up, whose failure gtest reports).
+inline void backup_portable(const std::string& host, const std::string& database, const std::filesystem::path& dir) {
+  backup::Options o;
+  o.host = host;
+  o.dir = dir;
+  o.portable = true;
+  o.database = database;
+  auto s = backup::run(o);
+  if (!s) throw std::runtime_error(s.error().describe());
+}
+
+// ifx-verify's report on `dir` (two jobs unless `tweak` says otherwise); a run that cannot
+// report at all fails the test.
+inline verify::Report verify_report(const std::filesystem::path& dir,
+                                    const std::function<void(verify::Options&)>& tweak = {}) {
+  verify::Options o;
+  o.backup_dir = dir;
+  o.jobs = 2;
+  if (tweak) tweak(o);
+  auto r = verify::run(o);
+  EXPECT_TRUE(r) << r.error().describe();
+  return r ? std::move(*r) : verify::Report{};
+}
+
+// Whether ifx-verify finds `dir` valid; when not, the test fails with the report.
+inline bool verifies(const std::filesystem::path& dir, unsigned jobs = 2) {
+  verify::Options o;
+  o.backup_dir = dir;
+  o.jobs = jobs;
+  auto r = verify::run(o);
+  EXPECT_TRUE(r) << r.error().describe();
+  if (r && !r->valid()) ADD_FAILURE() << verify::to_text(*r);
+  return r && r->valid();
+}
+
+}  // namespace ifx::test
