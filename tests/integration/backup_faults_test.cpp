@@ -35,21 +35,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-using ifx::test::InfluxdServer;
+using namespace ifx::test;
 
-using ifx::test::kJan2022;
-using ifx::test::kSecond;
-using ifx::test::shard_ids;
-using ifx::test::verify_report;
-using ifx::test::weekly_points;
 
-using ifx::test::Ran;
-using ifx::test::run_command;
 
 std::string ours() { return (ifx::test::build_dir() / "tools" / "ifx-backup").string(); }
 
-using ifx::test::any_ends_with;
-using ifx::test::names_in;
 
 // The shared loopback proxy (support/fault_proxy.hpp) ending the answer of the connections the
 // policy picks after N bytes: closed cleanly, so the client sees a short but orderly stream (as
@@ -73,6 +64,14 @@ class CuttingProxy {
 // The request of a shard backup (§1.2: type byte 0 after the mux byte) for `shard`.
 bool asks_for_shard(const std::string& request, std::uint64_t shard) {
   return request.size() > 2 && request[1] == 0 && request.find(fmt::format("\"ShardID\":{},", shard)) != std::string::npos;
+}
+
+// Every answer to a backup of `shard` cut after `bytes`.
+CuttingProxy::Policy every_answer_for(std::uint64_t shard, std::size_t bytes) {
+  return [shard, bytes](const std::string& request) -> std::optional<std::size_t> {
+    if (asks_for_shard(request, shard)) return bytes;
+    return std::nullopt;
+  };
 }
 
 class BackupFaults : public ifx::test::ServerSuite<BackupFaults> {
@@ -119,8 +118,7 @@ TEST_F(BackupFaults, ACutConnectionIsRetriedFromScratch) {
       EXPECT_EQ(r.received_bytes, 3000 + r.tar_bytes) << "the cut attempt then a whole one";
     }
   EXPECT_FALSE(any_ends_with(names_in(dir), ".pending"));
-  auto report = verify_report(dir);
-  EXPECT_TRUE(report.valid()) << ifx::verify::to_text(report);
+  EXPECT_TRUE(verifies(dir));
 }
 
 // A byte of the server's answer changed on the way (the transport cannot see it): the received
@@ -151,16 +149,12 @@ TEST_F(BackupFaults, ADamagedAnswerIsCaughtByTheStreamCheckAndFetchedAgain) {
   EXPECT_NE(retried[0].find("fails its CRC32"), std::string::npos) << retried[0];
   EXPECT_TRUE(s->complete());
   EXPECT_FALSE(any_ends_with(names_in(dir), ".pending"));
-  auto report = verify_report(dir);
-  EXPECT_TRUE(report.valid()) << ifx::verify::to_text(report);
+  EXPECT_TRUE(verifies(dir));
 }
 
 TEST_F(BackupFaults, AShardThatKeepsFailingLeavesNoManifestThenResumeCompletes) {
   const auto ids = shard_ids(*server_, "faults");
-  CuttingProxy proxy(server_->rpc_port(), [&](const std::string& req) -> std::optional<std::size_t> {
-    if (asks_for_shard(req, ids[2])) return 1500;
-    return std::nullopt;
-  });
+  CuttingProxy proxy(server_->rpc_port(), every_answer_for(ids[2], 1500));
   const fs::path dir = scratch_ / "resume";
   auto o = options(dir, proxy.address());
   o.jobs = 1;  // shards in order: 0 and 1 done, 2 fails, 3 never started
@@ -192,8 +186,7 @@ TEST_F(BackupFaults, AShardThatKeepsFailingLeavesNoManifestThenResumeCompletes) 
   EXPECT_EQ(adopted, 2);
   EXPECT_NE(std::find(r->removed.begin(), r->removed.end(), base + fmt::format(".s{}.tar.gz.pending", ids[3])),
             r->removed.end());
-  auto report = verify_report(dir);
-  EXPECT_TRUE(report.valid()) << ifx::verify::to_text(report);
+  EXPECT_TRUE(verifies(dir));
   auto m = ifx::read_manifest_file(dir / (base + ".manifest"));
   ASSERT_TRUE(m);
   EXPECT_EQ(m->files.size(), 4u);
@@ -238,16 +231,12 @@ TEST_F(BackupFaults, TheServerStoppedMidBackupThenResumeCompletes) {
   ASSERT_EQ(r->shards.size(), 3u);
   EXPECT_EQ(r->shards[0].status, ifx::backup::ShardStatus::adopted);
   EXPECT_EQ(r->shards[1].status, ifx::backup::ShardStatus::written);
-  auto report = verify_report(dir);
-  EXPECT_TRUE(report.valid()) << ifx::verify::to_text(report);
+  EXPECT_TRUE(verifies(dir));
 }
 
 TEST_F(BackupFaults, SkipErrorsRecordsTheGapExitsThreeAndVerifyCatchesIt) {
   const auto ids = shard_ids(*server_, "faults");
-  CuttingProxy proxy(server_->rpc_port(), [&](const std::string& req) -> std::optional<std::size_t> {
-    if (asks_for_shard(req, ids[3])) return 700;
-    return std::nullopt;
-  });
+  CuttingProxy proxy(server_->rpc_port(), every_answer_for(ids[3], 700));
   const fs::path dir = scratch_ / "skip";
   const Ran r = run_command({ours(), "-portable", "-db", "faults", "-skip-errors", "--retries", "1", "-host",
                              proxy.address(), "--json", dir.string()});

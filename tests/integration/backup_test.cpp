@@ -34,10 +34,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-using ifx::test::InfluxdServer;
+using namespace ifx::test;
 
-using ifx::test::kHour;
-using ifx::test::kSecond;
 constexpr std::int64_t kJan1 = ifx::test::kJan2022;
 constexpr std::int64_t kFeb1 = 1643673600LL * kSecond;  // 2022-02-01T00:00:00Z
 // alpha/autogen: hourly points from 2021-12-27 to 2022-02-13 (7 weekly shard groups and a bit).
@@ -46,8 +44,6 @@ constexpr int kAlphaHours = 48 * 24;
 // alpha/short (1-day groups): three days of points every 10 minutes, two hosts.
 constexpr std::int64_t kShortFirst = kJan1 + 40 * 24 * kHour;
 
-using ifx::test::Ran;
-using ifx::test::run_command;
 
 std::string ours() { return (ifx::test::build_dir() / "tools" / "ifx-backup").string(); }
 

@@ -34,11 +34,8 @@ namespace {
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 namespace cv = ifx::convert;
-using ifx::test::InfluxdServer;
-using ifx::test::ScratchDir;
+using namespace ifx::test;
 
-using ifx::test::Ran;
-using ifx::test::run_command;
 
 // What a command printed, stdout then stderr.
 std::string output(const Ran& r) { return r.out + r.err; }
@@ -52,12 +49,7 @@ std::string tool_binary() { return (ifx::test::build_dir() / "tools" / "ifx-conv
 
 cv::Report convert(const fs::path& src, const fs::path& dest, cv::TargetFormat to = cv::TargetFormat::portable,
                    ifx::ArchiveCompression compression = ifx::ArchiveCompression::gzip) {
-  cv::Options o;
-  o.source_dir = src;
-  o.dest_dir = dest;
-  o.to = to;
-  o.compression = compression;
-  auto r = cv::run(o);
+  auto r = cv::run({.source_dir = src, .dest_dir = dest, .to = to, .compression = compression});
   EXPECT_TRUE(r) << (r ? "" : r.error().describe());
   if (!r) throw std::runtime_error("conversion failed");
   EXPECT_EQ(r->exit_code(), 0) << cv::to_text(*r);
@@ -384,12 +376,7 @@ DamagedCopy damage_legacy_db(const fs::path& dir) {
 // A conversion of a damaged copy at `src` into `out`.
 class Damage : public ::testing::Test {
  protected:
-  cv::Options options() const {
-    cv::Options o;
-    o.source_dir = src;
-    o.dest_dir = out;
-    return o;
-  }
+  cv::Options options() const { return {.source_dir = src, .dest_dir = out}; }
   ScratchDir tmp{"ifx-convert"};
   const fs::path src = tmp / "src", out = tmp / "out";
 };

@@ -34,10 +34,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using ifx::test::ChildProcess;
-using ifx::test::InfluxdServer;
-using ifx::test::ProcessExit;
-using ifx::test::tool;
+using namespace ifx::test;
 
 constexpr int kKills = 20;
 
@@ -107,6 +104,10 @@ struct Tally {
   int killed = 0;           // the kill ended the process
   int finished_before = 0;  // the process had already ended by itself
   int left_pending = 0;     // a kill left .pending leftovers
+  void add(const ProcessExit& run, bool pending_left) {
+    (run.signal == SIGKILL ? killed : finished_before)++;
+    left_pending += pending_left;
+  }
 };
 
 void print_tally(const char* what, const Tally& t) {
@@ -154,9 +155,7 @@ TEST_F(CrashSafety, BackupKilledTwentyTimesThenResumeCompletes) {
   for (int i = 0; i < kKills; ++i) {
     SCOPED_TRACE(plan.trace(i));
     const fs::path dir = scratch_ / fmt::format("b{}", i);
-    const auto killed = kill_after(args(dir, false), plan.moments[i], spawn());
-    (killed.signal == SIGKILL ? t.killed : t.finished_before)++;
-    if (!ifx::test::pending_leftovers(dir).empty()) ++t.left_pending;
+    t.add(kill_after(args(dir, false), plan.moments[i], spawn()), !ifx::test::pending_leftovers(dir).empty());
     EXPECT_EQ(ifx::test::incomplete_files(dir), std::vector<std::string>{});
     bool has_manifest = false;
     std::error_code ec;
@@ -196,9 +195,7 @@ TEST_F(CrashSafety, ConvertKilledTwentyTimesThenForcedRerunCompletes) {
     SCOPED_TRACE(plan.trace(i));
     const fs::path dest = scratch_ / fmt::format("c{}", i);
     const fs::path pending = dest.string() + ".pending";
-    const auto killed = kill_after(args(dest, false), plan.moments[i], spawn());
-    (killed.signal == SIGKILL ? t.killed : t.finished_before)++;
-    if (fs::exists(pending)) ++t.left_pending;
+    t.add(kill_after(args(dest, false), plan.moments[i], spawn()), fs::exists(pending));
     // DEST appears only whole (rename of DEST.pending); DEST.pending is the declared leftover.
     EXPECT_EQ(ifx::test::incomplete_files(dest), std::vector<std::string>{});
     if (fs::exists(dest)) {
@@ -229,9 +226,7 @@ TEST_F(CrashSafety, OfflineRestoreKilledTwentyTimesThenRerunCompletes) {
   Tally t;
   for (int i = 0; i < kKills; ++i) {
     SCOPED_TRACE(plan.trace(i));
-    const auto killed = kill_after(args(), plan.moments[i], spawn());
-    (killed.signal == SIGKILL ? t.killed : t.finished_before)++;
-    if (!ifx::test::pending_leftovers(srv->work_dir()).empty()) ++t.left_pending;
+    t.add(kill_after(args(), plan.moments[i], spawn()), !ifx::test::pending_leftovers(srv->work_dir()).empty());
     EXPECT_EQ(ifx::test::incomplete_files(srv->meta_dir()), std::vector<std::string>{});
     EXPECT_EQ(ifx::test::incomplete_files(srv->data_dir()), std::vector<std::string>{});
     const auto rerun = ifx::test::run_process(args(), spawn());

@@ -30,21 +30,13 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using ifx::test::Direction;
-using ifx::test::Fault;
-using ifx::test::FaultKind;
-using ifx::test::FaultProxy;
-using ifx::test::InfluxdServer;
-using ifx::test::ProcessExit;
-using ifx::test::tool;
+using namespace ifx::test;
 
 constexpr int kShardBackup = 0;  // request types, FORMATS.md §1.2
 constexpr int kShardUpload = 7;
 
 #define EXPECT_HAS(text, needle) EXPECT_NE((text).find(needle), std::string::npos) << "expected \"" << (needle) << "\" in:\n" << (text)
 
-using ifx::test::any_ends_with;
-using ifx::test::names_in;
 
 // The fault for every request of `type`, none for the others.
 ifx::test::FaultPolicy on_type(int type, Fault fault) {
@@ -88,6 +80,15 @@ class NetFaults : public ifx::test::ServerSuite<NetFaults> {
     auto s = srv.series("SELECT count(value) FROM cpu", db);
     return s.empty() ? 0 : s[0]["values"][0][1].get<std::uint64_t>();
   }
+  // The backup failed after both attempts (--retries 2) met the fault, saying where, what
+  // happened and that --resume continues it.
+  static void expect_backup_failed_twice(const ProcessExit& r, const FaultProxy& proxy, const std::string& what) {
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_HAS(r.err, proxy.address());
+    EXPECT_HAS(r.err, what);
+    EXPECT_HAS(r.err, "--resume");
+    EXPECT_EQ(proxy.faults(), 2) << "--retries 2: two attempts, each met the fault";
+  }
   // The failed backup left nothing that looks complete, then --resume straight to the server
   // completes it.
   void expect_backup_unfinished_then_resumed(const fs::path& dir) {
@@ -117,11 +118,7 @@ TEST_F(NetFaults, BackupResetMidStream) {
   FaultProxy proxy(server_->rpc_port(), on_type(kShardBackup, {FaultKind::reset, Direction::to_client, 3000}));
   const fs::path dir = scratch_ / "reset";
   const auto r = ifx::test::run_process(backup_args(proxy.address(), dir, 2));
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_HAS(r.err, proxy.address());
-  EXPECT_HAS(r.err, "reset the connection");
-  EXPECT_HAS(r.err, "--resume");
-  EXPECT_EQ(proxy.faults(), 2) << "--retries 2: two attempts, each reset";
+  expect_backup_failed_twice(r, proxy, "reset the connection");
   EXPECT_LT(r.elapsed, 2 * 2s + 10s);
   expect_backup_unfinished_then_resumed(dir);
 }
@@ -130,11 +127,7 @@ TEST_F(NetFaults, BackupStallLongerThanTheReadTimeout) {
   FaultProxy proxy(server_->rpc_port(), on_type(kShardBackup, {FaultKind::stall, Direction::to_client, 3000}));
   const fs::path dir = scratch_ / "stall";
   const auto r = ifx::test::run_process(backup_args(proxy.address(), dir, 1.5));
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_HAS(r.err, proxy.address());
-  EXPECT_HAS(r.err, "sent no byte for 1.5 s");
-  EXPECT_HAS(r.err, "--resume");
-  EXPECT_EQ(proxy.faults(), 2);
+  expect_backup_failed_twice(r, proxy, "sent no byte for 1.5 s");
   EXPECT_GE(r.elapsed, 2 * 1500ms) << "each attempt waits out the read timeout";
   EXPECT_LT(r.elapsed, 2 * 1500ms + 10s);
   expect_backup_unfinished_then_resumed(dir);

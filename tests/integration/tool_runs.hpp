@@ -18,12 +18,7 @@ namespace ifx::test {
 // `ifx-backup -portable -db <database> -host <host> <dir>`; throws when it fails (a suite's
 // set-up, whose failure gtest reports).
 inline void backup_portable(const std::string& host, const std::string& database, const std::filesystem::path& dir) {
-  backup::Options o;
-  o.host = host;
-  o.dir = dir;
-  o.portable = true;
-  o.database = database;
-  auto s = backup::run(o);
+  auto s = backup::run({.host = host, .dir = dir, .portable = true, .database = database});
   if (!s) throw std::runtime_error(s.error().describe());
 }
 
@@ -42,10 +37,7 @@ inline verify::Report verify_report(const std::filesystem::path& dir,
 
 // Whether ifx-verify finds `dir` valid; when not, the test fails with the report.
 inline bool verifies(const std::filesystem::path& dir, unsigned jobs = 2) {
-  verify::Options o;
-  o.backup_dir = dir;
-  o.jobs = jobs;
-  auto r = verify::run(o);
+  auto r = verify::run({.backup_dir = dir, .jobs = jobs});
   EXPECT_TRUE(r) << r.error().describe();
   if (r && !r->valid()) ADD_FAILURE() << verify::to_text(*r);
   return r && r->valid();

@@ -19,13 +19,7 @@
 namespace vt {
 
 namespace fs = std::filesystem;
-using ifx::test::ArchiveFile;
-using ifx::test::edit_manifest;
-using ifx::test::file_ending;
-using ifx::test::read_shard_archive;
-using ifx::test::tar_of;
-using ifx::test::tsm_blocks;
-using ifx::test::TsmBlockAt;
+using namespace ifx::test;
 using ifx::verify::Report;
 
 // A writable copy of fixtures/<name> in `scratch`.
@@ -51,10 +45,9 @@ inline std::vector<const ifx::Error*> with_code(const Report& r, const std::stri
 }
 
 // The one defect of `r`, which must have `code` and concern `file`.
-inline const ifx::Error& only_defect(const Report& r, const std::string& code, const std::string& file) {
-  static const ifx::Error none;
+inline ifx::Error only_defect(const Report& r, const std::string& code, const std::string& file) {
   EXPECT_EQ(r.defects.size(), 1u) << describe(r);
-  if (r.defects.size() != 1) return none;
+  if (r.defects.size() != 1) return {};
   EXPECT_EQ(r.defects[0].code, code) << describe(r);
   EXPECT_EQ(r.defects[0].file, file) << describe(r);
   return r.defects[0];

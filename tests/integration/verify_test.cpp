@@ -25,6 +25,20 @@ std::vector<std::string> good_fixtures() {
   return names;
 }
 
+// A test with a scratch directory for writable copies of the fixtures it damages.
+class WithCopies : public ::testing::Test {
+ protected:
+  fs::path copy(const std::string& fixture_name) const { return copy_fixture(scratch_, fixture_name); }
+  ScratchDir scratch_{"verify"};
+};
+using VerifyDefects = WithCopies;
+using VerifyNotes = WithCopies;
+using VerifyChain = WithCopies;
+using VerifyTsm = WithCopies;
+using VerifyKeepsGoing = WithCopies;
+using VerifyFilters = WithCopies;
+using VerifyCli = WithCopies;
+
 // ---- every good fixture verifies clean -------------------------------------------------------
 class VerifyClean : public ::testing::TestWithParam<std::string> {};
 
@@ -57,9 +71,8 @@ TEST(VerifyCounts, PortableDbReadsEveryBlockAndPoint) {
 }
 
 // ---- compression -----------------------------------------------------------------------------
-TEST(VerifyDefects, GzipTruncatedInsideTrailer) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, GzipTruncatedInsideTrailer) {
+  fs::path dir = copy("portable-db");
   std::string archive = file_ending(dir, ".s9.tar.gz");
   std::string bytes = read_file(dir / archive);
   write_file(dir / archive, bytes.substr(0, bytes.size() - 4));
@@ -73,33 +86,28 @@ TEST(VerifyDefects, GzipTruncatedInsideTrailer) {
   EXPECT_EQ(r.exit_code(), 1);
 }
 
-TEST(VerifyDefects, GzipTrailerCrcMismatch) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, GzipTrailerCrcMismatch) {
+  fs::path dir = copy("portable-db");
   std::string archive = file_ending(dir, ".s9.tar.gz");
   const std::uint64_t crc_at = fs::file_size(dir / archive) - 8;  // FORMATS.md §3.3: CRC32, ISIZE
   flip_byte(dir / archive, crc_at, 0x01);
-  Report r = verify(dir);
-  const ifx::Error& d = only_defect(r, "gzip-crc", archive);
+  const ifx::Error d = only_defect(verify(dir), "gzip-crc", archive);
   EXPECT_EQ(d.entry, "");
   EXPECT_EQ(d.offset, crc_at) << d.message;
 }
 
-TEST(VerifyDefects, GzipIsizeMismatch) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, GzipIsizeMismatch) {
+  fs::path dir = copy("portable-db");
   std::string archive = file_ending(dir, ".s10.tar.gz");
   const std::uint64_t isize_at = fs::file_size(dir / archive) - 4;
   flip_byte(dir / archive, isize_at, 0x10);
-  Report r = verify(dir);
-  const ifx::Error& d = only_defect(r, "gzip-crc", archive);
+  const ifx::Error d = only_defect(verify(dir), "gzip-crc", archive);
   EXPECT_EQ(d.offset, isize_at) << d.message;
 }
 
 // ---- tar ---------------------------------------------------------------------------------------
-TEST(VerifyDefects, TarTruncatedInsideEntryData) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "legacy-db");
+TEST_F(VerifyDefects, TarTruncatedInsideEntryData) {
+  fs::path dir = copy("legacy-db");
   const std::string archive = "plain.autogen.00009.00";  // a raw tar (FORMATS.md §2.4)
   auto entries = read_shard_archive(dir / archive);
   ASSERT_FALSE(entries.empty());
@@ -116,24 +124,20 @@ TEST(VerifyDefects, TarTruncatedInsideEntryData) {
   EXPECT_EQ(r.defects.size(), 1u) << describe(r);
 }
 
-TEST(VerifyDefects, TarMissingEndOfArchiveMarker) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "legacy-db");
+TEST_F(VerifyDefects, TarMissingEndOfArchiveMarker) {
+  fs::path dir = copy("legacy-db");
   const std::string archive = "plain.autogen.00010.00";
   std::string bytes = read_file(dir / archive);
   write_file(dir / archive, bytes.substr(0, bytes.size() - 1024));  // influxd's §4.4.1 bug
-  Report r = verify(dir);
-  const ifx::Error& d = only_defect(r, "tar-truncated", archive);
+  const ifx::Error d = only_defect(verify(dir), "tar-truncated", archive);
   EXPECT_EQ(d.offset, bytes.size() - 1024) << d.message;
 }
 
-TEST(VerifyDefects, TarHeaderChecksum) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "legacy-db");
+TEST_F(VerifyDefects, TarHeaderChecksum) {
+  fs::path dir = copy("legacy-db");
   const std::string archive = "plain.autogen.00009.00";
   flip_byte(dir / archive, 300, 0x20);  // inside the first header, outside its checksum field
-  Report r = verify(dir);
-  const ifx::Error& d = only_defect(r, "tar-header", archive);
+  const ifx::Error d = only_defect(verify(dir), "tar-header", archive);
   EXPECT_EQ(d.offset, 0u) << d.message;
 }
 
@@ -142,16 +146,14 @@ struct UnsafeCase {
   const char* entry;
 };
 
-class VerifyUnsafe : public ::testing::TestWithParam<UnsafeCase> {};
+class VerifyUnsafe : public WithCopies, public ::testing::WithParamInterface<UnsafeCase> {};
 
 TEST_P(VerifyUnsafe, EntryNameIsReportedAtItsHeader) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "legacy-db");
+  fs::path dir = copy("legacy-db");
   // A second increment of shard 9 whose second entry is hostile; the first is fine.
   const std::string archive = "plain.autogen.00009.01";
   write_file(dir / archive, tar_of({{"plain/autogen/9/ok.txt", "fine"}, {GetParam().entry, "evil"}}));
-  Report r = verify(dir);
-  const ifx::Error& d = only_defect(r, "unsafe-path", archive);
+  const ifx::Error d = only_defect(verify(dir), "unsafe-path", archive);
   EXPECT_EQ(d.entry, GetParam().entry);
   EXPECT_EQ(d.offset, 1024u) << d.message;  // header 0, data 512, header 1024
 }
@@ -163,9 +165,8 @@ INSTANTIATE_TEST_SUITE_P(Names, VerifyUnsafe,
                                            UnsafeCase{"other_db", "other/autogen/9/x.tsm"}),
                          [](const auto& info) { return std::string(info.param.name); });
 
-TEST(VerifyNotes, DuplicateEntryNamesAreANoteNotADefect) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyNotes, DuplicateEntryNamesAreANoteNotADefect) {
+  fs::path dir = copy("portable-db");
   std::string archive = file_ending(dir, ".s10.tar.gz");
   auto entries = read_shard_archive(dir / archive);
   ASSERT_FALSE(entries.empty());
@@ -180,20 +181,17 @@ TEST(VerifyNotes, DuplicateEntryNamesAreANoteNotADefect) {
 }
 
 // ---- directory and manifest ------------------------------------------------------------------
-TEST(VerifyDefects, FileMissing) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, FileMissing) {
+  fs::path dir = copy("portable-db");
   std::string archive = file_ending(dir, ".s10.tar.gz");
   fs::remove(dir / archive);
-  Report r = verify(dir);
-  const ifx::Error& d = only_defect(r, "file-missing", archive);
+  const ifx::Error d = only_defect(verify(dir), "file-missing", archive);
   EXPECT_EQ(d.entry, "");
   EXPECT_FALSE(d.offset);
 }
 
-TEST(VerifyDefects, FileUnexpectedIncludingPendingLeftovers) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, FileUnexpectedIncludingPendingLeftovers) {
+  fs::path dir = copy("portable-db");
   write_file(dir / "notes.txt", "x");
   write_file(dir / "20261124T151120Z.s11.tar.gz.pending", "");
   Report r = verify(dir);
@@ -205,17 +203,14 @@ TEST(VerifyDefects, FileUnexpectedIncludingPendingLeftovers) {
   EXPECT_EQ(found[1]->file, "notes.txt");
 }
 
-TEST(VerifyDefects, LegacyUnparsableNameIsUnexpected) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "legacy-db");
+TEST_F(VerifyDefects, LegacyUnparsableNameIsUnexpected) {
+  fs::path dir = copy("legacy-db");
   write_file(dir / "plain.autogen.9.00", std::string(1024, '\0'));  // id needs 5 digits
-  Report r = verify(dir);
-  only_defect(r, "file-unexpected", "plain.autogen.9.00");
+  only_defect(verify(dir), "file-unexpected", "plain.autogen.9.00");
 }
 
-TEST(VerifyDefects, ManifestBrokenJson) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, ManifestBrokenJson) {
+  fs::path dir = copy("portable-db");
   std::string manifest = file_ending(dir, ".manifest");
   std::string text = read_file(dir / manifest);
   write_file(dir / manifest, text.substr(0, 100));
@@ -225,9 +220,8 @@ TEST(VerifyDefects, ManifestBrokenJson) {
   EXPECT_EQ(r.exit_code(), 1);
 }
 
-TEST(VerifyDefects, ManifestMissingFields) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, ManifestMissingFields) {
+  fs::path dir = copy("portable-db");
   std::string manifest = file_ending(dir, ".manifest");
   std::string text = read_file(dir / manifest);
   auto at = text.find("\"shardID\": 10,");
@@ -241,9 +235,8 @@ TEST(VerifyDefects, ManifestMissingFields) {
   EXPECT_NE(found[0]->message.find("files[1]: shardID"), std::string::npos) << found[0]->message;
 }
 
-TEST(VerifyDefects, ManifestFileNameOutsideTheDirectory) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, ManifestFileNameOutsideTheDirectory) {
+  fs::path dir = copy("portable-db");
   edit_manifest(dir, [](ifx::PortableManifest& m) { m.files[1].file_name = "../escape.tar.gz"; });
   Report r = verify(dir);
   auto found = with_code(r, "unsafe-path");
@@ -251,9 +244,8 @@ TEST(VerifyDefects, ManifestFileNameOutsideTheDirectory) {
   EXPECT_EQ(found[0]->file, file_ending(dir, ".manifest"));
 }
 
-TEST(VerifyChain, SeveralManifestsAreOneChain) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyChain, SeveralManifestsAreOneChain) {
+  fs::path dir = copy("portable-db");
   const std::string base = file_ending(dir, ".manifest").substr(0, 16);  // 20261124T151120Z
   const std::string later = "20261125T000000Z";
   // A later incremental run that holds shard 10 again (FORMATS.md §3.6).
@@ -286,61 +278,50 @@ TEST(VerifyChain, SeveralManifestsAreOneChain) {
   EXPECT_EQ(found[0]->offset, 9u) << found[0]->message;
 }
 
-TEST(VerifyDefects, SizeMismatch) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, SizeMismatch) {
+  fs::path dir = copy("portable-db");
   std::string archive = file_ending(dir, ".s9.tar.gz");
   edit_manifest(dir, [&](ifx::PortableManifest& m) {
     for (auto& f : m.files)
       if (f.file_name == archive) f.size += 512;
   });
-  Report r = verify(dir);
-  const ifx::Error& d = only_defect(r, "size-mismatch", archive);
+  const ifx::Error d = only_defect(verify(dir), "size-mismatch", archive);
   EXPECT_EQ(d.entry, "");
   EXPECT_FALSE(d.offset);
   EXPECT_NE(d.message.find("10752"), std::string::npos) << d.message;  // found
   EXPECT_NE(d.message.find("11264"), std::string::npos) << d.message;  // expected
 }
 
-TEST(VerifyDefects, MetaSizeMismatch) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, MetaSizeMismatch) {
+  fs::path dir = copy("portable-db");
   edit_manifest(dir, [](ifx::PortableManifest& m) { m.meta.size += 1; });
-  Report r = verify(dir);
-  only_defect(r, "size-mismatch", file_ending(dir, ".meta"));
+  only_defect(verify(dir), "size-mismatch", file_ending(dir, ".meta"));
 }
 
-TEST(VerifyDefects, PortableMetaTruncated) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, PortableMetaTruncated) {
+  fs::path dir = copy("portable-db");
   std::string meta = file_ending(dir, ".meta");
   std::string bytes = read_file(dir / meta);
   write_file(dir / meta, bytes.substr(0, 200));
-  Report r = verify(dir);
-  const ifx::Error& d = only_defect(r, "meta-invalid", meta);
+  const ifx::Error d = only_defect(verify(dir), "meta-invalid", meta);
   EXPECT_TRUE(d.offset.has_value()) << d.message;
 }
 
-TEST(VerifyDefects, OlderLegacyMetaWithBadMagic) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "legacy-since-chain");
+TEST_F(VerifyDefects, OlderLegacyMetaWithBadMagic) {
+  fs::path dir = copy("legacy-since-chain");
   flip_byte(dir / "meta.00", 4, 0x01);  // magic 00 00 00 00 59 59 01 01 (FORMATS.md §2.3)
-  Report r = verify(dir);
-  const ifx::Error& d = only_defect(r, "meta-invalid", "meta.00");
+  const ifx::Error d = only_defect(verify(dir), "meta-invalid", "meta.00");
   EXPECT_EQ(d.offset, 0u) << d.message;
 }
 
-TEST(VerifyDefects, LegacyIncrementChainGap) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "legacy-since-chain");
+TEST_F(VerifyDefects, LegacyIncrementChainGap) {
+  fs::path dir = copy("legacy-since-chain");
   fs::rename(dir / "inc.autogen.00013.01", dir / "inc.autogen.00013.02");
-  Report r = verify(dir);
-  only_defect(r, "chain-gap", "inc.autogen.00013.01");
+  only_defect(verify(dir), "chain-gap", "inc.autogen.00013.01");
 }
 
-TEST(VerifyDefects, LegacyMetaChainGap) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "legacy-since-chain");
+TEST_F(VerifyDefects, LegacyMetaChainGap) {
+  fs::path dir = copy("legacy-since-chain");
   fs::rename(dir / "meta.00", dir / "meta.02");
   Report r = verify(dir);
   auto found = with_code(r, "chain-gap");
@@ -348,19 +329,16 @@ TEST(VerifyDefects, LegacyMetaChainGap) {
   EXPECT_EQ(found[0]->file, "meta.00");
 }
 
-TEST(VerifyDefects, ShardNotInMeta) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "legacy-db");
+TEST_F(VerifyDefects, ShardNotInMeta) {
+  fs::path dir = copy("legacy-db");
   // Shard 99 does not exist; its entries say shard 99 too, so only the meta check fires.
   EXPECT_EQ(ifx::test::add_legacy_increment(dir, {.db = "plain", .rp = "autogen", .id = 99, .files = {{"a.txt", "x"}}}),
             "plain.autogen.00099.00");
-  Report r = verify(dir);
-  only_defect(r, "shard-not-in-meta", "plain.autogen.00099.00");
+  only_defect(verify(dir), "shard-not-in-meta", "plain.autogen.00099.00");
 }
 
-TEST(VerifyDefects, ShardMissingFromRecordedEnterpriseScope) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, ShardMissingFromRecordedEnterpriseScope) {
+  fs::path dir = copy("portable-db");
   std::string archive = file_ending(dir, ".s10.tar.gz");
   fs::remove(dir / archive);
   edit_manifest(dir, [](ifx::PortableManifest& m) {
@@ -368,14 +346,12 @@ TEST(VerifyDefects, ShardMissingFromRecordedEnterpriseScope) {
     m.database = "plain";
     m.files.pop_back();  // shard 10
   });
-  Report r = verify(dir);
-  const ifx::Error& d = only_defect(r, "shard-missing", file_ending(dir, ".manifest"));
+  const ifx::Error d = only_defect(verify(dir), "shard-missing", file_ending(dir, ".manifest"));
   EXPECT_NE(d.message.find("shard 10 "), std::string::npos) << d.message;
 }
 
-TEST(VerifyDefects, ShardMissingFromOurOwnScopeKey) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, ShardMissingFromOurOwnScopeKey) {
+  fs::path dir = copy("portable-db");
   fs::remove(dir / file_ending(dir, ".s9.tar.gz"));
   edit_manifest(dir, [](ifx::PortableManifest& m) {
     m.extra["scope"] = {{"database", "plain"}, {"retention_policy", nullptr}, {"shard", nullptr}};
@@ -386,7 +362,7 @@ TEST(VerifyDefects, ShardMissingFromOurOwnScopeKey) {
   EXPECT_EQ(r.defects[0].code, "shard-missing");
 }
 
-TEST(VerifyNotes, OssBackupWithoutScopeListsAbsentShardsAsNotes) {
+TEST_F(VerifyNotes, OssBackupWithoutScopeListsAbsentShardsAsNotes) {
   // portable-db-rp-shard holds shard 9 only; influxd OSS records no scope, so the others are
   // "not in this backup", not defects.
   Report r = verify(ifx::test::fixture("portable-db-rp-shard"));
@@ -424,16 +400,14 @@ void expect_one(const Report& r, const TsmCase& c, const std::string& code, std:
   EXPECT_EQ(d.offset, offset) << d.message;
 }
 
-TEST(VerifyTsm, HeaderMagic) {
-  ScratchDir s("verify");
-  auto c = damage_tsm(s, [](std::string& t, const auto&) { t[1] ^= 0x40; });
+TEST_F(VerifyTsm, HeaderMagic) {
+  auto c = damage_tsm(scratch_, [](std::string& t, const auto&) { t[1] ^= 0x40; });
   expect_one(verify(c.dir), c, "tsm-header", 0);
 }
 
-TEST(VerifyTsm, BlockCrcIsFoundByQuickToo) {
-  ScratchDir s("verify");
+TEST_F(VerifyTsm, BlockCrcIsFoundByQuickToo) {
   std::uint64_t at = 0;
-  auto c = damage_tsm(s, [&](std::string& t, const std::vector<TsmBlockAt>& blocks) {
+  auto c = damage_tsm(scratch_, [&](std::string& t, const std::vector<TsmBlockAt>& blocks) {
     ASSERT_GE(blocks.size(), 2u);
     const auto& e = blocks[1].entry;  // the second block, somewhere in its data
     at = e.offset;
@@ -443,10 +417,9 @@ TEST(VerifyTsm, BlockCrcIsFoundByQuickToo) {
   expect_one(verify(c.dir, [](auto& o) { o.quick = true; }), c, "tsm-block-crc", at);
 }
 
-TEST(VerifyTsm, BlockThatFailsToDecodeUnderAValidCrc) {
-  ScratchDir s("verify");
+TEST_F(VerifyTsm, BlockThatFailsToDecodeUnderAValidCrc) {
   TsmBlockAt b{};
-  auto c = damage_tsm(s, [&](std::string& t, const std::vector<TsmBlockAt>& blocks) {
+  auto c = damage_tsm(scratch_, [&](std::string& t, const std::vector<TsmBlockAt>& blocks) {
     b = blocks[0];
     const auto& e = b.entry;
     // FORMATS.md §7: type byte, uvarint length of the timestamp section. Claim far more
@@ -465,10 +438,9 @@ TEST(VerifyTsm, BlockThatFailsToDecodeUnderAValidCrc) {
   EXPECT_TRUE(verify(c.dir, [](auto& o) { o.quick = true; }).valid()) << "--quick does not decode";
 }
 
-TEST(VerifyTsm, IndexMaxTimeDisagreesWithBlock) {
-  ScratchDir s("verify");
+TEST_F(VerifyTsm, IndexMaxTimeDisagreesWithBlock) {
   TsmBlockAt b{};
-  auto c = damage_tsm(s, [&](std::string& t, const std::vector<TsmBlockAt>& blocks) {
+  auto c = damage_tsm(scratch_, [&](std::string& t, const std::vector<TsmBlockAt>& blocks) {
     b = blocks[0];
     t[b.index_entry_offset + 15] ^= 0x01;  // low byte of maxTime (FORMATS.md §6.2)
   });
@@ -476,10 +448,9 @@ TEST(VerifyTsm, IndexMaxTimeDisagreesWithBlock) {
   EXPECT_NE(verify(c.dir).defects[0].message.find(std::to_string(b.entry.max_time)), std::string::npos);
 }
 
-TEST(VerifyTsm, IndexKeyLengthZero) {
-  ScratchDir s("verify");
+TEST_F(VerifyTsm, IndexKeyLengthZero) {
   std::uint64_t index_offset = 0;
-  auto c = damage_tsm(s, [&](std::string& t, const auto&) {
+  auto c = damage_tsm(scratch_, [&](std::string& t, const auto&) {
     const auto* f = reinterpret_cast<const std::uint8_t*>(t.data() + t.size() - 8);
     index_offset = 0;
     for (int i = 0; i < 8; ++i) index_offset = index_offset << 8 | f[i];
@@ -489,9 +460,8 @@ TEST(VerifyTsm, IndexKeyLengthZero) {
   expect_one(verify(c.dir), c, "tsm-index", index_offset);
 }
 
-TEST(VerifyTsm, TypeConflictAcrossFilesOfAShard) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyTsm, TypeConflictAcrossFilesOfAShard) {
+  fs::path dir = copy("portable-db");
   std::string archive = file_ending(dir, ".s9.tar.gz");
   auto entries = read_shard_archive(dir / archive);
   auto blocks = tsm_blocks(entries[0].data);
@@ -506,15 +476,13 @@ TEST(VerifyTsm, TypeConflictAcrossFilesOfAShard) {
   extra.data = read_file(tmp / "x.tsm");
   entries.push_back(extra);
   ifx::test::rewrite_archive(dir, archive, entries);
-  Report r = verify(dir);
-  const ifx::Error& d = only_defect(r, "tsm-type-conflict", archive);
+  const ifx::Error d = only_defect(verify(dir), "tsm-type-conflict", archive);
   EXPECT_EQ(d.entry, extra.name);
   EXPECT_EQ(d.offset, tsm_blocks(extra.data)[0].index_entry_offset - 3 - key.size() - 2);
 }
 
-TEST(VerifyTsm, TombstoneTruncated) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-tombstones");
+TEST_F(VerifyTsm, TombstoneTruncated) {
+  fs::path dir = copy("portable-tombstones");
   std::string archive;
   std::string entry;
   for (const auto& e : fs::directory_iterator(dir)) {
@@ -525,15 +493,13 @@ TEST(VerifyTsm, TombstoneTruncated) {
   }
   ASSERT_FALSE(archive.empty());
   entry = rewrite_entry(dir, archive, ".tombstone", [](std::string& t) { t.resize(t.size() - 5); });
-  Report r = verify(dir);
-  const ifx::Error& d = only_defect(r, "tombstone-invalid", archive);
+  const ifx::Error d = only_defect(verify(dir), "tombstone-invalid", archive);
   EXPECT_EQ(d.entry, entry);
   EXPECT_TRUE(d.offset);
 }
 
-TEST(VerifyKeepsGoing, EveryDefectOfSeveralArchivesIsReported) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "legacy-db");
+TEST_F(VerifyKeepsGoing, EveryDefectOfSeveralArchivesIsReported) {
+  fs::path dir = copy("legacy-db");
   flip_byte(dir / "plain.autogen.00009.00", 300, 0x20);  // tar header
   write_file(dir / "stray", "x");                          // unexpected file
   std::string b = read_file(dir / "plain.autogen.00010.00");
@@ -545,9 +511,8 @@ TEST(VerifyKeepsGoing, EveryDefectOfSeveralArchivesIsReported) {
   EXPECT_EQ(r.defects.size(), 3u) << describe(r);
 }
 
-TEST(VerifyFilters, ShardFilterChecksOnlyThatShard) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyFilters, ShardFilterChecksOnlyThatShard) {
+  fs::path dir = copy("portable-db");
   fs::remove(dir / file_ending(dir, ".s10.tar.gz"));
   Report only9 = verify(dir, [](auto& o) { o.shard = 9; });
   EXPECT_TRUE(only9.valid()) << describe(only9);
@@ -620,7 +585,7 @@ ToolRun run_tool(const std::string& args) {
 
 std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
 
-TEST(VerifyCli, ExitCodesAndJsonSchema) {
+TEST_F(VerifyCli, ExitCodesAndJsonSchema) {
   ToolRun ok = run_tool("--json " + quoted(ifx::test::fixture("portable-db")));
   EXPECT_EQ(ok.exit_code, 0) << ok.out;
   auto j = nlohmann::ordered_json::parse(ok.out);
@@ -633,8 +598,7 @@ TEST(VerifyCli, ExitCodesAndJsonSchema) {
   EXPECT_EQ(j["valid"], true);
   EXPECT_EQ(j["defects"].size(), 0u);
 
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+  fs::path dir = copy("portable-db");
   std::string archive = file_ending(dir, ".s9.tar.gz");
   flip_byte(dir / archive, fs::file_size(dir / archive) - 8, 0x01);
   ToolRun bad = run_tool("--json " + quoted(dir));
@@ -656,12 +620,12 @@ TEST(VerifyCli, ExitCodesAndJsonSchema) {
   EXPECT_NE(text.out.find("gzip-crc"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("INVALID: 1 defect found"), std::string::npos) << text.out;
 
-  EXPECT_EQ(run_tool(quoted(s / "does-not-exist")).exit_code, 2);
+  EXPECT_EQ(run_tool(quoted(scratch_ / "does-not-exist")).exit_code, 2);
   EXPECT_EQ(run_tool("--no-such-flag " + quoted(dir)).exit_code, 2);
   EXPECT_EQ(run_tool("--max-age 3x " + quoted(dir)).exit_code, 2);
 }
 
-TEST(VerifyCli, GoStyleFlagsAndExpectations) {
+TEST_F(VerifyCli, GoStyleFlagsAndExpectations) {
   const std::string dir = quoted(ifx::test::fixture("portable-db"));
   EXPECT_EQ(run_tool("-db plain -rp autogen -shard 9 -j 1 --quick " + dir).exit_code, 0);
   EXPECT_EQ(run_tool("-expect-db plain " + dir).exit_code, 0);

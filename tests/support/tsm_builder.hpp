@@ -1,9 +1,9 @@
 // TSM and tombstone files for tests, written by libformat's own TsmWriter and write_tombstones
 // (FORMATS.md §6, §6.6), from a readable description:
 //
-//   write_tsm(dir / "000000001-000000001.tsm",
-//             {{"cpu,host=a#!~#usage", points<double>({{0, 1.5}, {10, 2.5}})},
-//              {"cpu,host=a#!~#n", points<std::int64_t>({{0, 7}})}},
+//   write_tsm(dir / "000000001-000000001.tsm",                        // keys in increasing order
+//             {{"cpu,host=a#!~#n", points<std::int64_t>({{0, 7}})},
+//              {"cpu,host=a#!~#usage", points<double>({{0, 1.5}, {10, 2.5}})}},
 //             /*points_per_block=*/100);
 //   write_tombstones(dir / "000000001-000000001.tombstone", {{"cpu,host=a#!~#n", 0, 5}});
 //

@@ -22,12 +22,7 @@
 
 namespace {
 
-using ifx::tsm::BlockType;
-using ifx::tsm::DecodedBlock;
-using ifx::tsm::KeyInfo;
-using ifx::tsm::ShardPoints;
-using ifx::tsm::Tombstone;
-using ifx::tsm::TsmFileRef;
+using namespace ifx::tsm;
 namespace fs = std::filesystem;
 
 constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
