@@ -152,6 +152,15 @@ class SnapshotClientTest : public ifx::test::ServerSuite<SnapshotClientTest> {
     return ids;
   }
 
+  // Shard `id` as the server's backup answer (a plain tar), spooled to scratch_/<name>.
+  fs::path backup_to_file(std::uint64_t id, const std::string& name) const {
+    FileSink tar(scratch_ / name);
+    auto n = client().backup_shard(id, WireTime::zero(), tar.sink());
+    EXPECT_TRUE(n) << n.error().message;
+    tar.close();
+    return tar.path;
+  }
+
   ifx::test::ScratchDir scratch_{"ifx-net-test"};
 };
 
@@ -242,16 +251,14 @@ TEST_F(SnapshotClientTest, BackupShardStreamsACompleteTar) {
 TEST_F(SnapshotClientTest, ExportShardWithAndWithoutBounds) {
   const auto ids = src_shards();
   ASSERT_FALSE(ids.empty());
-  FileSink full(scratch_ / "backup.tar");
-  ASSERT_TRUE(client().backup_shard(ids[0], WireTime::zero(), full.sink()));
-  full.close();
+  const fs::path full = backup_to_file(ids[0], "backup.tar");
 
   // No bounds given: the client sends 1677…2262, so the export is the whole shard.
   FileSink all(scratch_ / "export-all.tar");
   auto n = client().export_shard(ids[0], std::nullopt, std::nullopt, all.sink());
   all.close();
   ASSERT_TRUE(n) << n.error().message;
-  auto backup_entries = read_shard_archive(full.path);
+  auto backup_entries = read_shard_archive(full);
   auto export_entries = read_shard_archive(all.path);
   ASSERT_EQ(export_entries.size(), backup_entries.size());
   for (std::size_t i = 0; i < export_entries.size(); ++i) {
@@ -414,11 +421,8 @@ TEST_F(SnapshotClientTest, UploadToAMissingShardIsReported) {
   // hint, never an obscure socket error.
   const auto ids = src_shards();
   ASSERT_FALSE(ids.empty());
-  FileSink tar(scratch_ / "u.tar");
-  ASSERT_TRUE(client().backup_shard(ids[0], WireTime::zero(), tar.sink()));
-  tar.close();
   const fs::path renamed = scratch_ / "u-renamed.tar";
-  rename_tar(tar.path, renamed, "src", "autogen", 999999);
+  rename_tar(backup_to_file(ids[0], "u.tar"), renamed, "src", "autogen", 999999);
   for (int i = 0; i < 5; ++i) {
     std::ifstream in(renamed, std::ios::binary);
     auto r = client().upload_shard(999999, file_source(in));
