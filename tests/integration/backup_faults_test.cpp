@@ -27,24 +27,20 @@
 #include "support/influxd.hpp"
 #include "support/paths.hpp"
 #include "support/run.hpp"
+#include "support/server_data.hpp"
+#include "support/server_suite.hpp"
+#include "tool_runs.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-using ifx::test::InfluxdServer;
+using namespace ifx::test;
 
-constexpr std::int64_t kSecond = 1'000'000'000;
-constexpr std::int64_t kDay = 86400 * kSecond;
-constexpr std::int64_t kT0 = 1640995200LL * kSecond;  // 2022-01-01T00:00:00Z
 
-using ifx::test::Ran;
-using ifx::test::run_command;
 
 std::string ours() { return (ifx::test::build_dir() / "tools" / "ifx-backup").string(); }
 
-using ifx::test::any_ends_with;
-using ifx::test::names_in;
 
 // The shared loopback proxy (support/fault_proxy.hpp) ending the answer of the connections the
 // policy picks after N bytes: closed cleanly, so the client sees a short but orderly stream (as
@@ -70,37 +66,22 @@ bool asks_for_shard(const std::string& request, std::uint64_t shard) {
   return request.size() > 2 && request[1] == 0 && request.find(fmt::format("\"ShardID\":{},", shard)) != std::string::npos;
 }
 
-ifx::check::BackupCheckReport verify(const fs::path& dir) {
-  ifx::check::BackupCheckOptions o;
-  o.backup_dir = dir;
-  o.jobs = 2;
-  auto r = ifx::check::check_backup(o);
-  EXPECT_TRUE(r) << r.error().describe();
-  return r ? *r : ifx::check::BackupCheckReport{};
+// Every answer to a backup of `shard` cut after `bytes`.
+CuttingProxy::Policy every_answer_for(std::uint64_t shard, std::size_t bytes) {
+  return [shard, bytes](const std::string& request) -> std::optional<std::size_t> {
+    if (asks_for_shard(request, shard)) return bytes;
+    return std::nullopt;
+  };
 }
 
-class BackupFaults : public ::testing::Test {
+class BackupFaults : public ifx::test::ServerSuite<BackupFaults> {
  protected:
   static void SetUpTestSuite() {
-    server_ = InfluxdServer::start().release();
+    ServerSuite::SetUpTestSuite();
     server_->create_database("faults");
-    std::vector<std::string> lines;
-    for (int d = 0; d < 4; ++d)  // four weekly shard groups
-      for (int i = 0; i < 2000; ++i)
-        lines.push_back(fmt::format("cpu,host=h{} value={},n={}i {}", i % 5, i * 1.5, i, kT0 + d * 7 * kDay + i * kSecond));
-    server_->write("faults", lines);
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-
-  static std::vector<std::uint64_t> shard_ids(const std::string& db) {
-    std::vector<std::uint64_t> ids;
-    for (const auto& s : server_->series("SHOW SHARDS"))
-      if (s["name"] == db)
-        for (const auto& row : s["values"]) ids.push_back(row[0].get<std::uint64_t>());
-    return ids;
+    server_->write("faults", weekly_points(4, 2000, [](int i) {  // four weekly shard groups
+      return fmt::format("cpu,host=h{} value={},n={}i", i % 5, i * 1.5, i);
+    }));
   }
 
   ifx::backup::Options options(const fs::path& dir, const std::string& host) const {
@@ -116,14 +97,11 @@ class BackupFaults : public ::testing::Test {
     return o;
   }
 
-  static InfluxdServer* server_;
   ifx::test::ScratchDir scratch_{"ifx-backup-faults"};
 };
 
-InfluxdServer* BackupFaults::server_ = nullptr;
-
 TEST_F(BackupFaults, ACutConnectionIsRetriedFromScratch) {
-  const auto ids = shard_ids("faults");
+  const auto ids = shard_ids(*server_, "faults");
   ASSERT_EQ(ids.size(), 4u);
   std::atomic<int> cut_once{0};
   CuttingProxy proxy(server_->rpc_port(), [&](const std::string& req) -> std::optional<std::size_t> {
@@ -140,15 +118,14 @@ TEST_F(BackupFaults, ACutConnectionIsRetriedFromScratch) {
       EXPECT_EQ(r.received_bytes, 3000 + r.tar_bytes) << "the cut attempt then a whole one";
     }
   EXPECT_FALSE(any_ends_with(names_in(dir), ".pending"));
-  auto report = verify(dir);
-  EXPECT_TRUE(report.valid()) << ifx::verify::to_text(report);
+  EXPECT_TRUE(verifies(dir));
 }
 
 // A byte of the server's answer changed on the way (the transport cannot see it): the received
 // tar is checked as it arrives, the block's CRC-32 fails, the archive is not kept, the shard is
 // fetched again.
 TEST_F(BackupFaults, ADamagedAnswerIsCaughtByTheStreamCheckAndFetchedAgain) {
-  const auto ids = shard_ids("faults");
+  const auto ids = shard_ids(*server_, "faults");
   ASSERT_EQ(ids.size(), 4u);
   std::atomic<int> once{0};
   ifx::test::FaultProxy proxy(server_->rpc_port(), [&](const std::string& req) {
@@ -172,16 +149,12 @@ TEST_F(BackupFaults, ADamagedAnswerIsCaughtByTheStreamCheckAndFetchedAgain) {
   EXPECT_NE(retried[0].find("fails its CRC32"), std::string::npos) << retried[0];
   EXPECT_TRUE(s->complete());
   EXPECT_FALSE(any_ends_with(names_in(dir), ".pending"));
-  auto report = verify(dir);
-  EXPECT_TRUE(report.valid()) << ifx::verify::to_text(report);
+  EXPECT_TRUE(verifies(dir));
 }
 
 TEST_F(BackupFaults, AShardThatKeepsFailingLeavesNoManifestThenResumeCompletes) {
-  const auto ids = shard_ids("faults");
-  CuttingProxy proxy(server_->rpc_port(), [&](const std::string& req) -> std::optional<std::size_t> {
-    if (asks_for_shard(req, ids[2])) return 1500;
-    return std::nullopt;
-  });
+  const auto ids = shard_ids(*server_, "faults");
+  CuttingProxy proxy(server_->rpc_port(), every_answer_for(ids[2], 1500));
   const fs::path dir = scratch_ / "resume";
   auto o = options(dir, proxy.address());
   o.jobs = 1;  // shards in order: 0 and 1 done, 2 fails, 3 never started
@@ -197,7 +170,7 @@ TEST_F(BackupFaults, AShardThatKeepsFailingLeavesNoManifestThenResumeCompletes) 
   EXPECT_FALSE(any_ends_with(names, ".pending")) << ::testing::PrintToString(names);
   EXPECT_FALSE(any_ends_with(names, fmt::format(".s{}.tar.gz", ids[2])));
   EXPECT_TRUE(any_ends_with(names, fmt::format(".s{}.tar.gz", ids[0])));
-  EXPECT_FALSE(verify(dir).valid()) << "an interrupted backup must not pass as complete";
+  EXPECT_FALSE(verify_report(dir).valid()) << "an interrupted backup must not pass as complete";
   // A stale .pending as a crash leaves it is cleaned up by the resumed run.
   const std::string base = names.front().substr(0, 16);
   ifx::test::write_file(dir / (base + fmt::format(".s{}.tar.gz.pending", ids[3])), "half");
@@ -213,8 +186,7 @@ TEST_F(BackupFaults, AShardThatKeepsFailingLeavesNoManifestThenResumeCompletes) 
   EXPECT_EQ(adopted, 2);
   EXPECT_NE(std::find(r->removed.begin(), r->removed.end(), base + fmt::format(".s{}.tar.gz.pending", ids[3])),
             r->removed.end());
-  auto report = verify(dir);
-  EXPECT_TRUE(report.valid()) << ifx::verify::to_text(report);
+  EXPECT_TRUE(verifies(dir));
   auto m = ifx::read_manifest_file(dir / (base + ".manifest"));
   ASSERT_TRUE(m);
   EXPECT_EQ(m->files.size(), 4u);
@@ -223,14 +195,8 @@ TEST_F(BackupFaults, AShardThatKeepsFailingLeavesNoManifestThenResumeCompletes) 
 TEST_F(BackupFaults, TheServerStoppedMidBackupThenResumeCompletes) {
   auto srv = InfluxdServer::start();
   srv->create_database("stopped");
-  std::vector<std::string> lines;
-  for (int d = 0; d < 3; ++d)
-    for (int i = 0; i < 300; ++i) lines.push_back(fmt::format("m v={} {}", i, kT0 + d * 7 * kDay + i * kSecond));
-  srv->write("stopped", lines);
-  std::vector<std::uint64_t> ids;
-  for (const auto& s : srv->series("SHOW SHARDS"))
-    if (s["name"] == "stopped")
-      for (const auto& row : s["values"]) ids.push_back(row[0].get<std::uint64_t>());
+  srv->write("stopped", weekly_points(3, 300, [](int i) { return fmt::format("m v={}", i); }));
+  const auto ids = shard_ids(*srv, "stopped");
   ASSERT_EQ(ids.size(), 3u);
   // The server is stopped the moment it starts answering for the second shard (the proxy only
   // decides when it sees the answer, so the stop is exactly mid-backup, not racing the client).
@@ -265,16 +231,12 @@ TEST_F(BackupFaults, TheServerStoppedMidBackupThenResumeCompletes) {
   ASSERT_EQ(r->shards.size(), 3u);
   EXPECT_EQ(r->shards[0].status, ifx::backup::ShardStatus::adopted);
   EXPECT_EQ(r->shards[1].status, ifx::backup::ShardStatus::written);
-  auto report = verify(dir);
-  EXPECT_TRUE(report.valid()) << ifx::verify::to_text(report);
+  EXPECT_TRUE(verifies(dir));
 }
 
 TEST_F(BackupFaults, SkipErrorsRecordsTheGapExitsThreeAndVerifyCatchesIt) {
-  const auto ids = shard_ids("faults");
-  CuttingProxy proxy(server_->rpc_port(), [&](const std::string& req) -> std::optional<std::size_t> {
-    if (asks_for_shard(req, ids[3])) return 700;
-    return std::nullopt;
-  });
+  const auto ids = shard_ids(*server_, "faults");
+  CuttingProxy proxy(server_->rpc_port(), every_answer_for(ids[3], 700));
   const fs::path dir = scratch_ / "skip";
   const Ran r = run_command({ours(), "-portable", "-db", "faults", "-skip-errors", "--retries", "1", "-host",
                              proxy.address(), "--json", dir.string()});
@@ -294,7 +256,7 @@ TEST_F(BackupFaults, SkipErrorsRecordsTheGapExitsThreeAndVerifyCatchesIt) {
   EXPECT_EQ(m->files.size(), 3u);
   ASSERT_TRUE(m->extra.contains("skipped"));
   EXPECT_EQ(m->extra["skipped"][0]["shardID"], ids[3]);
-  auto report = verify(dir);
+  auto report = verify_report(dir);
   ASSERT_EQ(report.defects.size(), 1u) << ifx::verify::to_text(report);
   EXPECT_EQ(report.defects[0].code, "shard-missing");
   EXPECT_NE(report.defects[0].message.find(std::to_string(ids[3])), std::string::npos);
@@ -363,7 +325,7 @@ TEST_F(BackupFaults, VerifyComparesTheRecordedSha256) {
   text.replace(text.find(good), good.size(), bad);
   text.replace(text.find(meta_sha), meta_sha.size(), bad_meta);
   ifx::test::write_file(manifest, text);
-  auto report = verify(dir);
+  auto report = verify_report(dir);
   ASSERT_EQ(report.defects.size(), 2u) << ifx::verify::to_text(report);
   std::set<std::string> files;
   for (const auto& d : report.defects) {
@@ -377,14 +339,14 @@ TEST_F(BackupFaults, StartEndOverATombstoneIsExactWhereInfluxdTruncates) {
   auto srv = InfluxdServer::start();
   srv->create_database("tomb");
   std::vector<std::string> lines;
-  for (int i = 0; i < 1000; ++i) lines.push_back(fmt::format("m,k=a v={} {}", i, kT0 + i * kSecond));
+  for (int i = 0; i < 1000; ++i) lines.push_back(fmt::format("m,k=a v={} {}", i, kJan2022 + i * kSecond));
   srv->write("tomb", lines);
   {  // a snapshot writes the cache to a TSM file; the DELETE then needs a tombstone for it
     const fs::path flush = scratch_ / "flush";
     const Ran r = run_command({ours(), "-db", "tomb", "-host", srv->rpc_address(), flush.string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
-  srv->query(fmt::format("DELETE FROM m WHERE time >= {} AND time <= {}", kT0 + 100 * kSecond, kT0 + 199 * kSecond),
+  srv->query(fmt::format("DELETE FROM m WHERE time >= {} AND time <= {}", kJan2022 + 100 * kSecond, kJan2022 + 199 * kSecond),
              "tomb");
   const std::vector<std::string> range{"-start", "2022-01-01T00:00:50Z", "-end", "2022-01-01T00:05:00Z"};
   const fs::path mine = scratch_ / "tomb-ours", theirs = scratch_ / "tomb-influxd";
@@ -402,13 +364,13 @@ TEST_F(BackupFaults, StartEndOverATombstoneIsExactWhereInfluxdTruncates) {
   // 50 s .. 300 s inclusive is 251 points, minus the 100 deleted ones.
   EXPECT_EQ(j["totals"]["points"], 151);
   EXPECT_EQ(j["totals"]["tombstones"], 0);
-  EXPECT_TRUE(verify(mine).valid());
+  EXPECT_TRUE(verify_report(mine).valid());
   auto b = std::vector<std::string>{"/usr/bin/influxd", "backup", "-portable", "-db", "tomb", "-host", srv->rpc_address()};
   b.insert(b.end(), range.begin(), range.end());
   b.push_back(theirs.string());
   const Ran r2 = run_command(b);
   EXPECT_EQ(r2.exit_code, 0) << "influxd reports success: " << r2.err;
-  auto stock = verify(theirs);
+  auto stock = verify_report(theirs);
   EXPECT_FALSE(stock.valid()) << "influxd's export of a tombstoned TSM file is a truncated tar (§4.4.1)";
 }
 

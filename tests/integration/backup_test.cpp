@@ -21,23 +21,22 @@
 #include <nlohmann/json.hpp>
 
 #include "ifx-inspect/inspect.hpp"
-#include "ifx-verify/verify.hpp"
 #include "ifx/format/backup/manifest.hpp"
 #include "ifx/format/archive/shard_archive.hpp"
 #include "ifx/net/snapshot/request.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"
 #include "support/run.hpp"
+#include "support/server_data.hpp"
+#include "tool_runs.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-using ifx::test::InfluxdServer;
+using namespace ifx::test;
 
-constexpr std::int64_t kSecond = 1'000'000'000;
-constexpr std::int64_t kHour = 3600 * kSecond;
-constexpr std::int64_t kJan1 = 1640995200LL * kSecond;  // 2022-01-01T00:00:00Z
+constexpr std::int64_t kJan1 = ifx::test::kJan2022;
 constexpr std::int64_t kFeb1 = 1643673600LL * kSecond;  // 2022-02-01T00:00:00Z
 // alpha/autogen: hourly points from 2021-12-27 to 2022-02-13 (7 weekly shard groups and a bit).
 constexpr std::int64_t kAlphaFirst = kJan1 - 5 * 24 * kHour;
@@ -45,8 +44,6 @@ constexpr int kAlphaHours = 48 * 24;
 // alpha/short (1-day groups): three days of points every 10 minutes, two hosts.
 constexpr std::int64_t kShortFirst = kJan1 + 40 * 24 * kHour;
 
-using ifx::test::Ran;
-using ifx::test::run_command;
 
 std::string ours() { return (ifx::test::build_dir() / "tools" / "ifx-backup").string(); }
 
@@ -133,15 +130,6 @@ json deep_inspect(const fs::path& dir) {
   return j;
 }
 
-void expect_verified(const fs::path& dir) {
-  ifx::check::BackupCheckOptions o;
-  o.backup_dir = dir;
-  o.jobs = 2;
-  auto r = ifx::check::check_backup(o);
-  ASSERT_TRUE(r) << r.error().describe();
-  EXPECT_TRUE(r->valid()) << ifx::verify::to_text(*r);
-}
-
 class BackupVsInfluxd : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -198,7 +186,7 @@ class BackupVsInfluxd : public ::testing::Test {
     EXPECT_EQ(standard_manifest(mine, &extras), standard_manifest(theirs));
     EXPECT_TRUE(extras) << "our manifest lacks scope / created_by / sha256";
     EXPECT_EQ(deep_inspect(mine), deep_inspect(theirs));
-    expect_verified(mine);
+    EXPECT_TRUE(ifx::test::verifies(mine));
   }
 
   // influxd applies an uploaded shard after the restore client has gone (§1.6.5: no answer), and
@@ -325,13 +313,9 @@ TEST_F(BackupVsInfluxd, PortableRetentionPolicyMatchesAndRestoresAsNewRp) {
 }
 
 TEST_F(BackupVsInfluxd, PortableShardWithRpOnlyRestoresThatShard) {
-  auto shards = source_->series("SHOW SHARDS");
-  std::uint64_t id = 0;
-  for (const auto& s : shards)
-    if (s["name"] == "alpha")
-      for (const auto& row : s["values"])
-        if (row[2] == "autogen" && id == 0) id = row[0].get<std::uint64_t>();
-  ASSERT_NE(id, 0u);
+  const auto autogen = ifx::test::shard_ids(*source_, "alpha", "autogen");
+  ASSERT_FALSE(autogen.empty());
+  const std::uint64_t id = autogen.front();
   fs::path mine, theirs;
   run_both(with_host({"-portable", "-rp", "autogen", "-shard", std::to_string(id), "DIR"}), mine, theirs);
   EXPECT_EQ(file_set(mine), file_set(theirs));
@@ -344,12 +328,12 @@ TEST_F(BackupVsInfluxd, PortableShardWithRpOnlyRestoresThatShard) {
   EXPECT_EQ(b["files"][0]["database"], "");
   b["files"][0]["database"] = "alpha";
   EXPECT_EQ(a, b);
-  expect_verified(mine);
+  EXPECT_TRUE(ifx::test::verifies(mine));
   restore({"-portable", "-db", "alpha", "-rp", "autogen", "-shard", std::to_string(id), "-newdb", "alpha_shard",
            mine.string()});
   // Exactly the points of that shard's group, [start, end) as SHOW SHARDS gives it.
   std::string start, end;
-  for (const auto& s : shards)
+  for (const auto& s : source_->series("SHOW SHARDS"))
     for (const auto& row : s["values"])
       if (row[0].get<std::uint64_t>() == id) start = row[4], end = row[5];
   auto in_group = source_->series(fmt::format("SELECT count(value) FROM alpha.autogen.cpu WHERE time >= '{}' AND "
@@ -385,7 +369,7 @@ TEST_F(BackupVsInfluxd, PortableStartStopHoldsExactlyThePointsInRange) {
   const Ran r = run_command(with_host({ours(), "-portable", "-start", "2022-01-01T00:00:00Z", "-stop",
                                        "2022-02-01T00:00:00Z", dir.string()}));
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
-  expect_verified(dir);
+  EXPECT_TRUE(ifx::test::verifies(dir));
   const json j = deep_inspect(dir);
   // Hourly points, both bounds included: 31 days * 24 + 1 per host.
   EXPECT_EQ(cpu_stats(j, "alpha", "cpu"), (json{{"points", 2 * (31 * 24 + 1)}, {"min", kJan1}, {"max", kFeb1}}));
@@ -406,7 +390,7 @@ TEST_F(BackupVsInfluxd, PortableStartToNowHoldsEverythingFromStart) {
   const fs::path dir = scratch_ / "from";
   const Ran r = run_command(with_host({ours(), "-portable", "-start", "2022-01-01T00:00:00Z", dir.string()}));
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
-  expect_verified(dir);
+  EXPECT_TRUE(ifx::test::verifies(dir));
   const json j = deep_inspect(dir);
   const std::int64_t hours_from = kAlphaHours - 5 * 24;
   EXPECT_EQ(cpu_stats(j, "alpha", "cpu"),
@@ -424,7 +408,7 @@ void expect_same_legacy(const fs::path& mine, const fs::path& theirs) {
       EXPECT_EQ(ifx::test::read_file(mine / name), ifx::test::read_file(theirs / name)) << name;
     }
   EXPECT_EQ(deep_inspect(mine), deep_inspect(theirs));
-  expect_verified(mine);
+  EXPECT_TRUE(ifx::test::verifies(mine));
 }
 
 TEST_F(BackupVsInfluxd, LegacyDatabaseMatchesAndRestoresOnline) {
@@ -470,13 +454,9 @@ TEST_F(BackupVsInfluxd, OnlineFlagOfTheSeedsRestoreExamplesIsAccepted) {
 
 TEST_F(BackupVsInfluxd, LegacyShardExampleIsPortable) {
   // The seed's legacy "specific shard" example is written with -portable.
-  auto shards = source_->series("SHOW SHARDS");
-  std::uint64_t id = 0;
-  for (const auto& s : shards)
-    if (s["name"] == "alpha")
-      for (const auto& row : s["values"])
-        if (row[2] == "short") id = row[0].get<std::uint64_t>();
-  ASSERT_NE(id, 0u);
+  const auto short_ids = ifx::test::shard_ids(*source_, "alpha", "short");
+  ASSERT_FALSE(short_ids.empty());
+  const std::uint64_t id = short_ids.back();
   fs::path mine, theirs;
   run_both(with_host({"-portable", "-db", "alpha", "-rp", "short", "-shard", std::to_string(id), "DIR"}), mine, theirs);
   expect_same_portable(mine, theirs);
@@ -497,7 +477,7 @@ TEST_F(BackupVsInfluxd, LegacyStartStopRestoresExactlyTheRange) {
   const Ran r = run_command(with_host({ours(), "-db", "alpha", "-start", "2022-01-01T00:00:00Z", "-stop",
                                        "2022-02-01T00:00:00Z", dir.string()}));
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
-  expect_verified(dir);
+  EXPECT_TRUE(ifx::test::verifies(dir));
   EXPECT_EQ(cpu_stats(deep_inspect(dir), "alpha", "cpu"),
             (json{{"points", 2 * (31 * 24 + 1)}, {"min", kJan1}, {"max", kFeb1}}));
   restore({"-online", "-db", "alpha", "-newdb", "alpha_legacy_range", dir.string()});
@@ -522,7 +502,7 @@ TEST_F(BackupVsInfluxd, ZstdArchivesHoldTheSameShards) {
       EXPECT_TRUE(name.ends_with(".tar.zst")) << name;
     }
   EXPECT_EQ(deep_inspect(zst), deep_inspect(gz));
-  expect_verified(zst);
+  EXPECT_TRUE(ifx::test::verifies(zst));
 }
 
 }  // namespace
@@ -560,7 +540,7 @@ TEST_F(BackupVsInfluxd, LegacySinceAddsTheNextIncrementLikeInfluxd) {
     if (file.ends_with(".01")) {
       EXPECT_EQ(list.size(), 1u) << file << ": only the new TSM file";
     }
-  expect_verified(mine);
+  EXPECT_TRUE(ifx::test::verifies(mine));
   EXPECT_EQ(deep_inspect(mine), deep_inspect(theirs));
   EXPECT_EQ(deep_inspect(mine)["totals"]["points"], 250);
   // Both chains restore with every increment. Through ifx-restore: `influxd restore -online`

@@ -1,4 +1,4 @@
-// Crash safety (issue 8): ifx-backup, ifx-convert and an offline ifx-restore are each killed with
+// Crash safety: ifx-backup, ifx-convert and an offline ifx-restore are each killed with
 // SIGKILL at 20 moments drawn with a fixed seed uniformly over a clean run's duration (measured
 // first, so the moments spread over the whole run: start-up, meta, every shard, the manifest).
 // After each kill:
@@ -27,40 +27,40 @@
 #include "support/child_process.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"
+#include "support/server_data.hpp"
+#include "support/server_suite.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using ifx::test::ChildProcess;
-using ifx::test::InfluxdServer;
-using ifx::test::ProcessExit;
-using ifx::test::tool;
+using namespace ifx::test;
 
 constexpr int kKills = 20;
-constexpr std::int64_t kSecond = 1'000'000'000;
-constexpr std::int64_t kDay = 86400 * kSecond;
-constexpr std::int64_t kT0 = 1640995200LL * kSecond;  // 2022-01-01T00:00:00Z
 
-// Moments uniformly in [0, typical], fixed seed per tool so a failure reproduces.
-std::vector<std::chrono::microseconds> kill_moments(std::chrono::milliseconds typical, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<std::int64_t> at(0, std::chrono::duration_cast<std::chrono::microseconds>(typical).count());
-  std::vector<std::chrono::microseconds> out;
-  for (int i = 0; i < kKills; ++i) out.emplace_back(at(rng));
-  return out;
-}
-
-// How long a clean run takes: the faster of two (the first backup also makes influxd write its
-// cache to TSM, which later runs do not wait for).
-std::chrono::milliseconds typical_duration(const std::function<std::vector<std::string>(int)>& argv) {
-  std::chrono::milliseconds best = std::chrono::hours(1);
-  for (int i = 0; i < 2; ++i) {
-    const auto r = ifx::test::run_process(argv(i));
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    best = std::min(best, r.elapsed);
+// Where the kills of one tool land: kKills moments uniformly in [0, typical], `typical` being how
+// long a clean run takes, the faster of two (the first backup also makes influxd write its cache
+// to TSM, which later runs do not wait for). A fixed seed per tool, so a failure reproduces.
+struct KillPlan {
+  std::chrono::milliseconds typical{};
+  std::vector<std::chrono::microseconds> moments;
+  std::string trace(int i) const {
+    return fmt::format("kill {} at {} us of a {} ms run", i, moments[i].count(), typical.count());
   }
-  return best;
+};
+
+KillPlan plan_kills(const std::function<std::vector<std::string>(int)>& clean_argv, unsigned seed) {
+  KillPlan plan{std::chrono::hours(1), {}};
+  for (int i = 0; i < 2; ++i) {
+    const auto r = ifx::test::run_process(clean_argv(i));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    plan.typical = std::min(plan.typical, r.elapsed);
+  }
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<std::int64_t> at(
+      0, std::chrono::duration_cast<std::chrono::microseconds>(plan.typical).count());
+  for (int i = 0; i < kKills; ++i) plan.moments.emplace_back(at(rng));
+  return plan;
 }
 
 // Spawns, sleeps `after`, SIGKILLs (a no-op if it already ended), reaps.
@@ -104,6 +104,10 @@ struct Tally {
   int killed = 0;           // the kill ended the process
   int finished_before = 0;  // the process had already ended by itself
   int left_pending = 0;     // a kill left .pending leftovers
+  void add(const ProcessExit& run, bool pending_left) {
+    (run.signal == SIGKILL ? killed : finished_before)++;
+    left_pending += pending_left;
+  }
 };
 
 void print_tally(const char* what, const Tally& t) {
@@ -111,20 +115,14 @@ void print_tally(const char* what, const Tally& t) {
               kKills, t.killed, t.finished_before, t.left_pending);
 }
 
-class CrashSafety : public ::testing::Test {
+class CrashSafety : public ifx::test::ServerSuite<CrashSafety> {
  protected:
   static void SetUpTestSuite() {
-    server_ = InfluxdServer::start().release();
+    ServerSuite::SetUpTestSuite();
     server_->create_database("crash");
-    std::vector<std::string> lines;
-    for (int d = 0; d < 4; ++d)  // four weekly shard groups
-      for (int i = 0; i < 1500; ++i)
-        lines.push_back(fmt::format("cpu,host=h{} value={},n={}i {}", i % 4, i * 0.25, i, kT0 + d * 7 * kDay + i * kSecond));
-    server_->write("crash", lines);
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
+    server_->write("crash", ifx::test::weekly_points(4, 1500, [](int i) {  // four weekly shard groups
+      return fmt::format("cpu,host=h{} value={},n={}i", i % 4, i * 0.25, i);
+    }));
   }
   // The tools' scratch files ($TMPDIR) of killed runs stay inside the test's directory.
   ifx::test::SpawnOptions spawn() const {
@@ -141,10 +139,8 @@ class CrashSafety : public ::testing::Test {
     for (const auto& e : fs::directory_iterator(scratch_ / "tmp", ec)) out.push_back(e.path().filename().string());
     return out;
   }
-  static InfluxdServer* server_;
   ifx::test::ScratchDir scratch_{"ifx-crash"};
 };
-InfluxdServer* CrashSafety::server_ = nullptr;
 
 TEST_F(CrashSafety, BackupKilledTwentyTimesThenResumeCompletes) {
   auto args = [&](const fs::path& dir, bool resume) {
@@ -154,15 +150,12 @@ TEST_F(CrashSafety, BackupKilledTwentyTimesThenResumeCompletes) {
     a.push_back(dir.string());
     return a;
   };
-  const auto typical = typical_duration([&](int i) { return args(scratch_ / fmt::format("clean{}", i), false); });
+  const KillPlan plan = plan_kills([&](int i) { return args(scratch_ / fmt::format("clean{}", i), false); }, 8001);
   Tally t;
-  const auto moments = kill_moments(typical, 8001);
   for (int i = 0; i < kKills; ++i) {
-    SCOPED_TRACE(fmt::format("kill {} at {} us of a {} ms run", i, moments[i].count(), typical.count()));
+    SCOPED_TRACE(plan.trace(i));
     const fs::path dir = scratch_ / fmt::format("b{}", i);
-    const auto killed = kill_after(args(dir, false), moments[i], spawn());
-    (killed.signal == SIGKILL ? t.killed : t.finished_before)++;
-    if (!ifx::test::pending_leftovers(dir).empty()) ++t.left_pending;
+    t.add(kill_after(args(dir, false), plan.moments[i], spawn()), !ifx::test::pending_leftovers(dir).empty());
     EXPECT_EQ(ifx::test::incomplete_files(dir), std::vector<std::string>{});
     bool has_manifest = false;
     std::error_code ec;
@@ -196,16 +189,13 @@ TEST_F(CrashSafety, ConvertKilledTwentyTimesThenForcedRerunCompletes) {
     a.push_back(dest.string());
     return a;
   };
-  const auto typical = typical_duration([&](int i) { return args(scratch_ / fmt::format("clean{}", i), false); });
+  const KillPlan plan = plan_kills([&](int i) { return args(scratch_ / fmt::format("clean{}", i), false); }, 8002);
   Tally t;
-  const auto moments = kill_moments(typical, 8002);
   for (int i = 0; i < kKills; ++i) {
-    SCOPED_TRACE(fmt::format("kill {} at {} us of a {} ms run", i, moments[i].count(), typical.count()));
+    SCOPED_TRACE(plan.trace(i));
     const fs::path dest = scratch_ / fmt::format("c{}", i);
     const fs::path pending = dest.string() + ".pending";
-    const auto killed = kill_after(args(dest, false), moments[i], spawn());
-    (killed.signal == SIGKILL ? t.killed : t.finished_before)++;
-    if (fs::exists(pending)) ++t.left_pending;
+    t.add(kill_after(args(dest, false), plan.moments[i], spawn()), fs::exists(pending));
     // DEST appears only whole (rename of DEST.pending); DEST.pending is the declared leftover.
     EXPECT_EQ(ifx::test::incomplete_files(dest), std::vector<std::string>{});
     if (fs::exists(dest)) {
@@ -232,14 +222,11 @@ TEST_F(CrashSafety, OfflineRestoreKilledTwentyTimesThenRerunCompletes) {
                                     srv->data_dir().string(), "-db", "plain", "--progress", "none",
                                     ifx::test::fixture("legacy-db").string()};
   };
-  const auto typical = typical_duration([&](int) { return args(); });
+  const KillPlan plan = plan_kills([&](int) { return args(); }, 8003);
   Tally t;
-  const auto moments = kill_moments(typical, 8003);
   for (int i = 0; i < kKills; ++i) {
-    SCOPED_TRACE(fmt::format("kill {} at {} us of a {} ms run", i, moments[i].count(), typical.count()));
-    const auto killed = kill_after(args(), moments[i], spawn());
-    (killed.signal == SIGKILL ? t.killed : t.finished_before)++;
-    if (!ifx::test::pending_leftovers(srv->work_dir()).empty()) ++t.left_pending;
+    SCOPED_TRACE(plan.trace(i));
+    t.add(kill_after(args(), plan.moments[i], spawn()), !ifx::test::pending_leftovers(srv->work_dir()).empty());
     EXPECT_EQ(ifx::test::incomplete_files(srv->meta_dir()), std::vector<std::string>{});
     EXPECT_EQ(ifx::test::incomplete_files(srv->data_dir()), std::vector<std::string>{});
     const auto rerun = ifx::test::run_process(args(), spawn());

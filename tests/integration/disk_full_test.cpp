@@ -1,4 +1,4 @@
-// Disk full (issue 8): each tool that writes — ifx-backup, ifx-convert, ifx-export --out and an
+// Disk full: each tool that writes — ifx-backup, ifx-convert, ifx-export --out and an
 // offline ifx-restore — writes into a 128 KiB tmpfs while its output needs several times that.
 // Each must fail with a clear message (the file it was writing and the system's reason), exit
 // non-zero, and leave no partial output: no .pending file, nothing that looks complete but is
@@ -16,58 +16,46 @@
 
 #include <fmt/format.h>
 
-#include "ifx-backup/backup.hpp"
 #include "safety_checks.hpp"
 #include "support/child_process.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"
+#include "support/server_data.hpp"
+#include "support/server_suite.hpp"
+#include "tool_runs.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-using ifx::test::InfluxdServer;
 using ifx::test::ProcessExit;
 using ifx::test::tool;
 
 #define EXPECT_HAS(text, needle) EXPECT_NE((text).find(needle), std::string::npos) << "expected \"" << (needle) << "\" in:\n" << (text)
 
-constexpr std::int64_t kSecond = 1'000'000'000;
-constexpr std::int64_t kDay = 86400 * kSecond;
-constexpr std::int64_t kT0 = 1640995200LL * kSecond;  // 2022-01-01T00:00:00Z
 constexpr std::uint64_t kSmallFsBytes = 128 * 1024;
 
-class DiskFull : public ::testing::Test {
+class DiskFull : public ifx::test::ServerSuite<DiskFull> {
  protected:
   static void SetUpTestSuite() {
-    scratch_ = new ifx::test::ScratchDir("ifx-disk-full");
+    scratch_ = std::make_unique<ifx::test::ScratchDir>("ifx-disk-full");
     small_ = scratch_->path() / "small";
     fs::create_directories(small_);
     mounted_ = ::mount("tmpfs", small_.c_str(), "tmpfs", 0, fmt::format("size={}", kSmallFsBytes).c_str()) == 0;
-    server_ = InfluxdServer::start().release();
+    ServerSuite::SetUpTestSuite();
     server_->create_database("full");
     // Random floats defeat TSM's float compression (about 8 bytes a point): two shards of
     // ~240 KiB each, several times the small file system.
     std::mt19937_64 rng(42);
     std::uniform_real_distribution<double> value(-1e6, 1e6);
-    std::vector<std::string> lines;
-    for (int d = 0; d < 2; ++d)
-      for (int i = 0; i < 30000; ++i)
-        lines.push_back(fmt::format("m,host=h{} v={} {}", i % 3, value(rng), kT0 + d * 7 * kDay + i * kSecond));
-    server_->write("full", lines);
-    ifx::backup::Options o;
-    o.host = server_->rpc_address();
-    o.dir = scratch_->path() / "source";
-    o.portable = true;
-    o.database = "full";
-    auto s = ifx::backup::run(o);
-    if (!s) throw std::runtime_error(s.error().describe());
+    server_->write("full", ifx::test::weekly_points(2, 30000, [&](int i) {
+      return fmt::format("m,host=h{} v={}", i % 3, value(rng));
+    }));
+    ifx::test::backup_portable(server_->rpc_address(), "full", source());
   }
   static void TearDownTestSuite() {
     if (mounted_ && ::umount2(small_.c_str(), 0) != 0) ::umount2(small_.c_str(), MNT_DETACH);
-    delete server_;
-    delete scratch_;
-    server_ = nullptr;
-    scratch_ = nullptr;
+    ServerSuite::TearDownTestSuite();
+    scratch_.reset();
   }
   void SetUp() override {
     if (mounted_) return;
@@ -93,16 +81,11 @@ class DiskFull : public ::testing::Test {
   }
   static fs::path source() { return scratch_->path() / "source"; }
 
-  static InfluxdServer* server_;
-  static ifx::test::ScratchDir* scratch_;
-  static fs::path small_;
-  static bool mounted_;
+  static inline std::unique_ptr<ifx::test::ScratchDir> scratch_;
+  static inline fs::path small_;
+  static inline bool mounted_ = false;
   ifx::test::SpawnOptions spawn_;
 };
-InfluxdServer* DiskFull::server_ = nullptr;
-ifx::test::ScratchDir* DiskFull::scratch_ = nullptr;
-fs::path DiskFull::small_;
-bool DiskFull::mounted_ = false;
 
 TEST_F(DiskFull, BackupFailsClearlyAndKeepsOnlyCompleteArchives) {
   const fs::path dir = out("backup") / "b";

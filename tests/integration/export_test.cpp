@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
 #include <tuple>
@@ -24,6 +23,7 @@
 #include "support/influxd.hpp"
 #include "support/paths.hpp"
 #include "support/run.hpp"
+#include "support/server_suite.hpp"
 
 namespace {
 
@@ -33,10 +33,6 @@ namespace ex = ifx::exporter;
 using Scope = std::tuple<std::string, std::string, std::string>;  // db, rp, measurement
 using Lines = std::vector<std::string>;
 
-json truth_of(const std::string& fixture) {
-  std::ifstream in(ifx::test::fixtures_dir() / (fixture + ".truth.json"));
-  return json::parse(in);
-}
 
 // ---- reading line protocol back (only what the canonical form needs) ----------------------
 
@@ -173,7 +169,7 @@ std::string describe(const Scope& s) {
 class ExportTruth : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ExportTruth, EveryMeasurementMatchesTheLiveServer) {
-  const json truth = truth_of(GetParam());
+  const json truth = ifx::test::fixture_truth(GetParam());
   ex::Options o = scope_options(GetParam(), truth);
   o.header = true;
   const Exported e = export_of(o);
@@ -222,7 +218,7 @@ TEST_P(ExportTruth, EveryMeasurementMatchesTheLiveServer) {
 }
 
 TEST_P(ExportTruth, PerFieldWritesEachValueOnItsOwnLine) {
-  const json truth = truth_of(GetParam());
+  const json truth = ifx::test::fixture_truth(GetParam());
   ex::Options o = scope_options(GetParam(), truth);
   o.header = true;
   o.per_field = true;
@@ -244,11 +240,7 @@ TEST_P(ExportTruth, PerFieldWritesEachValueOnItsOwnLine) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, ExportTruth, ::testing::ValuesIn(ifx::test::fixture_names()),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return n;
-                         });
+                         [](const auto& info) { return ifx::test::test_name_of(info.param); });
 
 // ---- -start / -end to the nanosecond ------------------------------------------------------
 
@@ -265,7 +257,7 @@ Lines truth_lines_in(const json& truth, std::int64_t lo, std::int64_t hi) {
 
 TEST(ExportRange, BoundsAreExactToTheNanosecondAroundZero) {
   // One shard of the weird-names DB holds points at t = -1, 0 and 1 (fixtures/README.md).
-  const json truth = truth_of("legacy-db-rp-shard");
+  const json truth = ifx::test::fixture_truth("legacy-db-rp-shard");
   for (auto [lo, hi] : {std::pair<std::int64_t, std::int64_t>{0, 0}, {-1, 0}, {0, 1}, {-1, 1}, {1, 1}}) {
     SCOPED_TRACE("range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
     ex::Options o = scope_options("legacy-db-rp-shard", truth);
@@ -279,7 +271,7 @@ TEST(ExportRange, BoundsAreExactToTheNanosecondAroundZero) {
 }
 
 TEST(ExportRange, BoundsInsideAShardKeepExactlyThePointsInRange) {
-  const json truth = truth_of("portable-db");
+  const json truth = ifx::test::fixture_truth("portable-db");
   // Timestamps of the measurement with truth lines; bounds on them and one ns beside them, and
   // bounds that cut the 3600-point measurement's blocks in the middle.
   std::vector<std::int64_t> times;
@@ -346,7 +338,7 @@ Lines lines_of_files(const std::vector<ifx::tsm::TsmFileRef>& files, bool per_fi
 }
 
 TEST(ExportTombstones, DeletedPointsNeverAppear) {
-  const json truth = truth_of("portable-tombstones");
+  const json truth = ifx::test::fixture_truth("portable-tombstones");
   auto set = ifx::open_backup_set(ifx::test::fixture("portable-tombstones"));
   ASSERT_TRUE(set) << set.error().describe();
   Lines raw;  // every point the TSM files hold, tombstones ignored
@@ -376,7 +368,7 @@ TEST(ExportTombstones, DeletedPointsNeverAppear) {
 }
 
 TEST(ExportOverwrites, TheNewestTsmFileWins) {
-  const json truth = truth_of("portable-db-rp-shard");
+  const json truth = ifx::test::fixture_truth("portable-db-rp-shard");
   auto set = ifx::open_backup_set(ifx::test::fixture("portable-db-rp-shard"));
   ASSERT_TRUE(set) << set.error().describe();
   ASSERT_EQ(set->shards.size(), 1u);
@@ -420,19 +412,14 @@ using ifx::test::run_command;
 
 std::string tool() { return (ifx::test::build_dir() / "tools" / "ifx-export").string(); }
 
-class ExportImport : public ::testing::Test {
+class ExportImport : public ifx::test::ServerSuite<ExportImport> {
  protected:
-  static void SetUpTestSuite() { server_ = ifx::test::InfluxdServer::start().release(); }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
 
   // Exports the fixture with --header through the binary, imports it with the real client, and
   // compares what the server then holds with the truth.
   void import_and_compare(const std::string& fixture, bool gzip) {
     ASSERT_NE(server_, nullptr);
-    const json truth = truth_of(fixture);
+    const json truth = ifx::test::fixture_truth(fixture);
     ifx::test::ScratchDir dir("ifx-export-import");
     const fs::path file = dir / (gzip ? "export.lp.gz" : "export.lp");
     std::vector<std::string> args{tool(), "--header", "--out", file.string(), fixture_dir(fixture)};
@@ -486,10 +473,7 @@ class ExportImport : public ::testing::Test {
   }
 
   static std::string fixture_dir(const std::string& name) { return ifx::test::fixture(name).string(); }
-  static ifx::test::InfluxdServer* server_;
 };
-
-ifx::test::InfluxdServer* ExportImport::server_ = nullptr;
 
 TEST_F(ExportImport, EveryDatabaseOfAFullBackupLoadsWithTheSameCounts) { import_and_compare("portable-all", false); }
 
@@ -519,7 +503,7 @@ TEST(ExportBinary, GoAndGnuFlagSpellingsSelectTheSameScope) {
 }
 
 TEST(ExportBinary, StartAndEndTakeRfc3339WithNanoseconds) {
-  const json truth = truth_of("legacy-db-rp-shard");
+  const json truth = ifx::test::fixture_truth("legacy-db-rp-shard");
   const std::string dir = ifx::test::fixture("legacy-db-rp-shard").string();
   const Ran r = run_command({tool(), "-start", "1970-01-01T00:00:00Z", "-end=1970-01-01T00:00:00.000000001Z", dir});
   ASSERT_EQ(r.exit_code, 0) << r.err;

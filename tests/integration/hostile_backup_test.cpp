@@ -1,8 +1,8 @@
-// Hostile backups at the TOOL level (issue 8). libformat's ShardArchiveReader refuses hostile tar
+// Hostile backups at the TOOL level. libformat's ShardArchiveReader refuses hostile tar
 // entries (tests/unit/shard_archive_test.cpp); this proves every tool that reads a backup goes
 // through it. Each case is a whole portable backup — the fixture portable-db's manifest and meta,
-// its shard 10, and a shard 9 archive built here byte by byte (USTAR headers, zlib gzip) holding
-// one hostile entry after a genuine TSM file:
+// its shard 10, and a shard 9 archive built byte by byte (support/archive_builder.hpp: USTAR
+// headers, zlib gzip) holding one hostile entry after a genuine TSM file:
 //   `..` (leading and inside), an absolute path, a symlink, a hard link, a character device, a
 //   FIFO, an entry of another database / retention policy / shard, an entry declaring 10 GB in a
 //   file of a few KB, and a gzip bomb (256 MiB of zeros in one gzip member, ratio above 1000).
@@ -17,7 +17,6 @@
 // Duplicate entry names are legal (influxd's -start/-end export writes them, FORMATS.md §4.4): the
 // later copy must win whole, never merged with the tail of a longer earlier copy.
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <filesystem>
 #include <set>
@@ -25,16 +24,17 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "ifx/format/archive/shard_archive.hpp"
+#include "support/archive_builder.hpp"
+#include "support/backup_builder.hpp"
 #include "support/child_process.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"
+#include "support/server_data.hpp"
+#include "support/server_suite.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-using json = nlohmann::json;
-using ifx::test::InfluxdServer;
 using ifx::test::ProcessExit;
 using ifx::test::tool;
 
@@ -43,91 +43,24 @@ using ifx::test::tool;
 constexpr const char* kTsmName = "plain/autogen/9/000000001-000000001.tsm";
 constexpr long kMemoryBoundKiB = 200 * 1024;  // the bomb inflates to 256 MiB, the big entry claims 10 GB
 
-// --- A USTAR encoder of our own (FORMATS.md §4.1), so the hostile bytes are exactly ours. -------
+using ifx::test::kTarEnd;
+using ifx::test::tar_entry;
+using ifx::test::TarEntry;
 
-std::string octal(std::uint64_t v, std::size_t digits) { return fmt::format("{:0{}o}", v, digits) + '\0'; }
-
-std::string ustar_header(const std::string& name, std::uint64_t size, char type = '0', const std::string& link = "") {
-  std::string h(512, '\0');
-  auto put = [&](std::size_t off, const std::string& v) { h.replace(off, v.size(), v); };
-  put(0, name.substr(0, 100));
-  put(100, octal(0644, 7));
-  put(108, octal(0, 7));
-  put(116, octal(0, 7));
-  // Sizes past 8 GiB do not fit 11 octal digits: base-256 as GNU tar and Go write them.
-  if (size >= (1ull << 33)) {
-    std::string b(12, '\0');
-    b[0] = static_cast<char>(0x80);
-    for (int i = 11; i >= 4; --i) b[i] = static_cast<char>((size >> (8 * (11 - i))) & 0xff);
-    put(124, b);
-  } else {
-    put(124, octal(size, 11));
-  }
-  put(136, octal(1700000000, 11));
-  h[156] = type;
-  put(157, link);
-  put(257, std::string("ustar\0" "00", 8));
-  put(148, std::string(8, ' '));
-  unsigned sum = 0;
-  for (unsigned char c : h) sum += c;
-  put(148, fmt::format("{:06o}", sum) + std::string("\0 ", 2));
-  return h;
-}
-
-std::string entry(const std::string& name, const std::string& data, char type = '0', const std::string& link = "") {
-  std::string padded = data;
-  padded.resize((data.size() + 511) / 512 * 512, '\0');
-  return ustar_header(name, data.size(), type, link) + padded;
-}
-
-const std::string kEndOfArchive(1024, '\0');
-
-// One gzip member (zlib, windowBits 31) of `pieces` fed in order; `zeros` more zero bytes
-// after them are streamed in 1 MiB steps (the bomb is never held whole).
-std::string gzip(const std::vector<std::string>& pieces, std::uint64_t zeros = 0, const std::string& tail = "") {
-  z_stream z{};
-  deflateInit2(&z, 9, Z_DEFLATED, 31, 9, Z_DEFAULT_STRATEGY);
-  std::string out;
-  std::string buf(1 << 16, '\0');
-  auto feed = [&](const char* p, std::size_t n, int flush) {
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(p));
-    z.avail_in = static_cast<uInt>(n);
-    do {
-      z.next_out = reinterpret_cast<Bytef*>(buf.data());
-      z.avail_out = static_cast<uInt>(buf.size());
-      deflate(&z, flush);
-      out.append(buf.data(), buf.size() - z.avail_out);
-    } while (z.avail_out == 0 || (flush == Z_FINISH && z.avail_in > 0));
-  };
-  for (const auto& p : pieces) feed(p.data(), p.size(), Z_NO_FLUSH);
-  const std::string mib(1 << 20, '\0');
-  for (std::uint64_t done = 0; done < zeros; done += mib.size())
-    feed(mib.data(), static_cast<std::size_t>(std::min<std::uint64_t>(mib.size(), zeros - done)), Z_NO_FLUSH);
-  feed(tail.data(), tail.size(), Z_FINISH);
-  deflateEnd(&z);
-  return out;
+// One gzip member by zlib at level 9 of `head`, `zeros` zero bytes (streamed: the bomb is never
+// held whole) and `tail`.
+std::string gzip(const std::string& head, std::uint64_t zeros = 0, const std::string& tail = "") {
+  ifx::test::ZlibGzipStream gz(9, 9);
+  gz.add(head);
+  gz.add_zeros(zeros);
+  gz.add(tail);
+  return gz.finish();
 }
 
 // The first TSM file of the fixture's shard 9: genuine content to put before the hostile entry.
 std::string genuine_tsm() {
-  fs::path archive;
-  for (const auto& e : fs::directory_iterator(ifx::test::fixture("portable-db")))
-    if (e.path().filename().string().ends_with(".s9.tar.gz")) archive = e.path();
-  auto r = ifx::ShardArchiveReader::open(archive);
-  if (!r) throw std::runtime_error(r.error().describe());
-  ifx::ArchiveEntry e;
-  while (auto more = r->next(e)) {
-    if (!*more) break;
-    if (!e.name.ends_with(".tsm")) continue;
-    std::string data;
-    std::vector<std::uint8_t> buf(1 << 16);
-    while (auto n = r->read(buf)) {
-      if (*n == 0) break;
-      data.append(reinterpret_cast<const char*>(buf.data()), *n);
-    }
-    return data;
-  }
-  throw std::runtime_error("no TSM file in the fixture's shard 9");
+  const fs::path fixture = ifx::test::fixture("portable-db");
+  return ifx::test::entry_data(fixture / ifx::test::file_ending(fixture, ".s9.tar.gz"), ".tsm");
 }
 
 struct Case {
@@ -138,73 +71,49 @@ struct Case {
   bool check_memory = false;
 };
 
-// A whole portable backup in `dir` with `archive` as shard 9.
+// A whole portable backup in `dir`: the fixture with `archive` as shard 9.
 void write_backup(const fs::path& dir, const Case& c) {
-  fs::create_directories(dir);
-  std::string base;
-  for (const auto& e : fs::directory_iterator(ifx::test::fixture("portable-db"))) {
-    const std::string n = e.path().filename().string();
-    if (n.ends_with(".manifest")) base = n.substr(0, n.size() - 9);
-    if (!n.ends_with(".s9.tar.gz")) fs::copy_file(e.path(), dir / n);
-  }
-  ifx::test::write_file(dir / (base + ".s9.tar.gz"), c.archive);
-  json m = json::parse(ifx::test::read_file(dir / (base + ".manifest")));
-  for (auto& f : m["files"])
-    if (f["shardID"] == 9) f["size"] = c.tar_size;
-  ifx::test::write_file(dir / (base + ".manifest"), m.dump(2));
+  ifx::test::copy_fixture("portable-db", dir);
+  ifx::test::replace_archive(dir, ifx::test::file_ending(dir, ".s9.tar.gz"), c.archive, c.tar_size);
 }
 
 std::vector<Case> hostile_cases(const std::string& abs_escape) {
   const std::string tsm = genuine_tsm();
-  const std::string good = entry(kTsmName, tsm);
+  const std::string good = tar_entry({kTsmName, tsm});
   std::vector<Case> out;
-  auto add = [&](std::string label, const std::string& name, const std::string& hostile) {
-    const std::string tar = good + hostile + kEndOfArchive;
-    out.push_back({std::move(label), name, gzip({tar}), tar.size()});
+  auto add = [&](std::string label, const TarEntry& hostile) {
+    const std::string tar = good + tar_entry(hostile) + kTarEnd;
+    out.push_back({std::move(label), hostile.name, gzip(tar), tar.size()});
   };
-  add("dotdot", "../escape-dotdot", entry("../escape-dotdot", "evil"));
-  add("dotdot-inside", "plain/autogen/9/../../../escape-inside", entry("plain/autogen/9/../../../escape-inside", "evil"));
-  add("absolute", abs_escape, entry(abs_escape, "evil"));
-  add("symlink", "plain/autogen/9/escape-link", entry("plain/autogen/9/escape-link", "", '2', "/etc/passwd"));
-  add("hardlink", "plain/autogen/9/escape-hard", entry("plain/autogen/9/escape-hard", "", '1', "/etc/passwd"));
-  add("chardev", "plain/autogen/9/escape-dev", entry("plain/autogen/9/escape-dev", "", '3'));
-  add("fifo", "plain/autogen/9/escape-fifo", entry("plain/autogen/9/escape-fifo", "", '6'));
-  add("other-db", "other/autogen/9/000000002-000000001.tsm", entry("other/autogen/9/000000002-000000001.tsm", tsm));
-  add("other-rp", "plain/other/9/000000002-000000001.tsm", entry("plain/other/9/000000002-000000001.tsm", tsm));
-  add("other-shard", "plain/autogen/10/000000002-000000001.tsm", entry("plain/autogen/10/000000002-000000001.tsm", tsm));
+  add("dotdot", {"../escape-dotdot", "evil"});
+  add("dotdot-inside", {"plain/autogen/9/../../../escape-inside", "evil"});
+  add("absolute", {abs_escape, "evil"});
+  add("symlink", {"plain/autogen/9/escape-link", "", '2', "/etc/passwd"});
+  add("hardlink", {"plain/autogen/9/escape-hard", "", '1', "/etc/passwd"});
+  add("chardev", {"plain/autogen/9/escape-dev", "", '3'});
+  add("fifo", {"plain/autogen/9/escape-fifo", "", '6'});
+  add("other-db", {"other/autogen/9/000000002-000000001.tsm", tsm});
+  add("other-rp", {"plain/other/9/000000002-000000001.tsm", tsm});
+  add("other-shard", {"plain/autogen/10/000000002-000000001.tsm", tsm});
+  const std::string second = "plain/autogen/9/000000002-000000001.tsm";
   {  // 10 GB declared, a few KB present
-    const std::string name = "plain/autogen/9/000000002-000000001.tsm";
-    const std::string tar = good + ustar_header(name, 10'000'000'000ull) + tsm;
-    out.push_back({"ten-gb-declared", name, gzip({tar}), 10'000'000'000ull + tar.size(), true});
+    const std::uint64_t declared = 10'000'000'000ull;
+    const std::string tar = good + ifx::test::ustar_header({.name = second, .declared_size = declared}) + tsm;
+    out.push_back({"ten-gb-declared", second, gzip(tar), declared + tar.size(), true});
   }
   {  // 256 MiB of zeros in one gzip member
     const std::uint64_t n = 256ull << 20;
-    const std::string name = "plain/autogen/9/000000002-000000001.tsm";
     std::string pad(static_cast<std::size_t>((512 - n % 512) % 512), '\0');
-    const std::string head = good + ustar_header(name, n);
-    out.push_back({"gzip-bomb", "decompression", gzip({head}, n, pad + kEndOfArchive),
-                   head.size() + n + pad.size() + kEndOfArchive.size(), true});
+    const std::string head = good + ifx::test::ustar_header({.name = second, .declared_size = n});
+    out.push_back({"gzip-bomb", "decompression", gzip(head, n, pad + kTarEnd),
+                   head.size() + n + pad.size() + kTarEnd.size(), true});
   }
   return out;
 }
 
-class HostileBackups : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { server_ = InfluxdServer::start().release(); }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  static InfluxdServer* server_;
-};
-InfluxdServer* HostileBackups::server_ = nullptr;
+class HostileBackups : public ifx::test::ServerSuite<HostileBackups> {};
 
-std::set<std::string> database_names(InfluxdServer& srv) {
-  std::set<std::string> out;
-  for (const auto& s : srv.series("SHOW DATABASES"))
-    for (const auto& row : s.value("values", nlohmann::json::array())) out.insert(row[0].get<std::string>());
-  return out;
-}
+using ifx::test::database_names;
 
 // Paths below `root` whose name starts with "escape-" (what a hostile entry would create).
 std::vector<std::string> escapes_below(const fs::path& root) {
@@ -283,8 +192,8 @@ TEST_F(HostileBackups, DuplicateNamesLetTheLaterCopyWinWhole) {
   ifx::test::ScratchDir scratch("ifx-hostile-dup");
   const std::string tsm = genuine_tsm();
   // The earlier copy is longer: a writer that does not truncate would leave its tail behind.
-  const std::string tar = entry(kTsmName, std::string(tsm.size() + 5000, 'x')) + entry(kTsmName, tsm) + kEndOfArchive;
-  const Case c{"duplicate", kTsmName, gzip({tar}), tar.size()};
+  const std::string tar = ifx::test::tar_of({{kTsmName, std::string(tsm.size() + 5000, 'x')}, {kTsmName, tsm}});
+  const Case c{"duplicate", kTsmName, gzip(tar), tar.size()};
   const fs::path backup = scratch / "backup", target = scratch / "target";
   write_backup(backup, c);
   // ifx-verify checks every copy, the superseded one too, and names it.

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
 
@@ -17,11 +16,6 @@ namespace {
 
 using json = nlohmann::ordered_json;
 namespace fs = std::filesystem;
-
-json load(const fs::path& p) {
-  std::ifstream in(p);
-  return json::parse(in);
-}
 
 // The series key of a canonical line: everything before the first unescaped space.
 std::string series_of_line(const std::string& line) {
@@ -42,7 +36,7 @@ std::int64_t time_of_line(const std::string& line) {
 class InspectTruth : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    truth = load(ifx::test::fixtures_dir() / (GetParam() + ".truth.json"));
+    truth = ifx::test::fixture_truth(GetParam());
     ifx::inspect::Options o;
     o.backup_dir = ifx::test::fixture(GetParam());
     o.deep = true;
@@ -183,10 +177,6 @@ TEST_P(InspectTruth, EveryMeasurementCountMatches) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, InspectTruth, ::testing::ValuesIn(ifx::test::fixture_names()),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return n;
-                         });
+                         [](const auto& info) { return ifx::test::test_name_of(info.param); });
 
 }  // namespace

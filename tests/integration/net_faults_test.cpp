@@ -1,4 +1,4 @@
-// Network faults (issue 8) between our tools and a real influxd, through the shared loopback
+// Network faults between our tools and a real influxd, through the shared loopback
 // proxy (support/fault_proxy.hpp): a reset in the middle of a stream, a stall longer than the
 // read timeout, a slow drip, and the server killed with SIGKILL in the middle of a restore. The
 // tools run as processes with small --timeout values. Each fault must end in bounded time
@@ -17,77 +17,46 @@
 
 #include <fmt/format.h>
 
-#include "ifx-backup/backup.hpp"
-#include "ifx-verify/verify.hpp"
 #include "safety_checks.hpp"
 #include "support/child_process.hpp"
 #include "support/fault_proxy.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"
+#include "support/server_data.hpp"
+#include "support/server_suite.hpp"
+#include "tool_runs.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using ifx::test::Direction;
-using ifx::test::Fault;
-using ifx::test::FaultKind;
-using ifx::test::FaultProxy;
-using ifx::test::InfluxdServer;
-using ifx::test::ProcessExit;
-using ifx::test::tool;
+using namespace ifx::test;
 
-constexpr std::int64_t kSecond = 1'000'000'000;
-constexpr std::int64_t kDay = 86400 * kSecond;
-constexpr std::int64_t kT0 = 1640995200LL * kSecond;  // 2022-01-01T00:00:00Z
 constexpr int kShardBackup = 0;  // request types, FORMATS.md §1.2
 constexpr int kShardUpload = 7;
 
 #define EXPECT_HAS(text, needle) EXPECT_NE((text).find(needle), std::string::npos) << "expected \"" << (needle) << "\" in:\n" << (text)
 
-using ifx::test::any_ends_with;
-using ifx::test::names_in;
-
-bool verifies(const fs::path& dir) {
-  ifx::check::BackupCheckOptions o;
-  o.backup_dir = dir;
-  o.jobs = 1;
-  auto r = ifx::check::check_backup(o);
-  EXPECT_TRUE(r) << r.error().describe();
-  if (r && !r->valid()) ADD_FAILURE() << ifx::verify::to_text(*r);
-  return r && r->valid();
-}
 
 // The fault for every request of `type`, none for the others.
 ifx::test::FaultPolicy on_type(int type, Fault fault) {
   return [type, fault](const std::string& request) { return ifx::test::request_type(request) == type ? fault : Fault{}; };
 }
 
-class NetFaults : public ::testing::Test {
+class NetFaults : public ifx::test::ServerSuite<NetFaults> {
  protected:
   static void SetUpTestSuite() {
-    server_ = InfluxdServer::start().release();
+    ServerSuite::SetUpTestSuite();
     server_->create_database("net");
-    std::vector<std::string> lines;
-    for (int d = 0; d < 3; ++d)  // three weekly shard groups
-      for (int i = 0; i < 3000; ++i)
-        lines.push_back(fmt::format("cpu,host=h{} value={},n={}i {}", i % 7, (i * 7919) % 1000 / 7.0, i * 31,
-                                    kT0 + d * 7 * kDay + i * kSecond));
-    server_->write("net", lines);
-    source_ = new ifx::test::ScratchDir("ifx-net-source");
-    ifx::backup::Options o;
-    o.host = server_->rpc_address();
-    o.dir = source_->path() / "backup";
-    o.portable = true;
-    o.database = "net";
-    auto s = ifx::backup::run(o);
-    if (!s) throw std::runtime_error(s.error().describe());
+    server_->write("net", ifx::test::weekly_points(3, 3000, [](int i) {  // three weekly shard groups
+      return fmt::format("cpu,host=h{} value={},n={}i", i % 7, (i * 7919) % 1000 / 7.0, i * 31);
+    }));
+    source_ = std::make_unique<ifx::test::ScratchDir>("ifx-net-source");
+    ifx::test::backup_portable(server_->rpc_address(), "net", source_backup());
   }
   static void TearDownTestSuite() {
-    delete source_;
-    delete server_;
-    source_ = nullptr;
-    server_ = nullptr;
+    source_.reset();
+    ServerSuite::TearDownTestSuite();
   }
   static fs::path source_backup() { return source_->path() / "backup"; }
 
@@ -107,15 +76,18 @@ class NetFaults : public ::testing::Test {
             "-newdb", newdb, "--timeout", fmt::format("{}", timeout_s), "--wait", "60", "--progress", "plain",
             source_backup().string()};
   }
-  static std::set<std::string> databases(InfluxdServer& srv) {
-    std::set<std::string> out;
-    for (const auto& s : srv.series("SHOW DATABASES"))
-      for (const auto& row : s.value("values", nlohmann::json::array())) out.insert(row[0].get<std::string>());
-    return out;
-  }
   static std::uint64_t count_values(InfluxdServer& srv, const std::string& db) {
     auto s = srv.series("SELECT count(value) FROM cpu", db);
     return s.empty() ? 0 : s[0]["values"][0][1].get<std::uint64_t>();
+  }
+  // The backup failed after both attempts (--retries 2) met the fault, saying where, what
+  // happened and that --resume continues it.
+  static void expect_backup_failed_twice(const ProcessExit& r, const FaultProxy& proxy, const std::string& what) {
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_HAS(r.err, proxy.address());
+    EXPECT_HAS(r.err, what);
+    EXPECT_HAS(r.err, "--resume");
+    EXPECT_EQ(proxy.faults(), 2) << "--retries 2: two attempts, each met the fault";
   }
   // The failed backup left nothing that looks complete, then --resume straight to the server
   // completes it.
@@ -126,34 +98,27 @@ class NetFaults : public ::testing::Test {
     EXPECT_EQ(ifx::test::incomplete_files(dir), std::vector<std::string>{});
     const auto resumed = ifx::test::run_process(backup_args(server_->rpc_address(), dir, 30, true));
     EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
-    EXPECT_TRUE(verifies(dir));
+    EXPECT_TRUE(ifx::test::verifies(dir, 1));
   }
   void expect_restore_rolled_back_then_rerun(InfluxdServer& srv, const std::string& newdb, const ProcessExit& r) {
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_HAS(r.err, fmt::format("dropped database(s) {}", newdb));
     EXPECT_HAS(r.err, "Running the same command again starts over");
-    EXPECT_FALSE(databases(srv).count(newdb)) << "the failed restore left its database behind";
+    EXPECT_FALSE(ifx::test::database_names(srv).count(newdb)) << "the failed restore left its database behind";
     const auto again = ifx::test::run_process(restore_args(srv, srv.rpc_address(), newdb, 30));
     ASSERT_EQ(again.exit_code, 0) << again.err;
     EXPECT_EQ(count_values(srv, newdb), count_values(srv, "net"));
   }
 
-  static InfluxdServer* server_;
-  static ifx::test::ScratchDir* source_;
+  static inline std::unique_ptr<ifx::test::ScratchDir> source_;
   ifx::test::ScratchDir scratch_{"ifx-net-faults"};
 };
-InfluxdServer* NetFaults::server_ = nullptr;
-ifx::test::ScratchDir* NetFaults::source_ = nullptr;
 
 TEST_F(NetFaults, BackupResetMidStream) {
   FaultProxy proxy(server_->rpc_port(), on_type(kShardBackup, {FaultKind::reset, Direction::to_client, 3000}));
   const fs::path dir = scratch_ / "reset";
   const auto r = ifx::test::run_process(backup_args(proxy.address(), dir, 2));
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_HAS(r.err, proxy.address());
-  EXPECT_HAS(r.err, "reset the connection");
-  EXPECT_HAS(r.err, "--resume");
-  EXPECT_EQ(proxy.faults(), 2) << "--retries 2: two attempts, each reset";
+  expect_backup_failed_twice(r, proxy, "reset the connection");
   EXPECT_LT(r.elapsed, 2 * 2s + 10s);
   expect_backup_unfinished_then_resumed(dir);
 }
@@ -162,11 +127,7 @@ TEST_F(NetFaults, BackupStallLongerThanTheReadTimeout) {
   FaultProxy proxy(server_->rpc_port(), on_type(kShardBackup, {FaultKind::stall, Direction::to_client, 3000}));
   const fs::path dir = scratch_ / "stall";
   const auto r = ifx::test::run_process(backup_args(proxy.address(), dir, 1.5));
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_HAS(r.err, proxy.address());
-  EXPECT_HAS(r.err, "sent no byte for 1.5 s");
-  EXPECT_HAS(r.err, "--resume");
-  EXPECT_EQ(proxy.faults(), 2);
+  expect_backup_failed_twice(r, proxy, "sent no byte for 1.5 s");
   EXPECT_GE(r.elapsed, 2 * 1500ms) << "each attempt waits out the read timeout";
   EXPECT_LT(r.elapsed, 2 * 1500ms + 10s);
   expect_backup_unfinished_then_resumed(dir);
@@ -183,7 +144,7 @@ TEST_F(NetFaults, BackupOverASlowDripCompletes) {
   EXPECT_EQ(proxy.faults(), 3) << "every shard dripped";
   EXPECT_GT(r.elapsed, 1s) << "the drip should outlast one timeout in total";
   EXPECT_LT(r.elapsed, 60s);
-  EXPECT_TRUE(verifies(dir));
+  EXPECT_TRUE(ifx::test::verifies(dir, 1));
 }
 
 TEST_F(NetFaults, RestoreUploadResetIsRolledBack) {
@@ -241,7 +202,7 @@ TEST_F(NetFaults, ServerKilledMidRestore) {
   // The rollback cannot reach a dead server: the message must say what to drop by hand.
   EXPECT_HAS(r.err, "drop these databases if they exist: \"net_killed\"");
   srv->restart();
-  if (databases(*srv).count("net_killed"))  // half-restored, as the message warned: do what it says
+  if (ifx::test::database_names(*srv).count("net_killed"))  // half-restored, as the message warned: do what it says
     srv->query("DROP DATABASE net_killed");
   const auto again = ifx::test::run_process(restore_args(*srv, srv->rpc_address(), "net_killed", 30));
   ASSERT_EQ(again.exit_code, 0) << again.err;

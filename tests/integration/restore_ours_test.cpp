@@ -1,5 +1,5 @@
-// ifx-restore over backups our own tools wrote (issue 7: "on fixtures written by the real influxd
-// backup and on backups written by ifx-backup and ifx-convert"): each restored database equals the
+// ifx-restore over backups our own tools wrote (on fixtures written by the real influxd backup and
+// on backups written by ifx-backup and ifx-convert): each restored database equals the
 // fixture's truth — counts per db/rp/measurement and the exact line protocol. The truth comes from
 // the server that wrote the fixture, never from our own output.
 //
@@ -12,9 +12,11 @@
 #include <vector>
 
 #include "restore_truth.hpp"
+#include "support/child_process.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"
 #include "support/run.hpp"
+#include "support/server_suite.hpp"
 
 namespace {
 
@@ -22,23 +24,18 @@ namespace fs = std::filesystem;
 using ifx::test::InfluxdServer;
 using ifx::test::ScratchDir;
 
-std::string tool(const std::string& name) { return (ifx::test::build_dir() / "tools" / name).string(); }
+using ifx::test::tool;
 
-class RestoreOurs : public ::testing::Test {
+class RestoreOurs : public ifx::test::ServerSuite<RestoreOurs> {
  protected:
   static void SetUpTestSuite() {
-    server_ = InfluxdServer::start().release();
+    ServerSuite::SetUpTestSuite();
     // The live source for ifx-backup: fixture portable-db's database "plain" as "plain_src".
     const auto r = ifx::test::run_command({tool("ifx-restore"), "-portable", "-host", server_->rpc_address(),
                                            "--http", server_->http_url(), "-db", "plain", "-newdb", "plain_src",
                                            ifx::test::fixture("portable-db").string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-
   // Runs ifx-restore with `args` (after -host/--http) and expects exit 0.
   void restore(std::vector<std::string> args) {
     std::vector<std::string> argv{tool("ifx-restore"), "-host", server_->rpc_address(), "--http",
@@ -60,10 +57,8 @@ class RestoreOurs : public ::testing::Test {
     ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   }
 
-  static InfluxdServer* server_;
   ScratchDir scratch_{"ifx-restore-ours"};
 };
-InfluxdServer* RestoreOurs::server_ = nullptr;
 
 TEST_F(RestoreOurs, TheLiveSourceMatchesTheTruth) {
   ifx::test::expect_matches_truth(*server_, ifx::test::load_truth("portable-db"), {"plain", "plain_src", {}, {}});

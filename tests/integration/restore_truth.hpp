@@ -22,10 +22,7 @@
 
 namespace ifx::test {
 
-inline nlohmann::json load_truth(const std::string& fixture_name) {
-  std::ifstream in(fixtures_dir() / (fixture_name + ".truth.json"));
-  return nlohmann::json::parse(in);
-}
+inline nlohmann::json load_truth(const std::string& fixture_name) { return fixture_truth(fixture_name); }
 
 struct MeasurementState {
   std::uint64_t series = 0, points = 0, values = 0;

@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -21,7 +20,10 @@
 #include "ifx/format/archive/shard_archive.hpp"
 #include "ifx/net/snapshot/snapshot_client.hpp"
 #include "support/influxd.hpp"
+#include "support/archive_builder.hpp"
+#include "support/fault_proxy.hpp"
 #include "support/paths.hpp"
+#include "support/server_suite.hpp"
 
 namespace {
 
@@ -53,58 +55,19 @@ struct FileSink {
   std::size_t largest = 0;
 };
 
-struct TarEntrySummary {
-  std::string name;
-  std::uint64_t size = 0;
-};
+using ifx::test::read_shard_archive;
 
-// Reads a plain tar to its end-of-archive marker; fails the test on any defect.
-std::vector<TarEntrySummary> read_tar(const fs::path& p) {
-  std::vector<TarEntrySummary> out;
-  auto reader = ifx::ShardArchiveReader::open(p);
-  EXPECT_TRUE(reader) << reader.error().describe();
-  if (!reader) return out;
-  ifx::ArchiveEntry e;
-  for (;;) {
-    auto more = reader->next(e);
-    EXPECT_TRUE(more) << more.error().describe();
-    if (!more || !*more) break;
-    out.push_back({e.name, e.size});
-  }
-  return out;
-}
-
-std::size_t count_tsm(const std::vector<TarEntrySummary>& entries) {
+std::size_t count_tsm(const std::vector<ifx::test::ArchiveFile>& entries) {
   return std::count_if(entries.begin(), entries.end(),
-                       [](const TarEntrySummary& e) { return e.name.ends_with(".tsm"); });
+                       [](const ifx::test::ArchiveFile& e) { return e.name.ends_with(".tsm"); });
 }
 
 // §4.5: the client renames every entry to <db>/<rp>/<new id>/<file> before the upload.
 void rename_tar(const fs::path& from, const fs::path& to, const std::string& db, const std::string& rp,
                 std::uint64_t new_id) {
-  auto reader = ifx::ShardArchiveReader::open(from);
-  ASSERT_TRUE(reader) << reader.error().describe();
-  ifx::ShardArchiveWriterOptions wo;
-  wo.compression = ifx::ArchiveCompression::none;
-  auto writer = ifx::ShardArchiveWriter::create(to, wo);
-  ASSERT_TRUE(writer) << writer.error().describe();
-  ifx::ArchiveEntry e;
-  std::vector<std::uint8_t> buf(64 * 1024);
-  for (;;) {
-    auto more = reader->next(e);
-    ASSERT_TRUE(more) << more.error().describe();
-    if (!*more) break;
-    ifx::TarEntryHeader h{fmt::format("{}/{}/{}/{}", db, rp, new_id, e.shard.file), e.size, e.mode, e.mtime};
-    ASSERT_TRUE(writer->begin_entry(h));
-    for (;;) {
-      auto n = reader->read(buf);
-      ASSERT_TRUE(n) << n.error().describe();
-      if (*n == 0) break;
-      ASSERT_TRUE(writer->write(std::span<const std::uint8_t>(buf.data(), *n)));
-    }
-  }
-  auto done = writer->finish();
-  ASSERT_TRUE(done) << done.error().describe();
+  auto entries = read_shard_archive(from);
+  for (auto& e : entries) e.name = fmt::format("{}/{}/{}/{}", db, rp, new_id, e.name.substr(e.name.rfind('/') + 1));
+  ifx::test::write_shard_archive(to, entries, {.compression = ifx::ArchiveCompression::none});
 }
 
 ChunkSource file_source(std::ifstream& in) {
@@ -126,15 +89,7 @@ std::int64_t count_points(InfluxdServer& srv, const std::string& db) {
 class SilentListener {
  public:
   SilentListener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 4) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-      throw std::runtime_error("cannot listen on 127.0.0.1");
-    port_ = ntohs(a.sin_port);
+    fd_ = ifx::test::listen_on_loopback(4, port_);
     thread_ = std::thread([this] { serve(); });
   }
   ~SilentListener() {
@@ -170,10 +125,10 @@ class SilentListener {
   std::string got_;
 };
 
-class SnapshotClientTest : public ::testing::Test {
+class SnapshotClientTest : public ifx::test::ServerSuite<SnapshotClientTest> {
  protected:
   static void SetUpTestSuite() {
-    server_ = InfluxdServer::start().release();
+    ServerSuite::SetUpTestSuite();
     server_->create_database("src");
     // Two shard groups of the 7-day autogen policy, 100 points each.
     for (std::int64_t base : {kT0, kT0 + kTenDays}) {
@@ -183,10 +138,6 @@ class SnapshotClientTest : public ::testing::Test {
       server_->write("src", lines);
     }
     server_->create_database("empty");
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
   }
 
   SnapshotClient client(ClientOptions o = {}) const {
@@ -201,11 +152,17 @@ class SnapshotClientTest : public ::testing::Test {
     return ids;
   }
 
-  static InfluxdServer* server_;
+  // Shard `id` as the server's backup answer (a plain tar), spooled to scratch_/<name>.
+  fs::path backup_to_file(std::uint64_t id, const std::string& name) const {
+    FileSink tar(scratch_ / name);
+    auto n = client().backup_shard(id, WireTime::zero(), tar.sink());
+    EXPECT_TRUE(n) << n.error().message;
+    tar.close();
+    return tar.path;
+  }
+
   ifx::test::ScratchDir scratch_{"ifx-net-test"};
 };
-
-InfluxdServer* SnapshotClientTest::server_ = nullptr;
 
 TEST_F(SnapshotClientTest, BackupMetaDecodesAndNamesTheDatabase) {
   std::string verbatim;
@@ -276,7 +233,7 @@ TEST_F(SnapshotClientTest, BackupShardStreamsACompleteTar) {
   EXPECT_EQ(*n, fs::file_size(out.path));
   EXPECT_GT(out.chunks, 1u);
   EXPECT_LE(out.largest, 1024u);
-  auto entries = read_tar(out.path);
+  auto entries = read_shard_archive(out.path);
   EXPECT_GE(count_tsm(entries), 1u);
   for (const auto& e : entries)
     EXPECT_TRUE(e.name.starts_with(fmt::format("src/autogen/{}/", ids[0]))) << e.name;
@@ -288,27 +245,25 @@ TEST_F(SnapshotClientTest, BackupShardStreamsACompleteTar) {
   later.close();
   ASSERT_TRUE(none) << none.error().message;
   EXPECT_EQ(*none, 1024u);
-  EXPECT_TRUE(read_tar(later.path).empty());
+  EXPECT_TRUE(read_shard_archive(later.path).empty());
 }
 
 TEST_F(SnapshotClientTest, ExportShardWithAndWithoutBounds) {
   const auto ids = src_shards();
   ASSERT_FALSE(ids.empty());
-  FileSink full(scratch_ / "backup.tar");
-  ASSERT_TRUE(client().backup_shard(ids[0], WireTime::zero(), full.sink()));
-  full.close();
+  const fs::path full = backup_to_file(ids[0], "backup.tar");
 
   // No bounds given: the client sends 1677…2262, so the export is the whole shard.
   FileSink all(scratch_ / "export-all.tar");
   auto n = client().export_shard(ids[0], std::nullopt, std::nullopt, all.sink());
   all.close();
   ASSERT_TRUE(n) << n.error().message;
-  auto backup_entries = read_tar(full.path);
-  auto export_entries = read_tar(all.path);
+  auto backup_entries = read_shard_archive(full);
+  auto export_entries = read_shard_archive(all.path);
   ASSERT_EQ(export_entries.size(), backup_entries.size());
   for (std::size_t i = 0; i < export_entries.size(); ++i) {
     EXPECT_EQ(export_entries[i].name, backup_entries[i].name);
-    EXPECT_EQ(export_entries[i].size, backup_entries[i].size);
+    EXPECT_EQ(export_entries[i].data.size(), backup_entries[i].data.size());
   }
 
   // A range inside the shard's data: a readable tar with the (block-granular) TSM data.
@@ -317,7 +272,7 @@ TEST_F(SnapshotClientTest, ExportShardWithAndWithoutBounds) {
                                  WireTime::from_unix_ns(kT0 + 20 * kSecond), part.sink());
   part.close();
   ASSERT_TRUE(p) << p.error().message;
-  EXPECT_GE(count_tsm(read_tar(part.path)), 1u);
+  EXPECT_GE(count_tsm(read_shard_archive(part.path)), 1u);
 
   // A range with no data: no TSM file selected, an empty tar.
   FileSink nothing(scratch_ / "export-none.tar");
@@ -325,7 +280,7 @@ TEST_F(SnapshotClientTest, ExportShardWithAndWithoutBounds) {
                                  WireTime::from_unix_ns(kT0 - 99 * kTenDays), nothing.sink());
   nothing.close();
   ASSERT_TRUE(z) << z.error().message;
-  EXPECT_EQ(count_tsm(read_tar(nothing.path)), 0u);
+  EXPECT_EQ(count_tsm(read_shard_archive(nothing.path)), 0u);
 }
 
 TEST_F(SnapshotClientTest, ImportMetaThenUploadShardsRestoresEveryPoint) {
@@ -466,11 +421,8 @@ TEST_F(SnapshotClientTest, UploadToAMissingShardIsReported) {
   // hint, never an obscure socket error.
   const auto ids = src_shards();
   ASSERT_FALSE(ids.empty());
-  FileSink tar(scratch_ / "u.tar");
-  ASSERT_TRUE(client().backup_shard(ids[0], WireTime::zero(), tar.sink()));
-  tar.close();
   const fs::path renamed = scratch_ / "u-renamed.tar";
-  rename_tar(tar.path, renamed, "src", "autogen", 999999);
+  rename_tar(backup_to_file(ids[0], "u.tar"), renamed, "src", "autogen", 999999);
   for (int i = 0; i < 5; ++i) {
     std::ifstream in(renamed, std::ios::binary);
     auto r = client().upload_shard(999999, file_source(in));
@@ -516,7 +468,7 @@ TEST(SnapshotClientTsi1, BackupOfATsi1Shard) {
   auto n = c.backup_shard((*paths)[0].shard_id, WireTime::zero(), out.sink());
   out.close();
   ASSERT_TRUE(n) << n.error().message;
-  EXPECT_GE(count_tsm(read_tar(out.path)), 1u);
+  EXPECT_GE(count_tsm(read_shard_archive(out.path)), 1u);
   const fs::path dir = srv->work_dir();
   srv.reset();  // stops the server and removes its directory
   EXPECT_FALSE(fs::exists(dir));

@@ -1,13 +1,12 @@
 // ifx-verify over the fixtures made by real influxd: every good backup verifies clean, and each
 // defect class, made by damaging a copy in one precise way, is reported with its exact code, file,
-// entry and offset. Most tests call verify::run in-process; the CLI tests run the binary.
+// entry and offset. Most tests call check::check_backup in-process; the CLI tests run the binary.
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <sys/wait.h>
 
 #include "ifx/format/io/checksum.hpp"
-#include "ifx/format/tsm/tsm_writer.hpp"
 #include "ifx/format/backup/backup_set.hpp"
 #include "verify_damage.hpp"
 
@@ -26,6 +25,20 @@ std::vector<std::string> good_fixtures() {
   return names;
 }
 
+// A test with a scratch directory for writable copies of the fixtures it damages.
+class WithCopies : public ::testing::Test {
+ protected:
+  fs::path copy(const std::string& fixture_name) const { return copy_fixture(scratch_, fixture_name); }
+  ScratchDir scratch_{"verify"};
+};
+using VerifyDefects = WithCopies;
+using VerifyNotes = WithCopies;
+using VerifyChain = WithCopies;
+using VerifyTsm = WithCopies;
+using VerifyKeepsGoing = WithCopies;
+using VerifyFilters = WithCopies;
+using VerifyCli = WithCopies;
+
 // ---- every good fixture verifies clean -------------------------------------------------------
 class VerifyClean : public ::testing::TestWithParam<std::string> {};
 
@@ -42,11 +55,7 @@ TEST_P(VerifyClean, FullAndQuickFindNoDefect) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, VerifyClean, ::testing::ValuesIn(good_fixtures()),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return n;
-                         });
+                         [](const auto& info) { return ifx::test::test_name_of(info.param); });
 
 TEST(VerifyCounts, PortableDbReadsEveryBlockAndPoint) {
   Report r = verify(ifx::test::fixture("portable-db"));
@@ -62,9 +71,8 @@ TEST(VerifyCounts, PortableDbReadsEveryBlockAndPoint) {
 }
 
 // ---- compression -----------------------------------------------------------------------------
-TEST(VerifyDefects, GzipTruncatedInsideTrailer) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, GzipTruncatedInsideTrailer) {
+  fs::path dir = copy("portable-db");
   std::string archive = file_ending(dir, ".s9.tar.gz");
   std::string bytes = read_file(dir / archive);
   write_file(dir / archive, bytes.substr(0, bytes.size() - 4));
@@ -78,39 +86,30 @@ TEST(VerifyDefects, GzipTruncatedInsideTrailer) {
   EXPECT_EQ(ifx::verify::exit_code(r), 1);
 }
 
-TEST(VerifyDefects, GzipTrailerCrcMismatch) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, GzipTrailerCrcMismatch) {
+  fs::path dir = copy("portable-db");
   std::string archive = file_ending(dir, ".s9.tar.gz");
   const std::uint64_t crc_at = fs::file_size(dir / archive) - 8;  // FORMATS.md §3.3: CRC32, ISIZE
   flip_byte(dir / archive, crc_at, 0x01);
-  Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "gzip-crc");
-  EXPECT_EQ(r.defects[0].file, archive);
-  EXPECT_EQ(r.defects[0].entry, "");
-  EXPECT_EQ(r.defects[0].offset, crc_at) << r.defects[0].message;
+  const ifx::Error d = only_defect(verify(dir), "gzip-crc", archive);
+  EXPECT_EQ(d.entry, "");
+  EXPECT_EQ(d.offset, crc_at) << d.message;
 }
 
-TEST(VerifyDefects, GzipIsizeMismatch) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, GzipIsizeMismatch) {
+  fs::path dir = copy("portable-db");
   std::string archive = file_ending(dir, ".s10.tar.gz");
   const std::uint64_t isize_at = fs::file_size(dir / archive) - 4;
   flip_byte(dir / archive, isize_at, 0x10);
-  Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "gzip-crc");
-  EXPECT_EQ(r.defects[0].file, archive);
-  EXPECT_EQ(r.defects[0].offset, isize_at) << r.defects[0].message;
+  const ifx::Error d = only_defect(verify(dir), "gzip-crc", archive);
+  EXPECT_EQ(d.offset, isize_at) << d.message;
 }
 
 // ---- tar ---------------------------------------------------------------------------------------
-TEST(VerifyDefects, TarTruncatedInsideEntryData) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "legacy-db");
+TEST_F(VerifyDefects, TarTruncatedInsideEntryData) {
+  fs::path dir = copy("legacy-db");
   const std::string archive = "plain.autogen.00009.00";  // a raw tar (FORMATS.md §2.4)
-  auto entries = read_entries(dir / archive);
+  auto entries = read_shard_archive(dir / archive);
   ASSERT_FALSE(entries.empty());
   std::string bytes = read_file(dir / archive);
   const std::uint64_t cut = 512 + 100;  // the first entry's header, then 100 bytes of its data
@@ -120,34 +119,26 @@ TEST(VerifyDefects, TarTruncatedInsideEntryData) {
   auto found = with_code(r, "tar-truncated");
   ASSERT_EQ(found.size(), 1u) << describe(r);
   EXPECT_EQ(found[0]->file, archive);
-  EXPECT_EQ(found[0]->entry, entries[0].header.name);
+  EXPECT_EQ(found[0]->entry, entries[0].name);
   EXPECT_EQ(found[0]->offset, cut) << found[0]->message;
   EXPECT_EQ(r.defects.size(), 1u) << describe(r);
 }
 
-TEST(VerifyDefects, TarMissingEndOfArchiveMarker) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "legacy-db");
+TEST_F(VerifyDefects, TarMissingEndOfArchiveMarker) {
+  fs::path dir = copy("legacy-db");
   const std::string archive = "plain.autogen.00010.00";
   std::string bytes = read_file(dir / archive);
   write_file(dir / archive, bytes.substr(0, bytes.size() - 1024));  // influxd's §4.4.1 bug
-  Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "tar-truncated");
-  EXPECT_EQ(r.defects[0].file, archive);
-  EXPECT_EQ(r.defects[0].offset, bytes.size() - 1024) << r.defects[0].message;
+  const ifx::Error d = only_defect(verify(dir), "tar-truncated", archive);
+  EXPECT_EQ(d.offset, bytes.size() - 1024) << d.message;
 }
 
-TEST(VerifyDefects, TarHeaderChecksum) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "legacy-db");
+TEST_F(VerifyDefects, TarHeaderChecksum) {
+  fs::path dir = copy("legacy-db");
   const std::string archive = "plain.autogen.00009.00";
   flip_byte(dir / archive, 300, 0x20);  // inside the first header, outside its checksum field
-  Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "tar-header");
-  EXPECT_EQ(r.defects[0].file, archive);
-  EXPECT_EQ(r.defects[0].offset, 0u) << r.defects[0].message;
+  const ifx::Error d = only_defect(verify(dir), "tar-header", archive);
+  EXPECT_EQ(d.offset, 0u) << d.message;
 }
 
 struct UnsafeCase {
@@ -155,20 +146,16 @@ struct UnsafeCase {
   const char* entry;
 };
 
-class VerifyUnsafe : public ::testing::TestWithParam<UnsafeCase> {};
+class VerifyUnsafe : public WithCopies, public ::testing::WithParamInterface<UnsafeCase> {};
 
 TEST_P(VerifyUnsafe, EntryNameIsReportedAtItsHeader) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "legacy-db");
+  fs::path dir = copy("legacy-db");
   // A second increment of shard 9 whose second entry is hostile; the first is fine.
   const std::string archive = "plain.autogen.00009.01";
   write_file(dir / archive, tar_of({{"plain/autogen/9/ok.txt", "fine"}, {GetParam().entry, "evil"}}));
-  Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "unsafe-path");
-  EXPECT_EQ(r.defects[0].file, archive);
-  EXPECT_EQ(r.defects[0].entry, GetParam().entry);
-  EXPECT_EQ(r.defects[0].offset, 1024u) << r.defects[0].message;  // header 0, data 512, header 1024
+  const ifx::Error d = only_defect(verify(dir), "unsafe-path", archive);
+  EXPECT_EQ(d.entry, GetParam().entry);
+  EXPECT_EQ(d.offset, 1024u) << d.message;  // header 0, data 512, header 1024
 }
 
 INSTANTIATE_TEST_SUITE_P(Names, VerifyUnsafe,
@@ -178,39 +165,33 @@ INSTANTIATE_TEST_SUITE_P(Names, VerifyUnsafe,
                                            UnsafeCase{"other_db", "other/autogen/9/x.tsm"}),
                          [](const auto& info) { return std::string(info.param.name); });
 
-TEST(VerifyNotes, DuplicateEntryNamesAreANoteNotADefect) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyNotes, DuplicateEntryNamesAreANoteNotADefect) {
+  fs::path dir = copy("portable-db");
   std::string archive = file_ending(dir, ".s10.tar.gz");
-  auto entries = read_entries(dir / archive);
+  auto entries = read_shard_archive(dir / archive);
   ASSERT_FALSE(entries.empty());
   entries.push_back(entries[0]);  // influxd's exact-boundary export does this (FORMATS.md §4.4)
-  set_manifest_size(dir, archive, write_entries(dir / archive, entries));
+  ifx::test::rewrite_archive(dir, archive, entries);
   Report r = verify(dir);
   EXPECT_TRUE(r.valid()) << describe(r);
   bool noted = false;
-  for (const auto& n : r.notes) noted |= n.find(entries[0].header.name) != std::string::npos;
+  for (const auto& n : r.notes) noted |= n.find(entries[0].name) != std::string::npos;
   EXPECT_TRUE(noted);
   EXPECT_EQ(r.checked.tsm_files, 5u);  // both copies were checked
 }
 
 // ---- directory and manifest ------------------------------------------------------------------
-TEST(VerifyDefects, FileMissing) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, FileMissing) {
+  fs::path dir = copy("portable-db");
   std::string archive = file_ending(dir, ".s10.tar.gz");
   fs::remove(dir / archive);
-  Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "file-missing");
-  EXPECT_EQ(r.defects[0].file, archive);
-  EXPECT_EQ(r.defects[0].entry, "");
-  EXPECT_FALSE(r.defects[0].offset);
+  const ifx::Error d = only_defect(verify(dir), "file-missing", archive);
+  EXPECT_EQ(d.entry, "");
+  EXPECT_FALSE(d.offset);
 }
 
-TEST(VerifyDefects, FileUnexpectedIncludingPendingLeftovers) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, FileUnexpectedIncludingPendingLeftovers) {
+  fs::path dir = copy("portable-db");
   write_file(dir / "notes.txt", "x");
   write_file(dir / "20261124T151120Z.s11.tar.gz.pending", "");
   Report r = verify(dir);
@@ -222,33 +203,25 @@ TEST(VerifyDefects, FileUnexpectedIncludingPendingLeftovers) {
   EXPECT_EQ(found[1]->file, "notes.txt");
 }
 
-TEST(VerifyDefects, LegacyUnparsableNameIsUnexpected) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "legacy-db");
+TEST_F(VerifyDefects, LegacyUnparsableNameIsUnexpected) {
+  fs::path dir = copy("legacy-db");
   write_file(dir / "plain.autogen.9.00", std::string(1024, '\0'));  // id needs 5 digits
-  Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "file-unexpected");
-  EXPECT_EQ(r.defects[0].file, "plain.autogen.9.00");
+  only_defect(verify(dir), "file-unexpected", "plain.autogen.9.00");
 }
 
-TEST(VerifyDefects, ManifestBrokenJson) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, ManifestBrokenJson) {
+  fs::path dir = copy("portable-db");
   std::string manifest = file_ending(dir, ".manifest");
   std::string text = read_file(dir / manifest);
   write_file(dir / manifest, text.substr(0, 100));
   Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "manifest-invalid");
-  EXPECT_EQ(r.defects[0].file, manifest);
-  EXPECT_EQ(r.defects[0].offset, 100u) << r.defects[0].message;  // JSON ends there
+  const ifx::Error& d = only_defect(r, "manifest-invalid", manifest);
+  EXPECT_EQ(d.offset, 100u) << d.message;  // JSON ends there
   EXPECT_EQ(ifx::verify::exit_code(r), 1);
 }
 
-TEST(VerifyDefects, ManifestMissingFields) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, ManifestMissingFields) {
+  fs::path dir = copy("portable-db");
   std::string manifest = file_ending(dir, ".manifest");
   std::string text = read_file(dir / manifest);
   auto at = text.find("\"shardID\": 10,");
@@ -262,9 +235,8 @@ TEST(VerifyDefects, ManifestMissingFields) {
   EXPECT_NE(found[0]->message.find("files[1]: shardID"), std::string::npos) << found[0]->message;
 }
 
-TEST(VerifyDefects, ManifestFileNameOutsideTheDirectory) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, ManifestFileNameOutsideTheDirectory) {
+  fs::path dir = copy("portable-db");
   edit_manifest(dir, [](ifx::PortableManifest& m) { m.files[1].file_name = "../escape.tar.gz"; });
   Report r = verify(dir);
   auto found = with_code(r, "unsafe-path");
@@ -272,9 +244,8 @@ TEST(VerifyDefects, ManifestFileNameOutsideTheDirectory) {
   EXPECT_EQ(found[0]->file, file_ending(dir, ".manifest"));
 }
 
-TEST(VerifyChain, SeveralManifestsAreOneChain) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyChain, SeveralManifestsAreOneChain) {
+  fs::path dir = copy("portable-db");
   const std::string base = file_ending(dir, ".manifest").substr(0, 16);  // 20261124T151120Z
   const std::string later = "20261125T000000Z";
   // A later incremental run that holds shard 10 again (FORMATS.md §3.6).
@@ -307,71 +278,50 @@ TEST(VerifyChain, SeveralManifestsAreOneChain) {
   EXPECT_EQ(found[0]->offset, 9u) << found[0]->message;
 }
 
-TEST(VerifyDefects, SizeMismatch) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, SizeMismatch) {
+  fs::path dir = copy("portable-db");
   std::string archive = file_ending(dir, ".s9.tar.gz");
   edit_manifest(dir, [&](ifx::PortableManifest& m) {
     for (auto& f : m.files)
       if (f.file_name == archive) f.size += 512;
   });
-  Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "size-mismatch");
-  EXPECT_EQ(r.defects[0].file, archive);
-  EXPECT_EQ(r.defects[0].entry, "");
-  EXPECT_FALSE(r.defects[0].offset);
-  EXPECT_NE(r.defects[0].message.find("10752"), std::string::npos) << r.defects[0].message;  // found
-  EXPECT_NE(r.defects[0].message.find("11264"), std::string::npos) << r.defects[0].message;  // expected
+  const ifx::Error d = only_defect(verify(dir), "size-mismatch", archive);
+  EXPECT_EQ(d.entry, "");
+  EXPECT_FALSE(d.offset);
+  EXPECT_NE(d.message.find("10752"), std::string::npos) << d.message;  // found
+  EXPECT_NE(d.message.find("11264"), std::string::npos) << d.message;  // expected
 }
 
-TEST(VerifyDefects, MetaSizeMismatch) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, MetaSizeMismatch) {
+  fs::path dir = copy("portable-db");
   edit_manifest(dir, [](ifx::PortableManifest& m) { m.meta.size += 1; });
-  Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "size-mismatch");
-  EXPECT_EQ(r.defects[0].file, file_ending(dir, ".meta"));
+  only_defect(verify(dir), "size-mismatch", file_ending(dir, ".meta"));
 }
 
-TEST(VerifyDefects, PortableMetaTruncated) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, PortableMetaTruncated) {
+  fs::path dir = copy("portable-db");
   std::string meta = file_ending(dir, ".meta");
   std::string bytes = read_file(dir / meta);
   write_file(dir / meta, bytes.substr(0, 200));
-  Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "meta-invalid");
-  EXPECT_EQ(r.defects[0].file, meta);
-  EXPECT_TRUE(r.defects[0].offset.has_value()) << r.defects[0].message;
+  const ifx::Error d = only_defect(verify(dir), "meta-invalid", meta);
+  EXPECT_TRUE(d.offset.has_value()) << d.message;
 }
 
-TEST(VerifyDefects, OlderLegacyMetaWithBadMagic) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "legacy-since-chain");
+TEST_F(VerifyDefects, OlderLegacyMetaWithBadMagic) {
+  fs::path dir = copy("legacy-since-chain");
   flip_byte(dir / "meta.00", 4, 0x01);  // magic 00 00 00 00 59 59 01 01 (FORMATS.md §2.3)
-  Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "meta-invalid");
-  EXPECT_EQ(r.defects[0].file, "meta.00");
-  EXPECT_EQ(r.defects[0].offset, 0u) << r.defects[0].message;
+  const ifx::Error d = only_defect(verify(dir), "meta-invalid", "meta.00");
+  EXPECT_EQ(d.offset, 0u) << d.message;
 }
 
-TEST(VerifyDefects, LegacyIncrementChainGap) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "legacy-since-chain");
+TEST_F(VerifyDefects, LegacyIncrementChainGap) {
+  fs::path dir = copy("legacy-since-chain");
   fs::rename(dir / "inc.autogen.00013.01", dir / "inc.autogen.00013.02");
-  Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "chain-gap");
-  EXPECT_EQ(r.defects[0].file, "inc.autogen.00013.01");
+  only_defect(verify(dir), "chain-gap", "inc.autogen.00013.01");
 }
 
-TEST(VerifyDefects, LegacyMetaChainGap) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "legacy-since-chain");
+TEST_F(VerifyDefects, LegacyMetaChainGap) {
+  fs::path dir = copy("legacy-since-chain");
   fs::rename(dir / "meta.00", dir / "meta.02");
   Report r = verify(dir);
   auto found = with_code(r, "chain-gap");
@@ -379,20 +329,16 @@ TEST(VerifyDefects, LegacyMetaChainGap) {
   EXPECT_EQ(found[0]->file, "meta.00");
 }
 
-TEST(VerifyDefects, ShardNotInMeta) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "legacy-db");
+TEST_F(VerifyDefects, ShardNotInMeta) {
+  fs::path dir = copy("legacy-db");
   // Shard 99 does not exist; its entries say shard 99 too, so only the meta check fires.
-  write_file(dir / "plain.autogen.00099.00", tar_of({{"plain/autogen/99/a.txt", "x"}}));
-  Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "shard-not-in-meta");
-  EXPECT_EQ(r.defects[0].file, "plain.autogen.00099.00");
+  EXPECT_EQ(ifx::test::add_legacy_increment(dir, {.db = "plain", .rp = "autogen", .id = 99, .files = {{"a.txt", "x"}}}),
+            "plain.autogen.00099.00");
+  only_defect(verify(dir), "shard-not-in-meta", "plain.autogen.00099.00");
 }
 
-TEST(VerifyDefects, ShardMissingFromRecordedEnterpriseScope) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, ShardMissingFromRecordedEnterpriseScope) {
+  fs::path dir = copy("portable-db");
   std::string archive = file_ending(dir, ".s10.tar.gz");
   fs::remove(dir / archive);
   edit_manifest(dir, [](ifx::PortableManifest& m) {
@@ -400,16 +346,12 @@ TEST(VerifyDefects, ShardMissingFromRecordedEnterpriseScope) {
     m.database = "plain";
     m.files.pop_back();  // shard 10
   });
-  Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "shard-missing");
-  EXPECT_EQ(r.defects[0].file, file_ending(dir, ".manifest"));
-  EXPECT_NE(r.defects[0].message.find("shard 10 "), std::string::npos) << r.defects[0].message;
+  const ifx::Error d = only_defect(verify(dir), "shard-missing", file_ending(dir, ".manifest"));
+  EXPECT_NE(d.message.find("shard 10 "), std::string::npos) << d.message;
 }
 
-TEST(VerifyDefects, ShardMissingFromOurOwnScopeKey) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyDefects, ShardMissingFromOurOwnScopeKey) {
+  fs::path dir = copy("portable-db");
   fs::remove(dir / file_ending(dir, ".s9.tar.gz"));
   edit_manifest(dir, [](ifx::PortableManifest& m) {
     m.extra["scope"] = {{"database", "plain"}, {"retention_policy", nullptr}, {"shard", nullptr}};
@@ -420,7 +362,7 @@ TEST(VerifyDefects, ShardMissingFromOurOwnScopeKey) {
   EXPECT_EQ(r.defects[0].code, "shard-missing");
 }
 
-TEST(VerifyNotes, OssBackupWithoutScopeListsAbsentShardsAsNotes) {
+TEST_F(VerifyNotes, OssBackupWithoutScopeListsAbsentShardsAsNotes) {
   // portable-db-rp-shard holds shard 9 only; influxd OSS records no scope, so the others are
   // "not in this backup", not defects.
   Report r = verify(ifx::test::fixture("portable-db-rp-shard"));
@@ -437,11 +379,11 @@ struct TsmCase {
   fs::path dir;
   std::string archive;
   std::string entry;
-  std::vector<Block> blocks;
+  std::vector<TsmBlockAt> blocks;
 };
 
 // Copies portable-db and applies `damage` to the first TSM file of shard 9.
-TsmCase damage_tsm(const ScratchDir& s, const std::function<void(std::string&, const std::vector<Block>&)>& damage) {
+TsmCase damage_tsm(const ScratchDir& s, const std::function<void(std::string&, const std::vector<TsmBlockAt>&)>& damage) {
   TsmCase c;
   c.dir = copy_fixture(s, "portable-db");
   c.archive = file_ending(c.dir, ".s9.tar.gz");
@@ -453,23 +395,19 @@ TsmCase damage_tsm(const ScratchDir& s, const std::function<void(std::string&, c
 }
 
 void expect_one(const Report& r, const TsmCase& c, const std::string& code, std::uint64_t offset) {
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, code) << describe(r);
-  EXPECT_EQ(r.defects[0].file, c.archive);
-  EXPECT_EQ(r.defects[0].entry, c.entry);
-  EXPECT_EQ(r.defects[0].offset, offset) << r.defects[0].message;
+  const ifx::Error& d = only_defect(r, code, c.archive);
+  EXPECT_EQ(d.entry, c.entry);
+  EXPECT_EQ(d.offset, offset) << d.message;
 }
 
-TEST(VerifyTsm, HeaderMagic) {
-  ScratchDir s("verify");
-  auto c = damage_tsm(s, [](std::string& t, const auto&) { t[1] ^= 0x40; });
+TEST_F(VerifyTsm, HeaderMagic) {
+  auto c = damage_tsm(scratch_, [](std::string& t, const auto&) { t[1] ^= 0x40; });
   expect_one(verify(c.dir), c, "tsm-header", 0);
 }
 
-TEST(VerifyTsm, BlockCrcIsFoundByQuickToo) {
-  ScratchDir s("verify");
+TEST_F(VerifyTsm, BlockCrcIsFoundByQuickToo) {
   std::uint64_t at = 0;
-  auto c = damage_tsm(s, [&](std::string& t, const std::vector<Block>& blocks) {
+  auto c = damage_tsm(scratch_, [&](std::string& t, const std::vector<TsmBlockAt>& blocks) {
     ASSERT_GE(blocks.size(), 2u);
     const auto& e = blocks[1].entry;  // the second block, somewhere in its data
     at = e.offset;
@@ -479,10 +417,9 @@ TEST(VerifyTsm, BlockCrcIsFoundByQuickToo) {
   expect_one(verify(c.dir, [](auto& o) { o.quick = true; }), c, "tsm-block-crc", at);
 }
 
-TEST(VerifyTsm, BlockThatFailsToDecodeUnderAValidCrc) {
-  ScratchDir s("verify");
-  Block b{};
-  auto c = damage_tsm(s, [&](std::string& t, const std::vector<Block>& blocks) {
+TEST_F(VerifyTsm, BlockThatFailsToDecodeUnderAValidCrc) {
+  TsmBlockAt b{};
+  auto c = damage_tsm(scratch_, [&](std::string& t, const std::vector<TsmBlockAt>& blocks) {
     b = blocks[0];
     const auto& e = b.entry;
     // FORMATS.md §7: type byte, uvarint length of the timestamp section. Claim far more
@@ -501,10 +438,9 @@ TEST(VerifyTsm, BlockThatFailsToDecodeUnderAValidCrc) {
   EXPECT_TRUE(verify(c.dir, [](auto& o) { o.quick = true; }).valid()) << "--quick does not decode";
 }
 
-TEST(VerifyTsm, IndexMaxTimeDisagreesWithBlock) {
-  ScratchDir s("verify");
-  Block b{};
-  auto c = damage_tsm(s, [&](std::string& t, const std::vector<Block>& blocks) {
+TEST_F(VerifyTsm, IndexMaxTimeDisagreesWithBlock) {
+  TsmBlockAt b{};
+  auto c = damage_tsm(scratch_, [&](std::string& t, const std::vector<TsmBlockAt>& blocks) {
     b = blocks[0];
     t[b.index_entry_offset + 15] ^= 0x01;  // low byte of maxTime (FORMATS.md §6.2)
   });
@@ -512,10 +448,9 @@ TEST(VerifyTsm, IndexMaxTimeDisagreesWithBlock) {
   EXPECT_NE(verify(c.dir).defects[0].message.find(std::to_string(b.entry.max_time)), std::string::npos);
 }
 
-TEST(VerifyTsm, IndexKeyLengthZero) {
-  ScratchDir s("verify");
+TEST_F(VerifyTsm, IndexKeyLengthZero) {
   std::uint64_t index_offset = 0;
-  auto c = damage_tsm(s, [&](std::string& t, const auto&) {
+  auto c = damage_tsm(scratch_, [&](std::string& t, const auto&) {
     const auto* f = reinterpret_cast<const std::uint8_t*>(t.data() + t.size() - 8);
     index_offset = 0;
     for (int i = 0; i < 8; ++i) index_offset = index_offset << 8 | f[i];
@@ -525,62 +460,46 @@ TEST(VerifyTsm, IndexKeyLengthZero) {
   expect_one(verify(c.dir), c, "tsm-index", index_offset);
 }
 
-TEST(VerifyTsm, TypeConflictAcrossFilesOfAShard) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyTsm, TypeConflictAcrossFilesOfAShard) {
+  fs::path dir = copy("portable-db");
   std::string archive = file_ending(dir, ".s9.tar.gz");
-  auto entries = read_entries(dir / archive);
+  auto entries = read_shard_archive(dir / archive);
   auto blocks = tsm_blocks(entries[0].data);
   ASSERT_FALSE(blocks.empty());
   const std::string key = blocks[0].key;
   ASSERT_NE(blocks[0].type, ifx::tsm::BlockType::String);
   // A newer TSM file holding the same key as strings.
   ScratchDir tmp("verify-w");
-  auto w = ifx::tsm::TsmWriter::create(tmp / "x.tsm");
-  ASSERT_TRUE(w);
-  ifx::tsm::DecodedBlock points;
-  points.type = ifx::tsm::BlockType::String;
-  points.times = {1};
-  points.strings = {"text"};
-  ASSERT_TRUE(w->add_points(key, points));
-  ASSERT_TRUE(w->finish());
-  Entry extra = entries[0];
-  extra.header.name = extra.header.name.substr(0, extra.header.name.rfind('/')) + "/000000009-000000001.tsm";
+  ifx::test::write_tsm(tmp / "x.tsm", {{key, ifx::test::points<std::string>({{1, "text"}})}});
+  ArchiveFile extra = entries[0];
+  extra.name = extra.name.substr(0, extra.name.rfind('/')) + "/000000009-000000001.tsm";
   extra.data = read_file(tmp / "x.tsm");
   entries.push_back(extra);
-  set_manifest_size(dir, archive, write_entries(dir / archive, entries));
-  Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "tsm-type-conflict");
-  EXPECT_EQ(r.defects[0].file, archive);
-  EXPECT_EQ(r.defects[0].entry, extra.header.name);
-  EXPECT_EQ(r.defects[0].offset, tsm_blocks(extra.data)[0].index_entry_offset - 3 - key.size() - 2);
+  ifx::test::rewrite_archive(dir, archive, entries);
+  const ifx::Error d = only_defect(verify(dir), "tsm-type-conflict", archive);
+  EXPECT_EQ(d.entry, extra.name);
+  EXPECT_EQ(d.offset, tsm_blocks(extra.data)[0].index_entry_offset - 3 - key.size() - 2);
 }
 
-TEST(VerifyTsm, TombstoneTruncated) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-tombstones");
+TEST_F(VerifyTsm, TombstoneTruncated) {
+  fs::path dir = copy("portable-tombstones");
   std::string archive;
   std::string entry;
   for (const auto& e : fs::directory_iterator(dir)) {
     std::string n = e.path().filename().string();
     if (!n.ends_with(".tar.gz") || !archive.empty()) continue;
-    for (const auto& en : read_entries(e.path()))
-      if (en.header.name.ends_with(".tombstone")) archive = n;
+    for (const auto& en : read_shard_archive(e.path()))
+      if (en.name.ends_with(".tombstone")) archive = n;
   }
   ASSERT_FALSE(archive.empty());
   entry = rewrite_entry(dir, archive, ".tombstone", [](std::string& t) { t.resize(t.size() - 5); });
-  Report r = verify(dir);
-  ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "tombstone-invalid");
-  EXPECT_EQ(r.defects[0].file, archive);
-  EXPECT_EQ(r.defects[0].entry, entry);
-  EXPECT_TRUE(r.defects[0].offset);
+  const ifx::Error d = only_defect(verify(dir), "tombstone-invalid", archive);
+  EXPECT_EQ(d.entry, entry);
+  EXPECT_TRUE(d.offset);
 }
 
-TEST(VerifyKeepsGoing, EveryDefectOfSeveralArchivesIsReported) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "legacy-db");
+TEST_F(VerifyKeepsGoing, EveryDefectOfSeveralArchivesIsReported) {
+  fs::path dir = copy("legacy-db");
   flip_byte(dir / "plain.autogen.00009.00", 300, 0x20);  // tar header
   write_file(dir / "stray", "x");                          // unexpected file
   std::string b = read_file(dir / "plain.autogen.00010.00");
@@ -592,9 +511,8 @@ TEST(VerifyKeepsGoing, EveryDefectOfSeveralArchivesIsReported) {
   EXPECT_EQ(r.defects.size(), 3u) << describe(r);
 }
 
-TEST(VerifyFilters, ShardFilterChecksOnlyThatShard) {
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+TEST_F(VerifyFilters, ShardFilterChecksOnlyThatShard) {
+  fs::path dir = copy("portable-db");
   fs::remove(dir / file_ending(dir, ".s10.tar.gz"));
   Report only9 = verify(dir, [](auto& o) { o.shard = 9; });
   EXPECT_TRUE(only9.valid()) << describe(only9);
@@ -667,7 +585,7 @@ ToolRun run_tool(const std::string& args) {
 
 std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
 
-TEST(VerifyCli, ExitCodesAndJsonSchema) {
+TEST_F(VerifyCli, ExitCodesAndJsonSchema) {
   ToolRun ok = run_tool("--json " + quoted(ifx::test::fixture("portable-db")));
   EXPECT_EQ(ok.exit_code, 0) << ok.out;
   auto j = nlohmann::ordered_json::parse(ok.out);
@@ -680,8 +598,7 @@ TEST(VerifyCli, ExitCodesAndJsonSchema) {
   EXPECT_EQ(j["valid"], true);
   EXPECT_EQ(j["defects"].size(), 0u);
 
-  ScratchDir s("verify");
-  fs::path dir = copy_fixture(s, "portable-db");
+  fs::path dir = copy("portable-db");
   std::string archive = file_ending(dir, ".s9.tar.gz");
   flip_byte(dir / archive, fs::file_size(dir / archive) - 8, 0x01);
   ToolRun bad = run_tool("--json " + quoted(dir));
@@ -703,12 +620,12 @@ TEST(VerifyCli, ExitCodesAndJsonSchema) {
   EXPECT_NE(text.out.find("gzip-crc"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("INVALID: 1 defect found"), std::string::npos) << text.out;
 
-  EXPECT_EQ(run_tool(quoted(s / "does-not-exist")).exit_code, 2);
+  EXPECT_EQ(run_tool(quoted(scratch_ / "does-not-exist")).exit_code, 2);
   EXPECT_EQ(run_tool("--no-such-flag " + quoted(dir)).exit_code, 2);
   EXPECT_EQ(run_tool("--max-age 3x " + quoted(dir)).exit_code, 2);
 }
 
-TEST(VerifyCli, GoStyleFlagsAndExpectations) {
+TEST_F(VerifyCli, GoStyleFlagsAndExpectations) {
   const std::string dir = quoted(ifx::test::fixture("portable-db"));
   EXPECT_EQ(run_tool("-db plain -rp autogen -shard 9 -j 1 --quick " + dir).exit_code, 0);
   EXPECT_EQ(run_tool("-expect-db plain " + dir).exit_code, 0);

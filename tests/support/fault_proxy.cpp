@@ -50,17 +50,24 @@ int request_type(const std::string& request) {
   return request.size() >= 2 ? static_cast<unsigned char>(request[1]) : -1;
 }
 
-FaultProxy::FaultProxy(std::uint16_t upstream_port, FaultPolicy policy)
-    : upstream_(upstream_port), policy_(std::move(policy)) {
-  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+int listen_on_loopback(int backlog, std::uint16_t& port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof a;
-  if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 64) != 0 ||
-      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-    throw std::runtime_error("FaultProxy: cannot listen on 127.0.0.1");
-  port_ = ntohs(a.sin_port);
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, backlog) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error("cannot listen on 127.0.0.1");
+  }
+  port = ntohs(a.sin_port);
+  return fd;
+}
+
+FaultProxy::FaultProxy(std::uint16_t upstream_port, FaultPolicy policy)
+    : upstream_(upstream_port), policy_(std::move(policy)) {
+  fd_ = listen_on_loopback(64, port_);
   accept_thread_ = std::thread([this] { accept_loop(); });
 }
 

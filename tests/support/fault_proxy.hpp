@@ -43,6 +43,10 @@ struct Fault {
 // Called once per connection with the client's first bytes (at least the mux and type bytes).
 using FaultPolicy = std::function<Fault(const std::string& request)>;
 
+// A TCP socket listening on 127.0.0.1 at a port the kernel picks, which is stored in `port`.
+// Throws when it cannot listen.
+int listen_on_loopback(int backlog, std::uint16_t& port);
+
 // The request type of a snapshotter request (§1.2): the byte after the mux byte, or -1.
 int request_type(const std::string& request);
 

@@ -14,6 +14,17 @@ std::filesystem::path fixtures_dir() { return IFX_FIXTURES_DIR; }
 std::filesystem::path fixture(const std::string& name) { return fixtures_dir() / name; }
 std::filesystem::path build_dir() { return IFX_BUILD_DIR; }
 
+std::string test_name_of(std::string fixture_name) {
+  std::replace(fixture_name.begin(), fixture_name.end(), '-', '_');
+  return fixture_name;
+}
+
+nlohmann::json fixture_truth(const std::string& name) {
+  std::ifstream in(fixture(name + ".truth.json"));
+  if (!in) throw std::runtime_error("cannot read the truth of fixture " + name);
+  return nlohmann::json::parse(in);
+}
+
 ScratchDir::ScratchDir(const std::string& tag) {
   const char* tmp = std::getenv("TMPDIR");
   std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/" + tag + "-XXXXXX";

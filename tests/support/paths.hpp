@@ -5,14 +5,20 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace ifx::test {
 
 // fixtures/ at the top of the source tree.
 std::filesystem::path fixtures_dir();
 // fixtures/<name>
 std::filesystem::path fixture(const std::string& name);
+// fixtures/<name>.truth.json: what the server that made the fixture returned to InfluxQL.
+nlohmann::json fixture_truth(const std::string& name);
 // Every fixture that has a `<name>.truth.json`, sorted by name.
 std::vector<std::string> fixture_names();
+// A test name for a fixture's name, as gtest allows them ("legacy-db" → "legacy_db").
+std::string test_name_of(std::string fixture_name);
 // The build directory (tools are at <build>/tools/<tool>).
 std::filesystem::path build_dir();
 

@@ -60,24 +60,28 @@ TEST(AtomicFile, RemovesThePendingFileWithoutCommit) {
   EXPECT_FALSE(g->write(bytes("x")));
 }
 
+// The error of creating an AtomicFile at `path`, which must be refused as "io".
+ifx::Error refused_create(const std::filesystem::path& path) {
+  auto f = AtomicFile::create(path);
+  EXPECT_FALSE(f) << "created " << path;
+  if (f) return {};
+  EXPECT_EQ(f.error().code, "io");
+  return f.error();
+}
+
 TEST(AtomicFile, RefusesToClobberAPendingFile) {
   ScratchDir dir;
   write_file(dir / "a.pending", "someone else's");
-  auto f = AtomicFile::create(dir / "a");
-  ASSERT_FALSE(f);
-  EXPECT_EQ(f.error().code, "io");
-  EXPECT_EQ(f.error().file, (dir / "a.pending").string());
-  EXPECT_THAT(f.error().message, HasSubstr("already exists"));
+  const ifx::Error e = refused_create(dir / "a");
+  EXPECT_EQ(e.file, (dir / "a.pending").string());
+  EXPECT_THAT(e.message, HasSubstr("already exists"));
   EXPECT_EQ(read_file(dir / "a.pending"), "someone else's");
 }
 
 TEST(AtomicFile, RefusesToReplaceAnExistingFileUnlessAsked) {
   ScratchDir dir;
   write_file(dir / "a", "old");
-  auto f = AtomicFile::create(dir / "a");
-  ASSERT_FALSE(f);
-  EXPECT_EQ(f.error().code, "io");
-  EXPECT_THAT(f.error().message, HasSubstr("File exists"));
+  EXPECT_THAT(refused_create(dir / "a").message, HasSubstr("File exists"));
 
   // Created by someone else between create() and commit(): the rename refuses too.
   auto g = AtomicFile::create(dir / "b");
@@ -101,11 +105,9 @@ TEST(AtomicFile, RefusesToReplaceAnExistingFileUnlessAsked) {
 
 TEST(AtomicFile, ReportsAMissingDirectory) {
   ScratchDir dir;
-  auto f = AtomicFile::create(dir / "no" / "such" / "a");
-  ASSERT_FALSE(f);
-  EXPECT_EQ(f.error().code, "io");
-  EXPECT_THAT(f.error().message, HasSubstr("No such file or directory"));
-  EXPECT_THAT(f.error().message, HasSubstr((dir / "no" / "such" / "a.pending").string()));
+  const ifx::Error e = refused_create(dir / "no" / "such" / "a");
+  EXPECT_THAT(e.message, HasSubstr("No such file or directory"));
+  EXPECT_THAT(e.message, HasSubstr((dir / "no" / "such" / "a.pending").string()));
 }
 
 TEST(AtomicFile, ReportsAFailedWrite) {

@@ -12,13 +12,14 @@ namespace {
 
 using ifx::PortableManifest;
 
-// §3.4 verbatim: what influxd 1.6.7 wrote.
-const std::string kSpecExample = R"({
+// §3.4 verbatim: what influxd 1.6.7 wrote (the part before "files" also heads an empty manifest).
+const std::string kSpecMeta = R"({
   "meta": {
     "fileName": "20261124T060957Z.meta",
     "size": 906
   },
-  "limited": false,
+  "limited": false,)";
+const std::string kSpecExample = kSpecMeta + R"(
   "files": [
     {
       "database": "telegraf",
@@ -44,18 +45,25 @@ void expect_invalid(const std::string& text, const std::string& message) {
   EXPECT_EQ(m.error().message, message);
 }
 
+// The standard fields of one files[] entry.
+void expect_shard_file(const PortableManifest::ShardFileEntry& f, const std::string& database,
+                       const std::string& policy, std::uint64_t shard_id, const std::string& file_name,
+                       std::int64_t size, std::int64_t last_modified) {
+  EXPECT_EQ(f.database, database);
+  EXPECT_EQ(f.policy, policy);
+  EXPECT_EQ(f.shard_id, shard_id);
+  EXPECT_EQ(f.file_name, file_name);
+  EXPECT_EQ(f.size, size);
+  EXPECT_EQ(f.last_modified, last_modified);
+}
+
 TEST(Manifest, SpecExampleRoundTripsByteForByte) {
   const auto m = parse_ok(kSpecExample);
   EXPECT_EQ(m.meta.file_name, "20261124T060957Z.meta");
   EXPECT_EQ(m.meta.size, 906);
   EXPECT_FALSE(m.limited);
   ASSERT_EQ(m.files.size(), 1u);
-  EXPECT_EQ(m.files[0].database, "telegraf");
-  EXPECT_EQ(m.files[0].policy, "autogen");
-  EXPECT_EQ(m.files[0].shard_id, 1u);
-  EXPECT_EQ(m.files[0].file_name, "20261124T060957Z.s1.tar.gz");
-  EXPECT_EQ(m.files[0].size, 23040);
-  EXPECT_EQ(m.files[0].last_modified, 0);
+  expect_shard_file(m.files[0], "telegraf", "autogen", 1, "20261124T060957Z.s1.tar.gz", 23040, 0);
   EXPECT_TRUE(m.extra.empty());
   EXPECT_EQ(ifx::write_manifest(m), kSpecExample);
 }
@@ -65,12 +73,7 @@ TEST(Manifest, EmptyFilesAreWrittenAsNullAndReadFromNullOrAbsence) {
   m.meta.file_name = "20261124T060957Z.meta";
   m.meta.size = 906;
   const std::string text = ifx::write_manifest(m);
-  EXPECT_EQ(text, R"({
-  "meta": {
-    "fileName": "20261124T060957Z.meta",
-    "size": 906
-  },
-  "limited": false,
+  EXPECT_EQ(text, kSpecMeta + R"(
   "files": null
 })");
   EXPECT_TRUE(parse_ok(text).files.empty());
@@ -96,12 +99,7 @@ TEST(Manifest, KeysMatchCaseInsensitivelyLikeGo) {
   EXPECT_EQ(m.meta.size, 7);  // "ſize": U+017F folds to 's' in Go
   EXPECT_TRUE(m.limited);
   ASSERT_EQ(m.files.size(), 1u);
-  EXPECT_EQ(m.files[0].database, "db");
-  EXPECT_EQ(m.files[0].policy, "rp");
-  EXPECT_EQ(m.files[0].shard_id, 12u);
-  EXPECT_EQ(m.files[0].file_name, "x.s12.tar.gz");
-  EXPECT_EQ(m.files[0].size, 100);
-  EXPECT_EQ(m.files[0].last_modified, -3);
+  expect_shard_file(m.files[0], "db", "rp", 12, "x.s12.tar.gz", 100, -3);
   EXPECT_EQ(m.database, "db");
   EXPECT_EQ(m.policy, "rp");
   EXPECT_EQ(m.shard_id, 12u);
@@ -157,15 +155,14 @@ TEST(Manifest, EnterpriseKeysAreWrittenAfterFilesAndOmittedWhenEmpty) {
 }
 
 TEST(Manifest, UnknownKeysSurviveParseAndWriteInOrder) {
-  const std::string in = R"({
-  "zeta": 1,
-  "meta": {
+  // The same objects stand in the input and, in another order, in the output.
+  const std::string meta = R"("meta": {
     "fileName": "a.meta",
     "size": 3,
     "checksum": "sha256:ab"
   },
-  "limited": false,
-  "alpha": {
+  "limited": false,)";
+  const std::string alpha = R"("alpha": {
     "nested": [
       1,
       -2,
@@ -177,16 +174,18 @@ TEST(Manifest, UnknownKeysSurviveParseAndWriteInOrder) {
       []
     ],
     "empty": {}
-  },
-  "files": [
-    {
-      "owner": "node-2",
-      "database": "db",
+  },)";
+  const std::string standard_file_keys = R"("database": "db",
       "policy": "rp",
       "shardID": 1,
       "fileName": "a.s1.tar.gz",
       "size": 512,
-      "lastModified": 0,
+      "lastModified": 0,)";
+  const std::string in = "{\n  \"zeta\": 1,\n  " + meta + "\n  " + alpha + R"(
+  "files": [
+    {
+      "owner": "node-2",
+      )" + standard_file_keys + R"(
       "crc": 12345678901234567890
     }
   ],
@@ -199,39 +198,16 @@ TEST(Manifest, UnknownKeysSurviveParseAndWriteInOrder) {
   EXPECT_EQ(m.files[0].extra["owner"], "node-2");
   EXPECT_EQ(m.files[0].extra["crc"].get<std::uint64_t>(), 12345678901234567890ULL);
   // Standard keys first in §3.4 order, then the unknown ones in their original order.
-  const std::string expected = R"({
-  "meta": {
-    "fileName": "a.meta",
-    "size": 3,
-    "checksum": "sha256:ab"
-  },
-  "limited": false,
+  const std::string expected = "{\n  " + meta + R"(
   "files": [
     {
-      "database": "db",
-      "policy": "rp",
-      "shardID": 1,
-      "fileName": "a.s1.tar.gz",
-      "size": 512,
-      "lastModified": 0,
+      )" + standard_file_keys + R"(
       "owner": "node-2",
       "crc": 12345678901234567890
     }
   ],
   "zeta": 1,
-  "alpha": {
-    "nested": [
-      1,
-      -2,
-      1.5,
-      true,
-      null,
-      "x",
-      {},
-      []
-    ],
-    "empty": {}
-  },
+  )" + alpha + R"(
   "html": "\u003ca\u0026b\u003e"
 })";
   EXPECT_EQ(ifx::write_manifest(m), expected);

@@ -26,8 +26,8 @@ std::string blob906() {
   return b;
 }
 
-void expect_invalid(const ifx::Result<LegacyMeta>& r, std::uint64_t offset,
-                    const std::string& fragment) {
+template <class T>
+void expect_invalid(const ifx::Result<T>& r, std::uint64_t offset, const std::string& fragment) {
   ASSERT_FALSE(r) << "accepted";
   EXPECT_EQ(r.error().code, "meta-invalid");
   ASSERT_TRUE(r.error().offset) << r.error().message;
@@ -186,14 +186,8 @@ TEST(PortableMeta, ToleratesUnknownFieldsOrderAndMissingMaxNodeId) {
   EXPECT_EQ(*no_max, "ab");
 }
 
-void expect_portable_invalid(const std::string& bytes, std::uint64_t offset,
-                             const std::string& fragment) {
-  auto r = parse_portable_meta(bytes);
-  ASSERT_FALSE(r) << "accepted";
-  EXPECT_EQ(r.error().code, "meta-invalid");
-  ASSERT_TRUE(r.error().offset) << r.error().message;
-  EXPECT_EQ(*r.error().offset, offset) << r.error().message;
-  EXPECT_NE(r.error().message.find(fragment), std::string::npos) << r.error().message;
+void expect_portable_invalid(const std::string& bytes, std::uint64_t offset, const std::string& fragment) {
+  expect_invalid(parse_portable_meta(bytes), offset, fragment);
 }
 
 TEST(PortableMeta, DamagedWrappers) {

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include <limits>
@@ -16,53 +15,29 @@
 #include <utility>
 #include <vector>
 
-#include "ifx/format/io/checksum.hpp"
 #include "ifx/format/archive/shard_archive.hpp"
 #include "ifx/format/tsm/tombstone.hpp"
-#include "ifx/format/tsm/tsm_writer.hpp"
 #include "support/paths.hpp"
+#include "support/tsm_builder.hpp"
 
 namespace {
 
-using ifx::tsm::BlockType;
-using ifx::tsm::DecodedBlock;
-using ifx::tsm::KeyInfo;
-using ifx::tsm::ShardPoints;
-using ifx::tsm::Tombstone;
-using ifx::tsm::TsmFileRef;
+using namespace ifx::tsm;
 namespace fs = std::filesystem;
 
 constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
 constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
 
 using FloatPoints = std::vector<std::pair<std::int64_t, double>>;
-
-DecodedBlock floats(const FloatPoints& points) {
-  DecodedBlock b;
-  b.type = BlockType::Float;
-  for (auto [t, v] : points) {
-    b.times.push_back(t);
-    b.floats.push_back(v);
-  }
-  return b;
-}
+using ifx::test::points;
+using ifx::test::write_tsm;
+using ifx::test::write_tombstones;
 
 // Points t = from, from+step, ... < to, all with value v.
 FloatPoints run(std::int64_t from, std::int64_t to, double v, std::int64_t step = 1) {
   FloatPoints p;
   for (std::int64_t t = from; t < to; t += step) p.emplace_back(t, v);
   return p;
-}
-
-void write_tsm(const fs::path& path, const std::vector<std::pair<std::string, DecodedBlock>>& keys,
-               std::size_t per_block = 1000) {
-  auto w = ifx::tsm::TsmWriter::create(path, {.max_points_per_block = per_block, .sync_on_finish = false});
-  ASSERT_TRUE(w.has_value()) << w.error().describe();
-  for (const auto& [key, points] : keys) {
-    auto r = w->add_points(key, points);
-    ASSERT_TRUE(r.has_value()) << r.error().describe();
-  }
-  ASSERT_TRUE(w->finish().has_value());
 }
 
 std::vector<KeyInfo> all_keys(ShardPoints& shard) {
@@ -119,6 +94,12 @@ class ShardPointsTest : public ::testing::Test {
     EXPECT_TRUE(shard.has_value()) << shard.error().describe();
     return std::move(*shard);
   }
+  // The cursor of the one key the shard must hold.
+  static ifx::tsm::KeyCursor only_key_cursor(ShardPoints& shard) {
+    auto keys = all_keys(shard);
+    EXPECT_EQ(keys.size(), 1u);
+    return shard.open_cursor(keys.at(0));
+  }
 };
 
 TEST(CompositeKey, SplitsAtTheFirstSeparatorAndUnescapesTheMeasurement) {
@@ -148,9 +129,9 @@ TEST(CompositeKey, SplitsAtTheFirstSeparatorAndUnescapesTheMeasurement) {
 }
 
 TEST_F(ShardPointsTest, KeysAreMergedInOrderAcrossFiles) {
-  write_tsm(tsm(1), {{"a#!~#v", floats(run(0, 5, 1))}, {"c#!~#v", floats(run(0, 5, 1))}});
-  write_tsm(tsm(2), {{"b#!~#v", floats(run(0, 5, 2))}, {"c#!~#v", floats(run(10, 12, 2))},
-                     {"d#!~#v", floats(run(0, 1, 2))}});
+  write_tsm(tsm(1), {{"a#!~#v", points(run(0, 5, 1))}, {"c#!~#v", points(run(0, 5, 1))}});
+  write_tsm(tsm(2), {{"b#!~#v", points(run(0, 5, 2))}, {"c#!~#v", points(run(10, 12, 2))},
+                     {"d#!~#v", points(run(0, 1, 2))}});
   ShardPoints shard = open({{tsm(1), {}}, {tsm(2), {}}});
   auto keys = all_keys(shard);
   EXPECT_EQ(names(keys), (std::vector<std::string>{"a#!~#v", "b#!~#v", "c#!~#v", "d#!~#v"}));
@@ -167,9 +148,9 @@ TEST_F(ShardPointsTest, KeysAreMergedInOrderAcrossFiles) {
 
 TEST_F(ShardPointsTest, OverlappingBlocksNewerFileWins) {
   // Older file: 0..99 value 1; newer: every third point of 50..149 value 2; newest: 90..94 value 3.
-  write_tsm(tsm(1), {{"m#!~#v", floats(run(0, 100, 1))}}, 10);
-  write_tsm(tsm(2), {{"m#!~#v", floats(run(50, 150, 2, 3))}}, 7);
-  write_tsm(tsm(3), {{"m#!~#v", floats(run(90, 95, 3))}});
+  write_tsm(tsm(1), {{"m#!~#v", points(run(0, 100, 1))}}, 10);
+  write_tsm(tsm(2), {{"m#!~#v", points(run(50, 150, 2, 3))}}, 7);
+  write_tsm(tsm(3), {{"m#!~#v", points(run(90, 95, 3))}});
   ShardPoints shard = open({{tsm(1), {}}, {tsm(2), {}}, {tsm(3), {}}});
   auto keys = all_keys(shard);
   ASSERT_EQ(keys.size(), 1u);
@@ -191,34 +172,22 @@ TEST_F(ShardPointsTest, OverlappingBlocksNewerFileWins) {
 }
 
 // A file the writer refuses to make: one key whose blocks overlap in time (legal on disk,
-// FORMATS.md §6.2 only requires entries sorted by minTime). Built byte by byte.
-std::string overlapping_blocks_file(const std::string& key, const std::vector<DecodedBlock>& blocks) {
-  auto be = [](std::string& out, std::uint64_t v, int bytes) {
-    for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
-  };
-  std::string file("\x16\xd1\x16\xd1\x01", 5), index;
-  be(index, key.size(), 2);
-  index += key;
-  index.push_back(0);  // float
-  be(index, blocks.size(), 2);
-  for (const DecodedBlock& b : blocks) {
-    std::vector<std::uint8_t> encoded;
-    EXPECT_TRUE(ifx::tsm::encode_block(b, encoded).has_value());
-    be(index, static_cast<std::uint64_t>(b.times.front()), 8);
-    be(index, static_cast<std::uint64_t>(b.times.back()), 8);
-    be(index, file.size(), 8);
-    be(index, encoded.size() + 4, 4);
-    be(file, ifx::crc32(encoded), 4);
-    file.append(encoded.begin(), encoded.end());
-  }
-  const std::uint64_t index_offset = file.size();
-  file += index;
-  be(file, index_offset, 8);
-  return file;
+// FORMATS.md §6.2 only requires entries sorted by minTime). The second block is written declaring
+// a start after the first block's end, then its index entry gets the block's own minTime.
+void write_overlapping_blocks(const fs::path& path, const std::string& key, const DecodedBlock& first,
+                              const DecodedBlock& second) {
+  auto later = ifx::test::encoded_block(key, second);
+  later.min_time = first.times.back() + 1;
+  ifx::test::write_tsm_blocks(path, {ifx::test::encoded_block(key, first), later});
+  std::string bytes = ifx::test::read_file(path);
+  const auto blocks = ifx::test::tsm_blocks(bytes);
+  ifx::test::put_be(bytes, blocks.at(1).index_entry_offset + ifx::test::kEntryMinTime,
+                    static_cast<std::uint64_t>(second.times.front()), 8);
+  ifx::test::write_file(path, bytes);
 }
 
 TEST_F(ShardPointsTest, OverlappingBlocksInsideOneFileLaterEntryWins) {
-  ifx::test::write_file(tsm(1), overlapping_blocks_file("m#!~#v", {floats(run(0, 10, 1)), floats(run(5, 15, 2))}));
+  write_overlapping_blocks(tsm(1), "m#!~#v", points(run(0, 10, 1)), points(run(5, 15, 2)));
   ShardPoints shard = open({{tsm(1), {}}});
   auto keys = all_keys(shard);
   ASSERT_EQ(keys.size(), 1u);
@@ -227,20 +196,20 @@ TEST_F(ShardPointsTest, OverlappingBlocksInsideOneFileLaterEntryWins) {
 }
 
 TEST_F(ShardPointsTest, TombstoneDeletesAWholeKey) {
-  write_tsm(tsm(1), {{"a#!~#v", floats(run(0, 5, 1))}, {"b#!~#v", floats(run(0, 5, 1))},
-                     {"c#!~#v", floats(run(0, 5, 1))}});
+  write_tsm(tsm(1), {{"a#!~#v", points(run(0, 5, 1))}, {"b#!~#v", points(run(0, 5, 1))},
+                     {"c#!~#v", points(run(0, 5, 1))}});
   const fs::path ts = dir / "000000001-000000001.tombstone";
   std::vector<Tombstone> records{{"b#!~#v", kMin, kMax}};
-  ASSERT_TRUE(ifx::tsm::write_tombstones_v4(ts, records));
+  write_tombstones(ts, records);
   ShardPoints shard = open({{tsm(1), ts}});
   EXPECT_EQ(names(all_keys(shard)), (std::vector<std::string>{"a#!~#v", "c#!~#v"}));
 }
 
 TEST_F(ShardPointsTest, TombstoneDeletesAMiddleRangeInclusive) {
-  write_tsm(tsm(1), {{"m#!~#v", floats(run(0, 100, 1))}}, 10);
+  write_tsm(tsm(1), {{"m#!~#v", points(run(0, 100, 1))}}, 10);
   const fs::path ts = dir / "t1.tombstone";
   std::vector<Tombstone> records{{"m#!~#v", 25, 64}, {"other#!~#v", kMin, kMax}};
-  ASSERT_TRUE(ifx::tsm::write_tombstones_v4(ts, records));
+  write_tombstones(ts, records);
   ShardPoints shard = open({{tsm(1), ts}});
   auto keys = all_keys(shard);
   ASSERT_EQ(keys.size(), 1u);
@@ -252,13 +221,13 @@ TEST_F(ShardPointsTest, TombstoneDeletesAMiddleRangeInclusive) {
 }
 
 TEST_F(ShardPointsTest, AdjacentRangesJoin) {
-  write_tsm(tsm(1), {{"a#!~#v", floats(run(10, 21, 1))}, {"b#!~#v", floats(run(10, 21, 1))}});
+  write_tsm(tsm(1), {{"a#!~#v", points(run(10, 21, 1))}, {"b#!~#v", points(run(10, 21, 1))}});
   const fs::path ts = dir / "t.tombstone";
   // a: [0,14] + [15,30] cover the key's whole span → the key is gone (FORMATS.md §6.6).
   // b: [10,12] + [13,14] + [19,19] over two batches (two gzip members) → 15..18 and 20 remain.
   std::vector<std::vector<Tombstone>> batches{{{"a#!~#v", 0, 14}, {"b#!~#v", 13, 14}},
                                               {{"a#!~#v", 15, 30}, {"b#!~#v", 10, 12}, {"b#!~#v", 19, 19}}};
-  ASSERT_TRUE(ifx::tsm::write_tombstones(ts, ifx::tsm::TombstoneVersion::V4, batches));
+  write_tombstones(ts, batches);
   ShardPoints shard = open({{tsm(1), ts}});
   auto keys = all_keys(shard);
   EXPECT_EQ(names(keys), (std::vector<std::string>{"b#!~#v"}));
@@ -268,11 +237,11 @@ TEST_F(ShardPointsTest, AdjacentRangesJoin) {
 }
 
 TEST_F(ShardPointsTest, TombstonesApplyToTheirOwnFileOnly) {
-  write_tsm(tsm(1), {{"m#!~#v", floats(run(0, 10, 1))}});
-  write_tsm(tsm(2), {{"m#!~#v", floats(run(0, 10, 2))}});
+  write_tsm(tsm(1), {{"m#!~#v", points(run(0, 10, 1))}});
+  write_tsm(tsm(2), {{"m#!~#v", points(run(0, 10, 2))}});
   const fs::path ts = dir / "2.tombstone";
   std::vector<Tombstone> records{{"m#!~#v", 3, 5}};
-  ASSERT_TRUE(ifx::tsm::write_tombstones_v4(ts, records));
+  write_tombstones(ts, records);
   ShardPoints shard = open({{tsm(1), {}}, {tsm(2), ts}});
   auto keys = all_keys(shard);
   ASSERT_EQ(keys.size(), 1u);
@@ -281,12 +250,12 @@ TEST_F(ShardPointsTest, TombstonesApplyToTheirOwnFileOnly) {
 }
 
 TEST_F(ShardPointsTest, V1V2V3TombstonesAreApplied) {
-  write_tsm(tsm(1), {{"a#!~#v", floats(run(0, 5, 1))}, {"b#!~#v", floats(run(0, 5, 1))}});
+  write_tsm(tsm(1), {{"a#!~#v", points(run(0, 5, 1))}, {"b#!~#v", points(run(0, 5, 1))}});
   const fs::path v1 = dir / "v1.tombstone", v2 = dir / "v2.tombstone", v3 = dir / "v3.tombstone";
   ifx::test::write_file(v1, "a#!~#v\n");
   std::vector<std::vector<Tombstone>> batch{{{"b#!~#v", 1, 3}}};
-  ASSERT_TRUE(ifx::tsm::write_tombstones(v2, ifx::tsm::TombstoneVersion::V2, batch));
-  ASSERT_TRUE(ifx::tsm::write_tombstones(v3, ifx::tsm::TombstoneVersion::V3, batch));
+  write_tombstones(v2, batch, ifx::tsm::TombstoneVersion::V2);
+  write_tombstones(v3, batch, ifx::tsm::TombstoneVersion::V3);
   ShardPoints with_v1 = open({{tsm(1), v1}});
   EXPECT_EQ(names(all_keys(with_v1)), (std::vector<std::string>{"b#!~#v"}));
   for (const fs::path& p : {v2, v3}) {
@@ -299,8 +268,8 @@ TEST_F(ShardPointsTest, V1V2V3TombstonesAreApplied) {
 
 TEST_F(ShardPointsTest, ManyBlocksAreStreamedInBoundedBatches) {
   constexpr std::int64_t kPoints = 50000;
-  write_tsm(tsm(1), {{"m#!~#v", floats(run(-kPoints, kPoints, 1, 2))}}, 1000);  // 50 blocks
-  write_tsm(tsm(2), {{"m#!~#v", floats(run(-kPoints + 1, kPoints, 2, 20))}}, 1000);
+  write_tsm(tsm(1), {{"m#!~#v", points(run(-kPoints, kPoints, 1, 2))}}, 1000);  // 50 blocks
+  write_tsm(tsm(2), {{"m#!~#v", points(run(-kPoints + 1, kPoints, 2, 20))}}, 1000);
   ShardPoints shard = open({{tsm(1), {}}, {tsm(2), {}}}, {.batch_points = 700});
   auto keys = all_keys(shard);
   ASSERT_EQ(keys.size(), 1u);
@@ -333,23 +302,20 @@ TEST_F(ShardPointsTest, ManyBlocksAreStreamedInBoundedBatches) {
 }
 
 TEST_F(ShardPointsTest, SeveralCursorsAtOnceAndOtherTypes) {
-  DecodedBlock ints, strs, bools, uints;
-  ints.type = BlockType::Integer;
-  strs.type = BlockType::String;
-  bools.type = BlockType::Boolean;
-  uints.type = BlockType::Unsigned;
+  std::vector<std::pair<std::int64_t, std::int64_t>> int_points;
+  std::vector<std::pair<std::int64_t, std::string>> string_points;
+  std::vector<std::pair<std::int64_t, bool>> bool_points;
+  std::vector<std::pair<std::int64_t, std::uint64_t>> unsigned_points;
   for (std::int64_t t = -5; t < 3000; ++t) {
-    ints.times.push_back(t);
-    ints.integers.push_back(-t * 7);
+    int_points.emplace_back(t, -t * 7);
     if (t % 3 == 0) {
-      strs.times.push_back(t);
-      strs.strings.push_back("s" + std::to_string(t));
-      bools.times.push_back(t);
-      bools.booleans.push_back(t % 2 == 0);
-      uints.times.push_back(t);
-      uints.unsigneds.push_back(static_cast<std::uint64_t>(t) * 3);
+      string_points.emplace_back(t, "s" + std::to_string(t));
+      bool_points.emplace_back(t, t % 2 == 0);
+      unsigned_points.emplace_back(t, static_cast<std::uint64_t>(t) * 3);
     }
   }
+  const DecodedBlock ints = points(int_points), strs = points(string_points), bools = points(bool_points),
+                     uints = points(unsigned_points);
   write_tsm(tsm(1), {{"cpu,host=a#!~#b", bools}, {"cpu,host=a#!~#i", ints}, {"cpu,host=a#!~#s", strs},
                      {"cpu,host=a#!~#u", uints}});
   ShardPoints shard = open({{tsm(1), {}}}, {.batch_points = 128});
@@ -369,11 +335,7 @@ TEST_F(ShardPointsTest, SeveralCursorsAtOnceAndOtherTypes) {
       if (!*more) continue;
       progress = true;
       EXPECT_EQ(cursors[i].key(), keys[i].key);
-      collected[i].times.insert(collected[i].times.end(), batch.times.begin(), batch.times.end());
-      collected[i].booleans.insert(collected[i].booleans.end(), batch.booleans.begin(), batch.booleans.end());
-      collected[i].integers.insert(collected[i].integers.end(), batch.integers.begin(), batch.integers.end());
-      collected[i].strings.insert(collected[i].strings.end(), batch.strings.begin(), batch.strings.end());
-      collected[i].unsigneds.insert(collected[i].unsigneds.end(), batch.unsigneds.begin(), batch.unsigneds.end());
+      ifx::test::append_points(collected[i], batch);
     }
   }
   EXPECT_EQ(collected[0].times, bools.times);
@@ -385,12 +347,8 @@ TEST_F(ShardPointsTest, SeveralCursorsAtOnceAndOtherTypes) {
 }
 
 TEST_F(ShardPointsTest, FieldTypeConflictAcrossFilesIsAnError) {
-  DecodedBlock ints;
-  ints.type = BlockType::Integer;
-  ints.times = {1, 2};
-  ints.integers = {5, 6};
-  write_tsm(tsm(1), {{"a#!~#v", floats(run(0, 3, 1))}, {"m#!~#v", floats(run(0, 3, 1))}});
-  write_tsm(tsm(2), {{"m#!~#v", ints}});
+  write_tsm(tsm(1), {{"a#!~#v", points(run(0, 3, 1))}, {"m#!~#v", points(run(0, 3, 1))}});
+  write_tsm(tsm(2), {{"m#!~#v", points<std::int64_t>({{1, 5}, {2, 6}})}});
   ShardPoints shard = open({{tsm(1), {}}, {tsm(2), {}}});
   KeyInfo k;
   ASSERT_TRUE(shard.next_key(k).value());
@@ -407,51 +365,41 @@ TEST_F(ShardPointsTest, FieldTypeConflictAcrossFilesIsAnError) {
 }
 
 TEST_F(ShardPointsTest, DamagedBlockAndTimeRangeAreReportedByTheCursor) {
-  write_tsm(tsm(1), {{"m#!~#v", floats(run(0, 30, 1))}}, 10);
-  std::string bytes = ifx::test::read_file(tsm(1));
-  auto reader = ifx::tsm::TsmReader::open(tsm(1));
-  ASSERT_TRUE(reader.has_value());
-  ifx::tsm::KeyIndex key;
-  auto cursor_index = reader->index();
-  ASSERT_TRUE(cursor_index.next(key).value());
-  const auto second = key.entries[1];
+  write_tsm(tsm(1), {{"m#!~#v", points(run(0, 30, 1))}}, 10);
+  const std::string bytes = ifx::test::read_file(tsm(1));
+  const auto second = ifx::test::tsm_blocks(tsm(1)).at(1);
 
   std::string crc_damaged = bytes;
-  crc_damaged[second.offset + 10] ^= 0x04;
+  crc_damaged[second.entry.offset + 10] ^= 0x04;
   ifx::test::write_file(tsm(2), crc_damaged);
   {
     ShardPoints shard = open({{tsm(2), {}}}, {.batch_points = 5});
-    auto keys = all_keys(shard);
-    ASSERT_EQ(keys.size(), 1u);
-    auto cursor = shard.open_cursor(keys[0]);
+    auto cursor = only_key_cursor(shard);
     DecodedBlock batch;
     ASSERT_TRUE(cursor.next(batch).value());  // first block is fine
     ASSERT_TRUE(cursor.next(batch).value());
     auto more = cursor.next(batch);
     ASSERT_FALSE(more.has_value());
     EXPECT_EQ(more.error().code, "tsm-block-crc");
-    EXPECT_EQ(more.error().offset, second.offset);
+    EXPECT_EQ(more.error().offset, second.entry.offset);
     EXPECT_EQ(more.error().file, tsm(2).string());
   }
 
   // Index says the second block starts at 9, the block says 10.
   std::string range_damaged = bytes;
-  const std::size_t entry_at = reader->index_offset() + 2 + 6 + 3 + 28;
-  range_damaged[entry_at + 7] = 9;
+  ifx::test::put_be(range_damaged, second.index_entry_offset + ifx::test::kEntryMinTime, 9, 8);
   ifx::test::write_file(tsm(3), range_damaged);
   ShardPoints shard = open({{tsm(3), {}}}, {.batch_points = 100});
-  auto keys = all_keys(shard);
-  ASSERT_EQ(keys.size(), 1u);
-  auto cursor = shard.open_cursor(keys[0]);
+  auto cursor = only_key_cursor(shard);
   DecodedBlock batch;
   auto more = cursor.next(batch);
   ASSERT_FALSE(more.has_value());
   EXPECT_EQ(more.error().code, "tsm-time-range");
-  EXPECT_EQ(more.error().offset, second.offset);
+  EXPECT_EQ(more.error().offset, second.entry.offset);
 }
 
 TEST_F(ShardPointsTest, OpenFailsOnBadFiles) {
-  write_tsm(tsm(1), {{"m#!~#v", floats(run(0, 3, 1))}});
+  write_tsm(tsm(1), {{"m#!~#v", points(run(0, 3, 1))}});
   auto shard = ShardPoints::open({{tsm(1), dir / "missing.tombstone"}});
   ASSERT_FALSE(shard.has_value());
   EXPECT_EQ(shard.error().code, "io");
@@ -555,8 +503,7 @@ std::map<std::string, MeasurementTruth> summarize_shards(const std::map<std::uin
 }
 
 std::map<std::string, MeasurementTruth> truth_of(const std::string& fixture) {
-  std::ifstream in(ifx::test::fixture(fixture + ".truth.json"));
-  const auto truth = nlohmann::json::parse(in);
+  const auto truth = ifx::test::fixture_truth(fixture);
   std::map<std::string, MeasurementTruth> out;
   for (const auto& d : truth["data"]) {
     MeasurementTruth m{d["series"], d["points"], d["values"], {}, d["min_time"], d["max_time"]};

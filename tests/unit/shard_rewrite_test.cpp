@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -20,22 +19,15 @@
 #include "ifx/format/shard/shard_files.hpp"
 #include "ifx/format/tsm/shard_points.hpp"
 #include "ifx/format/tsm/tombstone.hpp"
-#include "ifx/format/tsm/tsm_reader.hpp"
-#include "ifx/format/tsm/tsm_writer.hpp"
+#include "support/archive_builder.hpp"
 #include "support/paths.hpp"
+#include "support/tsm_builder.hpp"
 
 namespace {
 
 using ifx::ShardRewriteOptions;
 using ifx::ShardRewriteResult;
-using ifx::tsm::BlockType;
-using ifx::tsm::DecodedBlock;
-using ifx::tsm::IndexEntry;
-using ifx::tsm::KeyInfo;
-using ifx::tsm::ShardPoints;
-using ifx::tsm::TimeRange;
-using ifx::tsm::Tombstone;
-using ifx::tsm::TsmFileRef;
+using namespace ifx::tsm;
 namespace fs = std::filesystem;
 
 constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
@@ -70,34 +62,10 @@ DecodedBlock points(BlockType type, const std::vector<std::int64_t>& ts, int sal
   return b;
 }
 
-void append(DecodedBlock& to, const DecodedBlock& from) {
-  to.type = from.type;
-  to.times.insert(to.times.end(), from.times.begin(), from.times.end());
-  to.floats.insert(to.floats.end(), from.floats.begin(), from.floats.end());
-  to.integers.insert(to.integers.end(), from.integers.begin(), from.integers.end());
-  to.booleans.insert(to.booleans.end(), from.booleans.begin(), from.booleans.end());
-  to.strings.insert(to.strings.end(), from.strings.begin(), from.strings.end());
-  to.unsigneds.insert(to.unsigneds.end(), from.unsigneds.begin(), from.unsigneds.end());
-}
-
-DecodedBlock joined(std::initializer_list<DecodedBlock> parts) {
-  DecodedBlock out;
-  for (const auto& p : parts) append(out, p);
-  return out;
-}
-
-using KeyPoints = std::vector<std::pair<std::string, DecodedBlock>>;
-
-void write_tsm(const fs::path& path, const KeyPoints& keys, std::size_t per_block = 1000) {
-  auto w = ifx::tsm::TsmWriter::create(path, {.max_points_per_block = per_block, .sync_on_finish = false});
-  ASSERT_TRUE(w.has_value()) << w.error().describe();
-  for (const auto& [key, pts] : keys) {
-    auto r = w->add_points(key, pts);
-    ASSERT_TRUE(r.has_value()) << r.error().describe();
-  }
-  auto r = w->finish();
-  ASSERT_TRUE(r.has_value()) << r.error().describe();
-}
+using ifx::test::joined;
+using ifx::test::write_tombstones;
+using ifx::test::write_tsm;
+using KeyPoints = std::vector<ifx::test::TsmKey>;
 
 // ---- reading results back -------------------------------------------------------------------------
 
@@ -121,7 +89,7 @@ std::map<std::string, DecodedBlock> read_back(const std::vector<fs::path>& files
       auto next = cursor.next(batch);
       EXPECT_TRUE(next.has_value()) << next.error().describe();
       if (!next || !*next) break;
-      append(all, batch);
+      ifx::test::append_points(all, batch);
     }
     out[key.key] = std::move(all);
   }
@@ -150,14 +118,7 @@ std::vector<std::string> keys_of(const std::map<std::string, DecodedBlock>& m) {
 // The index entries of every key of one TSM file.
 std::map<std::string, std::vector<std::pair<std::int64_t, std::int64_t>>> block_spans(const fs::path& file) {
   std::map<std::string, std::vector<std::pair<std::int64_t, std::int64_t>>> out;
-  auto reader = ifx::tsm::TsmReader::open(file);
-  EXPECT_TRUE(reader.has_value()) << reader.error().describe();
-  if (!reader) return out;
-  auto index = reader->index();
-  ifx::tsm::KeyIndex k;
-  while (index.next(k).value_or(false)) {
-    for (const IndexEntry& e : k.entries) out[k.key].emplace_back(e.min_time, e.max_time);
-  }
+  for (const auto& b : ifx::test::tsm_blocks(file)) out[b.key].emplace_back(b.entry.min_time, b.entry.max_time);
   return out;
 }
 
@@ -236,7 +197,7 @@ TEST_F(ShardRewriteTest, NoFastPathWhenEveryBlockOverlapsANewerOne) {
   EXPECT_EQ(r.blocks, 2u);  // 2000 interleaved points in full blocks of 1000
   DecodedBlock want;
   want.type = BlockType::Integer;
-  for (std::int64_t t = 0; t < 2000; ++t) append(want, points(BlockType::Integer, {t}, t % 2 ? 5 : 0));
+  for (std::int64_t t = 0; t < 2000; ++t) ifx::test::append_points(want, points(BlockType::Integer, {t}, t % 2 ? 5 : 0));
   expect_points(read_back(r.tsm_files), kCpu, want);
 }
 
@@ -244,7 +205,7 @@ TEST_F(ShardRewriteTest, NoFastPathWhenEveryBlockOverlapsANewerOne) {
 
 TEST_F(ShardRewriteTest, TombstoneInsideOneBlockDecodesOnlyThatBlock) {
   write_tsm(tsm(1), {{kCpu, points(BlockType::Float, times(0, 2000))}});
-  ASSERT_TRUE(ifx::tsm::write_tombstones_v4(tombstone(1), std::vector<Tombstone>{{kCpu, 500, 509}}).has_value());
+  write_tombstones(tombstone(1), std::vector<Tombstone>{{kCpu, 500, 509}});
   auto r = rewrite({{tsm(1), tombstone(1)}});
   EXPECT_EQ(r.points, 1990u);
   EXPECT_EQ(r.blocks, 2u);
@@ -256,7 +217,7 @@ TEST_F(ShardRewriteTest, TombstoneInsideOneBlockDecodesOnlyThatBlock) {
 
 TEST_F(ShardRewriteTest, TombstoneAcrossBlocksMergesTheRemainsIntoFullBlocks) {
   write_tsm(tsm(1), {{kCpu, points(BlockType::Boolean, times(0, 3000))}});
-  ASSERT_TRUE(ifx::tsm::write_tombstones_v4(tombstone(1), std::vector<Tombstone>{{kCpu, 900, 2100}}).has_value());
+  write_tombstones(tombstone(1), std::vector<Tombstone>{{kCpu, 900, 2100}});
   auto r = rewrite({{tsm(1), tombstone(1)}});
   EXPECT_EQ(r.points, 1799u);  // 0..899 and 2101..2999
   EXPECT_EQ(r.blocks_copied, 0u);
@@ -271,8 +232,7 @@ TEST_F(ShardRewriteTest, TombstonedKeyIsDroppedAndOtherFilesKeepTheirPoints) {
   write_tsm(tsm(1), {{kCpu, points(BlockType::Float, times(0, 100))}, {kMem, points(BlockType::Float, times(0, 100))}});
   write_tsm(tsm(2), {{kMem, points(BlockType::Float, times(100, 200))}});
   // File 1's whole cpu key and its mem points are gone; file 2's mem points are its own (§6.6).
-  ASSERT_TRUE(ifx::tsm::write_tombstones_v4(tombstone(1), std::vector<Tombstone>{{kCpu, kMin, kMax}, {kMem, kMin, kMax}})
-                  .has_value());
+  write_tombstones(tombstone(1), std::vector<Tombstone>{{kCpu, kMin, kMax}, {kMem, kMin, kMax}});
   auto r = rewrite({{tsm(1), tombstone(1)}, {tsm(2), std::nullopt}});
   EXPECT_EQ(r.keys, 1u);
   EXPECT_EQ(r.points, 100u);
@@ -286,9 +246,7 @@ TEST_F(ShardRewriteTest, KeyWhosePointsAreAllDeletedWithoutCoveringItsSpanIsDrop
   // Ranges hit every point but leave gaps between them: the block survives the index-level
   // check and only decoding shows that nothing is left.
   write_tsm(tsm(1), {{kCpu, points(BlockType::Float, {0, 10, 20})}, {kMem, points(BlockType::Float, {5})}});
-  ASSERT_TRUE(ifx::tsm::write_tombstones_v4(tombstone(1),
-                                            std::vector<Tombstone>{{kCpu, 0, 0}, {kCpu, 10, 10}, {kCpu, 20, 20}})
-                  .has_value());
+  write_tombstones(tombstone(1), std::vector<Tombstone>{{kCpu, 0, 0}, {kCpu, 10, 10}, {kCpu, 20, 20}});
   auto r = rewrite({{tsm(1), tombstone(1)}});
   EXPECT_EQ(r.keys, 1u);
   EXPECT_EQ(r.blocks, 1u);
@@ -297,7 +255,7 @@ TEST_F(ShardRewriteTest, KeyWhosePointsAreAllDeletedWithoutCoveringItsSpanIsDrop
 
 TEST_F(ShardRewriteTest, ShardWithNothingLeftGivesNoFile) {
   write_tsm(tsm(1), {{kCpu, points(BlockType::Float, times(0, 10))}});
-  ASSERT_TRUE(ifx::tsm::write_tombstones_v4(tombstone(1), std::vector<Tombstone>{{kCpu, kMin, kMax}}).has_value());
+  write_tombstones(tombstone(1), std::vector<Tombstone>{{kCpu, kMin, kMax}});
   auto r = rewrite({{tsm(1), tombstone(1)}});
   EXPECT_TRUE(r.tsm_files.empty());
   EXPECT_EQ(r.keys, 0u);
@@ -347,7 +305,7 @@ TEST_F(ShardRewriteTest, AllFiveTypesCutInsideBlocksWithOverwritesAndTombstones)
   }
   write_tsm(tsm(1), older, 100);
   write_tsm(tsm(2), newer, 100);
-  ASSERT_TRUE(ifx::tsm::write_tombstones_v4(tombstone(1), deleted).has_value());
+  write_tombstones(tombstone(1), deleted);
 
   auto r = rewrite({{tsm(1), tombstone(1)}, {tsm(2), std::nullopt}},
                    {.keep = TimeRange{-501, 777}, .max_points_per_block = 100});
@@ -418,13 +376,9 @@ TEST_F(ShardRewriteTest, RefusesANonEmptyOutputDirectoryAndBadOptions) {
 TEST_F(ShardRewriteTest, CorruptCopiedBlockFailsWithItsOffsetAndLeavesNothingBehind) {
   // Two keys so that the first one's output exists (and must be removed) when the second fails.
   write_tsm(tsm(1), {{kCpu, points(BlockType::Float, times(0, 10))}, {kMem, points(BlockType::Float, times(0, 10))}});
-  auto reader = ifx::tsm::TsmReader::open(tsm(1));
-  ASSERT_TRUE(reader.has_value());
-  auto index = reader->index();
-  ifx::tsm::KeyIndex first, second;
-  ASSERT_TRUE(index.next(first).value());
-  ASSERT_TRUE(index.next(second).value());
-  const std::uint64_t offset = second.entries.at(0).offset;
+  const auto blocks = ifx::test::tsm_blocks(tsm(1));
+  ASSERT_EQ(blocks.at(1).key, kMem);
+  const std::uint64_t offset = blocks.at(1).entry.offset;
   std::string bytes = ifx::test::read_file(tsm(1));
   bytes[offset + 10] ^= 0x40;
   ifx::test::write_file(tsm(1), bytes);
@@ -440,13 +394,9 @@ TEST_F(ShardRewriteTest, CorruptCopiedBlockFailsWithItsOffsetAndLeavesNothingBeh
 TEST_F(ShardRewriteTest, IndexEntryThatLiesAboutItsBlockIsNotCopied) {
   // The index claims [0, 50] for a block holding 0..9: copying it would carry the lie (and the
   // keep test relies on the span), so the copy path checks the timestamps.
-  DecodedBlock pts = points(BlockType::Float, times(0, 10));
-  std::vector<std::uint8_t> encoded;
-  ASSERT_TRUE(ifx::tsm::encode_block(pts, encoded).has_value());
-  auto w = ifx::tsm::TsmWriter::create(tsm(1), {.sync_on_finish = false});
-  ASSERT_TRUE(w.has_value());
-  ASSERT_TRUE(w->add_encoded_block(kCpu, BlockType::Float, 0, 50, encoded).has_value());
-  ASSERT_TRUE(w->finish().has_value());
+  auto lying = ifx::test::encoded_block(kCpu, points(BlockType::Float, times(0, 10)));
+  lying.max_time = 50;
+  ifx::test::write_tsm_blocks(tsm(1), {lying});
 
   auto r = ifx::rewrite_shard_points({{tsm(1), std::nullopt}}, out());
   ASSERT_FALSE(r.has_value());
@@ -474,50 +424,18 @@ TEST_F(ShardRewriteTest, TruncatedFileAndDamagedTombstoneAreReported) {
 
 // ---- write_rewritten_shard and unpack_archives ----------------------------------------------------
 
-struct ArchiveEntryRead {
-  std::string name;
-  std::string data;
-};
-
-std::vector<ArchiveEntryRead> read_archive(const fs::path& path) {
-  std::vector<ArchiveEntryRead> out;
-  auto reader = ifx::ShardArchiveReader::open(path);
-  EXPECT_TRUE(reader.has_value()) << reader.error().describe();
-  if (!reader) return out;
-  ifx::ArchiveEntry e;
-  for (;;) {
-    auto more = reader->next(e);
-    EXPECT_TRUE(more.has_value()) << more.error().describe();
-    if (!more || !*more) break;
-    std::string data(e.size, '\0');
-    std::size_t got = 0;
-    while (got < data.size()) {
-      auto n = reader->read({reinterpret_cast<std::uint8_t*>(data.data()) + got, data.size() - got});
-      EXPECT_TRUE(n.has_value());
-      if (!n || *n == 0) break;
-      got += *n;
-    }
-    out.push_back({e.name, data});
-  }
-  return out;
-}
-
 TEST_F(ShardRewriteTest, WritesTheRewrittenShardAsTarEntriesWithoutTombstones) {
   // A shard archive as influxd would send it, plus a file that is neither TSM nor tombstone.
   write_tsm(tsm(1), {{kCpu, points(BlockType::Float, times(0, 2000))}});
   write_tsm(tsm(2), {{kCpu, points(BlockType::Float, times(1000, 1001), 3)}});
-  ASSERT_TRUE(ifx::tsm::write_tombstones_v4(tombstone(1), std::vector<Tombstone>{{kCpu, 0, 99}}).has_value());
+  write_tombstones(tombstone(1), std::vector<Tombstone>{{kCpu, 0, 99}});
   ifx::test::write_file(in() / "fields.idx", "field index bytes");
   const fs::path source = dir.path() / "source.tar.gz";
-  {
-    auto w = ifx::ShardArchiveWriter::create(source);
-    ASSERT_TRUE(w.has_value());
-    for (const char* name : {"000000001-000000001.tombstone", "000000001-000000001.tsm", "000000002-000000001.tsm",
-                             "fields.idx"}) {
-      ASSERT_TRUE(w->add_file(fmt::format("db/rp/7/{}", name), in() / name).has_value());
-    }
-    ASSERT_TRUE(w->finish().has_value());
-  }
+  std::vector<ifx::test::ArchiveFile> files;
+  for (const char* name : {"000000001-000000001.tombstone", "000000001-000000001.tsm", "000000002-000000001.tsm",
+                           "fields.idx"})
+    files.push_back({fmt::format("db/rp/7/{}", name), ifx::test::read_file(in() / name)});
+  ifx::test::write_shard_archive(source, files);
   ifx::test::ScratchDir scratch("ifx-rewrite-scratch");
   auto shard = ifx::UnpackedShard::unpack_archives({source}, {"db", "rp", 7}, scratch.path());
   ASSERT_TRUE(shard.has_value()) << shard.error().describe();
@@ -533,7 +451,7 @@ TEST_F(ShardRewriteTest, WritesTheRewrittenShardAsTarEntriesWithoutTombstones) {
   EXPECT_EQ(r->points, 1400u);
   EXPECT_EQ(r->blocks_copied, 0u);
 
-  auto entries = read_archive(target);
+  auto entries = ifx::test::read_shard_archive(target);
   ASSERT_EQ(entries.size(), 2u);
   EXPECT_EQ(entries[0].name, "db2/rp2/9/000000001-000000001.tsm");
   EXPECT_EQ(entries[1].name, "db2/rp2/9/fields.idx");
@@ -553,20 +471,10 @@ TEST_F(ShardRewriteTest, UnpackArchivesChecksTheShardAndTheFiles) {
   write_tsm(tsm(1), {{kCpu, points(BlockType::Float, times(0, 10))}});
   const fs::path first = dir.path() / "a.tar";
   const fs::path second = dir.path() / "b.tar.zst";
-  {
-    auto w = ifx::ShardArchiveWriter::create(first, {.compression = ifx::ArchiveCompression::none});
-    ASSERT_TRUE(w.has_value());
-    ASSERT_TRUE(w->add_file("db/rp/7/000000001-000000001.tsm", tsm(1)).has_value());
-    ASSERT_TRUE(w->add_file("db/rp/7/other", tsm(1)).has_value());
-    ASSERT_TRUE(w->finish().has_value());
-  }
-  {
-    auto w = ifx::ShardArchiveWriter::create(second, {.compression = ifx::ArchiveCompression::zstd});
-    ASSERT_TRUE(w.has_value());
-    ASSERT_TRUE(w->begin_entry({.name = "db/rp/7/other", .size = 5}).has_value());
-    ASSERT_TRUE(w->write(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>("newer"), 5)).has_value());
-    ASSERT_TRUE(w->finish().has_value());
-  }
+  const std::string tsm_bytes = ifx::test::read_file(tsm(1));
+  ifx::test::write_shard_archive(first, {{"db/rp/7/000000001-000000001.tsm", tsm_bytes}, {"db/rp/7/other", tsm_bytes}},
+                                 {.compression = ifx::ArchiveCompression::none});
+  ifx::test::write_shard_archive(second, {{"db/rp/7/other", "newer"}}, {.compression = ifx::ArchiveCompression::zstd});
   ifx::test::ScratchDir scratch("ifx-rewrite-scratch");
   {
     auto shard = ifx::UnpackedShard::unpack_archives({first, second}, {"db", "rp", 7}, scratch.path());
@@ -603,8 +511,7 @@ void PrintTo(const MeasurementTruth& m, std::ostream* os) {
 }
 
 std::map<std::string, MeasurementTruth> truth_of(const std::string& fixture) {
-  std::ifstream in(ifx::test::fixture(fixture + ".truth.json"));
-  const auto truth = nlohmann::json::parse(in);
+  const auto truth = ifx::test::fixture_truth(fixture);
   std::map<std::string, MeasurementTruth> out;
   for (const auto& d : truth["data"]) {
     out[d["measurement"].get<std::string>()] = {d["series"], d["points"], d["values"], d["min_time"], d["max_time"]};

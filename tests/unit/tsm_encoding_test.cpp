@@ -74,6 +74,19 @@ Bytes block_bytes(const DecodedBlock& b) {
   return out;
 }
 
+// Encodes `values`, expects them to decode to the same values, returns the bytes.
+template <class T>
+Bytes round_trip(const std::vector<T>& values, void (*encode)(std::span<const T>, Bytes&),
+                 ifx::Result<void> (*decode)(std::span<const std::uint8_t>, std::vector<T>&)) {
+  Bytes out;
+  encode(values, out);
+  std::vector<T> back;
+  auto r = decode(out, back);
+  EXPECT_TRUE(r) << r.error().describe();
+  EXPECT_EQ(back, values);
+  return out;
+}
+
 std::uint64_t bits(double d) { return std::bit_cast<std::uint64_t>(d); }
 
 // ---------------------------------------------------------------------------------------------
@@ -113,12 +126,8 @@ TEST(TsmEncodingVector, SinglePointTimeRange) {
 
 TEST(TsmEncodingVector, IntegersFiveSix) {  // §7.5 example
   const std::vector<std::int64_t> v{5, 6};
-  Bytes out;
-  encode_integers(v, out);
+  const Bytes out = round_trip(v, encode_integers, decode_integers);
   EXPECT_EQ(to_hex(out), to_hex(hex("10 00 00 00 00 00 00 00 0a f0 00 00 00 00 00 00 02")));
-  std::vector<std::int64_t> back;
-  ASSERT_TRUE(decode_integers(out, back));
-  EXPECT_EQ(back, v);
 }
 
 TEST(TsmEncodingVector, BlockTypeNames) {
@@ -283,12 +292,8 @@ TEST(TsmEncodingTimestamps, IrregularNanosecondsAreSimple8b) {
 
 TEST(TsmEncodingTimestamps, DivisorIsTheLargestCommonPowerOfTen) {
   const std::vector<std::int64_t> t{0, 3'000, 5'000, 12'000};  // deltas 3000, 2000, 7000 → 10^3
-  Bytes out;
-  encode_timestamps(t, out);
+  const Bytes out = round_trip(t, encode_timestamps, decode_timestamps);
   EXPECT_EQ(out[0], 0x13);
-  std::vector<std::int64_t> back;
-  ASSERT_TRUE(decode_timestamps(out, back));
-  EXPECT_EQ(back, t);
 }
 
 TEST(TsmEncodingTimestamps, FortyYearsApartIsUncompressed) {
@@ -324,13 +329,7 @@ TEST(TsmEncodingTimestamps, NegativeAndExtremeTimestampsRoundTrip) {
       {-5, -4},
       {std::numeric_limits<std::int64_t>::min() + 1},
   };
-  for (const auto& t : cases) {
-    Bytes out;
-    encode_timestamps(t, out);
-    std::vector<std::int64_t> back;
-    ASSERT_TRUE(decode_timestamps(out, back));
-    EXPECT_EQ(back, t);
-  }
+  for (const auto& t : cases) round_trip(t, encode_timestamps, decode_timestamps);
 }
 
 TEST(TsmEncodingTimestamps, EmptySectionHasNoTimestamps) {
@@ -420,13 +419,9 @@ TEST(TsmEncodingIntegers, LargeFirstValueAloneMakesItUncompressed) {
   // stores everything uncompressed.
   const std::vector<std::int64_t> v{std::int64_t{1} << 62, (std::int64_t{1} << 62) + 1,
                                     (std::int64_t{1} << 62) + 3};
-  Bytes out;
-  encode_integers(v, out);
+  const Bytes out = round_trip(v, encode_integers, decode_integers);
   EXPECT_EQ(out[0], 0x00);
   EXPECT_EQ(out.size(), 25u);
-  std::vector<std::int64_t> back;
-  ASSERT_TRUE(decode_integers(out, back));
-  EXPECT_EQ(back, v);
 }
 
 TEST(TsmEncodingIntegers, EdgeValuesRoundTrip) {
@@ -434,26 +429,14 @@ TEST(TsmEncodingIntegers, EdgeValuesRoundTrip) {
   constexpr auto hi = std::numeric_limits<std::int64_t>::max();
   const std::vector<std::vector<std::int64_t>> cases = {
       {lo}, {hi}, {lo, hi}, {hi, lo, hi}, {0, lo, 0, hi, -1, 1}, {lo, lo + 1, lo + 2}, {hi, hi - 1}};
-  for (const auto& v : cases) {
-    Bytes out;
-    encode_integers(v, out);
-    std::vector<std::int64_t> back;
-    ASSERT_TRUE(decode_integers(out, back));
-    EXPECT_EQ(back, v);
-  }
+  for (const auto& v : cases) round_trip(v, encode_integers, decode_integers);
 }
 
 TEST(TsmEncodingIntegers, UnsignedEdgeValuesRoundTrip) {
   constexpr auto hi = std::numeric_limits<std::uint64_t>::max();
   const std::vector<std::vector<std::uint64_t>> cases = {
       {hi}, {0, hi}, {hi, 0, hi}, {hi - 2, hi - 1, hi}, {1, 2}, {5, 5, 5, 5}, {0}};
-  for (const auto& v : cases) {
-    Bytes out;
-    encode_unsigneds(v, out);
-    std::vector<std::uint64_t> back;
-    ASSERT_TRUE(decode_unsigneds(out, back));
-    EXPECT_EQ(back, v);
-  }
+  for (const auto& v : cases) round_trip(v, encode_unsigneds, decode_unsigneds);
   // uint64 max is zigzag(-1) = 1: the same bytes as the integer -1.
   Bytes u, i;
   encode_unsigneds(std::vector<std::uint64_t>{hi}, u);

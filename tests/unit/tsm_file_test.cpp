@@ -12,14 +12,11 @@
 #include <vector>
 
 #include "support/paths.hpp"
+#include "support/tsm_builder.hpp"
 
 namespace {
 
-using ifx::tsm::BlockType;
-using ifx::tsm::IndexEntry;
-using ifx::tsm::KeyIndex;
-using ifx::tsm::TsmReader;
-using ifx::tsm::TsmWriter;
+using namespace ifx::tsm;
 namespace fs = std::filesystem;
 
 constexpr std::int64_t kT = 1600000000000000000;
@@ -45,13 +42,8 @@ std::string vector_file() {
   return std::string(bytes.begin(), bytes.end());
 }
 
-void put_u64(std::string& s, std::size_t at, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) s[at + i] = static_cast<char>(v >> (56 - 8 * i));
-}
-void put_u16(std::string& s, std::size_t at, std::uint16_t v) {
-  s[at] = static_cast<char>(v >> 8);
-  s[at + 1] = static_cast<char>(v);
-}
+void put_u64(std::string& s, std::size_t at, std::uint64_t v) { ifx::test::put_be(s, at, v, 8); }
+void put_u16(std::string& s, std::size_t at, std::uint16_t v) { ifx::test::put_be(s, at, v, 2); }
 
 // A small opaque block of `type`: the reader never decodes it, it only checks CRC and type byte.
 std::vector<std::uint8_t> opaque_block(BlockType type, std::uint32_t salt, std::size_t len = 12) {
@@ -83,6 +75,17 @@ class TsmFileTest : public ::testing::Test {
     }
     ADD_FAILURE() << "index was accepted";
     return {};
+  }
+  // A changed spec vector must open, and reading its block must fail its CRC with `says`.
+  void expect_block_crc_error(const std::string& bytes, const std::string& says) {
+    auto reader = TsmReader::open(file("crc.tsm", bytes));
+    ASSERT_TRUE(reader.has_value()) << reader.error().describe();
+    std::vector<std::uint8_t> buffer;
+    auto data = reader->read_block(IndexEntry{kT, kT, 5, 34}, BlockType::Float, buffer);
+    ASSERT_FALSE(data.has_value());
+    EXPECT_EQ(data.error().code, "tsm-block-crc");
+    EXPECT_EQ(data.error().offset, 5u);
+    EXPECT_NE(data.error().message.find(says), std::string::npos) << data.error().message;
   }
   ifx::Error open_error(const std::string& bytes) {
     auto reader = TsmReader::open(file("bad.tsm", bytes));
@@ -150,8 +153,7 @@ TEST_F(TsmFileTest, WriterSplitsPointsIntoBlocksAndTheTimesMatchTheIndex) {
     ASSERT_TRUE(data.has_value()) << data.error().describe();
     EXPECT_TRUE(reader->check_block_times(e, *data).has_value());
     ASSERT_TRUE(ifx::tsm::decode_block(*data, decoded).has_value());
-    all.times.insert(all.times.end(), decoded.times.begin(), decoded.times.end());
-    all.integers.insert(all.integers.end(), decoded.integers.begin(), decoded.integers.end());
+    ifx::test::append_points(all, decoded);
   }
   EXPECT_EQ(all.times, points.times);
   EXPECT_EQ(all.integers, points.integers);
@@ -263,28 +265,13 @@ TEST_F(TsmFileTest, FooterDefects) {
 TEST_F(TsmFileTest, FlippedCrcByteIsReportedWithStoredAndComputedValues) {
   std::string s = vector_file();
   s[5] = static_cast<char>(0x4f);
-  auto reader = TsmReader::open(file("crc.tsm", s));
-  ASSERT_TRUE(reader.has_value());
-  std::vector<std::uint8_t> buffer;
-  auto data = reader->read_block(IndexEntry{kT, kT, 5, 34}, BlockType::Float, buffer);
-  ASSERT_FALSE(data.has_value());
-  EXPECT_EQ(data.error().code, "tsm-block-crc");
-  EXPECT_EQ(data.error().offset, 5u);
-  EXPECT_NE(data.error().message.find("stored 0x4fda168a, computed 0x4eda168a"), std::string::npos)
-      << data.error().message;
+  expect_block_crc_error(s, "stored 0x4fda168a, computed 0x4eda168a");
 }
 
 TEST_F(TsmFileTest, FlippedDataByteFailsTheCrc) {
   std::string s = vector_file();
   s[0x15] ^= 0x01;
-  auto reader = TsmReader::open(file("crc.tsm", s));
-  ASSERT_TRUE(reader.has_value());
-  std::vector<std::uint8_t> buffer;
-  auto data = reader->read_block(IndexEntry{kT, kT, 5, 34}, BlockType::Float, buffer);
-  ASSERT_FALSE(data.has_value());
-  EXPECT_EQ(data.error().code, "tsm-block-crc");
-  EXPECT_EQ(data.error().offset, 5u);
-  EXPECT_NE(data.error().message.find("stored 0x4eda168a"), std::string::npos) << data.error().message;
+  expect_block_crc_error(s, "stored 0x4eda168a");
 }
 
 TEST_F(TsmFileTest, BlockTypeByteMustMatchTheIndexType) {
@@ -371,14 +358,9 @@ TEST_F(TsmFileTest, IndexEntryDefects) {
 
 TEST_F(TsmFileTest, KeysOutOfOrderAndUnsortedEntries) {
   fs::path p = dir / "two.tsm";
-  {
-    auto w = TsmWriter::create(p);
-    ASSERT_TRUE(w.has_value());
-    ASSERT_TRUE(w->add_encoded_block("a#!~#v", BlockType::Integer, 10, 20, opaque_block(BlockType::Integer, 1)));
-    ASSERT_TRUE(w->add_encoded_block("a#!~#v", BlockType::Integer, 30, 40, opaque_block(BlockType::Integer, 2)));
-    ASSERT_TRUE(w->add_encoded_block("b#!~#v", BlockType::Integer, 10, 20, opaque_block(BlockType::Integer, 3)));
-    ASSERT_TRUE(w->finish());
-  }
+  ifx::test::write_tsm_blocks(p, {{"a#!~#v", BlockType::Integer, 10, 20, opaque_block(BlockType::Integer, 1)},
+                                  {"a#!~#v", BlockType::Integer, 30, 40, opaque_block(BlockType::Integer, 2)},
+                                  {"b#!~#v", BlockType::Integer, 10, 20, opaque_block(BlockType::Integer, 3)}});
   const std::string good = ifx::test::read_file(p);
   // Layout: header 5 + 3 blocks × 16 bytes → index at 53; key "a": 2+6+3+2×28 = 67 bytes.
   const std::size_t index_at = 53, second_key_at = index_at + 67;
@@ -467,11 +449,8 @@ TEST_F(TsmFileTest, ManyKeysAndBlocksAreStreamed) {
 
 TEST_F(TsmFileTest, NegativeTimestampsAndInfluxdMaxTime) {
   fs::path p = dir / "neg.tsm";
-  auto w = TsmWriter::create(p);
-  ASSERT_TRUE(w.has_value());
-  ASSERT_TRUE(w->add_encoded_block("m#!~#v", BlockType::Boolean, std::numeric_limits<std::int64_t>::min(), -5,
-                                   opaque_block(BlockType::Boolean, 1)));
-  ASSERT_TRUE(w->finish());
+  ifx::test::write_tsm_blocks(
+      p, {{"m#!~#v", BlockType::Boolean, std::numeric_limits<std::int64_t>::min(), -5, opaque_block(BlockType::Boolean, 1)}});
   auto reader = TsmReader::open(p);
   ASSERT_TRUE(reader.has_value());
   auto summary = reader->summary();
