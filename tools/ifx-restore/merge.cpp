@@ -13,9 +13,10 @@
 #include <fmt/format.h>
 
 #include "ifx-restore/steps.hpp"
-#include "ifx/format/text/line_protocol.hpp"
 #include "ifx/format/meta/meta_store.hpp"
 #include "ifx/format/shard/shard_files.hpp"
+#include "ifx/format/text/influxql.hpp"
+#include "ifx/format/text/line_protocol.hpp"
 #include "ifx/format/tsm/shard_points.hpp"
 
 namespace ifx::restore {
@@ -150,10 +151,10 @@ Result<void> ensure_targets(const Options& o, const RestorePlan& plan, const Inf
       const meta::RetentionPolicyInfo* info = src ? meta::find_retention_policy(*src, rp.source) : nullptr;
       const std::string q = fmt::format(
           "CREATE RETENTION POLICY {} ON {} DURATION {} REPLICATION {}{}", quote_ident(rp.target),
-          quote_ident(dp.target), info && info->duration_ns ? lp::format_influxql_duration(info->duration_ns) : "INF",
+          quote_ident(dp.target), info && info->duration_ns ? text::format_influxql_duration(info->duration_ns) : "INF",
           info ? std::max<std::uint32_t>(1, info->replica_n) : 1,
           info && info->shard_group_duration_ns
-              ? " SHARD DURATION " + lp::format_influxql_duration(info->shard_group_duration_ns)
+              ? " SHARD DURATION " + text::format_influxql_duration(info->shard_group_duration_ns)
               : "");
       say(o, q);
       if (!o.dry_run)

@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 
 #include "ifx-restore/steps.hpp"
-#include "ifx/format/text/line_protocol.hpp"
 #include "ifx/format/meta/meta_store.hpp"
+#include "ifx/format/text/influxql.hpp"
 
 namespace ifx::restore {
 namespace {
@@ -131,13 +131,13 @@ std::string rename_in_query(std::string_view q, std::string_view from_db, std::s
       std::vector<std::string> text;
       for (const auto& p : parts) text.push_back(p.second);
       if (parts.size() == 1 && iequals(prev_word, "ON") && parts[0].first == from_db && from_db != to_db)
-        text[0] = lp::quote_influxql_ident(to_db);
+        text[0] = ifx::text::quote_influxql_ident(to_db);
       if (parts.size() == 3 && parts[0].first == from_db) {
-        if (from_db != to_db) text[0] = lp::quote_influxql_ident(to_db);
-        if (auto rp = rp_target(parts[1].first)) text[1] = lp::quote_influxql_ident(*rp);
+        if (from_db != to_db) text[0] = ifx::text::quote_influxql_ident(to_db);
+        if (auto rp = rp_target(parts[1].first)) text[1] = ifx::text::quote_influxql_ident(*rp);
       }
       if (parts.size() == 2)
-        if (auto rp = rp_target(parts[0].first)) text[0] = lp::quote_influxql_ident(*rp);
+        if (auto rp = rp_target(parts[0].first)) text[0] = ifx::text::quote_influxql_ident(*rp);
       for (std::size_t k = 0; k < text.size(); ++k) out += (k ? "." : "") + text[k];
       prev_word = bare_word ? parts[0].first : "";
       prev_sig = 'a';

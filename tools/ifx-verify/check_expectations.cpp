@@ -5,9 +5,10 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
-#include "common/human.hpp"
 #include "ifx-verify/checks.hpp"
 #include "ifx/format/meta/meta_store.hpp"
+#include "ifx/format/text/go_duration.hpp"
+#include "ifx/format/text/rfc3339.hpp"
 
 namespace ifx::verify::detail {
 namespace {
@@ -50,8 +51,8 @@ void check_freshness(const BackupSet& set, const Options& o, DefectSink& sink) {
   if (now - *made <= *o.max_age_ns) return;
   sink.add(defect("backup-too-old", file, "", std::nullopt,
                   fmt::format("the newest backup was made at {}, {} ago; --max-age allows {}",
-                              cli::format_rfc3339(*made), cli::format_go_duration(now - *made),
-                              cli::format_go_duration(*o.max_age_ns))));
+                              text::format_rfc3339_nano(*made), text::format_go_duration(now - *made),
+                              text::format_go_duration(*o.max_age_ns))));
 }
 
 void check_expected_databases(const BackupSet& set, const Options& o,
