@@ -2,6 +2,7 @@
 // ratios: BM_Anchor_Snprintf formats the same doubles with snprintf("%.17g") (what a naive
 // exporter would do, and not even round-trip-shortest), BM_Anchor_SnprintfLines builds the same
 // float lines with one snprintf each.
+#include "ifx/format/text/go_float.hpp"
 #include "ifx/format/text/line_protocol.hpp"
 
 #include <benchmark/benchmark.h>
@@ -44,7 +45,7 @@ void BM_FormatGoFloat(benchmark::State& state) {
   out.reserve(64 * kValues);
   for (auto _ : state) {
     out.clear();
-    for (double v : values) ifx::lp::format_go_float(v, out);
+    for (double v : values) ifx::text::append_go_float(out, v);
     benchmark::DoNotOptimize(out.data());
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * values.size()));

@@ -22,10 +22,14 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
+#include "ifx/format/text/go_float.hpp"
+#include "ifx/format/text/go_json.hpp"
+#include "ifx/format/text/influxql.hpp"
 #include "ifx/format/text/line_protocol.hpp"
 
 using namespace ifx;
 using namespace ifx::lp;
+using namespace ifx::text;
 
 namespace {
 
@@ -42,7 +46,7 @@ double parse_double(const std::string& text) {
 
 void check_float_text(double v) {
   const std::string go = format_go_float(v);
-  const std::string json = format_go_float_json(v);
+  const std::string json = format_go_json_float(v);
   for (const std::string& text : {go, json}) {
     const double back = parse_double(text);
     if (std::isnan(v)) {

@@ -23,7 +23,7 @@
 #include "ifx-inspect/inspect.hpp"
 #include "ifx/format/backup/manifest.hpp"
 #include "ifx/format/archive/shard_archive.hpp"
-#include "ifx/net/snapshot/request.hpp"
+#include "ifx/format/text/rfc3339.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"
 #include "support/run.hpp"
@@ -510,8 +510,8 @@ TEST_F(BackupVsInfluxd, ZstdArchivesHoldTheSameShards) {
 namespace {
 
 std::string rfc3339_now() {
-  return ifx::net::format_rfc3339(ifx::net::WireTime::from_unix_ns(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count()));
+  return ifx::text::format_rfc3339_nano(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
 
 TEST_F(BackupVsInfluxd, LegacySinceAddsTheNextIncrementLikeInfluxd) {

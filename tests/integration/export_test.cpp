@@ -19,7 +19,7 @@
 #include "ifx-export/series_lines.hpp"
 #include "ifx/format/backup/backup_set.hpp"
 #include "ifx/format/shard/shard_files.hpp"
-#include "common/human.hpp"
+#include "ifx/format/text/go_duration.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"
 #include "support/run.hpp"
@@ -465,8 +465,8 @@ class ExportImport : public ifx::test::ServerSuite<ExportImport> {
         if (!trp["shards"].empty() && !got.count(trp["name"])) ADD_FAILURE() << "RP missing: " << trp["name"];
         if (!got.count(trp["name"])) continue;
         const json& row = got[trp["name"]];  // name, duration, shardGroupDuration, replicaN, default
-        EXPECT_EQ(row[1], ifx::cli::format_go_duration(trp["duration_ns"]));
-        EXPECT_EQ(row[2], ifx::cli::format_go_duration(trp["shard_group_duration_ns"]));
+        EXPECT_EQ(row[1], ifx::text::format_go_duration(trp["duration_ns"]));
+        EXPECT_EQ(row[2], ifx::text::format_go_duration(trp["shard_group_duration_ns"]));
         EXPECT_EQ(row[4], trp["default"]);
       }
     }

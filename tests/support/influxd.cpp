@@ -302,7 +302,7 @@ nlohmann::json InfluxdServer::series(std::string_view q, std::string_view db) {
 }
 
 void InfluxdServer::create_database(std::string_view name) {
-  query("CREATE DATABASE " + lp::quote_influxql_ident(name));
+  query("CREATE DATABASE " + text::quote_influxql_ident(name));
 }
 
 }  // namespace ifx::test

@@ -26,7 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ifx/format/text/line_protocol.hpp"
+#include "ifx/format/text/influxql.hpp"
 #include "ifx/net/http/influx_http.hpp"
 
 namespace ifx::test {
@@ -67,7 +67,7 @@ std::uint16_t free_port();
 
 // The tests' short names for the encodings libnet and libformat own.
 using net::url_encode;
-inline std::string quote_ident(std::string_view name) { return lp::quote_influxql_ident(name); }
+inline std::string quote_ident(std::string_view name) { return text::quote_influxql_ident(name); }
 
 class InfluxdServer {
  public:

@@ -1,8 +1,11 @@
-// The Go-style flag shim: every spelling an influxd command line uses must parse the same.
+// The Go-style flag shim: every spelling an influxd command line uses must parse the same; and
+// the values of time and duration flags.
 #include "common/cli.hpp"
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <string>
 #include <vector>
 
 namespace {
@@ -77,6 +80,38 @@ TEST(GoFlags, MissingDirectoryIsAUsageError) {
   auto p = parse({"-db", "x"});
   EXPECT_FALSE(p.ok);
   EXPECT_EQ(p.exit_code, ifx::cli::kUsage);
+}
+
+// ---- values of time and duration flags -------------------------------------------------------
+
+constexpr std::int64_t kSecond = 1'000'000'000LL;
+
+TEST(DurationFlag, GoSpellingsAndDays) {
+  EXPECT_EQ(ifx::cli::parse_duration_flag("26h"), 26 * 3600 * kSecond);
+  EXPECT_EQ(ifx::cli::parse_duration_flag("1.5h"), 5400 * kSecond);
+  EXPECT_EQ(ifx::cli::parse_duration_flag("2d"), 48 * 3600 * kSecond);
+  EXPECT_EQ(ifx::cli::parse_duration_flag("1ns"), 1);
+}
+
+TEST(DurationFlag, RejectsWhatIsNotAPositiveDuration) {
+  for (const char* bad : {"", "26", "h", "3x", "-1h", "1h-", "0s", "1..2h", "99999999999h", "0", "-0"}) {
+    auto r = ifx::cli::parse_duration_flag(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, "usage") << bad;
+    EXPECT_NE(r.error().message.find(std::string("\"") + bad + "\""), std::string::npos)
+        << r.error().message;
+  }
+}
+
+TEST(TimeFlag, KeepsTheOffsetAndNamesTheFlagOnError) {
+  auto t = ifx::cli::parse_time_flag("-start", "2024-01-01T01:00:00.5+01:00");
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(t->unix_ns, 1704067200500000000);
+  EXPECT_EQ(t->utc_offset_seconds, 3600);
+  auto bad = ifx::cli::parse_time_flag("-end", "2024-01-01");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, "usage");
+  EXPECT_TRUE(bad.error().message.starts_with("-end: time \"2024-01-01\"")) << bad.error().message;
 }
 
 }  // namespace

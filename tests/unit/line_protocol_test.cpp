@@ -1,5 +1,6 @@
-// Line protocol output (FORMATS.md §8) and stored series keys (§6.4). Expected strings are what
-// Go 1.x produces: strconv.FormatFloat(v, 'g', -1, 64) for export, encoding/json for /query.
+// Line protocol output (FORMATS.md §8) and stored series keys (§6.4), byte for byte as
+// influx_inspect export writes them. Go's float, time and InfluxQL text have their own tests
+// (go_float_test, rfc3339_test, influxql_test).
 #include "ifx/format/text/line_protocol.hpp"
 
 #include <gtest/gtest.h>
@@ -22,151 +23,7 @@
 
 namespace {
 
-using ifx::lp::format_go_float;
-using ifx::lp::format_go_float_json;
-
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// ---- format_go_float (§8.3) ----------------------------------------------------------------
-
-TEST(FormatGoFloat, SpecRowsExponentForm) {
-  EXPECT_EQ(format_go_float(1e6), "1e+06");
-  EXPECT_EQ(format_go_float(1234567.0), "1.234567e+06");
-  EXPECT_EQ(format_go_float(1e-5), "1e-05");
-  EXPECT_EQ(format_go_float(5e-324), "5e-324");
-  EXPECT_EQ(format_go_float(DBL_MAX), "1.7976931348623157e+308");
-  EXPECT_EQ(format_go_float(-DBL_MAX), "-1.7976931348623157e+308");
-}
-
-TEST(FormatGoFloat, SpecRowsPlainForm) {
-  EXPECT_EQ(format_go_float(100000.0), "100000");
-  EXPECT_EQ(format_go_float(0.0001), "0.0001");
-  EXPECT_EQ(format_go_float(123456.0), "123456");
-  EXPECT_EQ(format_go_float(999999.9), "999999.9");
-  EXPECT_EQ(format_go_float(-0.5), "-0.5");
-  EXPECT_EQ(format_go_float(3.0), "3");
-}
-
-TEST(FormatGoFloat, ThresholdIsSixNotTwentyOne) {
-  EXPECT_EQ(format_go_float(1e21), "1e+21");
-  EXPECT_EQ(format_go_float(1e20), "1e+20");
-  EXPECT_EQ(format_go_float(1600000000.0), "1.6e+09");
-  EXPECT_EQ(format_go_float(999999.0), "999999");
-  EXPECT_EQ(format_go_float(1000000.5), "1.0000005e+06");
-  EXPECT_EQ(format_go_float(-1e6), "-1e+06");
-}
-
-TEST(FormatGoFloat, SmallValuesAroundMinusFour) {
-  EXPECT_EQ(format_go_float(0.00012345), "0.00012345");
-  EXPECT_EQ(format_go_float(0.000012345), "1.2345e-05");
-  EXPECT_EQ(format_go_float(-0.0001), "-0.0001");
-  EXPECT_EQ(format_go_float(2.2250738585072014e-308), "2.2250738585072014e-308");
-  EXPECT_EQ(format_go_float(1e-100), "1e-100");
-}
-
-TEST(FormatGoFloat, ShortestDigits) {
-  EXPECT_EQ(format_go_float(0.1), "0.1");
-  EXPECT_EQ(format_go_float(1.0 / 3.0), "0.3333333333333333");
-  EXPECT_EQ(format_go_float(2.0 / 3.0), "0.6666666666666666");
-  EXPECT_EQ(format_go_float(0.1 + 0.2), "0.30000000000000004");
-  EXPECT_EQ(format_go_float(1.5), "1.5");
-  EXPECT_EQ(format_go_float(123.456), "123.456");
-  EXPECT_EQ(format_go_float(9007199254740993.0), "9.007199254740992e+15");
-}
-
-TEST(FormatGoFloat, Specials) {
-  EXPECT_EQ(format_go_float(kInf), "+Inf");
-  EXPECT_EQ(format_go_float(-kInf), "-Inf");
-  EXPECT_EQ(format_go_float(std::nan("")), "NaN");
-  EXPECT_EQ(format_go_float(-std::nan("")), "NaN");
-  EXPECT_EQ(format_go_float(0.0), "0");
-  EXPECT_EQ(format_go_float(-0.0), "-0");
-}
-
-TEST(FormatGoFloat, AppendsWithoutTouchingWhatIsThere) {
-  std::string out = "x=";
-  format_go_float(1e6, out);
-  format_go_float(0.5, out);
-  EXPECT_EQ(out, "x=1e+060.5");
-}
-
-// Independent oracle: the shortest %.Ne that strtod reads back to the same bits.
-int shortest_significant_digits(double v) {
-  char buf[64];
-  for (int precision = 0; precision < 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*e", precision, v);
-    if (std::strtod(buf, nullptr) == v) return precision + 1;
-  }
-  return 17;
-}
-
-TEST(FormatGoFloat, RandomDoublesRoundTripWithShortestDigitsAndGoLayout) {
-  std::mt19937_64 rng(20240611);
-  int checked = 0;
-  while (checked < 10000) {
-    const double v = std::bit_cast<double>(rng());
-    if (!std::isfinite(v) || v == 0) continue;
-    ++checked;
-    const std::string text = format_go_float(v);
-    char* end = nullptr;
-    const double back = std::strtod(text.c_str(), &end);
-    ASSERT_EQ(end, text.c_str() + text.size()) << text;
-    ASSERT_EQ(std::bit_cast<std::uint64_t>(back), std::bit_cast<std::uint64_t>(v)) << text;
-
-    // Digits: count the significant ones in the text; layout: exponent form exactly when the
-    // decimal exponent is < -4 or >= 6.
-    const int exponent = static_cast<int>(std::floor(std::log10(std::fabs(back))));
-    std::string mantissa = text.substr(0, text.find('e'));
-    std::string digits;
-    for (char c : mantissa) {
-      if (c >= '0' && c <= '9') digits.push_back(c);
-    }
-    digits.erase(0, digits.find_first_not_of('0'));
-    if (text.find('e') == std::string::npos) {
-      digits.erase(digits.find_last_not_of('0') + 1);  // "100000" has one significant digit
-    }
-    ASSERT_EQ(static_cast<int>(digits.size()), shortest_significant_digits(v)) << text;
-    // log10 can be off by one right at powers of ten; the text's own exponent settles it there.
-    const bool exponent_form = text.find('e') != std::string::npos;
-    if (exponent > -4 && exponent < 5) {
-      ASSERT_FALSE(exponent_form) << text;
-    }
-    if (exponent < -5 || exponent > 6) {
-      ASSERT_TRUE(exponent_form) << text;
-    }
-    if (exponent_form) {
-      const int written = std::atoi(text.c_str() + text.find('e') + 1);
-      ASSERT_TRUE(written < -4 || written >= 6) << text;
-      ASSERT_GE(text.size() - text.find('e'), 4u) << "at least two exponent digits: " << text;
-    }
-  }
-}
-
-// ---- format_go_float_json --------------------------------------------------------------------
-
-TEST(FormatGoFloatJson, PlainBetweenOneMillionthAndOneE21) {
-  EXPECT_EQ(format_go_float_json(1e-6), "0.000001");
-  EXPECT_EQ(format_go_float_json(1.5e-6), "0.0000015");
-  EXPECT_EQ(format_go_float_json(1e6), "1000000");
-  EXPECT_EQ(format_go_float_json(1234567.0), "1234567");
-  EXPECT_EQ(format_go_float_json(1e20), "100000000000000000000");
-  EXPECT_EQ(format_go_float_json(123456789012345680000.0), "123456789012345680000");
-  EXPECT_EQ(format_go_float_json(0.1), "0.1");
-  EXPECT_EQ(format_go_float_json(-12.34), "-12.34");
-  EXPECT_EQ(format_go_float_json(3.0), "3");
-  EXPECT_EQ(format_go_float_json(0.0), "0");
-  EXPECT_EQ(format_go_float_json(-0.0), "-0");
-}
-
-TEST(FormatGoFloatJson, ExponentFormOutsideWithNegativeExponentZeroStripped) {
-  EXPECT_EQ(format_go_float_json(1e-7), "1e-7");
-  EXPECT_EQ(format_go_float_json(9.99e-7), "9.99e-7");
-  EXPECT_EQ(format_go_float_json(1.5e-10), "1.5e-10");
-  EXPECT_EQ(format_go_float_json(5e-324), "5e-324");
-  EXPECT_EQ(format_go_float_json(1e21), "1e+21");
-  EXPECT_EQ(format_go_float_json(-1.5e22), "-1.5e+22");
-  EXPECT_EQ(format_go_float_json(DBL_MAX), "1.7976931348623157e+308");
-}
 
 // ---- Escaping (§8.2) -------------------------------------------------------------------------
 
@@ -388,45 +245,6 @@ TEST(LineWriter, ReselectingAFieldReplacesThePrefix) {
 }
 
 // ---- Framing (§8.4) --------------------------------------------------------------------------
-
-TEST(QuoteInfluxqlIdent, BareOnlyForPlainNonKeywords) {
-  EXPECT_EQ(ifx::lp::quote_influxql_ident("db0"), "db0");
-  EXPECT_EQ(ifx::lp::quote_influxql_ident("_internal"), "_internal");
-  EXPECT_EQ(ifx::lp::quote_influxql_ident("autogen"), "autogen");
-  EXPECT_EQ(ifx::lp::quote_influxql_ident("my db"), "\"my db\"");
-  EXPECT_EQ(ifx::lp::quote_influxql_ident("1st"), "\"1st\"");
-  EXPECT_EQ(ifx::lp::quote_influxql_ident("a-b"), "\"a-b\"");
-  EXPECT_EQ(ifx::lp::quote_influxql_ident(""), "\"\"");
-  EXPECT_EQ(ifx::lp::quote_influxql_ident("select"), "\"select\"");
-  EXPECT_EQ(ifx::lp::quote_influxql_ident("Default"), "\"Default\"");
-  EXPECT_EQ(ifx::lp::quote_influxql_ident("TRUE"), "\"TRUE\"");
-  EXPECT_EQ(ifx::lp::quote_influxql_ident("selection"), "selection");
-  EXPECT_EQ(ifx::lp::quote_influxql_ident("r\"p\\x\ny"), "\"r\\\"p\\\\x\\ny\"");
-  EXPECT_EQ(ifx::lp::quote_influxql_ident("d\xc3\xa9"), "\"d\xc3\xa9\"");
-}
-
-TEST(QuoteInfluxqlString, SingleQuotedWithEscapes) {
-  EXPECT_EQ(ifx::lp::quote_influxql_string("pw"), "'pw'");
-  EXPECT_EQ(ifx::lp::quote_influxql_string(""), "''");
-  EXPECT_EQ(ifx::lp::quote_influxql_string("it's"), "'it\\'s'");
-  EXPECT_EQ(ifx::lp::quote_influxql_string("a\\b"), "'a\\\\b'");
-  EXPECT_EQ(ifx::lp::quote_influxql_string("say \"hi\""), "'say \"hi\"'");  // " needs no escape here
-  EXPECT_EQ(ifx::lp::quote_influxql_string("two\nlines"), "'two\\nlines'");
-  EXPECT_EQ(ifx::lp::quote_influxql_string("d\xc3\xa9 x"), "'d\xc3\xa9 x'");
-}
-
-TEST(FormatInfluxqlDuration, LargestExactUnit) {
-  constexpr std::int64_t s = 1'000'000'000;
-  EXPECT_EQ(ifx::lp::format_influxql_duration(0), "0s");
-  EXPECT_EQ(ifx::lp::format_influxql_duration(168 * 3600 * s), "1w");
-  EXPECT_EQ(ifx::lp::format_influxql_duration(24 * 3600 * s), "1d");
-  EXPECT_EQ(ifx::lp::format_influxql_duration(25 * 3600 * s), "25h");
-  EXPECT_EQ(ifx::lp::format_influxql_duration(90 * 60 * s), "90m");
-  EXPECT_EQ(ifx::lp::format_influxql_duration(61 * s), "61s");
-  EXPECT_EQ(ifx::lp::format_influxql_duration(1'500'000'000), "1500ms");
-  EXPECT_EQ(ifx::lp::format_influxql_duration(3'000), "3u");
-  EXPECT_EQ(ifx::lp::format_influxql_duration(7), "7ns");
-}
 
 TEST(ExportFraming, FullPreambleAsInfluxInspectWritesIt) {
   std::string out;

@@ -1,11 +1,13 @@
-// libnet without a server: request bytes (FORMATS.md §1.2–1.4), Go's time and string encoding,
-// the parsers of the small answers (§1.6), host parsing and the retry loop (§1.8).
+// libnet without a server: request bytes (FORMATS.md §1.2–1.4) with their times and strings in
+// Go's encoding (the text itself is tested in rfc3339_test and go_json_test), the parsers of the
+// small answers (§1.6), host parsing and the retry loop (§1.8).
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
 #include "ifx/format/meta/meta_envelope.hpp"
+#include "ifx/format/text/rfc3339.hpp"
 #include "ifx/net/snapshot/request.hpp"
 #include "ifx/net/snapshot/response.hpp"
 #include "ifx/net/snapshot/snapshot_client.hpp"
@@ -26,9 +28,9 @@ std::span<const std::uint8_t> bytes(const std::string& s) {
 }
 
 WireTime at(std::string_view text) {
-  auto t = parse_rfc3339(text);
+  auto t = ifx::text::parse_rfc3339(text);
   EXPECT_TRUE(t) << t.error().message;
-  return t ? *t : WireTime{};
+  return t ? WireTime::from(*t) : WireTime{};
 }
 
 // ---- §1.4: the exact metastore request of the stock CLI ----------------------------------------
@@ -127,73 +129,19 @@ TEST(RequestEncoding, ShardUpdateIsTypeAndBigEndianId) {
   EXPECT_EQ(encode_request(r), std::string("\x07\x01\x02\x03\x04\x05\x06\x07\x08", 9));
 }
 
-// ---- Go's string escaping --------------------------------------------------------------------
+// ---- times in the request (§1.4) -------------------------------------------------------------
 
-TEST(GoJsonEscape, EscapesLikeEncodingJson) {
-  EXPECT_EQ(go_json_escape("plain"), "plain");
-  EXPECT_EQ(go_json_escape("<a&b>"), "\\u003ca\\u0026b\\u003e");
-  EXPECT_EQ(go_json_escape("q\"b\\"), "q\\\"b\\\\");
-  EXPECT_EQ(go_json_escape("\n\r\t"), "\\n\\r\\t");
-  EXPECT_EQ(go_json_escape(std::string("\x01\x1f\x08\x0c", 4)), "\\u0001\\u001f\\u0008\\u000c");
-  EXPECT_EQ(go_json_escape("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
-  EXPECT_EQ(go_json_escape("a\xe2\x80\xa8z\xe2\x80\xa9"), "a\\u2028z\\u2029");
-  EXPECT_EQ(go_json_escape("\xff"), "\\ufffd");
-  EXPECT_EQ(go_json_escape("\xc3"), "\\ufffd");              // truncated sequence
-  EXPECT_EQ(go_json_escape("\xc0\xaf"), "\\ufffd\\ufffd");   // overlong '/'
-  EXPECT_EQ(go_json_escape("\xed\xa0\x80"), "\\ufffd\\ufffd\\ufffd");  // surrogate
-  EXPECT_EQ(go_json_escape(std::string("\x7f", 1)), std::string("\x7f", 1));  // DEL is kept
+TEST(WireTimeText, ZeroTimeIsGosZeroTime) {
+  EXPECT_EQ(WireTime::zero().rfc3339(), "0001-01-01T00:00:00Z");
 }
 
-// ---- times -------------------------------------------------------------------------------------
-
-TEST(Rfc3339, ZeroTimeIsGosZeroTime) {
-  EXPECT_EQ(format_rfc3339(WireTime::zero()), "0001-01-01T00:00:00Z");
-}
-
-TEST(Rfc3339, FractionTrailingZerosTrimmed) {
-  EXPECT_EQ(format_rfc3339(WireTime::from_unix_ns(0)), "1970-01-01T00:00:00Z");
-  EXPECT_EQ(format_rfc3339(WireTime::from_unix_ns(500'000'000)), "1970-01-01T00:00:00.5Z");
-  EXPECT_EQ(format_rfc3339(WireTime::from_unix_ns(1'000'000'001)), "1970-01-01T00:00:01.000000001Z");
-  EXPECT_EQ(format_rfc3339(WireTime::from_unix_ns(120'000)), "1970-01-01T00:00:00.00012Z");
-  EXPECT_EQ(format_rfc3339(WireTime::from_unix_ns(1'700'000'000'000'000'000)), "2023-11-14T22:13:20Z");
-}
-
-TEST(Rfc3339, BeforeTheEpochFloorsToTheRightSecond) {
-  EXPECT_EQ(format_rfc3339(WireTime::from_unix_ns(-1)), "1969-12-31T23:59:59.999999999Z");
-  EXPECT_EQ(format_rfc3339(WireTime::from_unix_ns(-500'000'000)), "1969-12-31T23:59:59.5Z");
-  EXPECT_EQ(format_rfc3339(WireTime::from_unix_ns(-86'400'000'000'000)), "1969-12-31T00:00:00Z");
-}
-
-TEST(Rfc3339, ExportLimitsAreTheInt64Range) {
-  EXPECT_EQ(format_rfc3339(WireTime::from_unix_ns(kExportMinUnixNs)), "1677-09-21T00:12:44Z");
-  EXPECT_EQ(format_rfc3339(WireTime::from_unix_ns(kExportMaxUnixNs)), "2262-04-11T23:47:16Z");
-}
-
-TEST(Rfc3339, OffsetsPrintTheWallClockOfTheZone) {
-  // 2026-11-23T11:00:00Z seen from +01:00 and -05:30.
-  const std::int64_t ns = at("2026-11-23T11:00:00Z").unix_ns.value();
-  EXPECT_EQ(format_rfc3339(WireTime::from_unix_ns(ns, 3600)), "2026-11-23T12:00:00+01:00");
-  EXPECT_EQ(format_rfc3339(WireTime::from_unix_ns(ns, -19800)), "2026-11-23T05:30:00-05:30");
-}
-
-TEST(Rfc3339, ParseRoundTripsAndRejects) {
-  for (const char* s : {"2026-11-20T00:00:00.5Z", "2026-11-23T12:00:00+01:00", "1970-01-01T00:00:00Z",
-                        "2000-02-29T23:59:59.123456789-08:00", "1677-09-21T00:12:44Z",
-                        "2262-04-11T23:47:16Z"}) {
-    auto t = parse_rfc3339(s);
-    ASSERT_TRUE(t) << s << ": " << t.error().message;
-    EXPECT_EQ(format_rfc3339(*t), s);
-  }
-  EXPECT_EQ(at("2024-01-01T01:00:00+01:00").unix_ns, at("2024-01-01T00:00:00Z").unix_ns);
-  EXPECT_EQ(at("2024-01-01T00:00:00.250z").unix_ns, 1704067200250000000);
-  for (const char* s : {"", "garbage", "2024-01-01", "2024-01-01T00:00:00", "2024-13-01T00:00:00Z",
-                        "2023-02-29T00:00:00Z", "2024-01-01T24:00:00Z", "2024-01-01T00:00:00.Z",
-                        "2024-01-01T00:00:00.1234567890Z", "2024-01-01T00:00:00+1:00",
-                        "2024-01-01T00:00:00Zjunk", "1600-01-01T00:00:00Z", "2263-01-01T00:00:00Z"}) {
-    auto t = parse_rfc3339(s);
-    ASSERT_FALSE(t) << s;
-    EXPECT_EQ(t.error().code, "invalid-argument");
-    EXPECT_NE(t.error().message.find(std::string("\"") + s + "\""), std::string::npos) << t.error().message;
+TEST(WireTimeText, RFC3339NanoInTheTypedZone) {
+  EXPECT_EQ(WireTime::from_unix_ns(0).rfc3339(), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(WireTime::from_unix_ns(-500'000'000).rfc3339(), "1969-12-31T23:59:59.5Z");
+  EXPECT_EQ(WireTime::from_unix_ns(kExportMinUnixNs).rfc3339(), "1677-09-21T00:12:44Z");
+  EXPECT_EQ(WireTime::from_unix_ns(kExportMaxUnixNs).rfc3339(), "2262-04-11T23:47:16Z");
+  for (const char* s : {"2026-11-23T12:00:00+01:00", "2026-11-23T05:30:00.25-05:30"}) {
+    EXPECT_EQ(at(s).rfc3339(), s);
   }
 }
 

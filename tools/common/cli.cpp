@@ -1,7 +1,11 @@
 #include "common/cli.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <iostream>
+
+#include "ifx/format/text/go_duration.hpp"
 
 namespace ifx::cli {
 namespace {
@@ -66,6 +70,32 @@ bool parse(CLI::App& app, int argc, const char* const* argv, int& exit_code) {
     return false;
   }
   return true;
+}
+
+Result<text::Rfc3339Time> parse_time_flag(std::string_view flag, std::string_view value) {
+  auto t = text::parse_rfc3339(value);
+  if (!t) {
+    Error e = std::move(t.error());
+    e.code = "usage";
+    e.message = fmt::format("{}: {}", flag, e.message);
+    return std::unexpected(std::move(e));
+  }
+  return *t;
+}
+
+Result<std::int64_t> parse_duration_flag(std::string_view value) {
+  auto d = text::parse_go_duration(value);
+  if (!d) {
+    Error e = std::move(d.error());
+    e.code = "usage";
+    return std::unexpected(std::move(e));
+  }
+  if (*d <= 0) {
+    return fail("usage", fmt::format("invalid duration \"{}\": it must be positive (e.g. 26h, 90m, "
+                                     "1h30m, 1.5h, 2d)",
+                                     value));
+  }
+  return *d;
 }
 
 void print_error(const std::string& tool, const Error& error) {

@@ -2,12 +2,15 @@
 // and one way to report errors.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "ifx/format/error.hpp"
+#include "ifx/format/text/rfc3339.hpp"
 
 namespace ifx::cli {
 
@@ -30,6 +33,14 @@ std::vector<std::string> normalize_go_flags(const CLI::App& app, int argc, const
 // on a usage error prints "<tool>: <message>" plus a hint to stderr and returns kUsage.
 // Returns true when the tool should go on.
 bool parse(CLI::App& app, int argc, const char* const* argv, int& exit_code);
+
+// A time flag (-start, -end, -since) as influxd's CLIs take it: RFC 3339, exact to the
+// nanosecond, the typed offset kept (text::parse_rfc3339). Errors: "usage", naming the flag.
+Result<text::Rfc3339Time> parse_time_flag(std::string_view flag, std::string_view value);
+
+// A duration flag (--max-age, --new-duration): Go's duration spellings plus d and w
+// (text::parse_go_duration), and positive. Errors: "usage", naming the text.
+Result<std::int64_t> parse_duration_flag(std::string_view value);
 
 // Prints "<tool>: <error.describe()>" to stderr.
 void print_error(const std::string& tool, const Error& error);

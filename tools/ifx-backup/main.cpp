@@ -13,17 +13,6 @@ namespace {
 
 constexpr const char* kTool = "ifx-backup";
 
-ifx::Result<ifx::net::WireTime> parse_time(const std::string& flag, const std::string& text) {
-  auto t = ifx::net::parse_rfc3339(text);
-  if (!t) {
-    ifx::Error e = std::move(t.error());
-    e.code = "usage";
-    e.message = fmt::format("{}: {}", flag, e.message);
-    return std::unexpected(std::move(e));
-  }
-  return *t;
-}
-
 // Progress on stderr: "auto" rewrites one line when stderr is a terminal, "plain" prints a line
 // per finished shard, "none" nothing.
 class ProgressDisplay {
@@ -146,9 +135,9 @@ int main(int argc, char** argv) {
   for (auto [flag, text, into] : {std::tuple{"-since", &since, &o.since}, std::tuple{"-start", &start, &o.start},
                                   std::tuple{"-end", &end, &o.end}}) {
     if (text->empty()) continue;
-    auto t = parse_time(flag, *text);
+    auto t = ifx::cli::parse_time_flag(flag, *text);
     if (!t) return ifx::cli::print_error(kTool, t.error()), ifx::cli::kUsage;
-    *into = *t;
+    *into = ifx::net::WireTime::from(*t);
   }
   if (compress == "zstd") o.compression = ifx::ArchiveCompression::zstd;
   if (!o.portable) {

@@ -45,8 +45,8 @@ Result<void> check_options(const Options& o) {
     return usage("-since and -start/-end cannot be combined (as influxd backup: one or the other)");
   if (o.start && o.end && o.start->unix_ns.value_or(std::numeric_limits<std::int64_t>::min()) >
                               o.end->unix_ns.value_or(std::numeric_limits<std::int64_t>::min()))
-    return usage(fmt::format("-start {} is after -end {}", net::format_rfc3339(*o.start),
-                             net::format_rfc3339(*o.end)));
+    return usage(fmt::format("-start {} is after -end {}", o.start->rfc3339(),
+                             o.end->rfc3339()));
   if (o.retention_policy && !o.database && !o.shard)
     return usage("-rp needs -db (or -shard): a retention policy name is only unique inside its database");
   if (!o.portable && o.compression != ArchiveCompression::none && o.compression != ArchiveCompression::gzip)

@@ -30,7 +30,7 @@ namespace {
 
 nlohmann::ordered_json time_or_null(const std::optional<net::WireTime>& t) {
   if (!t) return nullptr;
-  return net::format_rfc3339(*t);
+  return t->rfc3339();
 }
 
 }  // namespace

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
-#include <limits>
 
 #include <fmt/format.h>
 
@@ -12,23 +11,10 @@
 #include "common/status_line.hpp"
 #include "common/json_output.hpp"
 #include "ifx-export/export.hpp"
-#include "ifx/net/snapshot/request.hpp"
 
 namespace {
 
 constexpr const char* kTool = "ifx-export";
-
-// RFC 3339 as influxd's CLIs take -start/-end, exact to the nanosecond.
-ifx::Result<std::int64_t> parse_bound(const std::string& flag, const std::string& text, std::int64_t if_zero) {
-  auto t = ifx::net::parse_rfc3339(text);
-  if (!t) {
-    ifx::Error e = std::move(t.error());
-    e.code = "usage";
-    e.message = fmt::format("{}: {}", flag, e.message);
-    return std::unexpected(std::move(e));
-  }
-  return t->unix_ns.value_or(if_zero);
-}
 
 }  // namespace
 
@@ -67,14 +53,14 @@ int main(int argc, char** argv) {
   if (!rp.empty()) o.retention_policy = rp;
   if (app.count("--shard")) o.shard = shard;
   if (!start.empty()) {
-    auto t = parse_bound("-start", start, std::numeric_limits<std::int64_t>::min());
+    auto t = ifx::cli::parse_time_flag("-start", start);
     if (!t) return ifx::cli::print_error(kTool, t.error()), ifx::cli::kUsage;
-    o.start_ns = *t;
+    o.start_ns = t->unix_ns;
   }
   if (!end.empty()) {
-    auto t = parse_bound("-end", end, std::numeric_limits<std::int64_t>::max());
+    auto t = ifx::cli::parse_time_flag("-end", end);
     if (!t) return ifx::cli::print_error(kTool, t.error()), ifx::cli::kUsage;
-    o.end_ns = *t;
+    o.end_ns = t->unix_ns;
   }
   const bool to_stdout = out == "-";
   if (json && to_stdout) {

@@ -4,6 +4,8 @@
 #include "common/human.hpp"
 #include "common/json_output.hpp"
 #include "ifx-inspect/inspect.hpp"
+#include "ifx/format/text/go_duration.hpp"
+#include "ifx/format/text/rfc3339.hpp"
 
 namespace ifx::inspect {
 namespace {
@@ -179,7 +181,7 @@ std::string to_text(const Report& r) {
   std::string out = fmt::format("Backup {} ({} format", r.set.dir.string(), to_string(r.set.format));
   if (r.set.created_ns)
     out += (r.set.format == BackupFormat::Portable ? ", taken " : ", meta file modified ") +
-           cli::format_rfc3339(*r.set.created_ns);
+           text::format_rfc3339_nano(*r.set.created_ns);
   out += fmt::format(", meta {})\n", r.set.meta_file);
   if (r.set.manifest_files.size() > 1)
     out += fmt::format("  {} manifests, merged as one chain (oldest first)\n", r.set.manifest_files.size());
@@ -191,8 +193,8 @@ std::string to_text(const Report& r) {
       if (!rp_selected(o, rp)) continue;
       out += fmt::format("  RP \"{}\"{}: duration {}, shard groups {}, replication {}\n", rp.name,
                          rp.name == db.default_retention_policy ? " (default)" : "",
-                         rp.duration_ns ? cli::format_go_duration(rp.duration_ns) : "infinite",
-                         cli::format_go_duration(rp.shard_group_duration_ns), rp.replica_n);
+                         rp.duration_ns ? text::format_go_duration(rp.duration_ns) : "infinite",
+                         text::format_go_duration(rp.shard_group_duration_ns), rp.replica_n);
       cli::Table shards({"group", "start", "end", "shard", "archive", "archive size", "tar size", "tsm",
                          "tombstones"},
                         {true, false, false, true, false, true, true, true, true});
@@ -201,10 +203,10 @@ std::string to_text(const Report& r) {
       for (const auto& g : rp.shard_groups) {
         std::string group = fmt::format("{}", g.id) + (g.deleted() ? " (deleted)" : "");
         if (g.shards.empty() && !o.shard)
-          shards.add_row({group, cli::format_rfc3339(g.start_ns), cli::format_rfc3339(g.end_ns), "-", "(no shards)"});
+          shards.add_row({group, text::format_rfc3339_nano(g.start_ns), text::format_rfc3339_nano(g.end_ns), "-", "(no shards)"});
         for (const auto& s : g.shards) {
           if (!shard_selected(o, s.id)) continue;
-          std::vector<std::string> row{group, cli::format_rfc3339(g.start_ns), cli::format_rfc3339(g.end_ns),
+          std::vector<std::string> row{group, text::format_rfc3339_nano(g.start_ns), text::format_rfc3339_nano(g.end_ns),
                                        fmt::format("{}", s.id)};
           const ShardInBackup* in = r.set.find_shard(s.id);
           auto it = r.shards.find(s.id);
@@ -231,8 +233,8 @@ std::string to_text(const Report& r) {
               for (const auto& [k, t] : m.fields)
                 fields += (fields.empty() ? "" : ", ") + k + ":" + std::string(tsm::block_type_name(t));
               ms.add_row({fmt::format("{}", s.id), m.name, fmt::format("{}", m.series), fmt::format("{}", m.points),
-                          fmt::format("{}", m.values), fields, cli::format_rfc3339(m.min_time),
-                          cli::format_rfc3339(m.max_time)});
+                          fmt::format("{}", m.values), fields, text::format_rfc3339_nano(m.min_time),
+                          text::format_rfc3339_nano(m.max_time)});
             }
         }
       }

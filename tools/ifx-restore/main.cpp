@@ -4,7 +4,6 @@
 #include <iostream>
 
 #include "common/cli.hpp"
-#include "common/duration.hpp"
 #include "common/json_output.hpp"
 #include "ifx-restore/restore.hpp"
 
@@ -85,7 +84,7 @@ int main(int argc, char** argv) {
     if (new_duration == "INF" || new_duration == "inf" || new_duration == "0") {
       o.new_duration_ns = 0;
     } else {
-      auto d = ifx::cli::parse_duration(new_duration);
+      auto d = ifx::cli::parse_duration_flag(new_duration);
       if (!d) {
         ifx::cli::print_error("ifx-restore", d.error());
         return ifx::cli::kUsage;

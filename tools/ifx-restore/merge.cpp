@@ -13,9 +13,10 @@
 #include <fmt/format.h>
 
 #include "ifx-restore/steps.hpp"
-#include "ifx/format/text/line_protocol.hpp"
 #include "ifx/format/meta/meta_store.hpp"
 #include "ifx/format/shard/shard_files.hpp"
+#include "ifx/format/text/influxql.hpp"
+#include "ifx/format/text/line_protocol.hpp"
 #include "ifx/format/tsm/shard_points.hpp"
 
 namespace ifx::restore {
@@ -133,12 +134,12 @@ Result<void> ensure_targets(const Options& o, const RestorePlan& plan, const Inf
     if (out.created) {
       say(o, fmt::format("creating database \"{}\"", dp.target));
       if (!o.dry_run)
-        if (auto r = http.query("CREATE DATABASE " + lp::quote_influxql_ident(dp.target)); !r)
+        if (auto r = http.query("CREATE DATABASE " + text::quote_influxql_ident(dp.target)); !r)
           return std::unexpected(r.error());
     }
     std::set<std::string> rps;
     if (!o.dry_run || !out.created) {
-      auto shown = http.series("SHOW RETENTION POLICIES ON " + lp::quote_influxql_ident(dp.target));
+      auto shown = http.series("SHOW RETENTION POLICIES ON " + text::quote_influxql_ident(dp.target));
       if (!shown && !(o.dry_run && out.created)) return std::unexpected(shown.error());
       if (shown)
         for (const auto& s : *shown)
@@ -150,12 +151,11 @@ Result<void> ensure_targets(const Options& o, const RestorePlan& plan, const Inf
       if (rps.count(rp.target)) continue;
       const meta::RetentionPolicyInfo* info = src ? meta::find_retention_policy(*src, rp.source) : nullptr;
       const std::string q = fmt::format(
-          "CREATE RETENTION POLICY {} ON {} DURATION {} REPLICATION {}{}", lp::quote_influxql_ident(rp.target),
-          lp::quote_influxql_ident(dp.target),
-          info && info->duration_ns ? lp::format_influxql_duration(info->duration_ns) : "INF",
+          "CREATE RETENTION POLICY {} ON {} DURATION {} REPLICATION {}{}", text::quote_influxql_ident(rp.target),
+          text::quote_influxql_ident(dp.target), info && info->duration_ns ? text::format_influxql_duration(info->duration_ns) : "INF",
           info ? std::max<std::uint32_t>(1, info->replica_n) : 1,
           info && info->shard_group_duration_ns
-              ? " SHARD DURATION " + lp::format_influxql_duration(info->shard_group_duration_ns)
+              ? " SHARD DURATION " + text::format_influxql_duration(info->shard_group_duration_ns)
               : "");
       say(o, q);
       if (!o.dry_run)
@@ -173,7 +173,7 @@ std::string drop_created(const Options& o, const InfluxHttp& http, Report& repor
   for (auto& d : report.databases) {
     if (!d.created) continue;
     say(o, fmt::format("rolling back: dropping database \"{}\" which this run created", d.target));
-    if (http.query("DROP DATABASE " + lp::quote_influxql_ident(d.target))) dropped.push_back(d.target);
+    if (http.query("DROP DATABASE " + text::quote_influxql_ident(d.target))) dropped.push_back(d.target);
     d.created = false;
   }
   return dropped.empty() ? "points already written into existing databases stay there (writing them again is "

@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 
 #include "ifx-restore/steps.hpp"
-#include "ifx/format/text/line_protocol.hpp"
 #include "ifx/format/meta/meta_store.hpp"
+#include "ifx/format/text/influxql.hpp"
 
 namespace ifx::restore {
 namespace {
@@ -131,13 +131,13 @@ std::string rename_in_query(std::string_view q, std::string_view from_db, std::s
       std::vector<std::string> text;
       for (const auto& p : parts) text.push_back(p.second);
       if (parts.size() == 1 && iequals(prev_word, "ON") && parts[0].first == from_db && from_db != to_db)
-        text[0] = lp::quote_influxql_ident(to_db);
+        text[0] = ifx::text::quote_influxql_ident(to_db);
       if (parts.size() == 3 && parts[0].first == from_db) {
-        if (from_db != to_db) text[0] = lp::quote_influxql_ident(to_db);
-        if (auto rp = rp_target(parts[1].first)) text[1] = lp::quote_influxql_ident(*rp);
+        if (from_db != to_db) text[0] = ifx::text::quote_influxql_ident(to_db);
+        if (auto rp = rp_target(parts[1].first)) text[1] = ifx::text::quote_influxql_ident(*rp);
       }
       if (parts.size() == 2)
-        if (auto rp = rp_target(parts[0].first)) text[0] = lp::quote_influxql_ident(*rp);
+        if (auto rp = rp_target(parts[0].first)) text[0] = ifx::text::quote_influxql_ident(*rp);
       for (std::size_t k = 0; k < text.size(); ++k) out += (k ? "." : "") + text[k];
       prev_word = bare_word ? parts[0].first : "";
       prev_sig = 'a';
@@ -196,7 +196,7 @@ Result<void> restore_user_grants(const Options& o, const RestorePlan& plan, cons
         continue;
       }
       const std::string q = fmt::format("GRANT {} ON {} TO {}", meta::privilege_name(p.privilege),
-                                        lp::quote_influxql_ident(dp->target), lp::quote_influxql_ident(u.name));
+                                        text::quote_influxql_ident(dp->target), text::quote_influxql_ident(u.name));
       say(o, q);
       if (!o.dry_run)
         if (auto r = http.query(q); !r) return std::unexpected(r.error());

@@ -19,7 +19,7 @@
 #include "common/scratch_budget.hpp"
 #include "ifx/format/io/scratch_directory.hpp"
 #include "ifx/format/shard/shard_files.hpp"
-#include "ifx/format/text/line_protocol.hpp"
+#include "ifx/format/text/influxql.hpp"
 #include "ifx/net/snapshot/snapshot_client.hpp"
 
 namespace ifx::restore {
@@ -139,7 +139,7 @@ std::string roll_back(const Options& o, const InfluxHttp& http, const std::set<s
   for (const auto& d : plan.databases) {
     if (existed_before.count(d.target) || std::find(now->begin(), now->end(), d.target) == now->end()) continue;
     say(o, fmt::format("rolling back: dropping database \"{}\" which this run created", d.target));
-    const std::string drop = "DROP DATABASE " + lp::quote_influxql_ident(d.target);
+    const std::string drop = "DROP DATABASE " + text::quote_influxql_ident(d.target);
     if (auto r = with_rollback_retries(o, [&] { return http.query(drop); }); r)
       dropped.push_back(d.target);
     else failed.push_back(d.target + " (" + r.error().message + ")");

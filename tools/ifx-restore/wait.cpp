@@ -16,7 +16,7 @@
 #include <fmt/format.h>
 
 #include "ifx-restore/steps.hpp"
-#include "ifx/format/text/line_protocol.hpp"
+#include "ifx/format/text/influxql.hpp"
 
 namespace ifx::restore {
 namespace {
@@ -46,15 +46,15 @@ std::vector<MeasurementCount> counts_of(const nlohmann::json& series) {
 Result<bool> answers_a_probe(const InfluxHttp& http, const std::string& db, const std::string& rp,
                              std::int64_t start, std::int64_t end) {
   // FROM the RP: without it the server lists the default RP's measurements only.
-  auto keys = http.series(fmt::format("SHOW FIELD KEYS FROM {}./.*/", lp::quote_influxql_ident(rp)), db);
+  auto keys = http.series(fmt::format("SHOW FIELD KEYS FROM {}./.*/", text::quote_influxql_ident(rp)), db);
   if (!keys) return std::unexpected(keys.error());
   for (const auto& s : *keys) {
     const auto values = s.value("values", nlohmann::json::array());
     if (values.empty() || !values[0][0].is_string()) continue;
     const std::string q =
         fmt::format("SELECT {} FROM {}.{}.{} WHERE time >= {} AND time < {} GROUP BY * LIMIT 1 SLIMIT 1",
-                    lp::quote_influxql_ident(values[0][0].get<std::string>()), lp::quote_influxql_ident(db),
-                    lp::quote_influxql_ident(rp), lp::quote_influxql_ident(s.value("name", "")), start, end);
+                    text::quote_influxql_ident(values[0][0].get<std::string>()), text::quote_influxql_ident(db),
+                    text::quote_influxql_ident(rp), text::quote_influxql_ident(s.value("name", "")), start, end);
     auto answer = http.series(q, db);
     if (!answer) return std::unexpected(answer.error());
     if (!answer->empty()) return true;
@@ -82,7 +82,7 @@ Result<void> wait_until_queryable(const Options& o, const RestorePlan& plan, con
       if (rp.shards == 0) continue;
       if (report.points_written > 0) range.data = true;
       const std::string q = fmt::format("SELECT count(*) FROM {}.{}./.*/ WHERE time >= {} AND time < {}",
-                                        lp::quote_influxql_ident(db.target), lp::quote_influxql_ident(rp.name),
+                                        text::quote_influxql_ident(db.target), text::quote_influxql_ident(rp.name),
                                         range.start, range.end);
       // Short polls: the last uploads are usually applied within a few tens of milliseconds, and
       // doubling from 20 ms overshot by up to 0.2 s (a probe costs the server little).

@@ -2,7 +2,6 @@
 #include <iostream>
 
 #include "common/cli.hpp"
-#include "common/duration.hpp"
 #include "common/json_output.hpp"
 #include "ifx-verify/verify.hpp"
 
@@ -39,7 +38,7 @@ int main(int argc, char** argv) {
   if (!rp.empty()) o.retention_policy = rp;
   if (app.count("--shard")) o.shard = shard;
   if (!max_age.empty()) {
-    auto d = ifx::cli::parse_duration(max_age);
+    auto d = ifx::cli::parse_duration_flag(max_age);
     if (!d) {
       ifx::cli::print_error("ifx-verify", d.error());
       return ifx::cli::kUsage;

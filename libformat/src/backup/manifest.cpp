@@ -5,56 +5,17 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
 #include <fstream>
 #include <limits>
 #include <sstream>
+
+#include "ifx/format/text/go_json.hpp"
+#include "ifx/format/text/utf8.hpp"
 
 namespace ifx {
 namespace {
 
 using ojson = nlohmann::ordered_json;
-
-// ---------------------------------------------------------------------------------------------
-// UTF-8 as Go's unicode/utf8.DecodeRune sees it: returns the sequence length of a valid rune at
-// s[i], or 0 when the byte starts no valid sequence (Go then consumes exactly one byte).
-
-std::size_t valid_rune_length(std::string_view s, std::size_t i, char32_t* rune = nullptr) {
-  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  const std::size_t left = s.size() - i;
-  const unsigned char c = b(0);
-  auto cont = [&](std::size_t k, unsigned lo = 0x80, unsigned hi = 0xbf) {
-    return k < left && b(k) >= lo && b(k) <= hi;
-  };
-  if (c < 0x80) {
-    if (rune) *rune = c;
-    return 1;
-  }
-  if (c >= 0xc2 && c <= 0xdf && cont(1)) {
-    if (rune) *rune = ((c & 0x1f) << 6) | (b(1) & 0x3f);
-    return 2;
-  }
-  if (c >= 0xe0 && c <= 0xef) {
-    const unsigned lo = c == 0xe0 ? 0xa0 : 0x80;
-    const unsigned hi = c == 0xed ? 0x9f : 0xbf;  // no surrogates
-    if (cont(1, lo, hi) && cont(2)) {
-      if (rune) *rune = ((c & 0x0f) << 12) | ((b(1) & 0x3f) << 6) | (b(2) & 0x3f);
-      return 3;
-    }
-    return 0;
-  }
-  if (c >= 0xf0 && c <= 0xf4) {
-    const unsigned lo = c == 0xf0 ? 0x90 : 0x80;
-    const unsigned hi = c == 0xf4 ? 0x8f : 0xbf;
-    if (cont(1, lo, hi) && cont(2) && cont(3)) {
-      if (rune) {
-        *rune = ((c & 0x07) << 18) | ((b(1) & 0x3f) << 12) | ((b(2) & 0x3f) << 6) | (b(3) & 0x3f);
-      }
-      return 4;
-    }
-  }
-  return 0;
-}
 
 // Go's decoder turns each invalid byte into U+FFFD; nlohmann would reject the text instead, so
 // the replacement is done up front. `inserted_at` records where (to map offsets back).
@@ -62,10 +23,10 @@ std::string replace_invalid_utf8(std::string_view s, std::vector<std::size_t>& i
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size();) {
-    const std::size_t n = valid_rune_length(s, i);
+    const std::size_t n = text::decode_rune(s, i).length;
     if (n == 0) {
       inserted_at.push_back(out.size());
-      out += "\xef\xbf\xbd";
+      out += text::kReplacementCharacter;
       ++i;
     } else {
       out.append(s.substr(i, n));
@@ -78,84 +39,6 @@ std::string replace_invalid_utf8(std::string_view s, std::vector<std::size_t>& i
 // ---------------------------------------------------------------------------------------------
 // Go-compatible output (encoding/json, escapeHTML on, MarshalIndent with "  ").
 
-void append_go_string(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&') {
-        out += static_cast<char>(c);
-      } else if (c == '"' || c == '\\') {
-        out += '\\';
-        out += static_cast<char>(c);
-      } else if (c == '\n') {
-        out += "\\n";
-      } else if (c == '\r') {
-        out += "\\r";
-      } else if (c == '\t') {
-        out += "\\t";
-      } else {
-        // Go (before 1.22, which is what built 1.x influxd) has no \b or \f shorthand.
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 0xf];
-      }
-      ++i;
-      continue;
-    }
-    char32_t r = 0;
-    const std::size_t n = valid_rune_length(s, i, &r);
-    if (n == 0) {
-      out += "\\ufffd";
-      ++i;
-    } else if (r == 0x2028 || r == 0x2029) {
-      out += r == 0x2028 ? "\\u2028" : "\\u2029";
-      i += n;
-    } else {
-      out.append(s.substr(i, n));
-      i += n;
-    }
-  }
-  out += '"';
-}
-
-// Go's float64 encoding: shortest round-trip digits, 'f' notation unless the magnitude is
-// below 1e-6 or at least 1e21, then 'e' with a negative exponent's leading zero removed.
-std::string go_float(double v) {
-  if (v == 0) return std::signbit(v) ? "-0" : "0";
-  const double a = std::fabs(v);
-  // Shortest digits and decimal exponent from {fmt}'s shortest representation.
-  const std::string s = fmt::format("{}", a);
-  const auto e = s.find_first_of("eE");
-  std::string mant = s.substr(0, e);
-  int exp = e == std::string::npos ? 0 : std::stoi(s.substr(e + 1));
-  const auto dot = mant.find('.');
-  int point = static_cast<int>(dot == std::string::npos ? mant.size() : dot) + exp;
-  if (dot != std::string::npos) mant.erase(dot, 1);
-  std::size_t lead = 0;
-  while (lead + 1 < mant.size() && mant[lead] == '0') ++lead;
-  mant.erase(0, lead);
-  point -= static_cast<int>(lead);
-  while (mant.size() > 1 && mant.back() == '0') mant.pop_back();
-
-  std::string out = v < 0 ? "-" : "";
-  if (a < 1e-6 || a >= 1e21) {
-    out += mant[0];
-    if (mant.size() > 1) out += "." + mant.substr(1);
-    const int x = point - 1;
-    out += x < 0 ? fmt::format("e-{}", -x) : fmt::format("e+{:02}", x);
-  } else if (point <= 0) {
-    out += "0." + std::string(static_cast<std::size_t>(-point), '0') + mant;
-  } else if (static_cast<std::size_t>(point) >= mant.size()) {
-    out += mant + std::string(static_cast<std::size_t>(point) - mant.size(), '0');
-  } else {
-    out += mant.substr(0, static_cast<std::size_t>(point)) + "." +
-           mant.substr(static_cast<std::size_t>(point));
-  }
-  return out;
-}
-
 void newline(std::string& out, int depth) {
   out += '\n';
   out.append(static_cast<std::size_t>(depth) * 2, ' ');
@@ -167,8 +50,8 @@ void append_go_value(std::string& out, const ojson& v, int depth) {
     case ojson::value_t::boolean: out += v.get<bool>() ? "true" : "false"; break;
     case ojson::value_t::number_integer: out += fmt::format("{}", v.get<std::int64_t>()); break;
     case ojson::value_t::number_unsigned: out += fmt::format("{}", v.get<std::uint64_t>()); break;
-    case ojson::value_t::number_float: out += go_float(v.get<double>()); break;
-    case ojson::value_t::string: append_go_string(out, v.get_ref<const std::string&>()); break;
+    case ojson::value_t::number_float: text::append_go_json_float(out, v.get<double>()); break;
+    case ojson::value_t::string: text::append_go_json_string(out, v.get_ref<const std::string&>()); break;
     case ojson::value_t::array: {
       if (v.empty()) {
         out += "[]";
@@ -197,7 +80,7 @@ void append_go_value(std::string& out, const ojson& v, int depth) {
         if (!first) out += ',';
         first = false;
         newline(out, depth + 1);
-        append_go_string(out, key);
+        text::append_go_json_string(out, key);
         out += ": ";
         append_go_value(out, item, depth + 1);
       }
@@ -217,7 +100,7 @@ class ObjectWriter {
     if (!first_) out_ += ',';
     first_ = false;
     newline(out_, depth_ + 1);
-    append_go_string(out_, k);
+    text::append_go_json_string(out_, k);
     out_ += ": ";
   }
   void field(std::string_view k, std::string_view rendered) {
@@ -226,7 +109,7 @@ class ObjectWriter {
   }
   void string_field(std::string_view k, std::string_view s) {
     key(k);
-    append_go_string(out_, s);
+    text::append_go_json_string(out_, s);
   }
   void extras(const ojson& extra) {
     if (!extra.is_object()) return;

@@ -5,10 +5,10 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
-#include "ifx/format/text/go_duration.hpp"
-#include "ifx/format/text/rfc3339.hpp"
 #include "ifx/format/check/backup_check.hpp"
 #include "ifx/format/meta/meta_store.hpp"
+#include "ifx/format/text/go_duration.hpp"
+#include "ifx/format/text/rfc3339.hpp"
 
 namespace ifx::check {
 namespace {
@@ -51,7 +51,7 @@ void check_freshness(const BackupSet& set, const BackupCheckOptions& o, DefectSi
   if (now - *made <= *o.max_age_ns) return;
   sink.add(defect("backup-too-old", file, "", std::nullopt,
                   fmt::format("the newest backup was made at {}, {} ago; --max-age allows {}",
-                              text::format_rfc3339(*made), text::format_go_duration(now - *made),
+                              text::format_rfc3339_nano(*made), text::format_go_duration(now - *made),
                               text::format_go_duration(*o.max_age_ns))));
 }
 

@@ -6,80 +6,13 @@
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
-#include <cmath>
-#include <cstring>
+
+#include "ifx/format/text/go_float.hpp"
+#include "ifx/format/text/influxql.hpp"
+#include "ifx/format/text/rfc3339.hpp"
 
 namespace ifx::lp {
 namespace {
-
-// ---- Floats ------------------------------------------------------------------------------------
-
-// A finite non-zero double as its shortest round-trip digits and decimal exponent:
-// value = d1.d2…dn × 10^exponent. `scientific` keeps std::to_chars' own text, which already is
-// Go's 'e' layout (sign, at least two exponent digits).
-struct ShortestDecimal {
-  bool negative = false;
-  char digits[20];
-  int count = 0;
-  int exponent = 0;
-  char scientific[32];
-  std::size_t scientific_size = 0;
-};
-
-ShortestDecimal shortest_decimal(double v) {
-  ShortestDecimal d;
-  // Without a precision, to_chars gives the shortest digits that round-trip (C++17 [charconv]).
-  auto res = std::to_chars(d.scientific, d.scientific + sizeof d.scientific, v,
-                           std::chars_format::scientific);
-  d.scientific_size = static_cast<std::size_t>(res.ptr - d.scientific);
-  const char* p = d.scientific;
-  const char* end = res.ptr;
-  if (*p == '-') {
-    d.negative = true;
-    ++p;
-  }
-  for (; p != end && *p != 'e'; ++p) {
-    if (*p != '.') d.digits[d.count++] = *p;
-  }
-  ++p;  // 'e'
-  std::from_chars(*p == '+' ? p + 1 : p, end, d.exponent);
-  return d;
-}
-
-// Go's 'f' layout of shortest digits: no exponent, no trailing zeros after the point.
-void append_plain(const ShortestDecimal& d, std::string& out) {
-  if (d.negative) out.push_back('-');
-  if (d.exponent < 0) {
-    out.append("0.");
-    out.append(static_cast<std::size_t>(-d.exponent - 1), '0');
-    out.append(d.digits, static_cast<std::size_t>(d.count));
-    return;
-  }
-  const int integer_digits = d.exponent + 1;
-  if (d.count <= integer_digits) {
-    out.append(d.digits, static_cast<std::size_t>(d.count));
-    out.append(static_cast<std::size_t>(integer_digits - d.count), '0');
-    return;
-  }
-  out.append(d.digits, static_cast<std::size_t>(integer_digits));
-  out.push_back('.');
-  out.append(d.digits + integer_digits, static_cast<std::size_t>(d.count - integer_digits));
-}
-
-// Returns true when `v` was NaN, an infinity or a zero and has been written.
-bool append_special(double v, std::string& out) {
-  if (std::isnan(v)) {
-    out.append("NaN");
-  } else if (std::isinf(v)) {
-    out.append(v > 0 ? "+Inf" : "-Inf");
-  } else if (v == 0) {
-    out.append(std::signbit(v) ? "-0" : "0");
-  } else {
-    return false;
-  }
-  return true;
-}
 
 template <class Int>
 void append_decimal(std::string& out, Int v) {
@@ -140,96 +73,7 @@ std::size_t read_element(std::string_view key, std::size_t i, std::string_view e
   return i;
 }
 
-// ---- InfluxQL ----------------------------------------------------------------------------------
-
-// influxql token.go: every keyword between keywordBeg and keywordEnd, plus and/or/true/false;
-// lookup is case-insensitive. Quoting one identifier too many is harmless, so this follows the
-// influxql revision 1.8.10 pins (which includes IN).
-constexpr std::string_view kInfluxqlKeywords[] = {
-    "all",          "alter",        "analyze",     "any",        "as",          "asc",
-    "begin",        "by",           "cardinality", "create",     "continuous",  "database",
-    "databases",    "default",      "delete",      "desc",       "destinations", "diagnostics",
-    "distinct",     "drop",         "duration",    "end",        "every",       "exact",
-    "explain",      "field",        "for",         "from",       "grant",       "grants",
-    "group",        "groups",       "in",          "inf",        "insert",      "into",
-    "key",          "keys",         "kill",        "limit",      "measurement", "measurements",
-    "name",         "offset",       "on",          "order",      "password",    "policy",
-    "policies",     "privileges",   "queries",     "query",      "read",        "replication",
-    "resample",     "retention",    "revoke",      "select",     "series",      "set",
-    "show",         "shard",        "shards",      "slimit",     "soffset",     "stats",
-    "subscription", "subscriptions", "tag",        "to",         "user",        "users",
-    "values",       "where",        "with",        "write",      "and",         "or",
-    "true",         "false",
-};
-
-bool is_ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
-
-bool is_influxql_keyword(std::string_view ident) {
-  if (ident.size() > 13) return false;  // "subscriptions" is the longest
-  char lower[13];
-  for (std::size_t i = 0; i < ident.size(); ++i) {
-    const char c = ident[i];
-    lower[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  }
-  const std::string_view folded(lower, ident.size());
-  return std::ranges::find(kInfluxqlKeywords, folded) != std::end(kInfluxqlKeywords);
-}
-
-bool influxql_ident_needs_quotes(std::string_view ident) {
-  if (ident.empty() || is_influxql_keyword(ident)) return true;
-  if (!is_ascii_letter(ident[0]) && ident[0] != '_') return true;
-  return !std::all_of(ident.begin() + 1, ident.end(), [](char c) {
-    return is_ascii_letter(c) || is_ascii_digit(c) || c == '_';
-  });
-}
-
 }  // namespace
-
-// ---- Numbers (§8.3) --------------------------------------------------------------------------
-
-void format_go_float(double v, std::string& out) {
-  if (append_special(v, out)) return;
-  const ShortestDecimal d = shortest_decimal(v);
-  // Go strconv 'g' with precision -1 switches to %e at exponent < -4 or >= 6 (eprec = 6 when
-  // shortest), not 21 as fmt's %v does.
-  if (d.exponent < -4 || d.exponent >= 6) {
-    out.append(d.scientific, d.scientific_size);
-  } else {
-    append_plain(d, out);
-  }
-}
-
-std::string format_go_float(double v) {
-  std::string s;
-  format_go_float(v, s);
-  return s;
-}
-
-void format_go_float_json(double v, std::string& out) {
-  if (append_special(v, out)) return;
-  const double magnitude = std::fabs(v);
-  if (magnitude >= 1e-6 && magnitude < 1e21) {
-    append_plain(shortest_decimal(v), out);
-    return;
-  }
-  const ShortestDecimal d = shortest_decimal(v);
-  std::string_view sci(d.scientific, d.scientific_size);
-  // encoding/json rewrites a two-digit negative exponent "e-07" as "e-7".
-  const std::size_t n = sci.size();
-  if (n >= 4 && sci[n - 4] == 'e' && sci[n - 3] == '-' && sci[n - 2] == '0') {
-    out.append(sci.substr(0, n - 2));
-    out.push_back(sci[n - 1]);
-  } else {
-    out.append(sci);
-  }
-}
-
-std::string format_go_float_json(double v) {
-  std::string s;
-  format_go_float_json(v, s);
-  return s;
-}
 
 // ---- Escaping (§8.2) -------------------------------------------------------------------------
 
@@ -309,7 +153,7 @@ std::string make_series_key(const SeriesKey& key) {
 void append_field_value(std::string& out, const FieldValue& value) {
   struct Visitor {
     std::string& out;
-    void operator()(double v) const { format_go_float(v, out); }
+    void operator()(double v) const { text::append_go_float(out, v); }
     void operator()(std::int64_t v) const {
       append_decimal(out, v);
       out.push_back('i');
@@ -343,7 +187,7 @@ void LineWriter::finish_line(std::int64_t t) {
 
 void LineWriter::write_float(double v, std::int64_t t) {
   out_->append(prefix_);
-  format_go_float(v, *out_);
+  text::append_go_float(*out_, v);
   finish_line(t);
 }
 
@@ -397,79 +241,12 @@ void LineWriter::write_point(std::string_view series_key, std::span<const Field>
 
 // ---- Export framing (§8.4) -------------------------------------------------------------------
 
-std::string quote_influxql_ident(std::string_view ident) {
-  if (!influxql_ident_needs_quotes(ident)) return std::string(ident);
-  std::string out;
-  out.reserve(ident.size() + 2);
-  out.push_back('"');
-  for (const char c : ident) {
-    if (c == '\n') {
-      out.append("\\n");
-      continue;
-    }
-    if (c == '\\' || c == '"') out.push_back('\\');
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
-}
-
-std::string quote_influxql_string(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  out.push_back('\'');
-  for (const char c : s) {
-    if (c == '\n') {
-      out.append("\\n");
-      continue;
-    }
-    if (c == '\\' || c == '\'') out.push_back('\\');
-    out.push_back(c);
-  }
-  out.push_back('\'');
-  return out;
-}
-
-std::string format_influxql_duration(std::int64_t ns) {
-  struct Unit {
-    std::int64_t ns;
-    const char* suffix;
-  };
-  static constexpr Unit kUnits[] = {
-      {7LL * 24 * 3600 * 1'000'000'000, "w"}, {24LL * 3600 * 1'000'000'000, "d"},
-      {3600LL * 1'000'000'000, "h"},          {60LL * 1'000'000'000, "m"},
-      {1'000'000'000, "s"},                   {1'000'000, "ms"},
-      {1'000, "u"},
-  };
-  if (ns == 0) return "0s";
-  for (const Unit& unit : kUnits) {
-    if (ns % unit.ns == 0) return fmt::format("{}{}", ns / unit.ns, unit.suffix);
-  }
-  return fmt::format("{}ns", ns);
-}
-
-namespace {
-
-// RFC 3339 without fraction, UTC: Go's time.Unix(0, ns) floors to whole seconds.
-void append_rfc3339_seconds(std::string& out, std::int64_t ns) {
-  using namespace std::chrono;
-  const sys_seconds secs = floor<seconds>(sys_time<nanoseconds>(nanoseconds(ns)));
-  const sys_days day = floor<days>(secs);
-  const year_month_day ymd(day);
-  const hh_mm_ss<seconds> hms(secs - day);
-  fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-                 static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                 static_cast<unsigned>(ymd.day()), hms.hours().count(), hms.minutes().count(),
-                 hms.seconds().count());
-}
-
-}  // namespace
-
 void append_export_header(std::string& out, std::int64_t start_ns, std::int64_t end_ns) {
+  // export: time.Unix(0, ns).Format(time.RFC3339).
   out.append("# INFLUXDB EXPORT: ");
-  append_rfc3339_seconds(out, start_ns);
+  text::append_rfc3339(out, start_ns);
   out.append(" - ");
-  append_rfc3339_seconds(out, end_ns);
+  text::append_rfc3339(out, end_ns);
   out.push_back('\n');
 }
 
@@ -480,12 +257,12 @@ void append_create_database(std::string& out, std::string_view db, std::string_v
   // influxql parseCreateDatabaseStatement reads DURATION, REPLICATION, SHARD DURATION, NAME in
   // this order only.
   out.append("CREATE DATABASE ");
-  out.append(quote_influxql_ident(db));
+  out.append(text::quote_influxql_ident(db));
   out.append(" WITH");
   if (clauses.duration_ns) {
     out.append(" DURATION ");
     out.append(*clauses.duration_ns == 0 ? std::string("INF")
-                                         : format_influxql_duration(*clauses.duration_ns));
+                                         : text::format_influxql_duration(*clauses.duration_ns));
   }
   if (clauses.replication) {
     out.append(" REPLICATION ");
@@ -493,10 +270,10 @@ void append_create_database(std::string& out, std::string_view db, std::string_v
   }
   if (clauses.shard_duration_ns) {
     out.append(" SHARD DURATION ");
-    out.append(format_influxql_duration(*clauses.shard_duration_ns));
+    out.append(text::format_influxql_duration(*clauses.shard_duration_ns));
   }
   out.append(" NAME ");
-  out.append(quote_influxql_ident(rp));
+  out.append(text::quote_influxql_ident(rp));
   out.push_back('\n');
 }
 
@@ -505,17 +282,17 @@ void append_create_retention_policy(std::string& out, std::string_view db, std::
   // influxql parseCreateRetentionPolicyStatement: DURATION and REPLICATION mandatory, in this
   // order, then the optional SHARD DURATION.
   out.append("CREATE RETENTION POLICY ");
-  out.append(quote_influxql_ident(rp));
+  out.append(text::quote_influxql_ident(rp));
   out.append(" ON ");
-  out.append(quote_influxql_ident(db));
+  out.append(text::quote_influxql_ident(db));
   out.append(" DURATION ");
   const std::int64_t duration = clauses.duration_ns.value_or(0);
-  out.append(duration == 0 ? std::string("INF") : format_influxql_duration(duration));
+  out.append(duration == 0 ? std::string("INF") : text::format_influxql_duration(duration));
   out.append(" REPLICATION ");
   append_decimal(out, clauses.replication.value_or(1));
   if (clauses.shard_duration_ns) {
     out.append(" SHARD DURATION ");
-    out.append(format_influxql_duration(*clauses.shard_duration_ns));
+    out.append(text::format_influxql_duration(*clauses.shard_duration_ns));
   }
   out.push_back('\n');
 }

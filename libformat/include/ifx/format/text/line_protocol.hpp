@@ -17,22 +17,6 @@
 
 namespace ifx::lp {
 
-// ---- Numbers -----------------------------------------------------------------------------
-
-// Go's strconv.FormatFloat(v, 'g', -1, 64), which export uses for float fields (§8.3): the
-// shortest digits that read back to the same double; exponent form when the decimal exponent is
-// < -4 or >= 6 ("1e+06", "1.234567e+06", "1e-05", "5e-324"), plain otherwise ("100000",
-// "999999.9", "0.0001"). Specials: "+Inf", "-Inf", "NaN", "-0".
-void format_go_float(double v, std::string& out);
-std::string format_go_float(double v);
-
-// Go's encoding/json for a float64, as in influxd's /query responses: plain ('f', shortest
-// digits) when 1e-6 <= |v| < 1e21 or v is ±0, otherwise exponent form whose negative exponent
-// loses its leading zero ("1e-7", "1.5e-10", "1e+21", "1.7976931348623157e+308"). JSON has no
-// NaN/Inf (Go refuses to encode them); they are written as format_go_float does.
-void format_go_float_json(double v, std::string& out);
-std::string format_go_float_json(double v);
-
 // ---- Escaping (§8.2) ---------------------------------------------------------------------
 
 // `,` and space.
@@ -74,7 +58,7 @@ struct Field {
   FieldValue value;
 };
 
-// float → format_go_float, integer → "-7i", unsigned → "7u", boolean → true/false,
+// float → text::append_go_float (FormatFloat 'g', text/go_float.hpp), integer → "-7i", unsigned → "7u", boolean → true/false,
 // string → "..." escaped.
 void append_field_value(std::string& out, const FieldValue& value);
 
@@ -109,27 +93,18 @@ class LineWriter {
 
 // ---- Export framing (§8.4) ---------------------------------------------------------------
 
-// influxql.QuoteIdent for one identifier: bare when it matches [A-Za-z_][A-Za-z0-9_]* and is not
-// an InfluxQL keyword (any case), else in double quotes with `\`, `"` and newline escaped.
-std::string quote_influxql_ident(std::string_view ident);
-// influxql.QuoteString: 'in single quotes' with `\`, `'` and newline escaped (the scanner refuses
-// a raw newline inside a string literal).
-std::string quote_influxql_string(std::string_view s);
-
-// An InfluxQL duration literal as influxql.FormatDuration writes it: the largest unit that
-// divides exactly ("1w", "7d" never, "25h", "90m", "1500ms", "3u", "7ns"); 0 → "0s".
-std::string format_influxql_duration(std::int64_t nanoseconds);
-
 // Optional retention clauses of `CREATE DATABASE … WITH …`. A retention duration of 0 (keep
-// forever, as meta stores it) is written `INF`.
+// forever, as meta stores it) is written `INF`, others as influxql duration literals
+// (text/influxql.hpp, which also quotes the names).
 struct RetentionClauses {
   std::optional<std::int64_t> duration_ns;
   std::optional<std::uint32_t> replication;
   std::optional<std::int64_t> shard_duration_ns;
 };
 
-// `# INFLUXDB EXPORT: <start> - <end>\n`, times as RFC 3339 seconds in UTC (export's layout drops
-// the fraction; export prints local time, we print UTC so output does not depend on $TZ).
+// `# INFLUXDB EXPORT: <start> - <end>\n`, times in Go's time.RFC3339 layout in UTC
+// (text/rfc3339.hpp: the fraction dropped; export prints local time, we print UTC so output does
+// not depend on $TZ).
 void append_export_header(std::string& out, std::int64_t start_ns, std::int64_t end_ns);
 // `# DDL\n`
 void append_ddl_marker(std::string& out);

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "ifx/format/error.hpp"
+#include "ifx/format/text/rfc3339.hpp"
 
 namespace ifx::net {
 
@@ -39,27 +39,24 @@ struct WireTime {
   static WireTime from_unix_ns(std::int64_t ns, std::int32_t offset_seconds = 0) {
     return WireTime{ns, offset_seconds};
   }
+  // A time read by text::parse_rfc3339, offset kept.
+  static WireTime from(const text::Rfc3339Time& t) {
+    return WireTime{t.unix_ns, t.utc_offset_seconds};
+  }
   bool is_zero() const { return !unix_ns.has_value(); }
+
+  // As Go's time.Time marshals it: RFC3339Nano in the typed zone (text/rfc3339.hpp), the zero
+  // time as "0001-01-01T00:00:00Z".
+  std::string rfc3339() const {
+    return unix_ns ? text::format_rfc3339_nano(*unix_ns, utc_offset_seconds)
+                   : std::string(text::kGoZeroTime);
+  }
 };
 
 // The widest range an export may ask for: the int64-nanosecond limits rounded inwards to whole
 // seconds (§4.4 zero-time caveat, §10.4). The client sends these when the caller gives no bound.
 inline constexpr std::int64_t kExportMinUnixNs = -9223372036000000000;  // 1677-09-21T00:12:44Z
 inline constexpr std::int64_t kExportMaxUnixNs = 9223372036000000000;   // 2262-04-11T23:47:16Z
-
-// RFC 3339 as Go's time.RFC3339Nano prints it: fraction with trailing zeros trimmed (none when
-// zero), "Z" or "±hh:mm". The zero time prints "0001-01-01T00:00:00Z".
-std::string format_rfc3339(const WireTime& t);
-
-// Parses what format_rfc3339 and influxd's CLI accept: "YYYY-MM-DDTHH:MM:SS[.frac](Z|±hh:mm)"
-// (T or t, Z or z; up to 9 fraction digits). Outside the int64-nanosecond range, or malformed:
-// "invalid-argument" naming the text and what was expected.
-Result<WireTime> parse_rfc3339(std::string_view text);
-
-// JSON string body (without quotes) escaped as Go's encoding/json does: \" \\ \n \r \t, other
-// control bytes as \u00XX, '<' '>' '&' as \u003c \u003e \u0026, U+2028/U+2029 as \u2028/\u2029,
-// invalid UTF-8 bytes as \ufffd.
-std::string go_json_escape(std::string_view s);
 
 // The Go `snapshotter.Request` struct (§1.4). The JSON `Type` is taken from `type`.
 struct Request {
