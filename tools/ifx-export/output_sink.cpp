@@ -2,12 +2,11 @@
 
 #include <cerrno>
 #include <cstring>
-#include <vector>
 
 #include <fmt/format.h>
 #include <unistd.h>
-#include <zlib.h>
 
+#include "ifx/format/archive/gzip.hpp"
 #include "ifx/format/io/atomic_file.hpp"
 
 namespace ifx::exporter {
@@ -66,48 +65,23 @@ class StringSink final : public OutputSink {
   std::uint64_t bytes_ = 0;
 };
 
-// zlib's deflate with the gzip wrapper (windowBits 15 + 16). libdeflate has no streaming API.
+// gzip members of 1 MiB of line protocol each, by the one gzip writer; gzip(1) and Go's
+// gzip.Reader (`influx -import -compressed`) read them all as one stream.
 class GzipSink final : public OutputSink {
  public:
-  explicit GzipSink(std::unique_ptr<OutputSink> inner) : inner_(std::move(inner)), out_(1 << 18) {}
-  ~GzipSink() override {
-    if (initialised_) deflateEnd(&z_);
+  GzipSink(std::unique_ptr<OutputSink> inner, GzipWriter writer) : inner_(std::move(inner)), writer_(std::move(writer)) {}
+  Result<void> write(std::string_view bytes) override {
+    return writer_.write({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
   }
-  Result<void> init(int level) {
-    z_ = {};
-    if (deflateInit2(&z_, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-      return fail("io", "cannot initialise the gzip compressor (zlib deflateInit2 failed)");
-    initialised_ = true;
-    return {};
-  }
-  Result<void> write(std::string_view bytes) override { return pump(bytes, Z_NO_FLUSH); }
   Result<void> finish() override {
-    if (auto r = pump({}, Z_FINISH); !r) return r;
+    if (auto r = writer_.finish(); !r) return r;
     return inner_->finish();
   }
   std::uint64_t bytes_out() const override { return inner_->bytes_out(); }
 
  private:
-  Result<void> pump(std::string_view in, int flush) {
-    z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    z_.avail_in = static_cast<uInt>(in.size());
-    while (true) {
-      z_.next_out = out_.data();
-      z_.avail_out = static_cast<uInt>(out_.size());
-      const int rc = deflate(&z_, flush);
-      if (rc == Z_STREAM_ERROR) return fail("io", "gzip compression failed (zlib stream error)");
-      const std::size_t have = out_.size() - z_.avail_out;
-      if (have > 0)
-        if (auto r = inner_->write({reinterpret_cast<const char*>(out_.data()), have}); !r) return r;
-      if (flush == Z_FINISH ? rc == Z_STREAM_END : (z_.avail_in == 0 && z_.avail_out != 0)) break;
-    }
-    return {};
-  }
-
-  std::unique_ptr<OutputSink> inner_;
-  std::vector<Bytef> out_;
-  z_stream z_{};
-  bool initialised_ = false;
+  std::unique_ptr<OutputSink> inner_;  // outlives writer_, whose output writes to it
+  GzipWriter writer_;
 };
 
 }  // namespace
@@ -129,9 +103,16 @@ std::unique_ptr<OutputSink> make_string_sink(std::string& out) {
 }
 
 Result<std::unique_ptr<OutputSink>> make_gzip_sink(std::unique_ptr<OutputSink> inner, int level) {
-  auto sink = std::make_unique<GzipSink>(std::move(inner));
-  if (auto r = sink->init(level); !r) return std::unexpected(std::move(r.error()));
-  return sink;
+  GzipWriterOptions o;
+  o.level = level;
+  OutputSink* to = inner.get();
+  auto writer = GzipWriter::create(
+      [to](std::span<const std::uint8_t> member) {
+        return to->write({reinterpret_cast<const char*>(member.data()), member.size()});
+      },
+      o);
+  if (!writer) return std::unexpected(std::move(writer.error()));
+  return std::make_unique<GzipSink>(std::move(inner), std::move(*writer));
 }
 
 }  // namespace ifx::exporter

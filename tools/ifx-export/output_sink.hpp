@@ -1,7 +1,7 @@
 // Where ifx-export's bytes go: stdout, a file written atomically (ifx::AtomicFile: NAME.pending,
 // fsync, rename — never a half-written NAME), or memory (tests), optionally through a streaming
 // gzip layer (`influx -import -compressed` reads it). Each sink streams: nothing is held beyond
-// zlib's window and one output buffer.
+// one 1 MiB gzip member and its compressed form.
 #pragma once
 
 #include <cstdint>
@@ -35,7 +35,8 @@ Result<std::unique_ptr<OutputSink>> make_file_sink(const std::filesystem::path& 
 // Appends to a caller-owned string.
 std::unique_ptr<OutputSink> make_string_sink(std::string& out);
 
-// A gzip member (RFC 1952) around `inner`, level 1-9.
+// gzip (RFC 1952, 1 MiB members) around `inner`: libdeflate at `level` 1-12, or
+// GzipWriterOptions::kDefaultLevel (ISA-L igzip level 1).
 Result<std::unique_ptr<OutputSink>> make_gzip_sink(std::unique_ptr<OutputSink> inner, int level = 6);
 
 }  // namespace ifx::exporter

@@ -1,5 +1,7 @@
 #include "archive/decoded_stream.hpp"
 
+#include "ifx/format/archive/gzip.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -26,7 +28,37 @@ class PlainStream final : public DecodedStream {
   std::unique_ptr<InputBuffer> in_;
 };
 
+// gzip (§3.3): the tar is the data of all the members, one after another, as gzip(1) reads it.
+class GzipStream final : public DecodedStream {
+ public:
+  explicit GzipStream(std::unique_ptr<InputBuffer> in) : reader_(std::move(in)) {}
+
+  Result<std::size_t> read(std::span<std::uint8_t> out) override {
+    if (out.empty()) return std::size_t{0};
+    while (true) {
+      if (!in_member_) {
+        auto more = reader_.next_member();
+        if (!more) return std::unexpected(more.error());
+        if (!*more) return std::size_t{0};
+        in_member_ = true;
+      }
+      auto n = reader_.read(out);
+      if (!n || *n > 0) return n;
+      in_member_ = false;
+    }
+  }
+  std::uint64_t compressed_bytes() const override { return reader_.offset(); }
+
+ private:
+  GzipReader reader_;
+  bool in_member_ = false;
+};
+
 }  // namespace
+
+std::unique_ptr<DecodedStream> make_gzip_stream(std::unique_ptr<InputBuffer> in) {
+  return std::make_unique<GzipStream>(std::move(in));
+}
 
 std::unique_ptr<DecodedStream> make_plain_stream(std::unique_ptr<InputBuffer> in) {
   return std::make_unique<PlainStream>(std::move(in));

@@ -1,5 +1,6 @@
 // Buffered sequential reads from a file descriptor, counting the bytes consumed so that errors
-// in compressed data can name a file offset.
+// in compressed data can name a file offset. The descriptor is read from its current position
+// (a pipe works), which the caller names as `start_offset`.
 #pragma once
 
 #include "ifx/format/error.hpp"
@@ -19,7 +20,8 @@ namespace ifx::archive {
 
 class InputBuffer {
  public:
-  explicit InputBuffer(int fd, std::size_t capacity = 64 * 1024) : fd_(fd), buf_(capacity) {}
+  explicit InputBuffer(int fd, std::uint64_t start_offset = 0, std::size_t capacity = 64 * 1024)
+      : fd_(fd), buf_(capacity), total_read_(start_offset) {}
 
   // Refills when empty; false at end of file.
   Result<bool> fill() {
@@ -28,7 +30,7 @@ class InputBuffer {
     while (true) {
       ssize_t n = ::read(fd_, buf_.data(), buf_.size());
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return fail("io", fmt::format("cannot read the archive: {}", std::strerror(errno)));
+      if (n < 0) return fail("io", fmt::format("read failed at offset {}: {}", total_read_, std::strerror(errno)), total_read_);
       pos_ = 0;
       len_ = static_cast<std::size_t>(n);
       total_read_ += len_;

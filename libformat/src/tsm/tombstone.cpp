@@ -1,9 +1,9 @@
-// FORMATS.md §6.6: tombstone files v1 (text), v2 (raw records), v3 (gzip), v4 (gzip members).
+// FORMATS.md §6.6: tombstone files v1 (text), v2 (raw records), v3 (gzip), v4 (gzip members);
+// gzip is read and written by the one gzip owner (archive/gzip.hpp).
 #include "ifx/format/tsm/tombstone.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <cerrno>
 #include <cstring>
@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "ifx/format/archive/gzip.hpp"
 #include "tsm/tsm_file_io.hpp"
 
 namespace ifx::tsm {
@@ -140,76 +141,39 @@ class MemberRecordParser {
   Tombstone record_;
 };
 
-class Inflater {
- public:
-  Inflater() { ok_ = inflateInit2(&zs_, 16 + MAX_WBITS) == Z_OK; }  // gzip wrapper only
-  ~Inflater() {
-    if (ok_) inflateEnd(&zs_);
+// A gzip error of the member at `member_offset`, as a tombstone error there: the member is the
+// unit influxd appends (one per delete batch), the gzip message says where inside it.
+std::unexpected<Error> member_damaged(const Error& e, std::uint64_t member_offset) {
+  if (e.code == "io") return std::unexpected(e);
+  return invalid(fmt::format("gzip member at offset {} is {}: {}", member_offset,
+                             e.code == "gzip-truncated" ? "truncated" : "damaged", e.message),
+                 member_offset);
+}
+
+// v3 (one member) and v4 (members appended by each delete): member after member, each holding
+// whole records.
+Result<void> read_gzip_members(int fd, TombstoneVersion version, const RecordCallback& on_record) {
+  if (::lseek(fd, kHeaderSize, SEEK_SET) < 0) {
+    return fail("io", fmt::format("cannot seek past the tombstone header: {}", std::strerror(errno)));
   }
-  Inflater(const Inflater&) = delete;
-  Inflater& operator=(const Inflater&) = delete;
-  bool ok() const { return ok_; }
-  z_stream& stream() { return zs_; }
-
- private:
-  z_stream zs_{};
-  bool ok_ = false;
-};
-
-// v3 (one member) and v4 (members appended by each delete): inflate member after member.
-Result<void> read_gzip_members(int fd, std::uint64_t size, TombstoneVersion version,
-                               const RecordCallback& on_record) {
-  Inflater inflater;
-  if (!inflater.ok()) return fail("io", "zlib could not allocate an inflate stream");
-  z_stream& zs = inflater.stream();
-  std::vector<std::uint8_t> in(kChunk);
+  GzipReader reader(fd, kHeaderSize);
   std::vector<std::uint8_t> out(kChunk);
   MemberRecordParser parser(on_record);
-  std::uint64_t file_pos = kHeaderSize;  // next file byte to read
-  std::uint64_t member_offset = kHeaderSize;
-  bool in_member = false;
   std::uint64_t members = 0;
-  zs.avail_in = 0;
   for (;;) {
-    if (zs.avail_in == 0) {
-      if (file_pos == size) {
-        if (in_member) {
-          return invalid(fmt::format("gzip member at offset {} is truncated (the file ends at {} before the "
-                                     "member's end)",
-                                     member_offset, size),
-                         member_offset);
-        }
-        break;
-      }
-      const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(in.size(), size - file_pos));
-      if (auto r = detail::pread_exact(fd, file_pos, std::span(in.data(), n)); !r) return r;
-      zs.next_in = in.data();
-      zs.avail_in = static_cast<uInt>(n);
-      file_pos += n;
+    const std::uint64_t member_offset = reader.offset();
+    auto more = reader.next_member();
+    if (!more) return member_damaged(more.error(), member_offset);
+    if (!*more) break;
+    ++members;
+    parser.start_member(member_offset);
+    for (;;) {
+      auto n = reader.read(out);
+      if (!n) return member_damaged(n.error(), member_offset);
+      if (*n == 0) break;
+      if (auto r = parser.feed(out.data(), *n); !r) return r;
     }
-    if (!in_member) {
-      in_member = true;
-      member_offset = file_pos - zs.avail_in;
-      parser.start_member(member_offset);
-    }
-    zs.next_out = out.data();
-    zs.avail_out = static_cast<uInt>(out.size());
-    const int rc = inflate(&zs, Z_NO_FLUSH);
-    if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
-      return invalid(fmt::format("gzip member at offset {} is damaged: {}", member_offset,
-                                 zs.msg ? zs.msg : "inflate error"),
-                     member_offset);
-    }
-    if (auto r = parser.feed(out.data(), out.size() - zs.avail_out); !r) return r;
-    if (rc == Z_STREAM_END) {
-      if (auto r = parser.end_member(); !r) return r;
-      ++members;
-      in_member = false;
-      inflateReset(&zs);
-    } else if (rc == Z_BUF_ERROR && zs.avail_in != 0) {
-      return invalid(fmt::format("gzip member at offset {} cannot be inflated further", member_offset),
-                     member_offset);
-    }
+    if (auto r = parser.end_member(); !r) return r;
   }
   if (version == TombstoneVersion::V3 && members == 0) {
     return invalid("v3 tombstone file has its 4-byte header but no gzip member", kHeaderSize);
@@ -217,25 +181,20 @@ Result<void> read_gzip_members(int fd, std::uint64_t size, TombstoneVersion vers
   return {};
 }
 
-Result<std::vector<std::uint8_t>> gzip_member(std::span<const std::uint8_t> data) {
-  z_stream zs{};
-  // Go's gzip writer: MTIME 0, OS 255 (FORMATS.md §6.6 real v4 file).
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    return fail("io", "zlib could not allocate a deflate stream");
-  }
-  gz_header header{};
-  header.os = 255;
-  deflateSetHeader(&zs, &header);
-  std::vector<std::uint8_t> out(deflateBound(&zs, data.size()) + 32);
-  zs.next_in = const_cast<Bytef*>(data.data());
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = out.data();
-  zs.avail_out = static_cast<uInt>(out.size());
-  const int rc = deflate(&zs, Z_FINISH);
-  out.resize(out.size() - zs.avail_out);
-  deflateEnd(&zs);
-  if (rc != Z_STREAM_END) return fail("io", "zlib could not compress a tombstone batch");
-  return out;
+// Appends `records` to `file` as one gzip member (Go's gzip writer header: MTIME 0, OS 255,
+// FORMATS.md §6.6): v4 readers, influxd's included, read a batch per member.
+Result<void> append_member(std::span<const std::uint8_t> records, std::vector<std::uint8_t>& file) {
+  GzipWriterOptions o;
+  o.member_bytes = std::numeric_limits<std::size_t>::max();
+  auto writer = GzipWriter::create(
+      [&file](std::span<const std::uint8_t> member) -> Result<void> {
+        file.insert(file.end(), member.begin(), member.end());
+        return {};
+      },
+      o);
+  if (!writer) return std::unexpected(writer.error());
+  if (auto r = writer->write(records); !r) return r;
+  return writer->finish();
 }
 
 }  // namespace
@@ -265,7 +224,7 @@ Result<TombstoneVersion> for_each_tombstone(const std::filesystem::path& path, c
     case TombstoneVersion::V1: r = read_v1(fd, file->size, on_record); break;
     case TombstoneVersion::V2: r = read_v2(fd, file->size, on_record); break;
     case TombstoneVersion::V3:
-    case TombstoneVersion::V4: r = read_gzip_members(fd, file->size, version, on_record); break;
+    case TombstoneVersion::V4: r = read_gzip_members(fd, version, on_record); break;
   }
   if (!r) return std::unexpected(std::move(r.error()).in_file(path.string()));
   return version;
@@ -328,17 +287,13 @@ Result<void> write_tombstones(const std::filesystem::path& path, TombstoneVersio
     for (const auto& batch : batches) {
       append_tombstone_records(batch, records);
       if (version == TombstoneVersion::V4 && !records.empty()) {
-        auto member = gzip_member(records);
-        if (!member) return in_file(member.error());
-        bytes.insert(bytes.end(), member->begin(), member->end());
+        if (auto r = append_member(records, bytes); !r) return in_file(r.error());
         records.clear();
       }
     }
     if (version == TombstoneVersion::V2) bytes.insert(bytes.end(), records.begin(), records.end());
     if (version == TombstoneVersion::V3) {
-      auto member = gzip_member(records);
-      if (!member) return in_file(member.error());
-      bytes.insert(bytes.end(), member->begin(), member->end());
+      if (auto r = append_member(records, bytes); !r) return in_file(r.error());
     }
   }
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

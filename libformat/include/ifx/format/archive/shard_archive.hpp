@@ -110,8 +110,8 @@ class ShardArchiveReader {
 struct ShardArchiveWriterOptions {
   ArchiveCompression compression = ArchiveCompression::gzip;
   // The compressor's default unless set: gzip through ISA-L igzip level 1 with hardly
-  // compressible chunks stored, zstd -1 (both chosen for TSM data: see encoded_sink.cpp).
-  // Explicit: gzip 1-12 (libdeflate, every chunk), zstd -7..22.
+  // compressible chunks stored (GzipWriterOptions, archive/gzip.hpp), zstd -1 (both chosen for
+  // TSM data). Explicit: gzip 1-12 (libdeflate, every chunk), zstd -7..22.
   static constexpr int kDefaultLevel = std::numeric_limits<int>::min();
   int level = kDefaultLevel;
   // gzip: the tar is cut into 1 MiB chunks, each deflated (or stored) into its own gzip member
