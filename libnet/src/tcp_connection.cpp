@@ -25,25 +25,25 @@ std::string HostPort::text() const {
 }
 
 Result<HostPort> parse_host_port(std::string_view text, std::uint16_t default_port) {
-  if (text.empty()) return fail("invalid-argument", "the host is empty; expected host:port, e.g. localhost:8088");
+  if (text.empty()) return fail(ErrorCode::invalid_argument, "the host is empty; expected host:port, e.g. localhost:8088");
   HostPort out;
   out.port = default_port;
   std::string_view port_text;
   if (text.front() == '[') {
     const auto close = text.find(']');
     if (close == std::string_view::npos)
-      return fail("invalid-argument", fmt::format("host \"{}\" opens '[' without closing it", text));
+      return fail(ErrorCode::invalid_argument, fmt::format("host \"{}\" opens '[' without closing it", text));
     out.host = std::string(text.substr(1, close - 1));
     std::string_view rest = text.substr(close + 1);
     if (!rest.empty()) {
       if (rest.front() != ':')
-        return fail("invalid-argument", fmt::format("host \"{}\": expected ':' after ']'", text));
+        return fail(ErrorCode::invalid_argument, fmt::format("host \"{}\": expected ':' after ']'", text));
       port_text = rest.substr(1);
     }
   } else {
     const auto colon = text.rfind(':');
     if (colon != std::string_view::npos && text.find(':') != colon)
-      return fail("invalid-argument",
+      return fail(ErrorCode::invalid_argument,
                   fmt::format("host \"{}\": write an IPv6 address in brackets, e.g. [::1]:8088", text));
     if (colon == std::string_view::npos) {
       out.host = std::string(text);
@@ -51,7 +51,7 @@ Result<HostPort> parse_host_port(std::string_view text, std::uint16_t default_po
       out.host = std::string(text.substr(0, colon));
       port_text = text.substr(colon + 1);
       if (port_text.empty())
-        return fail("invalid-argument", fmt::format("host \"{}\" has an empty port", text));
+        return fail(ErrorCode::invalid_argument, fmt::format("host \"{}\" has an empty port", text));
     }
   }
   if (out.host.empty()) out.host = "localhost";  // Go dials ":8088" on the local system
@@ -59,7 +59,7 @@ Result<HostPort> parse_host_port(std::string_view text, std::uint16_t default_po
     unsigned v = 0;
     auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), v);
     if (ec != std::errc() || p != port_text.data() + port_text.size() || v == 0 || v > 65535)
-      return fail("invalid-argument",
+      return fail(ErrorCode::invalid_argument,
                   fmt::format("host \"{}\": port \"{}\" is not a number from 1 to 65535", text, port_text));
     out.port = static_cast<std::uint16_t>(v);
   }
@@ -103,23 +103,23 @@ namespace {
 Error socket_error(const HostPort& peer, const error_code& ec, std::string_view doing) {
   const std::string where = peer.text();
   if (ec == asio::error::connection_refused)
-    return Error{"net-refused",
+    return Error{ErrorCode::net_refused,
                  fmt::format("connection refused at {}: is influxd running, and does its config "
                              "set `bind-address` to this address?",
                              where)};
   // ENOTCONN: shutdown() after the peer's reset already tore the connection down.
   if (ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
       ec == asio::error::connection_aborted || ec == asio::error::not_connected)
-    return Error{"net-reset", fmt::format("{} reset the connection while {}", where, doing)};
+    return Error{ErrorCode::net_reset, fmt::format("{} reset the connection while {}", where, doing)};
   if (ec == asio::error::host_unreachable || ec == asio::error::network_unreachable ||
       ec == asio::error::host_not_found || ec == asio::error::host_not_found_try_again ||
       ec == asio::error::no_data)
-    return Error{"net-unreachable",
+    return Error{ErrorCode::net_unreachable,
                  fmt::format("cannot reach {} while {}: {} (check the host name and the network)",
                              where, doing, ec.message())};
   if (ec == asio::error::timed_out)
-    return Error{"net-timeout", fmt::format("{} timed out (the system gave up) while {}", where, doing)};
-  return Error{"net-io", fmt::format("{} while {} with {}", ec.message(), doing, where)};
+    return Error{ErrorCode::net_timeout, fmt::format("{} timed out (the system gave up) while {}", where, doing)};
+  return Error{ErrorCode::net_io, fmt::format("{} while {} with {}", ec.message(), doing, where)};
 }
 
 }  // namespace
@@ -152,7 +152,7 @@ Result<TcpConnection> TcpConnection::connect(const HostPort& where, std::chrono:
                                                         deadline - std::chrono::steady_clock::now()));
     };
     auto timed_out = [&] {
-      return Error{"net-timeout",
+      return Error{ErrorCode::net_timeout,
                    fmt::format("no connection to {} within {}: is the host up, and is a firewall "
                                "dropping the port?",
                                where.text(), describe_duration(timeout))};
@@ -189,7 +189,7 @@ Result<TcpConnection> TcpConnection::connect(const HostPort& where, std::chrono:
     st->socket.set_option(tcp::no_delay(true), ignored);
     return TcpConnection(std::move(st));
   } catch (const std::exception& e) {  // allocation or asio setup failures stay inside
-    return fail("net-io", fmt::format("cannot connect to {}: {}", where.text(), e.what()));
+    return fail(ErrorCode::net_io, fmt::format("cannot connect to {}: {}", where.text(), e.what()));
   }
 }
 
@@ -209,7 +209,7 @@ Result<void> TcpConnection::write_all(std::span<const std::span<const std::uint8
         state_->socket.cancel(ignored);
       });
   if (!ec)
-    return fail("net-timeout", fmt::format("{} accepted no data for {} while we were sending",
+    return fail(ErrorCode::net_timeout, fmt::format("{} accepted no data for {} while we were sending",
                                            state_->peer.text(), describe_duration(timeout)));
   if (*ec) return std::unexpected(socket_error(state_->peer, *ec, "sending"));
   return {};
@@ -234,7 +234,7 @@ Result<std::size_t> TcpConnection::read_some(std::span<std::uint8_t> out, std::c
       },
       &n);
   if (!ec)
-    return fail("net-timeout", fmt::format("{} sent no byte for {}", state_->peer.text(),
+    return fail(ErrorCode::net_timeout, fmt::format("{} sent no byte for {}", state_->peer.text(),
                                            describe_duration(timeout)));
   if (*ec == asio::error::eof) return std::size_t{0};
   if (*ec) return std::unexpected(socket_error(state_->peer, *ec, "receiving"));

@@ -40,9 +40,9 @@ inline void check(bool ok, const char* what, const std::string& detail = {}) {
 // offset (when given) that lies inside the input (or just past its end: "truncated at N").
 inline void check_error(const Error& e, std::span<const std::string_view> codes, std::uint64_t input_size) {
   bool known = false;
-  for (auto c : codes) known = known || e.code == c;
-  check(known, "unexpected error code", e.code + ": " + e.message);
-  check(!e.message.empty(), "error without a message", e.code);
+  for (auto c : codes) known = known || to_string(e.code) == c;
+  check(known, "unexpected error code", std::string(to_string(e.code)) + ": " + e.message);
+  check(!e.message.empty(), "error without a message", std::string(to_string(e.code)));
   if (e.offset) {
     check(*e.offset <= input_size, "error offset past the end of the input",
           std::to_string(*e.offset) + " > " + std::to_string(input_size) + ": " + e.message);

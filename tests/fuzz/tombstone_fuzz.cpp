@@ -39,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto& copy = fuzz::MemoryFile::output().path();
   const std::vector<std::vector<Tombstone>> batches{*records};
   auto written = write_tombstones(copy, *version, batches);
-  if (!written && *version == TombstoneVersion::V1 && written.error().code == "invalid-argument") {
+  if (!written && *version == TombstoneVersion::V1 && written.error().code == ifx::ErrorCode::invalid_argument) {
     // A v1 file cannot start with a v2-v4 header: refused when the first key would make one.
     const auto& first = records->front().key;
     const std::span<const std::uint8_t> head(reinterpret_cast<const std::uint8_t*>(first.data()), first.size());

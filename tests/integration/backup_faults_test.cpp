@@ -160,7 +160,7 @@ TEST_F(BackupFaults, AShardThatKeepsFailingLeavesNoManifestThenResumeCompletes) 
   o.jobs = 1;  // shards in order: 0 and 1 done, 2 fails, 3 never started
   auto s = ifx::backup::run(o);
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().code, "net-protocol");
+  EXPECT_EQ(s.error().code, ifx::ErrorCode::net_protocol);
   EXPECT_NE(s.error().message.find(fmt::format("shard {}", ids[2])), std::string::npos) << s.error().message;
   EXPECT_NE(s.error().message.find(proxy.address()), std::string::npos) << s.error().message;
   EXPECT_NE(s.error().message.find("--resume"), std::string::npos) << s.error().message;
@@ -215,7 +215,7 @@ TEST_F(BackupFaults, TheServerStoppedMidBackupThenResumeCompletes) {
   auto s = ifx::backup::run(o);
   ASSERT_TRUE(stopped);
   ASSERT_FALSE(s);
-  EXPECT_TRUE(s.error().code == "net-no-data" || s.error().code == "net-refused" || s.error().code == "net-reset")
+  EXPECT_TRUE(s.error().code == ifx::ErrorCode::net_no_data || s.error().code == ifx::ErrorCode::net_refused || s.error().code == ifx::ErrorCode::net_reset)
       << s.error().describe();
   EXPECT_NE(s.error().message.find(fmt::format("shard {}", ids[1])), std::string::npos) << s.error().message;
   EXPECT_NE(s.error().message.find("--resume"), std::string::npos);
@@ -258,7 +258,7 @@ TEST_F(BackupFaults, SkipErrorsRecordsTheGapExitsThreeAndVerifyCatchesIt) {
   EXPECT_EQ(m->extra["skipped"][0]["shardID"], ids[3]);
   auto report = verify_report(dir);
   ASSERT_EQ(report.defects.size(), 1u) << ifx::verify::to_text(report);
-  EXPECT_EQ(report.defects[0].code, "shard-missing");
+  EXPECT_EQ(report.defects[0].code, ifx::ErrorCode::shard_missing);
   EXPECT_NE(report.defects[0].message.find(std::to_string(ids[3])), std::string::npos);
 }
 
@@ -329,7 +329,7 @@ TEST_F(BackupFaults, VerifyComparesTheRecordedSha256) {
   ASSERT_EQ(report.defects.size(), 2u) << ifx::verify::to_text(report);
   std::set<std::string> files;
   for (const auto& d : report.defects) {
-    EXPECT_EQ(d.code, "sha256-mismatch");
+    EXPECT_EQ(d.code, ifx::ErrorCode::sha256_mismatch);
     files.insert(d.file);
   }
   EXPECT_EQ(files, (std::set<std::string>{m->files[0].file_name, m->meta.file_name}));

@@ -385,7 +385,7 @@ TEST_F(Damage, AFlippedByteIsRefusedWithFileEntryAndOffset) {
   DamagedCopy d = damage_legacy_db(src);
   auto r = cv::run(options());
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "tsm-block-crc") << r.error().describe();
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::tsm_block_crc) << r.error().describe();
   EXPECT_EQ(r.error().file, d.archive);
   EXPECT_EQ(r.error().entry, d.entry);
   EXPECT_EQ(r.error().offset, std::optional<std::uint64_t>(5)) << r.error().describe();  // the block's offset
@@ -404,7 +404,7 @@ TEST_F(Damage, SkipErrorsLeavesTheDamagedShardOutAndSaysSo) {
   ASSERT_EQ(r->skipped.size(), 1u);
   EXPECT_EQ(r->skipped[0].shard_id, d.shard_id);
   ASSERT_FALSE(r->skipped[0].defects.empty());
-  EXPECT_EQ(r->skipped[0].defects[0].code, "tsm-block-crc");
+  EXPECT_EQ(r->skipped[0].defects[0].code, ifx::ErrorCode::tsm_block_crc);
   EXPECT_EQ(r->skipped[0].defects[0].entry, d.entry);
   ASSERT_EQ(r->shards.size(), 1u);
   EXPECT_NE(r->shards[0].shard_id, d.shard_id);
@@ -423,7 +423,7 @@ TEST_F(Damage, ATruncatedArchiveIsRefused) {
   ifx::test::write_file(src / archive, bytes.substr(0, bytes.size() - 100));
   auto r = cv::run(options());
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "gzip-truncated") << r.error().describe();
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::gzip_truncated) << r.error().describe();
   EXPECT_EQ(r.error().file, archive);
   EXPECT_FALSE(fs::exists(out));
 }
@@ -436,7 +436,7 @@ TEST_F(Damage, AnUnreadableMetaStoreIsRefused) {
   o.skip_errors = true;  // nothing to skip to: without a meta store there is no backup
   auto r = cv::run(o);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "meta-invalid") << r.error().describe();
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::meta_invalid) << r.error().describe();
   EXPECT_EQ(r.error().file, "meta.00");
   EXPECT_FALSE(fs::exists(out));
   EXPECT_FALSE(fs::exists(tmp / "out.pending"));
@@ -450,7 +450,7 @@ TEST_F(Damage, AMissingIncrementBelongsToItsShard) {
   cv::Options o = options();
   auto r = cv::run(o);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "chain-gap") << r.error().describe();
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::chain_gap) << r.error().describe();
   EXPECT_EQ(r.error().file, "inc.autogen.00013.00");
   o.skip_errors = true;
   auto partial = cv::run(o);
@@ -476,7 +476,7 @@ TEST(Destination, ANonEmptyDestinationIsRefusedWithoutForce) {
   o.dest_dir = out;
   auto r = cv::run(o);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "usage");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::usage);
   EXPECT_NE(r.error().message.find("--force"), std::string::npos) << r.error().message;
   EXPECT_EQ(ifx::test::read_file(out / "keep.txt"), "mine");
   EXPECT_FALSE(fs::exists(tmp / "out.pending"));
@@ -506,12 +506,12 @@ TEST(Destination, AnEmptyDestinationIsUsedAndTheSourceCannotBeInsideIt) {
   o.force = true;
   auto inside = cv::run(o);
   ASSERT_FALSE(inside);
-  EXPECT_EQ(inside.error().code, "usage");
+  EXPECT_EQ(inside.error().code, ifx::ErrorCode::usage);
   EXPECT_TRUE(fs::exists(tmp / "outer" / "src" / "meta.00"));
   o.dest_dir = tmp / "outer" / "src" / "converted";
   auto below = cv::run(o);
   ASSERT_FALSE(below);
-  EXPECT_EQ(below.error().code, "usage");
+  EXPECT_EQ(below.error().code, ifx::ErrorCode::usage);
 }
 
 // ---- the binary -----------------------------------------------------------------------------

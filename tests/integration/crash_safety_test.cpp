@@ -92,9 +92,9 @@ std::vector<std::string> damage_defects(const ifx::check::BackupCheckReport& rep
   std::vector<std::string> out;
   for (const auto& d : report.defects) {
     if (d.file.ends_with(".pending")) continue;
-    if (d.code == "file-unexpected" || d.code == "file-missing") continue;
+    if (d.code == ifx::ErrorCode::file_unexpected || d.code == ifx::ErrorCode::file_missing) continue;
     // "no backup here": no manifest yet, the directory is not (yet) a backup at all.
-    if (d.code == "manifest-invalid" && d.file.empty()) continue;
+    if (d.code == ifx::ErrorCode::manifest_invalid && d.file.empty()) continue;
     out.push_back(d.describe());
   }
   return out;

@@ -587,7 +587,7 @@ TEST(ExportErrors, ADamagedTsmBlockIsNamedByArchiveEntryAndOffset) {
   auto r = ex::run(o, *sink);
   ASSERT_FALSE(r) << "a damaged block must not be exported";
   const ifx::Error& e = r.error();
-  EXPECT_EQ(e.code, "tsm-block-crc") << e.describe();
+  EXPECT_EQ(e.code, ifx::ErrorCode::tsm_block_crc) << e.describe();
   EXPECT_EQ(e.file, victim);
   EXPECT_TRUE(e.entry.starts_with("plain/autogen/10/") && e.entry.ends_with(".tsm")) << e.entry;
   EXPECT_EQ(e.offset, std::optional<std::uint64_t>(5)) << e.describe();

@@ -43,7 +43,7 @@ TEST(RestoreOffline, LegacyDatabaseShardTenUsersAndCqs) {
   const std::string meta_before = ifx::test::read_file(srv->meta_dir() / "meta.db");
   auto running = ifx::restore::run(offline_options(*srv));
   ASSERT_FALSE(running);
-  EXPECT_EQ(running.error().code, "server-running");
+  EXPECT_EQ(running.error().code, ifx::ErrorCode::server_running);
   EXPECT_NE(running.error().message.find("stop influxd"), std::string::npos) << running.error().message;
   EXPECT_EQ(tree(srv->data_dir()), data_before);
   EXPECT_EQ(ifx::test::read_file(srv->meta_dir() / "meta.db"), meta_before);

@@ -155,7 +155,7 @@ TEST_F(RestoreOnline, ExistingDatabaseRefusedNothingChanged) {
   o.new_database = "taken";
   auto r = ifx::restore::run(o);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "target-exists");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::target_exists);
   EXPECT_NE(r.error().message.find("\"taken\" already exists"), std::string::npos) << r.error().message;
   EXPECT_NE(r.error().message.find("-newdb"), std::string::npos);
   EXPECT_NE(r.error().message.find("--merge"), std::string::npos);
@@ -256,23 +256,23 @@ TEST(RestoreWithoutTheHttpApi, RunsOverTheRpcAloneWhenNoneAnswersOrItNeedsCreden
     const auto shards_before = shard_count(*srv);
     auto again = ifx::restore::run(o);
     ASSERT_FALSE(again);
-    EXPECT_EQ(again.error().code, "target-exists");
+    EXPECT_EQ(again.error().code, ifx::ErrorCode::target_exists);
     EXPECT_NE(again.error().message.find("\"plain_rpc_only\" already exists"), std::string::npos)
         << again.error().message;
     o.new_database = "plain_rpc_count";
     o.count_values = true;
     auto counted = ifx::restore::run(o);
     ASSERT_FALSE(counted);
-    EXPECT_EQ(counted.error().code, "http-unreachable");
+    EXPECT_EQ(counted.error().code, ifx::ErrorCode::http_unreachable);
     EXPECT_EQ(databases(*srv).count("plain_rpc_count"), 0u);
     EXPECT_EQ(shard_count(*srv), shards_before);
     // A failure after the import cannot be rolled back without HTTP: the message names what to drop.
     o.count_values = false;
     o.new_database = "plain_rpc_failed";
-    o.after_shard_upload = [](std::size_t) -> ifx::Result<void> { return ifx::fail("injected", "injected failure"); };
+    o.after_shard_upload = [](std::size_t) -> ifx::Result<void> { return ifx::fail(ifx::ErrorCode::io, "injected failure"); };
     auto failed = ifx::restore::run(o);
     ASSERT_FALSE(failed);
-    EXPECT_EQ(failed.error().code, "restore-failed");
+    EXPECT_EQ(failed.error().code, ifx::ErrorCode::restore_failed);
     EXPECT_NE(failed.error().message.find("nothing could be rolled back: drop \"plain_rpc_failed\""), std::string::npos)
         << failed.error().message;
     EXPECT_EQ(databases(*srv).count("plain_rpc_failed"), 1u);
@@ -369,7 +369,7 @@ TEST_F(RestoreOnline, DamagedArchiveRefusedBeforeAnyChange) {
   o.new_database = "plain_damaged";
   auto r = ifx::restore::run(o);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "backup-damaged");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::backup_damaged);
   EXPECT_EQ(r.error().file, archive);
   EXPECT_EQ(r.error().offset, fs::file_size(dir / archive) - 8);
   EXPECT_NE(r.error().message.find("gzip-crc"), std::string::npos) << r.error().message;
@@ -389,7 +389,7 @@ TEST_F(RestoreOnline, MissingManifestFileRefused) {
   o.new_database = "plain_missing";
   auto r = ifx::restore::run(o);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "backup-damaged");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::backup_damaged);
   EXPECT_EQ(r.error().file, archive);
   EXPECT_NE(r.error().message.find("file-missing"), std::string::npos) << r.error().message;
   EXPECT_EQ(databases(*server_), before);
@@ -403,12 +403,12 @@ TEST_F(RestoreOnline, FailureMidwayRollsBackAndRerunWorks) {
   o.database = "plain";
   o.new_database = "plain_rollback";
   o.after_shard_upload = [](std::size_t done) -> ifx::Result<void> {
-    if (done == 1) return ifx::fail("net-reset", "simulated: the connection was cut");
+    if (done == 1) return ifx::fail(ifx::ErrorCode::net_reset, "simulated: the connection was cut");
     return {};
   };
   auto r = ifx::restore::run(o);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "restore-failed");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::restore_failed);
   EXPECT_NE(r.error().message.find("simulated"), std::string::npos);
   EXPECT_NE(r.error().message.find("dropped database(s) plain_rollback"), std::string::npos) << r.error().message;
   EXPECT_FALSE(databases(*server_).count("plain_rollback"));

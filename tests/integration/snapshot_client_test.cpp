@@ -44,7 +44,7 @@ struct FileSink {
       ++chunks;
       largest = std::max(largest, b.size());
       out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-      if (!out) return ifx::fail("io", "cannot write " + path.string());
+      if (!out) return ifx::fail(ifx::ErrorCode::io, "cannot write " + path.string());
       return {};
     };
   }
@@ -73,7 +73,7 @@ void rename_tar(const fs::path& from, const fs::path& to, const std::string& db,
 ChunkSource file_source(std::ifstream& in) {
   return [&in](std::span<std::uint8_t> out) -> ifx::Result<std::size_t> {
     in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(out.size()));
-    if (in.bad()) return ifx::fail("io", "cannot read the tar");
+    if (in.bad()) return ifx::fail(ifx::ErrorCode::io, "cannot read the tar");
     return static_cast<std::size_t>(in.gcount());
   };
 }
@@ -213,12 +213,12 @@ TEST_F(SnapshotClientTest, InfoListsTheShardPaths) {
 
   auto unknown = client().database_info("nope");
   ASSERT_FALSE(unknown);
-  EXPECT_EQ(unknown.error().code, "net-no-data");
+  EXPECT_EQ(unknown.error().code, ifx::ErrorCode::net_no_data);
   EXPECT_NE(unknown.error().message.find("database \"nope\""), std::string::npos) << unknown.error().message;
 
   auto unknown_rp = client().retention_policy_info("src", "nope");
   ASSERT_FALSE(unknown_rp);
-  EXPECT_EQ(unknown_rp.error().code, "net-no-data");
+  EXPECT_EQ(unknown_rp.error().code, ifx::ErrorCode::net_no_data);
 }
 
 TEST_F(SnapshotClientTest, BackupShardStreamsACompleteTar) {
@@ -302,7 +302,7 @@ TEST_F(SnapshotClientTest, ImportMetaThenUploadShardsRestoresEveryPoint) {
   // A second import under the same name: influxd refuses (0 pairs, §1.6.4).
   auto again = client().import_meta(meta->blob, "src", "copy", "", "");
   ASSERT_FALSE(again);
-  EXPECT_EQ(again.error().code, "meta-not-changed");
+  EXPECT_EQ(again.error().code, ifx::ErrorCode::meta_not_changed);
   EXPECT_NE(again.error().message.find("DB metadata not changed. database may already exist"),
             std::string::npos);
 
@@ -327,7 +327,7 @@ TEST_F(SnapshotClientTest, UnknownShardIsNoData) {
   auto sink = [](std::span<const std::uint8_t>) -> ifx::Result<void> { return {}; };
   auto r = client().backup_shard(999999, WireTime::zero(), sink);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "net-no-data");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::net_no_data);
   EXPECT_EQ(r.error().message,
             fmt::format("no data returned for shard 999999: the shard may not exist on {} (check "
                         "SHOW SHARDS), or the server failed to snapshot it — see its log",
@@ -345,7 +345,7 @@ TEST_F(SnapshotClientTest, UnknownShardIsNoData) {
         return {};
       });
   ASSERT_FALSE(retried);
-  EXPECT_EQ(retried.error().code, "net-no-data");
+  EXPECT_EQ(retried.error().code, ifx::ErrorCode::net_no_data);
   EXPECT_NE(retried.error().message.find("(gave up after 2 attempts)"), std::string::npos);
   EXPECT_EQ(resets, 1);
 }
@@ -355,7 +355,7 @@ TEST_F(SnapshotClientTest, ClosedPortIsRefusedWithAHint) {
   SnapshotClient c(HostPort{"127.0.0.1", port}, {});
   auto r = c.backup_meta();
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "net-refused");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::net_refused);
   EXPECT_EQ(r.error().message,
             fmt::format("connection refused at 127.0.0.1:{}: is influxd running, and does its "
                         "config set `bind-address` to this address?",
@@ -367,7 +367,7 @@ TEST_F(SnapshotClientTest, HttpPortIsRecognised) {
   const std::string expected_start = fmt::format("127.0.0.1:{} is InfluxDB's HTTP port", server_->http_port());
   auto m = c.backup_meta();
   ASSERT_FALSE(m);
-  EXPECT_EQ(m.error().code, "net-http-port");
+  EXPECT_EQ(m.error().code, ifx::ErrorCode::net_http_port);
   EXPECT_TRUE(m.error().message.starts_with(expected_start)) << m.error().message;
   EXPECT_NE(m.error().message.find("bind-address (default 127.0.0.1:8088)"), std::string::npos);
 
@@ -376,11 +376,11 @@ TEST_F(SnapshotClientTest, HttpPortIsRecognised) {
     return {};
   });
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().code, "net-http-port");
+  EXPECT_EQ(s.error().code, ifx::ErrorCode::net_http_port);
 
   auto i = c.database_info("src");
   ASSERT_FALSE(i);
-  EXPECT_EQ(i.error().code, "net-http-port");
+  EXPECT_EQ(i.error().code, ifx::ErrorCode::net_http_port);
 }
 
 TEST_F(SnapshotClientTest, SilentServerTimesOutWithinTheBound) {
@@ -394,7 +394,7 @@ TEST_F(SnapshotClientTest, SilentServerTimesOutWithinTheBound) {
   });
   const auto took = std::chrono::steady_clock::now() - t0;
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "net-timeout");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::net_timeout);
   EXPECT_NE(r.error().message.find("sent no byte for 1 s"), std::string::npos) << r.error().message;
   EXPECT_NE(r.error().message.find("shard 5"), std::string::npos) << r.error().message;
   EXPECT_GE(took, std::chrono::milliseconds(900));
@@ -427,7 +427,7 @@ TEST_F(SnapshotClientTest, UploadToAMissingShardIsReported) {
     std::ifstream in(renamed, std::ios::binary);
     auto r = client().upload_shard(999999, file_source(in));
     if (r) continue;
-    EXPECT_EQ(r.error().code, "net-reset") << r.error().message;
+    EXPECT_EQ(r.error().code, ifx::ErrorCode::net_reset) << r.error().message;
     EXPECT_NE(r.error().message.find("or the shard does not exist there"), std::string::npos)
         << r.error().message;
   }

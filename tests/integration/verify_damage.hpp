@@ -33,14 +33,14 @@ inline Report verify(const fs::path& dir, const std::function<void(ifx::check::B
 
 inline std::string describe(const Report& r) {
   std::string out;
-  for (const auto& d : r.defects) out += "  [" + d.code + "] " + d.describe() + "\n";
+  for (const auto& d : r.defects) out += fmt::format("  [{}] {}\n", d.code, d.describe());
   return out.empty() ? "  (no defects)\n" : out;
 }
 
 inline std::vector<const ifx::Error*> with_code(const Report& r, const std::string& code) {
   std::vector<const ifx::Error*> out;
   for (const auto& d : r.defects)
-    if (d.code == code) out.push_back(&d);
+    if (ifx::to_string(d.code) == code) out.push_back(&d);
   return out;
 }
 
@@ -48,7 +48,7 @@ inline std::vector<const ifx::Error*> with_code(const Report& r, const std::stri
 inline ifx::Error only_defect(const Report& r, const std::string& code, const std::string& file) {
   EXPECT_EQ(r.defects.size(), 1u) << describe(r);
   if (r.defects.size() != 1) return {};
-  EXPECT_EQ(r.defects[0].code, code) << describe(r);
+  EXPECT_EQ(ifx::to_string(r.defects[0].code), code) << describe(r);
   EXPECT_EQ(r.defects[0].file, file) << describe(r);
   return r.defects[0];
 }

@@ -79,7 +79,7 @@ TEST_F(VerifyDefects, GzipTruncatedInsideTrailer) {
   Report r = verify(dir);
   ASSERT_EQ(r.defects.size(), 1u) << describe(r);
   const auto& d = r.defects[0];
-  EXPECT_EQ(d.code, "gzip-truncated");
+  EXPECT_EQ(d.code, ifx::ErrorCode::gzip_truncated);
   EXPECT_EQ(d.file, archive);
   EXPECT_EQ(d.entry, "");
   EXPECT_EQ(d.offset, bytes.size() - 4) << d.message;  // where the file ends
@@ -266,7 +266,7 @@ TEST_F(VerifyChain, SeveralManifestsAreOneChain) {
   write_file(dir / (base + ".meta"), old_meta.substr(0, 300));
   Report bad_meta = verify(dir);
   ASSERT_EQ(bad_meta.defects.size(), 1u) << describe(bad_meta);
-  EXPECT_EQ(bad_meta.defects[0].code, "meta-invalid");
+  EXPECT_EQ(bad_meta.defects[0].code, ifx::ErrorCode::meta_invalid);
   EXPECT_EQ(bad_meta.defects[0].file, base + ".meta");
   write_file(dir / (base + ".meta"), old_meta);
   // An older manifest that no longer parses is reported; the chain still verifies the rest.
@@ -359,7 +359,7 @@ TEST_F(VerifyDefects, ShardMissingFromOurOwnScopeKey) {
   });
   Report r = verify(dir);
   ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "shard-missing");
+  EXPECT_EQ(r.defects[0].code, ifx::ErrorCode::shard_missing);
 }
 
 TEST_F(VerifyNotes, OssBackupWithoutScopeListsAbsentShardsAsNotes) {
@@ -430,7 +430,7 @@ TEST_F(VerifyTsm, BlockThatFailsToDecodeUnderAValidCrc) {
   });
   Report r = verify(c.dir);
   ASSERT_EQ(r.defects.size(), 1u) << describe(r);
-  EXPECT_EQ(r.defects[0].code, "tsm-block-decode");
+  EXPECT_EQ(r.defects[0].code, ifx::ErrorCode::tsm_block_decode);
   EXPECT_EQ(r.defects[0].entry, c.entry);
   ASSERT_TRUE(r.defects[0].offset);
   EXPECT_GE(*r.defects[0].offset, b.entry.offset + 4);  // inside this block's data
@@ -539,7 +539,7 @@ TEST(VerifyExpectations, MaxAge) {
     o.now_ns = *made + 27 * hour;
   });
   ASSERT_EQ(stale.defects.size(), 1u) << describe(stale);
-  EXPECT_EQ(stale.defects[0].code, "backup-too-old");
+  EXPECT_EQ(stale.defects[0].code, ifx::ErrorCode::backup_too_old);
   EXPECT_EQ(stale.defects[0].file, file_ending(dir, ".manifest"));
   EXPECT_NE(stale.defects[0].message.find("27h0m0s ago"), std::string::npos) << stale.defects[0].message;
 }
@@ -549,11 +549,11 @@ TEST(VerifyExpectations, ExpectDb) {
   EXPECT_TRUE(verify(dir, [](auto& o) { o.expect_databases = {"plain", "del"}; }).valid());
   Report missing = verify(dir, [](auto& o) { o.expect_databases = {"nosuch"}; });
   ASSERT_EQ(missing.defects.size(), 1u) << describe(missing);
-  EXPECT_EQ(missing.defects[0].code, "db-missing");
+  EXPECT_EQ(missing.defects[0].code, ifx::ErrorCode::db_missing);
   Report empty = verify(dir, [](auto& o) { o.expect_databases = {"empty db", "dropped"}; });
   ASSERT_EQ(empty.defects.size(), 2u) << describe(empty);
-  EXPECT_EQ(empty.defects[0].code, "db-empty");
-  EXPECT_EQ(empty.defects[1].code, "db-empty");
+  EXPECT_EQ(empty.defects[0].code, ifx::ErrorCode::db_empty);
+  EXPECT_EQ(empty.defects[1].code, ifx::ErrorCode::db_empty);
   auto outside = ifx::check::check_backup([&] {
     ifx::check::BackupCheckOptions o;
     o.backup_dir = dir;
@@ -562,7 +562,7 @@ TEST(VerifyExpectations, ExpectDb) {
     return o;
   }());
   ASSERT_FALSE(outside);
-  EXPECT_EQ(outside.error().code, "usage");
+  EXPECT_EQ(outside.error().code, ifx::ErrorCode::usage);
 }
 
 // ---- the binary: exit codes, Go-style flags, --json schema -------------------------------------

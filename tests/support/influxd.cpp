@@ -39,7 +39,7 @@ std::string influxd_binary(const InfluxdOptions& o) {
 // libnet's errors as the harness's exceptions.
 template <class T>
 T value_or_throw(Result<T> r) {
-  if (!r) throw InfluxdError(r.error().code + ": " + r.error().message);
+  if (!r) throw InfluxdError(fmt::format("{}: {}", r.error().code, r.error().message));
   return std::move(*r);
 }
 

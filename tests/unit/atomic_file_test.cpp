@@ -65,7 +65,7 @@ ifx::Error refused_create(const std::filesystem::path& path) {
   auto f = AtomicFile::create(path);
   EXPECT_FALSE(f) << "created " << path;
   if (f) return {};
-  EXPECT_EQ(f.error().code, "io");
+  EXPECT_EQ(f.error().code, ifx::ErrorCode::io);
   return f.error();
 }
 
@@ -90,7 +90,7 @@ TEST(AtomicFile, RefusesToReplaceAnExistingFileUnlessAsked) {
   write_file(dir / "b", "theirs");
   auto c = g->commit();
   ASSERT_FALSE(c);
-  EXPECT_EQ(c.error().code, "io");
+  EXPECT_EQ(c.error().code, ifx::ErrorCode::io);
   EXPECT_THAT(c.error().message, HasSubstr((dir / "b").string()));
   EXPECT_EQ(read_file(dir / "b"), "theirs");
   g->abandon();
@@ -126,7 +126,7 @@ TEST(AtomicFile, ReportsAFailedWrite) {
   setrlimit(RLIMIT_FSIZE, &old);
   std::signal(SIGXFSZ, old_handler);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "io");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::io);
   EXPECT_EQ(r.error().file, (dir / "big.pending").string());
   EXPECT_THAT(r.error().message, HasSubstr("File too large"));
   EXPECT_EQ(f->bytes_written(), 4096u);  // the short write before the failure is counted
@@ -137,7 +137,7 @@ TEST(FsyncDir, SyncsADirectoryAndNamesAMissingOne) {
   EXPECT_TRUE(ifx::fsync_dir(dir.path()));
   auto r = ifx::fsync_dir(dir / "missing");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "io");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::io);
   EXPECT_THAT(r.error().message, HasSubstr((dir / "missing").string()));
 }
 

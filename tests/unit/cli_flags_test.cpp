@@ -97,7 +97,7 @@ TEST(DurationFlag, RejectsWhatIsNotAPositiveDuration) {
   for (const char* bad : {"", "26", "h", "3x", "-1h", "1h-", "0s", "1..2h", "99999999999h", "0", "-0"}) {
     auto r = ifx::cli::parse_duration_flag(bad);
     ASSERT_FALSE(r) << bad;
-    EXPECT_EQ(r.error().code, "usage") << bad;
+    EXPECT_EQ(r.error().code, ifx::ErrorCode::usage) << bad;
     EXPECT_NE(r.error().message.find(std::string("\"") + bad + "\""), std::string::npos)
         << r.error().message;
   }
@@ -110,7 +110,7 @@ TEST(TimeFlag, KeepsTheOffsetAndNamesTheFlagOnError) {
   EXPECT_EQ(t->utc_offset_seconds, 3600);
   auto bad = ifx::cli::parse_time_flag("-end", "2024-01-01");
   ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().code, "usage");
+  EXPECT_EQ(bad.error().code, ifx::ErrorCode::usage);
   EXPECT_TRUE(bad.error().message.starts_with("-end: time \"2024-01-01\"")) << bad.error().message;
 }
 

@@ -65,7 +65,7 @@ TEST(ParseDuration, RejectsWhatIsNotADuration) {
                           "2562048h", "15250w2d"}) {
     auto r = parse_go_duration(bad);
     ASSERT_FALSE(r) << bad;
-    EXPECT_EQ(r.error().code, "invalid-argument") << bad;
+    EXPECT_EQ(r.error().code, ifx::ErrorCode::invalid_argument) << bad;
     EXPECT_NE(r.error().message.find(std::string("\"") + bad + "\""), std::string::npos)
         << r.error().message;
   }

@@ -60,7 +60,7 @@ TEST(ParseHttpUrl, Ipv6HostsInBrackets) {
 
   auto bare = ifx::net::parse_http_url("http://::1:8086");
   ASSERT_FALSE(bare);
-  EXPECT_EQ(bare.error().code, "usage");
+  EXPECT_EQ(bare.error().code, ifx::ErrorCode::usage);
   EXPECT_NE(bare.error().message.find("in brackets"), std::string::npos) << bare.error().message;
 }
 
@@ -85,7 +85,7 @@ TEST(ParseHttpUrl, BasePathBehindAProxyWithoutTrailingSlashes) {
 TEST(ParseHttpUrl, HttpsIsRefusedWithTheWayOut) {
   auto ep = ifx::net::parse_http_url("https://127.0.0.1:8086");
   ASSERT_FALSE(ep);
-  EXPECT_EQ(ep.error().code, "usage");
+  EXPECT_EQ(ep.error().code, ifx::ErrorCode::usage);
   EXPECT_EQ(ep.error().message,
             "--http https://127.0.0.1:8086: https is not supported; give the plain http:// address of InfluxDB's "
             "HTTP API (e.g. http://127.0.0.1:8086)");
@@ -95,7 +95,7 @@ TEST(ParseHttpUrl, BadPortOrEmptyHostIsUsage) {
   for (const char* url : {"http://h:0", "http://h:65536", "http://h:80x", "http://h:", "http://", "http://[::1"}) {
     auto ep = ifx::net::parse_http_url(url);
     ASSERT_FALSE(ep) << url;
-    EXPECT_EQ(ep.error().code, "usage") << url;
+    EXPECT_EQ(ep.error().code, ifx::ErrorCode::usage) << url;
     EXPECT_TRUE(ep.error().message.starts_with(std::string("--http ") + url + ": expected http://host:port"))
         << ep.error().message;
   }
@@ -306,7 +306,7 @@ TEST(InfluxHttpErrors, UnauthorizedQueryIsHttpAuth) {
   OneAnswer server("HTTP/1.0 401 Unauthorized\r\n\r\n{\"error\":\"unable to parse authentication credentials\"}");
   auto r = InfluxHttp(local(server.port()), std::chrono::seconds(10)).query("SHOW DATABASES");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "http-auth");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::http_auth);
   EXPECT_EQ(r.error().message,
             fmt::format("http://127.0.0.1:{} refused the query (HTTP 401: unable to parse authentication "
                         "credentials): set INFLUX_USERNAME and INFLUX_PASSWORD for an admin user",
@@ -317,7 +317,7 @@ TEST(InfluxHttpErrors, ServerErrorIsHttpStatusWithTheServersWords) {
   OneAnswer server("HTTP/1.0 500 Internal Server Error\r\n\r\n{\"error\":\"engine is closed\"}");
   auto r = InfluxHttp(local(server.port()), std::chrono::seconds(10)).series("SELECT 1", "db");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "http-status");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::http_status);
   EXPECT_EQ(r.error().message, fmt::format("query \"SELECT 1\" at http://127.0.0.1:{} answered HTTP 500: engine is "
                                            "closed", server.port()));
 }
@@ -326,7 +326,7 @@ TEST(InfluxHttpErrors, StatementErrorInA200IsHttpQuery) {
   OneAnswer server("HTTP/1.0 200 OK\r\n\r\n{\"results\":[{\"statement_id\":0,\"error\":\"database not found: x\"}]}");
   auto r = InfluxHttp(local(server.port()), std::chrono::seconds(10)).query("SHOW MEASUREMENTS", "x");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "http-query");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::http_query);
   EXPECT_EQ(r.error().message, "query \"SHOW MEASUREMENTS\" failed: database not found: x");
 }
 
@@ -335,7 +335,7 @@ TEST(InfluxHttpErrors, ParseErrorInA400IsHttpStatus) {
   OneAnswer server("HTTP/1.0 400 Bad Request\r\n\r\n{\"error\":\"error parsing query: found EOF\"}");
   auto r = InfluxHttp(local(server.port()), std::chrono::seconds(10)).query("SELECT");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "http-status");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::http_status);
   EXPECT_NE(r.error().message.find("answered HTTP 400: error parsing query: found EOF"), std::string::npos);
 }
 
@@ -344,14 +344,14 @@ TEST(InfluxHttpErrors, NotJsonOrNotHttpIsHttpProtocol) {
     OneAnswer server("HTTP/1.0 200 OK\r\n\r\n<html>proxy</html>");
     auto r = InfluxHttp(local(server.port()), std::chrono::seconds(10)).query("SHOW DATABASES");
     ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().code, "http-protocol");
+    EXPECT_EQ(r.error().code, ifx::ErrorCode::http_protocol);
     EXPECT_NE(r.error().message.find("the answer is not JSON"), std::string::npos) << r.error().message;
   }
   {
     OneAnswer server(std::string("\x00\x00\x00\x01snapshotter", 15));
     auto r = InfluxHttp(local(server.port()), std::chrono::seconds(10)).ping();
     ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().code, "http-protocol");
+    EXPECT_EQ(r.error().code, ifx::ErrorCode::http_protocol);
     EXPECT_NE(r.error().message.find("not an HTTP answer"), std::string::npos) << r.error().message;
     EXPECT_NE(r.error().message.find("is this InfluxDB's HTTP port?"), std::string::npos) << r.error().message;
   }
@@ -361,7 +361,7 @@ TEST(InfluxHttpErrors, PingWantsA204) {
   OneAnswer server("HTTP/1.0 200 OK\r\n\r\nok");
   auto r = InfluxHttp(local(server.port()), std::chrono::seconds(10)).ping();
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "http-status");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::http_status);
   EXPECT_EQ(r.error().message, fmt::format("GET http://127.0.0.1:{}/ping answered HTTP 200 (expected 204): is this "
                                            "InfluxDB 1.x?", server.port()));
 }
@@ -370,7 +370,7 @@ TEST(InfluxHttpErrors, NothingListeningIsHttpUnreachable) {
   const std::uint16_t port = ifx::test::free_port();  // bound, read and closed again: nobody listens
   auto r = InfluxHttp(local(port), std::chrono::seconds(5)).ping();
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "http-unreachable");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::http_unreachable);
   EXPECT_TRUE(r.error().message.starts_with(fmt::format("InfluxDB's HTTP API at http://127.0.0.1:{} did not answer (",
                                                         port)))
       << r.error().message;

@@ -124,7 +124,7 @@ TEST(ParseSeriesKey, RejectsMalformedKeysWithOffsets) {
   for (const Case& c : cases) {
     auto key = ifx::lp::parse_series_key(c.key);
     ASSERT_FALSE(key.has_value()) << c.key;
-    EXPECT_EQ(key.error().code, "invalid-argument") << c.key;
+    EXPECT_EQ(key.error().code, ifx::ErrorCode::invalid_argument) << c.key;
     EXPECT_EQ(key.error().offset, c.offset) << c.key;
     EXPECT_NE(key.error().message.find(c.words), std::string::npos) << key.error().message;
   }

@@ -41,7 +41,7 @@ PortableManifest parse_ok(const std::string& text) {
 void expect_invalid(const std::string& text, const std::string& message) {
   auto m = ifx::parse_manifest(text);
   ASSERT_FALSE(m) << "accepted: " << text;
-  EXPECT_EQ(m.error().code, "manifest-invalid");
+  EXPECT_EQ(m.error().code, ifx::ErrorCode::manifest_invalid);
   EXPECT_EQ(m.error().message, message);
 }
 
@@ -273,7 +273,7 @@ TEST(Manifest, WrongTypesNameTheKeyAndWhatWasFound) {
 TEST(Manifest, NotJsonReportsTheOffset) {
   auto e = ifx::parse_manifest("{\"meta\": {\"fileName\": \"a\",}}");
   ASSERT_FALSE(e);
-  EXPECT_EQ(e.error().code, "manifest-invalid");
+  EXPECT_EQ(e.error().code, ifx::ErrorCode::manifest_invalid);
   ASSERT_TRUE(e.error().offset);
   EXPECT_EQ(*e.error().offset, 26u);  // the "}" after the comma
   EXPECT_NE(e.error().message.find("not valid JSON"), std::string::npos);
@@ -281,7 +281,7 @@ TEST(Manifest, NotJsonReportsTheOffset) {
 
   auto empty = ifx::parse_manifest("");
   ASSERT_FALSE(empty);
-  EXPECT_EQ(empty.error().code, "manifest-invalid");
+  EXPECT_EQ(empty.error().code, ifx::ErrorCode::manifest_invalid);
   // Trailing data after the object (a truncated second write, a concatenation) is damage.
   auto trailing = ifx::parse_manifest(kSpecExample + "}");
   ASSERT_FALSE(trailing);
@@ -298,11 +298,11 @@ TEST(Manifest, ReadsAFileAndNamesItInErrors) {
   ifx::test::write_file(dir / "b.manifest", R"({"limited":1})");
   auto b = ifx::read_manifest_file(dir / "b.manifest");
   ASSERT_FALSE(b);
-  EXPECT_EQ(b.error().code, "manifest-invalid");
+  EXPECT_EQ(b.error().code, ifx::ErrorCode::manifest_invalid);
   EXPECT_EQ(b.error().file, (dir / "b.manifest").string());
   auto c = ifx::read_manifest_file(dir / "c.manifest");
   ASSERT_FALSE(c);
-  EXPECT_EQ(c.error().code, "io");
+  EXPECT_EQ(c.error().code, ifx::ErrorCode::io);
 }
 
 // --- §3.6 -------------------------------------------------------------------------------------

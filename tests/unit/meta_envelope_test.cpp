@@ -29,7 +29,7 @@ std::string blob906() {
 template <class T>
 void expect_invalid(const ifx::Result<T>& r, std::uint64_t offset, const std::string& fragment) {
   ASSERT_FALSE(r) << "accepted";
-  EXPECT_EQ(r.error().code, "meta-invalid");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::meta_invalid);
   ASSERT_TRUE(r.error().offset) << r.error().message;
   EXPECT_EQ(*r.error().offset, offset) << r.error().message;
   EXPECT_NE(r.error().message.find(fragment), std::string::npos) << r.error().message;
@@ -123,7 +123,7 @@ TEST(LegacyMetaFile, ReadsFromDiskAndNamesTheFileInErrors) {
   ifx::test::write_file(dir / "meta.01", bad);
   auto e = read_legacy_meta_file(dir / "meta.01");
   ASSERT_FALSE(e);
-  EXPECT_EQ(e.error().code, "meta-invalid");
+  EXPECT_EQ(e.error().code, ifx::ErrorCode::meta_invalid);
   EXPECT_EQ(e.error().file, (dir / "meta.01").string());
   ASSERT_TRUE(e.error().offset);
   EXPECT_EQ(*e.error().offset, 922u);
@@ -134,12 +134,12 @@ TEST(LegacyMetaFile, ReadsFromDiskAndNamesTheFileInErrors) {
   ifx::test::write_file(dir / "meta.02", huge);
   auto h = read_legacy_meta_file(dir / "meta.02");
   ASSERT_FALSE(h);
-  EXPECT_EQ(h.error().code, "meta-invalid");
+  EXPECT_EQ(h.error().code, ifx::ErrorCode::meta_invalid);
   EXPECT_EQ(*h.error().offset, 8u);
 
   auto missing = read_legacy_meta_file(dir / "meta.99");
   ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().code, "io");
+  EXPECT_EQ(missing.error().code, ifx::ErrorCode::io);
   EXPECT_EQ(missing.error().file, (dir / "meta.99").string());
 }
 

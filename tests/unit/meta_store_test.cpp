@@ -269,7 +269,7 @@ TEST(MetaData, MissingRequiredFieldIsRejectedLikeGo) {
   data.u(1, 0).u(2, 1).u(3, 2).m(5, Pb().s(1, "ok").s(2, "")).m(5, db).u(7, 0).u(8, 0).u(9, 0);
   auto d = decode_meta_data(data.b);
   ASSERT_FALSE(d);
-  EXPECT_EQ(d.error().code, "meta-invalid");
+  EXPECT_EQ(d.error().code, ifx::ErrorCode::meta_invalid);
   EXPECT_NE(d.error().message.find("Databases[1].Name"), std::string::npos) << d.error().message;
 
   auto empty = decode_meta_data(std::string());
@@ -282,7 +282,7 @@ TEST(MetaData, TruncatedTopLevelFieldGivesOffsetOfItsLength) {
   const std::string blob("\x08\x00\x10\x01\x18\x02\x2a\x05\x0a\x03" "a", 11);
   auto d = decode_meta_data(blob);
   ASSERT_FALSE(d);
-  EXPECT_EQ(d.error().code, "meta-invalid");
+  EXPECT_EQ(d.error().code, ifx::ErrorCode::meta_invalid);
   ASSERT_TRUE(d.error().offset);
   EXPECT_EQ(*d.error().offset, 7u);
   EXPECT_NE(d.error().message.find("declares 5 bytes but only 3 remain"), std::string::npos)
@@ -305,7 +305,7 @@ TEST(MetaData, EveryTruncationOfAValidBlobIsRejected) {
     auto d = decode_meta_data(std::string_view(blob).substr(0, n));
     EXPECT_FALSE(d) << "prefix of " << n << " bytes accepted";
     if (!d) {
-      EXPECT_EQ(d.error().code, "meta-invalid");
+      EXPECT_EQ(d.error().code, ifx::ErrorCode::meta_invalid);
     }
   }
 }
@@ -315,7 +315,7 @@ TEST(MetaData, WrongWireTypeOnARequiredFieldIsNamed) {
   const std::string blob("\x0a\x01\x00\x10\x01\x18\x02\x38\x00\x40\x00\x48\x00", 13);
   auto d = decode_meta_data(blob);
   ASSERT_FALSE(d);
-  EXPECT_EQ(d.error().code, "meta-invalid");
+  EXPECT_EQ(d.error().code, ifx::ErrorCode::meta_invalid);
   ASSERT_TRUE(d.error().offset);
   EXPECT_EQ(*d.error().offset, 0u);
   EXPECT_NE(d.error().message.find("Term"), std::string::npos) << d.error().message;
@@ -325,7 +325,7 @@ TEST(MetaData, WrongWireTypeOnARequiredFieldIsNamed) {
 TEST(MetaData, InvalidWireTypeAndOverlongVarint) {
   auto d = decode_meta_data(std::string("\x08\x00\x0f\x01", 4));  // field 1, wire type 7
   ASSERT_FALSE(d);
-  EXPECT_EQ(d.error().code, "meta-invalid");
+  EXPECT_EQ(d.error().code, ifx::ErrorCode::meta_invalid);
   ASSERT_TRUE(d.error().offset);
   EXPECT_EQ(*d.error().offset, 2u);
   EXPECT_NE(d.error().message.find("invalid wire type 7"), std::string::npos) << d.error().message;

@@ -108,7 +108,7 @@ TEST(Rfc3339Parse, RoundTripsAndRejects) {
                         "2024-01-01T00:00:00Zjunk", "1600-01-01T00:00:00Z", "2263-01-01T00:00:00Z"}) {
     auto t = parse_rfc3339(s);
     ASSERT_FALSE(t) << s;
-    EXPECT_EQ(t.error().code, "invalid-argument");
+    EXPECT_EQ(t.error().code, ifx::ErrorCode::invalid_argument);
     EXPECT_NE(t.error().message.find(std::string("\"") + s + "\""), std::string::npos) << t.error().message;
   }
 }
@@ -124,7 +124,7 @@ TEST(Rfc3339Parse, KeepsTheOffsetAndReadsTheWholeInt64Range) {
   for (const char* s : {"1677-09-21T00:12:43.145224191Z", "2262-04-11T23:47:16.854775808Z"}) {
     auto t = parse_rfc3339(s);
     ASSERT_FALSE(t) << s;
-    EXPECT_EQ(t.error().code, "invalid-argument");
+    EXPECT_EQ(t.error().code, ifx::ErrorCode::invalid_argument);
     EXPECT_NE(t.error().message.find("outside the range"), std::string::npos) << t.error().message;
   }
 }

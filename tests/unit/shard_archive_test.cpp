@@ -21,6 +21,8 @@
 #include "support/archive_builder.hpp"
 #include "support/paths.hpp"
 
+using namespace std::string_literals;
+
 namespace {
 
 using ifx::ArchiveCompression;
@@ -124,7 +126,7 @@ std::filesystem::path write_archive(const ScratchDir& dir, const std::string& fi
 #define EXPECT_ERROR(outcome, code_, entry_, offset_)                               \
   do {                                                                              \
     ASSERT_TRUE((outcome).error.has_value()) << "expected " << code_;               \
-    EXPECT_EQ((outcome).error->code, code_) << (outcome).error->describe();         \
+    EXPECT_EQ(ifx::to_string((outcome).error->code), code_) << (outcome).error->describe(); \
     EXPECT_EQ((outcome).error->entry, entry_) << (outcome).error->describe();       \
     EXPECT_EQ((outcome).error->offset, std::optional<std::uint64_t>(offset_))       \
         << (outcome).error->describe();                                             \
@@ -148,7 +150,7 @@ TEST(ShardEntryName, RejectsEverythingElse) {
                           ""}) {
     auto n = ifx::parse_shard_entry_name(bad);
     ASSERT_FALSE(n) << bad;
-    EXPECT_EQ(n.error().code, "unsafe-path") << bad;
+    EXPECT_EQ(n.error().code, ifx::ErrorCode::unsafe_path) << bad;
     EXPECT_EQ(n.error().entry, bad);
   }
 }
@@ -354,11 +356,11 @@ TEST(ShardArchiveWriter, RefusesBadNamesAndWrongSizes) {
   ASSERT_TRUE(w);
   auto bad = w->begin_entry({"../x", 1, 0644, 0});
   ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().code, "invalid-argument");
+  EXPECT_EQ(bad.error().code, ifx::ErrorCode::invalid_argument);
   ASSERT_TRUE(w->begin_entry({kTsm, 3, 0644, 0}));
   auto too_much = w->write(bytes("abcd"));
   ASSERT_FALSE(too_much);
-  EXPECT_EQ(too_much.error().code, "invalid-argument");
+  EXPECT_EQ(too_much.error().code, ifx::ErrorCode::invalid_argument);
   ASSERT_TRUE(w->write(bytes("ab")));
   auto short_entry = w->finish();
   ASSERT_FALSE(short_entry);
@@ -462,7 +464,7 @@ TEST(ShardArchiveReader, SkipsUnreadDataAndCopiesToAFileDescriptor) {
   auto failed = again->copy_to_fd(read_only, dir / "spool");
   ::close(read_only);
   ASSERT_FALSE(failed);
-  EXPECT_EQ(failed.error().code, "io");
+  EXPECT_EQ(failed.error().code, ifx::ErrorCode::io);
   EXPECT_EQ(failed.error().file, (dir / "spool").string());
   EXPECT_NE(failed.error().message.find("db/rp/1/a.tsm"), std::string::npos) << failed.error().message;
 }
@@ -543,7 +545,7 @@ TEST(ShardArchiveReader, ReadsAnArchiveFromAPipe) {
     while ((n = reader->read(buf)) && *n > 0) data.append(reinterpret_cast<const char*>(buf.data()), *n);
     if (bytes.size() == 70000) {  // cut short
       ASSERT_FALSE(n);
-      EXPECT_EQ(n.error().code, "tar-truncated") << n.error().describe();
+      EXPECT_EQ(n.error().code, ifx::ErrorCode::tar_truncated) << n.error().describe();
       EXPECT_EQ(n.error().file, "received.tar");
     } else {
       ASSERT_TRUE(n) << n.error().describe();
@@ -617,13 +619,13 @@ TEST(ShardArchiveReader, ReadsManyMembersWhereverTheirBoundariesFall) {
   damaged[damaged.size() - 8] ^= 0x01;
   auto bad = read_bytes(dir, damaged);
   ASSERT_TRUE(bad.error);
-  EXPECT_EQ(bad.error->code, "gzip-crc") << bad.error->describe();
+  EXPECT_EQ(bad.error->code, ifx::ErrorCode::gzip_crc) << bad.error->describe();
   EXPECT_EQ(bad.error->offset, damaged.size() - 8) << bad.error->describe();
 
   // Bytes after the last member that do not start another one.
   auto trailing = read_bytes(dir, gz + "garbage");
   ASSERT_TRUE(trailing.error);
-  EXPECT_EQ(trailing.error->code, "gzip-invalid") << trailing.error->describe();
+  EXPECT_EQ(trailing.error->code, ifx::ErrorCode::gzip_invalid) << trailing.error->describe();
   EXPECT_EQ(trailing.error->offset, gz.size()) << trailing.error->describe();
 }
 
@@ -633,9 +635,11 @@ TEST(ShardArchiveReader, ReadsTheEmptyGzipInfluxdWrites) {
   // 1024-byte tar, trailer. (zlib's deflate makes it 59 bytes; Go's flate one byte less.)
   std::string deflated = zlib_gzip(kEnd, 1024);
   std::string body = deflated.substr(10, deflated.size() - 18);
-  std::string file = std::string("\x1f\x8b\x08\x08\x00\x09\x6e\x88\x00\xff", 10) +
-                     "20261124T060957Z.s1.tar" + std::string(1, '\0') + body +
-                     deflated.substr(deflated.size() - 8);
+  // Header with FNAME, then the deflate body and trailer of the zlib stream.
+  std::string file = "\x1f\x8b\x08\x08\x00\x09\x6e\x88\x00\xff"
+                     "20261124T060957Z.s1.tar\0"s;
+  file += body;
+  file += deflated.substr(deflated.size() - 8);
   auto o = read_bytes(dir, file);
   ASSERT_FALSE(o.error) << o.error->describe();
   EXPECT_TRUE(o.entries.empty());
@@ -721,10 +725,11 @@ TEST(ShardArchiveReader, DetectsDamageInsideTheDeflateData) {
     ASSERT_TRUE(o.error) << "flip at " << i << " went unnoticed";
     // Either inflate rejects the data, or it decodes to other bytes and the CRC-32 says so (or
     // the stream ends early and the trailer is cut short).
-    EXPECT_THAT(o.error->code, ::testing::AnyOf("gzip-invalid", "gzip-crc", "gzip-truncated"))
+    EXPECT_THAT(o.error->code, ::testing::AnyOf(ifx::ErrorCode::gzip_invalid, ifx::ErrorCode::gzip_crc,
+                                                ifx::ErrorCode::gzip_truncated))
         << "flip at " << i << ": " << o.error->describe();
-    invalid += o.error->code == "gzip-invalid";
-    crc += o.error->code == "gzip-crc";
+    invalid += o.error->code == ifx::ErrorCode::gzip_invalid;
+    crc += o.error->code == ifx::ErrorCode::gzip_crc;
   }
   EXPECT_GT(invalid, 0);
   EXPECT_GT(crc, 0);
@@ -821,7 +826,7 @@ TEST(ShardArchiveReader, DetectsDamagedZstd) {
     bad[at] ^= 0x01;
     auto o = read_bytes(dir, bad);
     ASSERT_TRUE(o.error);
-    EXPECT_EQ(o.error->code, "zstd-invalid") << o.error->describe();
+    EXPECT_EQ(o.error->code, ifx::ErrorCode::zstd_invalid) << o.error->describe();
   }
   for (std::size_t cut : {std::size_t{4}, std::size_t{10}, zst.size() / 2, zst.size() - 1}) {
     SCOPED_TRACE(cut);
@@ -848,19 +853,19 @@ TEST(ShardArchiveReader, StopsADecompressionBomb) {
   o.bomb_grace_bytes = 1 << 20;
   auto r = read_all(dir / "bomb.tar.gz", o, 1 << 16);
   ASSERT_TRUE(r.error);
-  EXPECT_EQ(r.error->code, "decompression-bomb") << r.error->describe();
+  EXPECT_EQ(r.error->code, ifx::ErrorCode::decompression_bomb) << r.error->describe();
   EXPECT_LT(r.uncompressed, 2u << 20);  // stopped early, not after inflating it all
 
   ShardArchiveReaderOptions cap;
   cap.max_uncompressed_bytes = 4 << 20;
   auto c = read_all(dir / "bomb.tar.gz", cap, 1 << 16);
   ASSERT_TRUE(c.error);
-  EXPECT_EQ(c.error->code, "decompression-bomb");
+  EXPECT_EQ(c.error->code, ifx::ErrorCode::decompression_bomb);
   // Zeros deflate at about 1030:1, above the default 1000:1 (checked past 8 MiB); a real
   // shard (TSM data is already compressed) comes nowhere near.
   auto d = read_all(dir / "bomb.tar.gz", {}, 1 << 16);
   ASSERT_TRUE(d.error);
-  EXPECT_EQ(d.error->code, "decompression-bomb");
+  EXPECT_EQ(d.error->code, ifx::ErrorCode::decompression_bomb);
   EXPECT_GT(d.uncompressed, 8u << 20);
   ShardArchiveReaderOptions lax;
   lax.max_ratio = 2000;
@@ -871,7 +876,7 @@ TEST(ShardArchiveReader, ReportsAMissingFile) {
   ScratchDir dir;
   auto r = ShardArchiveReader::open(dir / "nope.tar.gz");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "io");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::io);
   EXPECT_THAT(r.error().message, ::testing::HasSubstr("No such file"));
 }
 

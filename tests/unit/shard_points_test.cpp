@@ -354,7 +354,7 @@ TEST_F(ShardPointsTest, FieldTypeConflictAcrossFilesIsAnError) {
   ASSERT_TRUE(shard.next_key(k).value());
   auto more = shard.next_key(k);
   ASSERT_FALSE(more.has_value());
-  EXPECT_EQ(more.error().code, "tsm-index");
+  EXPECT_EQ(more.error().code, ifx::ErrorCode::tsm_index);
   EXPECT_EQ(more.error().file, tsm(2).string());
   auto reader = ifx::tsm::TsmReader::open(tsm(2));
   ASSERT_TRUE(reader.has_value());
@@ -380,7 +380,7 @@ TEST_F(ShardPointsTest, DamagedBlockAndTimeRangeAreReportedByTheCursor) {
     ASSERT_TRUE(cursor.next(batch).value());
     auto more = cursor.next(batch);
     ASSERT_FALSE(more.has_value());
-    EXPECT_EQ(more.error().code, "tsm-block-crc");
+    EXPECT_EQ(more.error().code, ifx::ErrorCode::tsm_block_crc);
     EXPECT_EQ(more.error().offset, second.entry.offset);
     EXPECT_EQ(more.error().file, tsm(2).string());
   }
@@ -394,7 +394,7 @@ TEST_F(ShardPointsTest, DamagedBlockAndTimeRangeAreReportedByTheCursor) {
   DecodedBlock batch;
   auto more = cursor.next(batch);
   ASSERT_FALSE(more.has_value());
-  EXPECT_EQ(more.error().code, "tsm-time-range");
+  EXPECT_EQ(more.error().code, ifx::ErrorCode::tsm_time_range);
   EXPECT_EQ(more.error().offset, second.entry.offset);
 }
 
@@ -402,11 +402,11 @@ TEST_F(ShardPointsTest, OpenFailsOnBadFiles) {
   write_tsm(tsm(1), {{"m#!~#v", points(run(0, 3, 1))}});
   auto shard = ShardPoints::open({{tsm(1), dir / "missing.tombstone"}});
   ASSERT_FALSE(shard.has_value());
-  EXPECT_EQ(shard.error().code, "io");
+  EXPECT_EQ(shard.error().code, ifx::ErrorCode::io);
   ifx::test::write_file(tsm(2), "not a tsm file at all");
   shard = ShardPoints::open({{tsm(1), {}}, {tsm(2), {}}});
   ASSERT_FALSE(shard.has_value());
-  EXPECT_EQ(shard.error().code, "tsm-header");
+  EXPECT_EQ(shard.error().code, ifx::ErrorCode::tsm_header);
   EXPECT_EQ(shard.error().file, tsm(2).string());
 }
 

@@ -356,19 +356,19 @@ TEST_F(ShardRewriteTest, RefusesANonEmptyOutputDirectoryAndBadOptions) {
   ifx::test::write_file(out() / "stray", "x");
   auto busy = ifx::rewrite_shard_points({{tsm(1), std::nullopt}}, out());
   ASSERT_FALSE(busy.has_value());
-  EXPECT_EQ(busy.error().code, "invalid-argument");
+  EXPECT_EQ(busy.error().code, ifx::ErrorCode::invalid_argument);
 
   auto missing = ifx::rewrite_shard_points({{tsm(1), std::nullopt}}, dir.path() / "nope");
   ASSERT_FALSE(missing.has_value());
-  EXPECT_EQ(missing.error().code, "invalid-argument");
+  EXPECT_EQ(missing.error().code, ifx::ErrorCode::invalid_argument);
 
   fs::remove(out() / "stray");
   auto backwards = ifx::rewrite_shard_points({{tsm(1), std::nullopt}}, out(), {.keep = TimeRange{5, 4}});
   ASSERT_FALSE(backwards.has_value());
-  EXPECT_EQ(backwards.error().code, "invalid-argument");
+  EXPECT_EQ(backwards.error().code, ifx::ErrorCode::invalid_argument);
   auto zero = ifx::rewrite_shard_points({{tsm(1), std::nullopt}}, out(), {.max_points_per_block = 0});
   ASSERT_FALSE(zero.has_value());
-  EXPECT_EQ(zero.error().code, "invalid-argument");
+  EXPECT_EQ(zero.error().code, ifx::ErrorCode::invalid_argument);
 }
 
 // ---- damaged input -------------------------------------------------------------------------------
@@ -385,7 +385,7 @@ TEST_F(ShardRewriteTest, CorruptCopiedBlockFailsWithItsOffsetAndLeavesNothingBeh
 
   auto r = ifx::rewrite_shard_points({{tsm(1), std::nullopt}}, out());
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().code, "tsm-block-crc");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::tsm_block_crc);
   EXPECT_EQ(r.error().offset, offset);
   EXPECT_EQ(r.error().file, tsm(1).string());
   EXPECT_TRUE(dir_listing(out()).empty());
@@ -400,7 +400,7 @@ TEST_F(ShardRewriteTest, IndexEntryThatLiesAboutItsBlockIsNotCopied) {
 
   auto r = ifx::rewrite_shard_points({{tsm(1), std::nullopt}}, out());
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().code, "tsm-time-range");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::tsm_time_range);
   EXPECT_EQ(r.error().offset, 5u);  // the block's CRC, right after the header (§6.1)
   EXPECT_TRUE(dir_listing(out()).empty());
 }
@@ -411,13 +411,13 @@ TEST_F(ShardRewriteTest, TruncatedFileAndDamagedTombstoneAreReported) {
   ifx::test::write_file(tsm(2), bytes.substr(0, 10));
   auto truncated = ifx::rewrite_shard_points({{tsm(1), std::nullopt}, {tsm(2), std::nullopt}}, out());
   ASSERT_FALSE(truncated.has_value());
-  EXPECT_EQ(truncated.error().code, "tsm-header");
+  EXPECT_EQ(truncated.error().code, ifx::ErrorCode::tsm_header);
 
   // v2 tombstone whose record claims a 1000-byte key but stops after 3 bytes.
   ifx::test::write_file(tombstone(1), std::string("\x00\x00\x15\x02\x00\x00\x03\xe8" "cpu", 11));
   auto bad = ifx::rewrite_shard_points({{tsm(1), tombstone(1)}}, out());
   ASSERT_FALSE(bad.has_value());
-  EXPECT_EQ(bad.error().code, "tombstone-invalid");
+  EXPECT_EQ(bad.error().code, ifx::ErrorCode::tombstone_invalid);
   EXPECT_EQ(bad.error().offset, 4u);
   EXPECT_TRUE(dir_listing(out()).empty());
 }
@@ -487,12 +487,12 @@ TEST_F(ShardRewriteTest, UnpackArchivesChecksTheShardAndTheFiles) {
 
   auto wrong = ifx::UnpackedShard::unpack_archives({first}, {"db", "rp", 8}, scratch.path());
   ASSERT_FALSE(wrong.has_value());
-  EXPECT_EQ(wrong.error().code, "unsafe-path");
+  EXPECT_EQ(wrong.error().code, ifx::ErrorCode::unsafe_path);
   EXPECT_EQ(wrong.error().file, first.string());
 
   auto missing = ifx::UnpackedShard::unpack_archives({first, dir.path() / "gone.tar"}, {}, scratch.path());
   ASSERT_FALSE(missing.has_value());
-  EXPECT_EQ(missing.error().code, "file-missing");
+  EXPECT_EQ(missing.error().code, ifx::ErrorCode::file_missing);
   EXPECT_EQ(missing.error().file, (dir.path() / "gone.tar").string());
   EXPECT_TRUE(dir_listing(scratch.path()).empty());
 }

@@ -13,6 +13,8 @@
 #include "ifx/net/snapshot/snapshot_client.hpp"
 #include "ifx/net/tcp_connection.hpp"
 
+using namespace std::string_literals;  // "\x00..."s keeps an embedded NUL
+
 namespace {
 
 using namespace ifx::net;
@@ -55,12 +57,12 @@ TEST(RequestEncoding, ShardBackupCarriesIdAndSince) {
   r.shard_id = 18446744073709551615ull;  // u64 max prints as a plain decimal
   r.since = at("2026-11-20T00:00:00.5Z");
   EXPECT_EQ(encode_request(r),
-            std::string("\x00", 1) +
+            "\x00"
                 "{\"Type\":0,\"BackupDatabase\":\"\",\"RestoreDatabase\":\"\","
                 "\"BackupRetentionPolicy\":\"\",\"RestoreRetentionPolicy\":\"\","
                 "\"ShardID\":18446744073709551615,\"Since\":\"2026-11-20T00:00:00.5Z\","
                 "\"ExportStart\":\"0001-01-01T00:00:00Z\",\"ExportEnd\":\"0001-01-01T00:00:00Z\","
-                "\"UploadSize\":0}\n");
+                "\"UploadSize\":0}\n"s);
 }
 
 TEST(RequestEncoding, ExportKeepsTheTypedOffset) {
@@ -82,12 +84,12 @@ TEST(RequestEncoding, InfoRequestsNameDatabaseAndPolicy) {
   r.backup_database = "db1";
   r.backup_retention_policy = "rp \"x\"";
   EXPECT_EQ(encode_request(r),
-            std::string("\x04", 1) +
+            "\x04"
                 "{\"Type\":4,\"BackupDatabase\":\"db1\",\"RestoreDatabase\":\"\","
                 "\"BackupRetentionPolicy\":\"rp \\\"x\\\"\",\"RestoreRetentionPolicy\":\"\","
                 "\"ShardID\":0,\"Since\":\"0001-01-01T00:00:00Z\","
                 "\"ExportStart\":\"0001-01-01T00:00:00Z\",\"ExportEnd\":\"0001-01-01T00:00:00Z\","
-                "\"UploadSize\":0}\n");
+                "\"UploadSize\":0}\n"s);
 }
 
 TEST(RequestEncoding, MetaUpdateAppendsPayloadAfterExactlyOneNewline) {
@@ -101,11 +103,11 @@ TEST(RequestEncoding, MetaUpdateAppendsPayloadAfterExactlyOneNewline) {
   r.payload = blob;
   const std::string wire = encode_request(r);
   const std::string head =
-      std::string("\x06", 1) +
+      "\x06"
       "{\"Type\":6,\"BackupDatabase\":\"db1\",\"RestoreDatabase\":\"db1x\","
       "\"BackupRetentionPolicy\":\"rp2\",\"RestoreRetentionPolicy\":\"rp2x\",\"ShardID\":0,"
       "\"Since\":\"0001-01-01T00:00:00Z\",\"ExportStart\":\"0001-01-01T00:00:00Z\","
-      "\"ExportEnd\":\"0001-01-01T00:00:00Z\",\"UploadSize\":6}\n";
+      "\"ExportEnd\":\"0001-01-01T00:00:00Z\",\"UploadSize\":6}\n"s;
   EXPECT_EQ(encode_request_head(r), head);
   EXPECT_EQ(wire, head + blob);
 }
@@ -163,23 +165,23 @@ TEST(MetaBackupResponse, DamageIsMetaInvalidWithOffset) {
   bad_magic[5] = 0x58;
   auto m = parse_meta_backup_response(bytes(bad_magic));
   ASSERT_FALSE(m);
-  EXPECT_EQ(m.error().code, "meta-invalid");
+  EXPECT_EQ(m.error().code, ifx::ErrorCode::meta_invalid);
   EXPECT_EQ(m.error().offset, 0u);
 
   auto shorter = parse_meta_backup_response(bytes(good.substr(0, good.size() - 1)));
   ASSERT_FALSE(shorter);
-  EXPECT_EQ(shorter.error().code, "meta-invalid");
+  EXPECT_EQ(shorter.error().code, ifx::ErrorCode::meta_invalid);
 
   std::string long_m = good;
   long_m.replace(8, 8, u64be(1000));  // M larger than the stream
   auto lm = parse_meta_backup_response(bytes(long_m));
   ASSERT_FALSE(lm);
-  EXPECT_EQ(lm.error().code, "meta-invalid");
+  EXPECT_EQ(lm.error().code, ifx::ErrorCode::meta_invalid);
   EXPECT_EQ(lm.error().offset, 8u);
 
   auto empty = parse_meta_backup_response({});
   ASSERT_FALSE(empty);
-  EXPECT_EQ(empty.error().code, "meta-invalid");
+  EXPECT_EQ(empty.error().code, ifx::ErrorCode::meta_invalid);
 }
 
 // ---- §1.6.2 info ---------------------------------------------------------------------------
@@ -210,7 +212,7 @@ TEST(InfoResponse, RejectsDamage) {
                           "{\"Paths\":[\"db/rp/18446744073709551616\"]}"}) {
     auto p = parse_info_response(bad);
     ASSERT_FALSE(p) << bad;
-    EXPECT_EQ(p.error().code, "net-protocol") << bad;
+    EXPECT_EQ(p.error().code, ifx::ErrorCode::net_protocol) << bad;
   }
   auto e = parse_shard_path("db/rp/12x");
   ASSERT_FALSE(e);
@@ -235,7 +237,7 @@ TEST(MetaUpdateResponse, ParsesPairs) {
 TEST(MetaUpdateResponse, ZeroPairsIsMetaNotChanged) {
   auto m = parse_meta_update_response(bytes(update_answer({})));
   ASSERT_FALSE(m);
-  EXPECT_EQ(m.error().code, "meta-not-changed");
+  EXPECT_EQ(m.error().code, ifx::ErrorCode::meta_not_changed);
   EXPECT_NE(m.error().message.find("DB metadata not changed. database may already exist"), std::string::npos);
   EXPECT_NE(m.error().message.find("already exists"), std::string::npos);
 }
@@ -244,35 +246,35 @@ TEST(MetaUpdateResponse, RejectsDamage) {
   const std::string good = update_answer({{1, 2}});
   auto shorter = parse_meta_update_response(bytes(good.substr(0, 15)));
   ASSERT_FALSE(shorter);
-  EXPECT_EQ(shorter.error().code, "net-protocol");
+  EXPECT_EQ(shorter.error().code, ifx::ErrorCode::net_protocol);
   EXPECT_EQ(shorter.error().offset, 15u);
 
   std::string magic = good;
   magic[7] = 0x02;
   auto bm = parse_meta_update_response(bytes(magic));
   ASSERT_FALSE(bm);
-  EXPECT_EQ(bm.error().code, "net-protocol");
+  EXPECT_EQ(bm.error().code, ifx::ErrorCode::net_protocol);
   EXPECT_EQ(bm.error().offset, 0u);
   EXPECT_NE(bm.error().message.find("0x0000000059590102"), std::string::npos) << bm.error().message;
 
   auto cut = parse_meta_update_response(bytes(good.substr(0, good.size() - 1)));
   ASSERT_FALSE(cut);
-  EXPECT_EQ(cut.error().code, "net-protocol");
+  EXPECT_EQ(cut.error().code, ifx::ErrorCode::net_protocol);
   EXPECT_EQ(cut.error().offset, 8u);
 
   auto extra = parse_meta_update_response(bytes(good + "x"));
   ASSERT_FALSE(extra);
-  EXPECT_EQ(extra.error().code, "net-protocol");
+  EXPECT_EQ(extra.error().code, ifx::ErrorCode::net_protocol);
 
   std::string huge = good;
   huge.replace(8, 8, u64be(0x1000000000000001ull));  // 16·P overflows 64 bits
   auto h = parse_meta_update_response(bytes(huge));
   ASSERT_FALSE(h);
-  EXPECT_EQ(h.error().code, "net-protocol");
+  EXPECT_EQ(h.error().code, ifx::ErrorCode::net_protocol);
 
   auto dup = parse_meta_update_response(bytes(update_answer({{1, 2}, {1, 3}})));
   ASSERT_FALSE(dup);
-  EXPECT_EQ(dup.error().code, "net-protocol");
+  EXPECT_EQ(dup.error().code, ifx::ErrorCode::net_protocol);
   EXPECT_EQ(dup.error().offset, 32u);
 }
 
@@ -297,7 +299,7 @@ TEST(HostPortParsing, AcceptsInfluxdSpellings) {
   for (const char* bad : {"", "h:", "h:0", "h:65536", "h:80x", "::1:8088", "[::1", "[::1]x"}) {
     auto r = parse_host_port(bad);
     ASSERT_FALSE(r) << bad;
-    EXPECT_EQ(r.error().code, "invalid-argument");
+    EXPECT_EQ(r.error().code, ifx::ErrorCode::invalid_argument);
   }
 }
 
@@ -331,7 +333,7 @@ TEST(Retries, ResetsTheOutputBetweenAttemptsAndSucceeds) {
       [&]() -> ifx::Result<std::uint64_t> {
         ++calls;
         output += "partial-" + std::to_string(calls);
-        if (calls < 3) return ifx::fail("net-reset", "cut");
+        if (calls < 3) return ifx::fail(ifx::ErrorCode::net_reset, "cut");
         output += "-complete";
         return 42;
       },
@@ -355,17 +357,18 @@ TEST(Retries, GivesUpAfterTheLastAttempt) {
   int calls = 0;
   auto r = run_with_retries(p, [&]() -> ifx::Result<void> {
     ++calls;
-    return ifx::fail("net-no-data", "no data returned for shard 7");
+    return ifx::fail(ifx::ErrorCode::net_no_data, "no data returned for shard 7");
   });
   ASSERT_FALSE(r);
   EXPECT_EQ(calls, 3);
   EXPECT_EQ(sleeps, 2);  // no pointless wait after the last failure (influxd sleeps, §1.8)
-  EXPECT_EQ(r.error().code, "net-no-data");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::net_no_data);
   EXPECT_EQ(r.error().message, "no data returned for shard 7 (gave up after 3 attempts)");
 }
 
 TEST(Retries, StopsAtOnceOnErrorsThatCannotHeal) {
-  for (const char* code : {"net-http-port", "meta-not-changed", "io", "invalid-argument"}) {
+  for (ifx::ErrorCode code : {ifx::ErrorCode::net_http_port, ifx::ErrorCode::meta_not_changed, ifx::ErrorCode::io,
+                              ifx::ErrorCode::invalid_argument}) {
     RetryPolicy p;
     p.sleep = [](std::chrono::milliseconds) { FAIL() << "must not wait"; };
     int calls = 0;
@@ -378,9 +381,9 @@ TEST(Retries, StopsAtOnceOnErrorsThatCannotHeal) {
     EXPECT_EQ(r.error().code, code);
     EXPECT_EQ(r.error().message, "x");
   }
-  EXPECT_TRUE(is_retryable(ifx::Error{"net-timeout", "t"}));
-  EXPECT_TRUE(is_retryable(ifx::Error{"net-refused", "r"}));
-  EXPECT_FALSE(is_retryable(ifx::Error{"net-http-port", "h"}));
+  EXPECT_TRUE(is_retryable(ifx::Error{ifx::ErrorCode::net_timeout, "t"}));
+  EXPECT_TRUE(is_retryable(ifx::Error{ifx::ErrorCode::net_refused, "r"}));
+  EXPECT_FALSE(is_retryable(ifx::Error{ifx::ErrorCode::net_http_port, "h"}));
 }
 
 TEST(Retries, AFailingResetEndsTheLoop) {
@@ -391,12 +394,12 @@ TEST(Retries, AFailingResetEndsTheLoop) {
       p,
       [&]() -> ifx::Result<void> {
         ++calls;
-        return ifx::fail("net-reset", "cut");
+        return ifx::fail(ifx::ErrorCode::net_reset, "cut");
       },
-      []() -> ifx::Result<void> { return ifx::fail("io", "cannot truncate out.tar: disk full"); });
+      []() -> ifx::Result<void> { return ifx::fail(ifx::ErrorCode::io, "cannot truncate out.tar: disk full"); });
   ASSERT_FALSE(r);
   EXPECT_EQ(calls, 1);
-  EXPECT_EQ(r.error().code, "io");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::io);
 }
 
 }  // namespace

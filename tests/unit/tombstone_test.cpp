@@ -3,12 +3,12 @@
 #include "ifx/format/tsm/tombstone.hpp"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <limits>
 #include <string>
 #include <vector>
 
+#include "support/archive_builder.hpp"
 #include "support/paths.hpp"
 
 namespace {
@@ -29,19 +29,7 @@ std::string record(const std::string& key, std::int64_t min, std::int64_t max) {
 }
 
 // An independent gzip member (zlib), for hand-made damaged files.
-std::string gzip(const std::string& data) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, data.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(out.size() - zs.avail_out);
-  deflateEnd(&zs);
-  return out;
-}
+std::string gzip(const std::string& data) { return ifx::test::zlib_gzip(data); }
 
 class TombstoneTest : public ::testing::Test {
  protected:
@@ -83,7 +71,7 @@ TEST_F(TombstoneTest, V1WriterRefusesPartialRanges) {
   std::vector<std::vector<Tombstone>> batches{{{"k", 1, 2}}};
   auto r = ifx::tsm::write_tombstones(dir / "v1", TombstoneVersion::V1, batches);
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().code, "invalid-argument");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::invalid_argument);
   batches = {{{"a#!~#x", kMin, kMax}, {"b#!~#y", kMin, kMax}}};
   ASSERT_TRUE(ifx::tsm::write_tombstones(dir / "v1", TombstoneVersion::V1, batches));
   EXPECT_EQ(ifx::test::read_file(dir / "v1"), "a#!~#x\nb#!~#y\n");
@@ -100,7 +88,7 @@ TEST_F(TombstoneTest, V1WriterRefusesAFirstKeyThatLooksLikeAHeader) {
   std::vector<std::vector<Tombstone>> batches{*r};
   auto w = ifx::tsm::write_tombstones(dir / "v1", TombstoneVersion::V1, batches);
   ASSERT_FALSE(w.has_value());
-  EXPECT_EQ(w.error().code, "invalid-argument");
+  EXPECT_EQ(w.error().code, ifx::ErrorCode::invalid_argument);
   EXPECT_NE(w.error().message.find("v2-v4 header"), std::string::npos) << w.error().message;
 
   // After another key it is fine (only the first 4 bytes are a header), and v4 holds it anyway.
@@ -132,16 +120,16 @@ TEST_F(TombstoneTest, V2DamageIsReportedAtTheRecord) {
   const std::string first = record("cpu#!~#v", 1, 2);
   // A key length far beyond the file: refused without allocating it.
   ifx::Error e = error_of(header + be32(0xFFFFFFF0u) + "abc");
-  EXPECT_EQ(e.code, "tombstone-invalid");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tombstone_invalid);
   EXPECT_EQ(e.offset, 4u);
   // The second record is cut in its time range.
   const std::string second = record("mem#!~#v", 3, 4);
   e = error_of(header + first + second.substr(0, second.size() - 3));
-  EXPECT_EQ(e.code, "tombstone-invalid");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tombstone_invalid);
   EXPECT_EQ(e.offset, 4u + first.size());
   // Two stray bytes after the last record.
   e = error_of(header + first + std::string("\x00\x01", 2));
-  EXPECT_EQ(e.code, "tombstone-invalid");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tombstone_invalid);
   EXPECT_EQ(e.offset, 4u + first.size());
 }
 
@@ -160,7 +148,7 @@ TEST_F(TombstoneTest, V3OneGzipMember) {
   EXPECT_EQ(*r, (std::vector<Tombstone>{{"x#!~#y", -3, 3}}));
 
   ifx::Error e = error_of(std::string("\x00\x00\x15\x03", 4));
-  EXPECT_EQ(e.code, "tombstone-invalid");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tombstone_invalid);
   EXPECT_EQ(e.offset, 4u);
 }
 
@@ -197,27 +185,27 @@ TEST_F(TombstoneTest, V4DamageIsReportedAtTheMember) {
   const std::size_t m2_at = 4 + m1.size();
 
   ifx::Error e = error_of(header + m1 + m2.substr(0, m2.size() - 5));  // truncated second member
-  EXPECT_EQ(e.code, "tombstone-invalid");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tombstone_invalid);
   EXPECT_EQ(e.offset, m2_at);
   EXPECT_NE(e.message.find("truncated"), std::string::npos) << e.message;
 
   std::string bad_crc = header + m1 + m2;
   bad_crc[bad_crc.size() - 6] ^= 0x20;  // gzip trailer CRC32
   e = error_of(bad_crc);
-  EXPECT_EQ(e.code, "tombstone-invalid");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tombstone_invalid);
   EXPECT_EQ(e.offset, m2_at);
 
   e = error_of(header + m1 + "garbage!");
-  EXPECT_EQ(e.code, "tombstone-invalid");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tombstone_invalid);
   EXPECT_EQ(e.offset, m2_at);
 
   // A member ending inside a record; and a key length larger than the member holds.
   const std::string partial = record("d#!~#v", 7, 8);
   e = error_of(header + m1 + gzip(partial.substr(0, partial.size() - 1)));
-  EXPECT_EQ(e.code, "tombstone-invalid");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tombstone_invalid);
   EXPECT_EQ(e.offset, m2_at);
   e = error_of(header + gzip(be32(0xFFFFFFF0u) + "abcdefgh"));
-  EXPECT_EQ(e.code, "tombstone-invalid");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tombstone_invalid);
   EXPECT_EQ(e.offset, 4u);
 }
 
@@ -249,10 +237,10 @@ TEST_F(TombstoneTest, CallbackErrorStopsTheRead) {
   int calls = 0;
   auto r = ifx::tsm::for_each_tombstone(dir / "stop", [&](const Tombstone&) -> ifx::Result<void> {
     ++calls;
-    return ifx::fail("usage", "stop here");
+    return ifx::fail(ifx::ErrorCode::usage, "stop here");
   });
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().code, "usage");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::usage);
   EXPECT_EQ(calls, 1);
 }
 

@@ -139,7 +139,7 @@ TEST(TsmEncodingVector, BlockTypeNames) {
   for (std::uint8_t b = 0; b <= 4; ++b) EXPECT_EQ(static_cast<int>(*block_type_from_byte(b)), b);
   auto bad = block_type_from_byte(5);
   ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().code, "tsm-block-decode");
+  EXPECT_EQ(bad.error().code, ifx::ErrorCode::tsm_block_decode);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -513,7 +513,7 @@ TEST(TsmEncodingFloats, NanIsRefused) {
   Bytes out{0xaa};
   auto r = encode_floats(std::vector<double>{1.0, std::nan(""), 2.0}, out);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "invalid-argument");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::invalid_argument);
   EXPECT_NE(r.error().message.find("NaN"), std::string::npos);
   EXPECT_EQ(out, Bytes{0xaa});  // nothing appended
   DecodedBlock b;
@@ -531,7 +531,7 @@ TEST(TsmEncodingFloats, MissingTerminatorIsAnError) {
   std::vector<double> out;
   auto r = decode_floats(section, out);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "tsm-block-decode");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::tsm_block_decode);
   EXPECT_EQ(r.error().offset, section.size());
   EXPECT_NE(r.error().message.find("terminator"), std::string::npos) << r.error().message;
   // The §6.7 section with its last byte dropped: the terminator's bits are incomplete.
@@ -583,7 +583,7 @@ TEST(TsmEncodingBooleans, CountLargerThanBytesIsAnError) {
   std::vector<std::uint8_t> out;
   auto r = decode_booleans(hex("10 14 ff"), out);  // 20 values in 1 byte
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "tsm-block-decode");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::tsm_block_decode);
   EXPECT_EQ(r.error().offset, 1u);
   EXPECT_NE(r.error().message.find("20 values"), std::string::npos) << r.error().message;
   r = decode_booleans(hex("10 ff ff ff ff ff ff ff ff ff 01 ff"), out);  // 2^64 − 1 values
@@ -647,7 +647,7 @@ TEST(TsmEncodingStrings, DamagedSnappyIsAnError) {
   for (const auto& section : bad) {
     auto r = decode_strings(section, back);
     ASSERT_FALSE(r) << to_hex(section);
-    EXPECT_EQ(r.error().code, "tsm-block-decode");
+    EXPECT_EQ(r.error().code, ifx::ErrorCode::tsm_block_decode);
     EXPECT_TRUE(back.empty());
   }
 }
@@ -747,7 +747,7 @@ TEST(TsmEncodingBlock, EncodeRefusesMismatchedCounts) {
   Bytes out;
   auto r = encode_block(b, out);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "invalid-argument");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::invalid_argument);
   EXPECT_TRUE(out.empty());
 }
 
@@ -759,7 +759,7 @@ TEST(TsmEncodingBlock, TruncatedAtEveryLengthIsAnError) {
       const std::span<const std::uint8_t> cut(block.data(), len);
       auto r = decode_block(cut, out);
       ASSERT_FALSE(r) << block_type_name(type) << " cut to " << len << " of " << block.size();
-      EXPECT_EQ(r.error().code, "tsm-block-decode");
+      EXPECT_EQ(r.error().code, ifx::ErrorCode::tsm_block_decode);
       ASSERT_TRUE(r.error().offset.has_value());
       EXPECT_LE(*r.error().offset, len);
       EXPECT_EQ(out.size(), 0u);
@@ -780,7 +780,7 @@ TEST(TsmEncodingBlock, FlippedBytesNeverCrash) {
         damaged[i] ^= x;
         auto r = decode_block(damaged, out);
         if (!r) {
-          EXPECT_EQ(r.error().code, "tsm-block-decode");
+          EXPECT_EQ(r.error().code, ifx::ErrorCode::tsm_block_decode);
           ASSERT_TRUE(r.error().offset.has_value());
           EXPECT_LE(*r.error().offset, damaged.size());
         }

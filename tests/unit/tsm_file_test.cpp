@@ -83,7 +83,7 @@ class TsmFileTest : public ::testing::Test {
     std::vector<std::uint8_t> buffer;
     auto data = reader->read_block(IndexEntry{kT, kT, 5, 34}, BlockType::Float, buffer);
     ASSERT_FALSE(data.has_value());
-    EXPECT_EQ(data.error().code, "tsm-block-crc");
+    EXPECT_EQ(data.error().code, ifx::ErrorCode::tsm_block_crc);
     EXPECT_EQ(data.error().offset, 5u);
     EXPECT_NE(data.error().message.find(says), std::string::npos) << data.error().message;
   }
@@ -131,9 +131,9 @@ TEST_F(TsmFileTest, WriterSplitsPointsIntoBlocksAndTheTimesMatchTheIndex) {
   ASSERT_TRUE(w->add_points("cpu#!~#n", points));
   ifx::tsm::DecodedBlock unsorted = points;
   std::swap(unsorted.times[3], unsorted.times[4]);
-  EXPECT_EQ(w->add_points("cpu#!~#o", unsorted).error().code, "invalid-argument");
+  EXPECT_EQ(w->add_points("cpu#!~#o", unsorted).error().code, ifx::ErrorCode::invalid_argument);
   unsorted.integers.pop_back();
-  EXPECT_EQ(w->add_points("cpu#!~#o", unsorted).error().code, "invalid-argument");
+  EXPECT_EQ(w->add_points("cpu#!~#o", unsorted).error().code, ifx::ErrorCode::invalid_argument);
   ASSERT_TRUE(w->finish());
 
   auto reader = TsmReader::open(p);
@@ -171,20 +171,20 @@ TEST_F(TsmFileTest, BlockTimesThatDisagreeWithTheIndex) {
 
   auto r = reader->check_block_times(IndexEntry{kT - 1, kT, 5, 34}, *data);
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().code, "tsm-time-range");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::tsm_time_range);
   EXPECT_EQ(r.error().offset, 5u);
   EXPECT_NE(r.error().message.find(fmt::format("[{}, {}] but its index entry says [{}, {}]", kT, kT, kT - 1, kT)),
             std::string::npos)
       << r.error().message;
   r = reader->check_block_times(IndexEntry{kT, kT + 1, 5, 34}, *data);
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().code, "tsm-time-range");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::tsm_time_range);
 
   // A timestamp section cut short: a decode error located in the file.
   std::vector<std::uint8_t> cut(data->begin(), data->begin() + 6);
   r = reader->check_block_times(good, cut);
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().code, "tsm-block-decode");
+  EXPECT_EQ(r.error().code, ifx::ErrorCode::tsm_block_decode);
   ASSERT_TRUE(r.error().offset.has_value());
   EXPECT_GE(*r.error().offset, 9u);
 }
@@ -224,7 +224,7 @@ TEST_F(TsmFileTest, ReaderReadsTheSpecVector) {
 
 TEST_F(TsmFileTest, HeaderDefects) {
   ifx::Error e = open_error(vector_file().substr(0, 12));
-  EXPECT_EQ(e.code, "tsm-header");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tsm_header);
   EXPECT_EQ(e.offset, 0u);
   EXPECT_NE(e.message.find("12 bytes"), std::string::npos) << e.message;
   EXPECT_NE(e.file.find("bad.tsm"), std::string::npos);
@@ -232,14 +232,14 @@ TEST_F(TsmFileTest, HeaderDefects) {
   std::string bad_magic = vector_file();
   bad_magic[2] = 0x17;
   e = open_error(bad_magic);
-  EXPECT_EQ(e.code, "tsm-header");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tsm_header);
   EXPECT_EQ(e.offset, 0u);
   EXPECT_NE(e.message.find("0x16d117d1"), std::string::npos) << e.message;
 
   std::string bad_version = vector_file();
   bad_version[4] = 2;
   e = open_error(bad_version);
-  EXPECT_EQ(e.code, "tsm-header");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tsm_header);
   EXPECT_EQ(e.offset, 4u);
 }
 
@@ -247,17 +247,17 @@ TEST_F(TsmFileTest, FooterDefects) {
   std::string s = vector_file();
   put_u64(s, 78, 4);  // before the first block
   ifx::Error e = open_error(s);
-  EXPECT_EQ(e.code, "tsm-index");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tsm_index);
   EXPECT_EQ(e.offset, 78u);
 
   put_u64(s, 78, 78);  // empty index region
   e = open_error(s);
-  EXPECT_EQ(e.code, "tsm-index");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tsm_index);
   EXPECT_EQ(e.offset, 78u);
 
   // Truncated: the last 8 bytes are now part of the index entry, a huge "offset".
   e = open_error(vector_file().substr(0, 80));
-  EXPECT_EQ(e.code, "tsm-index");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tsm_index);
   EXPECT_EQ(e.offset, 72u);
   EXPECT_NE(e.message.find("80-byte file"), std::string::npos) << e.message;
 }
@@ -286,7 +286,7 @@ TEST_F(TsmFileTest, BlockTypeByteMustMatchTheIndexType) {
   std::vector<std::uint8_t> buffer;
   auto data = reader->read_block(key.entries[0], key.type, buffer);
   ASSERT_FALSE(data.has_value());
-  EXPECT_EQ(data.error().code, "tsm-block-decode");
+  EXPECT_EQ(data.error().code, ifx::ErrorCode::tsm_block_decode);
   EXPECT_EQ(data.error().offset, 9u);
 }
 
@@ -294,38 +294,38 @@ TEST_F(TsmFileTest, IndexKeyDefects) {
   std::string s = vector_file();
   put_u16(s, 0x27, 0);
   ifx::Error e = index_error(s);
-  EXPECT_EQ(e.code, "tsm-index");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tsm_index);
   EXPECT_EQ(e.offset, 0x27u);
 
   s = vector_file();
   put_u16(s, 0x27, 64);  // more key bytes than the index holds
   e = index_error(s);
-  EXPECT_EQ(e.code, "tsm-index");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tsm_index);
   EXPECT_EQ(e.offset, 0x27u);
 
   s = vector_file();
   s[0x2f] = 7;  // type byte
   e = index_error(s);
-  EXPECT_EQ(e.code, "tsm-index");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tsm_index);
   EXPECT_EQ(e.offset, 0x2fu);
 
   s = vector_file();
   put_u16(s, 0x30, 0);  // count 0
   e = index_error(s);
-  EXPECT_EQ(e.code, "tsm-index");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tsm_index);
   EXPECT_EQ(e.offset, 0x30u);
 
   s = vector_file();
   put_u16(s, 0x30, 2);  // two entries declared, one present
   e = index_error(s);
-  EXPECT_EQ(e.code, "tsm-index");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tsm_index);
   EXPECT_EQ(e.offset, 0x30u);
 
   // One stray byte after the last key (footer moved along).
   s = vector_file();
   s.insert(0x4e, 1, '\0');
   e = index_error(s);
-  EXPECT_EQ(e.code, "tsm-index");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tsm_index);
   EXPECT_EQ(e.offset, 0x4eu);
 }
 
@@ -333,25 +333,25 @@ TEST_F(TsmFileTest, IndexEntryDefects) {
   std::string s = vector_file();
   put_u64(s, 0x3a, kT - 1);  // maxTime before minTime
   ifx::Error e = index_error(s);
-  EXPECT_EQ(e.code, "tsm-index");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tsm_index);
   EXPECT_EQ(e.offset, 0x32u);
 
   s = vector_file();
   s[0x4d] = 4;  // size 4: no room for a byte of data
   e = index_error(s);
-  EXPECT_EQ(e.code, "tsm-index");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tsm_index);
   EXPECT_EQ(e.offset, 0x4au);
 
   s = vector_file();
   put_u64(s, 0x42, 4);  // block offset inside the header
   e = index_error(s);
-  EXPECT_EQ(e.code, "tsm-index");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tsm_index);
   EXPECT_EQ(e.offset, 0x42u);
 
   s = vector_file();
   put_u64(s, 0x42, 6);  // 34 bytes at 6 run into the index
   e = index_error(s);
-  EXPECT_EQ(e.code, "tsm-index");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tsm_index);
   EXPECT_EQ(e.offset, 0x42u);
   EXPECT_NE(e.message.find("outside the block region [5, 39)"), std::string::npos) << e.message;
 }
@@ -369,7 +369,7 @@ TEST_F(TsmFileTest, KeysOutOfOrderAndUnsortedEntries) {
   std::string s = good;
   s[second_key_at + 2] = 'a';  // equal keys
   ifx::Error e = index_error(s);
-  EXPECT_EQ(e.code, "tsm-index");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tsm_index);
   EXPECT_EQ(e.offset, second_key_at);
   EXPECT_NE(e.message.find("strictly increasing"), std::string::npos) << e.message;
 
@@ -391,7 +391,7 @@ TEST_F(TsmFileTest, KeysOutOfOrderAndUnsortedEntries) {
   const std::size_t second_entry_at = index_at + 2 + 6 + 3 + 28;
   put_u64(s, second_entry_at, 5);  // minTime 5 before the first entry's 10
   e = index_error(s);
-  EXPECT_EQ(e.code, "tsm-index");
+  EXPECT_EQ(e.code, ifx::ErrorCode::tsm_index);
   EXPECT_EQ(e.offset, second_entry_at);
 }
 
@@ -464,26 +464,26 @@ TEST_F(TsmFileTest, WriterRefusesMisuse) {
   auto w = TsmWriter::create(dir / "misuse.tsm");
   ASSERT_TRUE(w.has_value());
   auto block = opaque_block(BlockType::Integer, 1);
-  EXPECT_EQ(w->finish().error().code, "invalid-argument");  // no key yet
+  EXPECT_EQ(w->finish().error().code, ifx::ErrorCode::invalid_argument);  // no key yet
   auto w2 = TsmWriter::create(dir / "misuse2.tsm");
   ASSERT_TRUE(w2.has_value());
   ASSERT_TRUE(w2->add_encoded_block("b", BlockType::Integer, 10, 20, block));
-  EXPECT_EQ(w2->add_encoded_block("b", BlockType::Integer, 20, 30, block).error().code, "invalid-argument");
+  EXPECT_EQ(w2->add_encoded_block("b", BlockType::Integer, 20, 30, block).error().code, ifx::ErrorCode::invalid_argument);
   EXPECT_EQ(w2->add_encoded_block("b", BlockType::Float, 30, 40, opaque_block(BlockType::Float, 1)).error().code,
-            "invalid-argument");
-  EXPECT_EQ(w2->add_encoded_block("a", BlockType::Integer, 30, 40, block).error().code, "invalid-argument");
-  EXPECT_EQ(w2->add_encoded_block("c", BlockType::Float, 30, 40, block).error().code, "invalid-argument");
-  EXPECT_EQ(w2->add_encoded_block("c", BlockType::Integer, 40, 30, block).error().code, "invalid-argument");
-  EXPECT_EQ(w2->add_encoded_block("", BlockType::Integer, 30, 40, block).error().code, "invalid-argument");
+            ifx::ErrorCode::invalid_argument);
+  EXPECT_EQ(w2->add_encoded_block("a", BlockType::Integer, 30, 40, block).error().code, ifx::ErrorCode::invalid_argument);
+  EXPECT_EQ(w2->add_encoded_block("c", BlockType::Float, 30, 40, block).error().code, ifx::ErrorCode::invalid_argument);
+  EXPECT_EQ(w2->add_encoded_block("c", BlockType::Integer, 40, 30, block).error().code, ifx::ErrorCode::invalid_argument);
+  EXPECT_EQ(w2->add_encoded_block("", BlockType::Integer, 30, 40, block).error().code, ifx::ErrorCode::invalid_argument);
   ASSERT_TRUE(w2->add_encoded_block("c", BlockType::Integer, 30, 40, block));
   ASSERT_TRUE(w2->finish());
-  EXPECT_EQ(w2->add_encoded_block("d", BlockType::Integer, 30, 40, block).error().code, "invalid-argument");
+  EXPECT_EQ(w2->add_encoded_block("d", BlockType::Integer, 30, 40, block).error().code, ifx::ErrorCode::invalid_argument);
 }
 
 TEST_F(TsmFileTest, MissingFileIsAnIoError) {
   auto reader = TsmReader::open(dir / "nope.tsm");
   ASSERT_FALSE(reader.has_value());
-  EXPECT_EQ(reader.error().code, "io");
+  EXPECT_EQ(reader.error().code, ifx::ErrorCode::io);
 }
 
 }  // namespace

@@ -76,7 +76,7 @@ Result<text::Rfc3339Time> parse_time_flag(std::string_view flag, std::string_vie
   auto t = text::parse_rfc3339(value);
   if (!t) {
     Error e = std::move(t.error());
-    e.code = "usage";
+    e.code = ErrorCode::usage;
     e.message = fmt::format("{}: {}", flag, e.message);
     return std::unexpected(std::move(e));
   }
@@ -87,11 +87,11 @@ Result<std::int64_t> parse_duration_flag(std::string_view value) {
   auto d = text::parse_go_duration(value);
   if (!d) {
     Error e = std::move(d.error());
-    e.code = "usage";
+    e.code = ErrorCode::usage;
     return std::unexpected(std::move(e));
   }
   if (*d <= 0) {
-    return fail("usage", fmt::format("invalid duration \"{}\": it must be positive (e.g. 26h, 90m, "
+    return fail(ErrorCode::usage, fmt::format("invalid duration \"{}\": it must be positive (e.g. 26h, 90m, "
                                      "1h30m, 1.5h, 2d)",
                                      value));
   }

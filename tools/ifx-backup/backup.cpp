@@ -149,7 +149,7 @@ std::vector<ShardReport> run_jobs(const Options& o, const std::vector<PlannedSha
       reports[i].retention_policy = plan[i].retention_policy;
       reports[i].shard_id = plan[i].shard_id;
       reports[i].status = ShardStatus::failed;
-      reports[i].error = Error{"io", kNotStarted, {}, {}, {}};
+      reports[i].error = Error{ErrorCode::io, kNotStarted, {}, {}, {}};
     }
   return reports;
 }
@@ -162,7 +162,7 @@ Error first_failure(const std::vector<ShardReport>& reports) {
     if (r.error->message != kNotStarted) return *r.error;
     if (!unstarted) unstarted = &r;
   }
-  return unstarted ? *unstarted->error : Error{"io", "a shard failed", {}, {}, {}};
+  return unstarted ? *unstarted->error : Error{ErrorCode::io, "a shard failed", {}, {}, {}};
 }
 
 nlohmann::ordered_json skipped_json(const std::vector<ShardReport>& reports) {
@@ -181,8 +181,8 @@ nlohmann::ordered_json skipped_json(const std::vector<ShardReport>& reports) {
 Result<meta::LegacyMeta> fetch_meta(net::SnapshotClient& client, const net::RetryPolicy& retry) {
   auto first = client.backup_meta();
   if (first) return first;
-  const std::string& code = first.error().code;
-  if (code == "net-refused" || code == "net-unreachable" || retry.attempts <= 1) return first;
+  const ErrorCode code = first.error().code;
+  if (code == ErrorCode::net_refused || code == ErrorCode::net_unreachable || retry.attempts <= 1) return first;
   net::RetryPolicy rest = retry;
   rest.attempts = retry.attempts - 1;
   return net::with_retries<meta::LegacyMeta>(rest, [&] { return client.backup_meta(); });

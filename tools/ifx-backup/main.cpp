@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
   display.end();
   if (!summary) {
     ifx::cli::print_error(kTool, summary.error());
-    return summary.error().code == "usage" ? ifx::cli::kUsage : ifx::cli::kFailed;
+    return summary.error().code == ifx::ErrorCode::usage ? ifx::cli::kUsage : ifx::cli::kFailed;
   }
   if (json)
     std::cout << ifx::backup::to_json(*summary).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)

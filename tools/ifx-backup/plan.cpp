@@ -10,7 +10,7 @@
 namespace ifx::backup::detail {
 namespace {
 
-Result<void> usage(std::string message) { return fail("usage", std::move(message)); }
+Result<void> usage(std::string message) { return fail(ErrorCode::usage, std::move(message)); }
 
 std::vector<std::string> database_names(const meta::MetaData& meta) {
   std::vector<std::string> names;
@@ -25,7 +25,7 @@ std::string listed(const std::vector<std::string>& names) {
 Result<const meta::DatabaseInfo*> known_database(const meta::MetaData& meta, const std::string& name,
                                                  const std::string& host) {
   if (const auto* db = meta::find_database(meta, name)) return db;
-  return fail("invalid-argument", fmt::format("database {} does not exist on {} (its databases: {})", name,
+  return fail(ErrorCode::invalid_argument, fmt::format("database {} does not exist on {} (its databases: {})", name,
                                               host, listed(database_names(meta))));
 }
 
@@ -85,12 +85,12 @@ Result<std::vector<PlannedShard>> plan_shards(const Options& o, net::SnapshotCli
     // store says where the shard really lives, so the manifest and names are right either way.
     auto loc = meta::find_shard(meta, *o.shard);
     if (!loc || loc->shard_group->deleted())
-      return fail("invalid-argument", fmt::format("shard {} does not exist on {}{} (SHOW SHARDS lists the IDs)",
+      return fail(ErrorCode::invalid_argument, fmt::format("shard {} does not exist on {}{} (SHOW SHARDS lists the IDs)",
                                                   *o.shard, host, loc ? " any more (its shard group was deleted)" : ""));
     const std::string& db = loc->database->name;
     const std::string& rp = loc->retention_policy->name;
     if ((o.database && *o.database != db) || (o.retention_policy && *o.retention_policy != rp))
-      return fail("invalid-argument",
+      return fail(ErrorCode::invalid_argument,
                   fmt::format("shard {} belongs to {}/{} on {}, not to {}/{}", *o.shard, db, rp, host,
                               o.database.value_or(db), o.retention_policy.value_or(rp)));
     out.push_back({db, rp, *o.shard, group_overlaps(meta, *o.shard, range)});
@@ -104,7 +104,7 @@ Result<std::vector<PlannedShard>> plan_shards(const Options& o, net::SnapshotCli
     if (!meta::find_retention_policy(**db, *o.retention_policy)) {
       std::vector<std::string> rps;
       for (const auto& rp : (*db)->retention_policies) rps.push_back(rp.name);
-      return fail("invalid-argument", fmt::format("retention policy {} does not exist in database {} on {} "
+      return fail(ErrorCode::invalid_argument, fmt::format("retention policy {} does not exist in database {} on {} "
                                                   "(its retention policies: {})",
                                                   *o.retention_policy, *o.database, host, listed(rps)));
     }

@@ -18,7 +18,7 @@ Result<std::string> find_resumable_base(const fs::path& dir) {
   // Killed before it created anything: there is nothing to keep, a fresh backup is the resume.
   if (!fs::exists(fs::symlink_status(dir, ec))) return std::string();
   if (!fs::is_directory(dir, ec))
-    return fail("invalid-argument", fmt::format("--resume: {} is not a directory", dir.string()));
+    return fail(ErrorCode::invalid_argument, fmt::format("--resume: {} is not a directory", dir.string()));
   std::set<std::string> bases, with_manifest;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string n = e.path().filename().string();
@@ -36,7 +36,7 @@ Result<std::string> find_resumable_base(const fs::path& dir) {
   if (!complete.empty()) {
     std::vector<std::string> manifests;
     for (const auto& b : complete) manifests.push_back(portable_manifest_file(b));
-    return fail("invalid-argument", fmt::format("--resume: every backup in {} is complete (manifests: {}); nothing "
+    return fail(ErrorCode::invalid_argument, fmt::format("--resume: every backup in {} is complete (manifests: {}); nothing "
                                                 "to resume",
                                                 dir.string(), fmt::join(manifests, ", ")));
   }

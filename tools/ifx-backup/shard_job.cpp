@@ -24,7 +24,7 @@ namespace {
 // the code of one (retried like a cut connection) and keeps what the check found.
 Error damaged_answer(const Error& found, const std::string& host, std::uint64_t shard_id) {
   Error e = found;
-  e.code = "net-protocol";
+  e.code = ErrorCode::net_protocol;
   e.message = fmt::format("shard {} as received from {} is damaged: {}", shard_id, host, found.describe());
   return e;
 }
@@ -123,7 +123,7 @@ struct Job {
       if (auto c = (*check)->finish(); !c) {
         Error found = std::move(c.error());
         // The check's own trouble (its scratch space full or unwritable) is no fault of the answer.
-        if (found.code == "io") {
+        if (found.code == ErrorCode::io) {
           found.message += " (the received shard is checked in scratch space: --scratch-dir chooses where)";
           return std::unexpected(std::move(found));
         }

@@ -126,7 +126,7 @@ nlohmann::ordered_json converted_from(const BackupSet& set) {
 Result<Report> run(const Options& o) {
   const auto started = std::chrono::steady_clock::now();
   if (o.to == TargetFormat::portable && o.compression == ArchiveCompression::none)
-    return fail("usage", "a portable backup's shard archives are compressed: choose gzip or zstd (FORMATS.md §3.3)");
+    return fail(ErrorCode::usage, "a portable backup's shard archives are compressed: choose gzip or zstd (FORMATS.md §3.3)");
   auto dest = detail::Destination::check(o.source_dir, o.dest_dir, o.force);
   if (!dest) return std::unexpected(std::move(dest.error()));
 

@@ -26,13 +26,13 @@ fs::path without_trailing_slash(const fs::path& p) {
 }
 
 std::unexpected<Error> usage(std::string message, const fs::path& file) {
-  auto e = fail("usage", std::move(message));
+  auto e = fail(ErrorCode::usage, std::move(message));
   e.error().file = file.string();
   return e;
 }
 
 std::unexpected<Error> io(std::string message, const fs::path& file) {
-  auto e = fail("io", std::move(message));
+  auto e = fail(ErrorCode::io, std::move(message));
   e.error().file = file.string();
   return e;
 }

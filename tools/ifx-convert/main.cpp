@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
       std::cout << nlohmann::ordered_json{{"converted", false}, {"error", ifx::cli::error_json(report.error())}}.dump(
                        2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
                 << "\n";
-    return report.error().code == "usage" ? ifx::cli::kUsage : ifx::cli::kFailed;
+    return report.error().code == ifx::ErrorCode::usage ? ifx::cli::kUsage : ifx::cli::kFailed;
   }
   if (json) {
     auto j = ifx::convert::to_json(*report);

@@ -44,7 +44,7 @@ Result<void> check_filters(const Options& o, const BackupSet& set) {
   if (o.database && !known_db(*o.database)) {
     std::vector<std::string> names;
     for (const auto& db : set.meta.databases) names.push_back(db.name);
-    return fail("usage", fmt::format("database \"{}\" is not in the backup (it has: {})", *o.database,
+    return fail(ErrorCode::usage, fmt::format("database \"{}\" is not in the backup (it has: {})", *o.database,
                                      names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "))));
   }
   if (o.retention_policy) {
@@ -55,11 +55,11 @@ Result<void> check_filters(const Options& o, const BackupSet& set) {
       if (!o.database || db.name == *o.database)
         found = found || meta::find_retention_policy(db, *o.retention_policy) != nullptr;
     if (!found)
-      return fail("usage", fmt::format("retention policy \"{}\" is not in the backup{}", *o.retention_policy,
+      return fail(ErrorCode::usage, fmt::format("retention policy \"{}\" is not in the backup{}", *o.retention_policy,
                                        o.database ? fmt::format(" under database \"{}\"", *o.database) : ""));
   }
   if (o.shard && !set.find_shard(*o.shard))
-    return fail("usage", fmt::format("shard {} is not in the backup (no archive holds it)", *o.shard));
+    return fail(ErrorCode::usage, fmt::format("shard {} is not in the backup (no archive holds it)", *o.shard));
   return {};
 }
 
@@ -168,7 +168,7 @@ Result<Summary> run(const Options& o, OutputSink& sink, const ProgressCallback& 
   if (!opened) return std::unexpected(std::move(opened.error()));
   const BackupSet& set = *opened;
   if (o.start_ns > o.end_ns)
-    return fail("usage", "the start of the range is after its end: nothing could be exported");
+    return fail(ErrorCode::usage, "the start of the range is after its end: nothing could be exported");
   if (auto r = check_filters(o, set); !r) return std::unexpected(std::move(r.error()));
 
   Summary summary;

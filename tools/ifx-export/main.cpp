@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
   progress.end();
   if (!summary) {
     ifx::cli::print_error(kTool, summary.error());
-    return summary.error().code == "usage" ? ifx::cli::kUsage : ifx::cli::kFailed;
+    return summary.error().code == ifx::ErrorCode::usage ? ifx::cli::kUsage : ifx::cli::kFailed;
   }
   if (auto r = sink->finish(); !r) return ifx::cli::print_error(kTool, r.error()), ifx::cli::kFailed;
   summary->output_bytes = sink->bytes_out();

@@ -20,7 +20,7 @@ class FdSink final : public OutputSink {
       const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
       if (n < 0) {
         if (errno == EINTR) continue;
-        return fail("io", fmt::format("cannot write to {}: {}", name_, std::strerror(errno)));
+        return fail(ErrorCode::io, fmt::format("cannot write to {}: {}", name_, std::strerror(errno)));
       }
       bytes.remove_prefix(static_cast<std::size_t>(n));
       bytes_ += static_cast<std::uint64_t>(n);

@@ -223,7 +223,7 @@ std::string to_text(const Report& r) {
               row.push_back(fmt::format("{}", sc.tsm_files));
               row.push_back(fmt::format("{}", sc.tombstones));
             } else if (it != r.shards.end() && it->second.error) {
-              row.push_back("UNREADABLE: " + it->second.error->code);
+              row.push_back(fmt::format("UNREADABLE: {}", it->second.error->code));
             }
           }
           shards.add_row(row);
@@ -274,7 +274,7 @@ std::string to_text(const Report& r) {
   out += "\n";
   if (!r.errors.empty()) {
     out += fmt::format("\n{} problem(s):\n", r.errors.size());
-    for (const auto& e : r.errors) out += "  [" + e.code + "] " + e.describe() + "\n";
+    for (const auto& e : r.errors) out += fmt::format("  [{}] {}\n", e.code, e.describe());
   }
   return out;
 }

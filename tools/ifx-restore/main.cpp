@@ -102,7 +102,7 @@ int main(int argc, char** argv) {
       std::cout << out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
     }
     ifx::cli::print_error("ifx-restore", report.error());
-    return report.error().code == "usage" ? ifx::cli::kUsage : ifx::cli::kFailed;
+    return report.error().code == ifx::ErrorCode::usage ? ifx::cli::kUsage : ifx::cli::kFailed;
   }
   if (json) {
     auto out = ifx::restore::to_json(*report);

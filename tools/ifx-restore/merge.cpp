@@ -50,7 +50,7 @@ class BatchWriter {
       const bool retry = !a || a->status >= 500;
       std::string why = a ? fmt::format("HTTP {}: {}", a->status, a->body.substr(0, 300)) : a.error().message;
       if (!retry || attempt >= 5)
-        return fail(a ? "http-status" : a.error().code,
+        return fail(a ? ErrorCode::http_status : a.error().code,
                     fmt::format("writing {} points into \"{}\".\"{}\" failed after {} attempt(s): {}", pending_, db_,
                                 rp_, attempt, why));
       say(o_, fmt::format("write failed ({}); retrying in {} ms", why, wait.count()));
@@ -180,7 +180,7 @@ Result<void> run_merge(const Options& o, RestorePlan& plan, InfluxHttp& http, Re
   const std::set<std::string> existed(before->begin(), before->end());
   auto fail_after_change = [&](const Error& e) {
     Error out = e;
-    out.code = "restore-failed";
+    out.code = ErrorCode::restore_failed;
     out.message = fmt::format("{} [{}]; {}", e.message, e.code, drop_created(o, http, report));
     return std::unexpected(std::move(out));
   };

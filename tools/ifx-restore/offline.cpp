@@ -120,10 +120,10 @@ std::string utc_stamp() {
 
 Result<void> fsync_path(const fs::path& p) {
   int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail("io", fmt::format("cannot open {}: {}", p.string(), std::strerror(errno)));
+  if (fd < 0) return fail(ErrorCode::io, fmt::format("cannot open {}: {}", p.string(), std::strerror(errno)));
   int rc = ::fsync(fd);
   ::close(fd);
-  if (rc != 0) return fail("io", fmt::format("cannot fsync {}: {}", p.string(), std::strerror(errno)));
+  if (rc != 0) return fail(ErrorCode::io, fmt::format("cannot fsync {}: {}", p.string(), std::strerror(errno)));
   return {};
 }
 
@@ -168,7 +168,7 @@ Result<void> make_dirs(const fs::path& dir, const fs::path& owner_of, Changes& c
     acc /= part;
     if (fs::exists(acc, ec)) continue;
     if (!fs::create_directory(acc, ec) && ec)
-      return fail("io", fmt::format("cannot create {}: {}", acc.string(), ec.message()));
+      return fail(ErrorCode::io, fmt::format("cannot create {}: {}", acc.string(), ec.message()));
     changes.created_dirs.push_back(acc);
     adopt_owner(acc, owner_of, 0755);
   }
@@ -185,7 +185,7 @@ Result<void> move_aside(const fs::path& path, const std::string& stamp, Report& 
   for (int n = 1; fs::exists(fs::symlink_status(dest, ec)); ++n)
     dest = fmt::format("{}.ifx-replaced-{}-{}", path.string(), stamp, n);
   fs::rename(path, dest, ec);
-  if (ec) return fail("io", fmt::format("cannot move {} aside to {}: {}", path.string(), dest.string(), ec.message()));
+  if (ec) return fail(ErrorCode::io, fmt::format("cannot move {} aside to {}: {}", path.string(), dest.string(), ec.message()));
   report.moved_aside.push_back(fmt::format("{} → {}", path.string(), dest.string()));
   changes.moved_aside.emplace_back(path, dest);
   return {};
@@ -238,7 +238,7 @@ Result<void> restore_shard(const Options& o, const RestorePlan& plan, const Shar
   std::error_code ec;
   fs::remove_all(staging, ec);
   if (!fs::create_directory(staging, ec) && ec)
-    return fail("io", fmt::format("cannot create {}: {}", staging.string(), ec.message()));
+    return fail(ErrorCode::io, fmt::format("cannot create {}: {}", staging.string(), ec.message()));
   struct RemoveStaging {
     fs::path dir;
     ~RemoveStaging() {
@@ -250,7 +250,7 @@ Result<void> restore_shard(const Options& o, const RestorePlan& plan, const Shar
   if (!unpacked) {
     // The reader names the archive and entry but not where it was writing (a full disk there).
     Error e = unpacked.error();
-    if (e.code == "io") e.message = fmt::format("{} (unpacking shard {} into {})", e.message, s.shard_id, staging.string());
+    if (e.code == ErrorCode::io) e.message = fmt::format("{} (unpacking shard {} into {})", e.message, s.shard_id, staging.string());
     return std::unexpected(std::move(e));
   }
   for (const auto& name : unpacked->scan().files) {
@@ -262,7 +262,7 @@ Result<void> restore_shard(const Options& o, const RestorePlan& plan, const Shar
   if (fs::exists(target, ec))
     if (auto r = move_aside(target, stamp, report, changes); !r) return r;
   fs::rename(unpacked->dir(), target, ec);
-  if (ec) return fail("io", fmt::format("cannot move the restored shard into {}: {}", target.string(), ec.message()));
+  if (ec) return fail(ErrorCode::io, fmt::format("cannot move the restored shard into {}: {}", target.string(), ec.message()));
   changes.placed.push_back(target);
   if (auto r = fsync_dir(rp_dir); !r) return r;
   say(o, fmt::format("restored shard {} into {}", s.shard_id, target.string()));
@@ -280,7 +280,7 @@ Result<void> run_offline(const Options& o, RestorePlan& plan, Report& report) {
   if (!o.meta_dir.empty()) dirs.push_back(canonical_or_absolute(o.meta_dir));
   if (!o.data_dir.empty()) dirs.push_back(canonical_or_absolute(o.data_dir));
   if (auto user = process_using(dirs))
-    return fail("server-running", fmt::format("{}: stop influxd before an offline restore (or restore into the "
+    return fail(ErrorCode::server_running, fmt::format("{}: stop influxd before an offline restore (or restore into the "
                                               "running server with -portable/-online). Nothing was changed.", *user));
   for (const auto& d : plan.databases) {
     DatabaseOutcome out{d.source, d.target, false, {}};

@@ -50,7 +50,7 @@ Result<std::string> meta_blob_for_import(const Options& o, const RestorePlan& pl
       for (const auto& r : dp->retention_policies)
         if (r.source == rp.name) {
           if (*o.new_duration_ns != 0 && *o.new_duration_ns < rp.shard_group_duration_ns)
-            return fail("usage", fmt::format("-newduration {} ns is shorter than the shard group duration of \"{}\" "
+            return fail(ErrorCode::usage, fmt::format("-newduration {} ns is shorter than the shard group duration of \"{}\" "
                                              "({} ns); InfluxDB refuses such a retention policy",
                                              *o.new_duration_ns, rp.name, rp.shard_group_duration_ns));
           rp.duration_ns = *o.new_duration_ns;
@@ -75,7 +75,7 @@ class FileSource {
   net::ChunkSource source() {
     return [this](std::span<std::uint8_t> out) -> Result<std::size_t> {
       std::size_t n = std::fread(out.data(), 1, out.size(), f_);
-      if (n == 0 && std::ferror(f_)) return fail("io", fmt::format("cannot read {}", path_.string()));
+      if (n == 0 && std::ferror(f_)) return fail(ErrorCode::io, fmt::format("cannot read {}", path_.string()));
       return n;
     };
   }
@@ -94,7 +94,7 @@ template <class F>
 auto with_rollback_retries(const Options& o, F&& step) -> decltype(step()) {
   auto r = step();
   auto wait = std::chrono::milliseconds(500);
-  for (int attempt = 1; attempt < 5 && !r && r.error().code == "http-unreachable"; ++attempt, wait *= 2) {
+  for (int attempt = 1; attempt < 5 && !r && r.error().code == ErrorCode::http_unreachable; ++attempt, wait *= 2) {
     say(o, fmt::format("rolling back: the server did not answer ({}); trying again in {} ms", r.error().message,
                        wait.count()));
     std::this_thread::sleep_for(wait);
@@ -164,7 +164,7 @@ Result<ShardOutcome> stage_and_upload(const RestorePlan& plan, const ShardPlan& 
   tell(fmt::format("uploading shard {} → {} ({}/{}, {} archive(s), {} bytes)", s.shard_id, t.shard_id, t.database,
                    t.retention_policy, staged->archives, staged->bytes));
   FileSource file(staged->tar);
-  if (!file.ok()) return fail("io", fmt::format("cannot read the staged tar {}", staged->tar.string()));
+  if (!file.ok()) return fail(ErrorCode::io, fmt::format("cannot read the staged tar {}", staged->tar.string()));
   // Re-sending the whole tar is safe: the server overlays the same files again (§4.5).
   net::RetryPolicy retry;
   retry.attempts = 5;
@@ -176,7 +176,7 @@ Result<ShardOutcome> stage_and_upload(const RestorePlan& plan, const ShardPlan& 
       retry, [&] { return client.upload_shard(t.shard_id, file.source()); },
       [&]() -> Result<void> {
         // Another shard failed for good: the restore is over, do not keep retrying this one.
-        if (stop) return fail("cancelled", "stopped: another shard's upload failed");
+        if (stop) return fail(ErrorCode::cancelled, "stopped: another shard's upload failed");
         file.rewind();
         return {};
       });
@@ -312,7 +312,7 @@ Result<void> run_online(const Options& o, RestorePlan& plan, const InfluxHttp* h
     std::string hint = o.new_retention_policy
         ? " (the server's meta import cannot add a retention policy to an existing database, FORMATS.md §5.3)"
         : "";
-    return fail("target-exists",
+    return fail(ErrorCode::target_exists,
                 fmt::format("{} on {}{}: restore under another name with -newdb NAME, or write the backup's points "
                             "into it with --merge. Nothing was changed.",
                             what, http ? http->endpoint().url() : o.host, hint));
@@ -337,7 +337,7 @@ Result<void> run_online(const Options& o, RestorePlan& plan, const InfluxHttp* h
                                  o.retention_policy.value_or(""), rrp);
   auto failed_after_change = [&](const Error& e) {
     Error out = e;
-    out.code = "restore-failed";
+    out.code = ErrorCode::restore_failed;
     if (http)
       out.message = fmt::format("{} [{}]; {}. Running the same command again starts over.", e.message, e.code,
                                 roll_back(o, *http, existed, plan, report));
@@ -348,8 +348,8 @@ Result<void> run_online(const Options& o, RestorePlan& plan, const InfluxHttp* h
     return std::unexpected(std::move(out));
   };
   if (!ids) {
-    if (ids.error().code == "meta-not-changed")  // someone created the database meanwhile
-      return fail("target-exists", fmt::format("the server refused the meta import: {}. Nothing was changed.",
+    if (ids.error().code == ErrorCode::meta_not_changed)  // someone created the database meanwhile
+      return fail(ErrorCode::target_exists, fmt::format("the server refused the meta import: {}. Nothing was changed.",
                                                ids.error().message));
     return failed_after_change(ids.error());  // a cut connection may still have committed it
   }

@@ -26,33 +26,33 @@ std::string names_of_rps(const meta::DatabaseInfo& d) {
 
 Result<void> check_flags(const Options& o) {
   if (o.new_database && !o.database)
-    return fail("usage", "-newdb needs -db: name the database of the backup to restore under the new name");
+    return fail(ErrorCode::usage, "-newdb needs -db: name the database of the backup to restore under the new name");
   if (o.new_retention_policy && !o.retention_policy)
-    return fail("usage", "-newrp needs -rp: name the retention policy of the backup to restore under the new name");
+    return fail(ErrorCode::usage, "-newrp needs -rp: name the retention policy of the backup to restore under the new name");
   if (o.shard && (!o.database || !o.retention_policy))
-    return fail("usage", "-shard needs -db and -rp: a shard is restored into its database and retention policy "
+    return fail(ErrorCode::usage, "-shard needs -db and -rp: a shard is restored into its database and retention policy "
                          "(SHOW SHARDS lists them)");
   if (o.retention_policy && !o.database)
-    return fail("usage", "-rp needs -db: name the database the retention policy belongs to");
-  if (o.new_database && o.new_database->empty()) return fail("usage", "-newdb is empty");
-  if (o.new_retention_policy && o.new_retention_policy->empty()) return fail("usage", "-newrp is empty");
-  if (o.new_duration_ns && *o.new_duration_ns < 0) return fail("usage", "-newduration must not be negative");
+    return fail(ErrorCode::usage, "-rp needs -db: name the database the retention policy belongs to");
+  if (o.new_database && o.new_database->empty()) return fail(ErrorCode::usage, "-newdb is empty");
+  if (o.new_retention_policy && o.new_retention_policy->empty()) return fail(ErrorCode::usage, "-newrp is empty");
+  if (o.new_duration_ns && *o.new_duration_ns < 0) return fail(ErrorCode::usage, "-newduration must not be negative");
   if (o.mode == Mode::Offline) {
     if (o.data_dir.empty() && o.meta_dir.empty())
-      return fail("usage", "an offline restore needs -metadir and/or -datadir (or pass -portable or -online to "
+      return fail(ErrorCode::usage, "an offline restore needs -metadir and/or -datadir (or pass -portable or -online to "
                            "restore into a running influxd)");
-    if (o.merge) return fail("usage", "--merge writes over HTTP into a running server: use it with -portable or -online");
+    if (o.merge) return fail(ErrorCode::usage, "--merge writes over HTTP into a running server: use it with -portable or -online");
     if (o.new_database || o.new_retention_policy)
-      return fail("usage", "-newdb/-newrp are not supported offline (influxd ignores them there, FORMATS.md §4.7): "
+      return fail(ErrorCode::usage, "-newdb/-newrp are not supported offline (influxd ignores them there, FORMATS.md §4.7): "
                            "restore online with -portable or -online to rename");
     if (!o.data_dir.empty() && !o.database && !o.meta_dir.empty())
       return {};  // every database of the backup
   } else {
     if (!o.meta_dir.empty() || !o.data_dir.empty())
-      return fail("usage", "-metadir/-datadir are for an offline restore; leave out -portable/-online for that");
+      return fail(ErrorCode::usage, "-metadir/-datadir are for an offline restore; leave out -portable/-online for that");
   }
   if (o.merge && o.new_duration_ns)
-    return fail("usage", "-newduration applies to a retention policy the restore creates; --merge writes into "
+    return fail(ErrorCode::usage, "-newduration applies to a retention policy the restore creates; --merge writes into "
                          "existing ones");
   return {};
 }
@@ -72,13 +72,13 @@ Result<RestorePlan> make_plan(const Options& o) {
   if (o.database) {
     const meta::DatabaseInfo* db = meta::find_database(m, *o.database);
     if (!db)
-      return fail("not-in-backup", fmt::format("database \"{}\" is not in this backup; it holds {}", *o.database,
+      return fail(ErrorCode::not_in_backup, fmt::format("database \"{}\" is not in this backup; it holds {}", *o.database,
                                                names_of_databases(m)));
     DatabasePlan dp{db->name, o.new_database.value_or(db->name), {}};
     if (o.retention_policy) {
       const meta::RetentionPolicyInfo* rp = meta::find_retention_policy(*db, *o.retention_policy);
       if (!rp)
-        return fail("not-in-backup", fmt::format("retention policy \"{}\" is not in database \"{}\" of this backup; "
+        return fail(ErrorCode::not_in_backup, fmt::format("retention policy \"{}\" is not in database \"{}\" of this backup; "
                                                  "it has {}", *o.retention_policy, db->name, names_of_rps(*db)));
       dp.retention_policies.push_back({rp->name, o.new_retention_policy.value_or(rp->name)});
     } else {
@@ -122,7 +122,7 @@ Result<RestorePlan> make_plan(const Options& o) {
     plan.shards.push_back({i, dp->target, rpp->target, loc->shard_group->start_ns, loc->shard_group->end_ns});
   }
   if (o.shard && !shard_found)
-    return fail("not-in-backup", fmt::format("shard {} of {}/{} is not in this backup (no archive holds it)", *o.shard,
+    return fail(ErrorCode::not_in_backup, fmt::format("shard {} of {}/{} is not in this backup (no archive holds it)", *o.shard,
                                              *o.database, *o.retention_policy));
   return plan;
 }

@@ -72,7 +72,7 @@ Result<void> verify_backup(const Options& o, Report& report) {
   if (!v) return std::unexpected(v.error());
   std::vector<Error> defects;
   for (auto& d : v->defects) {
-    if (d.code == "file-unexpected") report.notes.push_back("backup: " + d.describe());
+    if (d.code == ErrorCode::file_unexpected) report.notes.push_back("backup: " + d.describe());
     else defects.push_back(d);
   }
   if (!defects.empty()) {
@@ -81,8 +81,8 @@ Result<void> verify_backup(const Options& o, Report& report) {
                                 "nothing was restored and nothing on the server changed",
                                 first.message, defects.size(), defects.size() == 1 ? "" : "s",
                                 o.backup_dir.string());
-    first.message = first.code + ": " + first.message;
-    first.code = "backup-damaged";
+    first.message = fmt::format("{}: {}", first.code, first.message);
+    first.code = ErrorCode::backup_damaged;
     return std::unexpected(std::move(first));
   }
   report.verified = vo.quick ? "quick" : "full";
@@ -99,7 +99,7 @@ bool can_go_without_http(const Options& o, const Error& failure) {
   HttpEndpoint guessed = net::http_endpoint_for_rpc_host(o.host);
   net::apply_env_credentials(guessed);
   const bool credentials_refused =
-      failure.code == "http-auth" && (!guessed.username.empty() || !guessed.password.empty());
+      failure.code == ErrorCode::http_auth && (!guessed.username.empty() || !guessed.password.empty());
   return !credentials_refused && !o.http_url && !o.merge && !o.cqs && !o.users && !o.count_values;
 }
 
@@ -107,14 +107,14 @@ bool can_go_without_http(const Options& o, const Error& failure) {
 std::string rpc_alone_note(const Options& o, const Error& failure) {
   const std::string url = net::http_endpoint_for_rpc_host(o.host).url();
   std::string why;
-  if (failure.code == "http-auth") why = fmt::format("the HTTP API at {} needs credentials", url);
-  else if (failure.code == "http-unreachable")
+  if (failure.code == ErrorCode::http_auth) why = fmt::format("the HTTP API at {} needs credentials", url);
+  else if (failure.code == ErrorCode::http_unreachable)
     why = fmt::format("no HTTP API answered at {} (the default for -host {})", url, o.host);
   else why = fmt::format("the HTTP API at {} (the default for -host {}) cannot be used ({})", url, o.host, failure.message);
   return fmt::format("{}, so the restore runs over the RPC alone, as influxd restore does: the target is checked in "
                      "the server's meta store, but the restore does not wait for the data to answer queries and cannot "
                      "roll back a failure (pass --http URL{} for both)",
-                     why, failure.code == "http-auth" ? " and INFLUX_USERNAME/INFLUX_PASSWORD of an admin" : "");
+                     why, failure.code == ErrorCode::http_auth ? " and INFLUX_USERNAME/INFLUX_PASSWORD of an admin" : "");
 }
 
 }  // namespace

@@ -92,7 +92,7 @@ Result<void> wait_until_queryable(const Options& o, const RestorePlan& plan, con
           auto ok = answers_a_probe(http, db.target, rp.name, range.start, range.end);
           if (ok && (*ok || !range.data || !expect_data)) break;
           if (clock::now() > deadline)
-            return fail("restore-failed",
+            return fail(ErrorCode::restore_failed,
                         fmt::format("the restored data of {}.{} did not answer a query within {} s ({})", db.target,
                                     rp.name, o.wait_timeout.count(),
                                     ok ? std::string("no measurement answers yet") : ok.error().message));
@@ -108,7 +108,7 @@ Result<void> wait_until_queryable(const Options& o, const RestorePlan& plan, con
           break;
         }
         if (clock::now() > deadline)
-          return fail("restore-failed",
+          return fail(ErrorCode::restore_failed,
                       fmt::format("the restored data of {}.{} did not answer \"{}\" within {} s ({})", db.target,
                                   rp.name, q, o.wait_timeout.count(),
                                   s ? std::string("no series yet") : s.error().message));

@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
     auto report = ifx::check::check_backup(o);
     if (!report) {
       ifx::cli::print_error("ifx-verify", report.error());
-      if (report.error().code == "usage") return ifx::cli::kUsage;
+      if (report.error().code == ifx::ErrorCode::usage) return ifx::cli::kUsage;
       exit_code = ifx::cli::kUsage;
       outputs.push_back({{"valid", false},
                          {"backup", dir.string()},

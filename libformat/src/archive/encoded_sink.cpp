@@ -64,7 +64,7 @@ class ZstdSink final : public EncodedSink {
   Result<void> start() {
     if (ZSTD_isError(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, level_)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_checksumFlag, 1))) {
-      return fail("invalid-argument", fmt::format("zstd rejects compression level {}", level_));
+      return fail(ErrorCode::invalid_argument, fmt::format("zstd rejects compression level {}", level_));
     }
     return {};
   }
@@ -81,7 +81,7 @@ class ZstdSink final : public EncodedSink {
       ZSTD_outBuffer out{out_.data(), out_.size(), 0};
       std::size_t rc = ZSTD_compressStream2(cctx_, &out, &in, mode);
       if (ZSTD_isError(rc)) {
-        return fail("invalid-argument", fmt::format("zstd compression failed: {}", ZSTD_getErrorName(rc)));
+        return fail(ErrorCode::invalid_argument, fmt::format("zstd compression failed: {}", ZSTD_getErrorName(rc)));
       }
       if (out.pos > 0) {
         if (auto r = file_.write({out_.data(), out.pos}); !r) return r;

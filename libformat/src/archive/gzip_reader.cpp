@@ -61,7 +61,7 @@ struct GzipReader::State {
   }
 
   std::unexpected<Error> truncated(std::string_view where) {
-    return fail("gzip-truncated",
+    return fail(ErrorCode::gzip_truncated,
                 fmt::format("the gzip stream ends at offset {} inside its {}; the file was cut "
                             "short (copy it again)",
                             offset(), where),
@@ -131,7 +131,7 @@ struct GzipReader::State {
       return false;
     }
     if (members > 0 && (*first)[0] != 0x1f) {
-      return fail("gzip-invalid",
+      return fail(ErrorCode::gzip_invalid,
                   fmt::format("unexpected bytes after the end of the gzip stream at offset {}", start),
                   start);
     }
@@ -141,7 +141,7 @@ struct GzipReader::State {
     std::uint8_t fixed[10];
     if (auto r = take_header(fixed, "header"); !r) return std::unexpected(r.error());
     if (fixed[0] != 0x1f || fixed[1] != 0x8b || fixed[2] != 8) {
-      return fail("gzip-invalid",
+      return fail(ErrorCode::gzip_invalid,
                   fmt::format("expected a gzip member header (1f 8b 08) at offset {}, found "
                               "{:02x} {:02x} {:02x}",
                               start, fixed[0], fixed[1], fixed[2]),
@@ -152,7 +152,7 @@ struct GzipReader::State {
     header.xfl = fixed[8];
     header.os = fixed[9];
     if (header.flags & kFlagReserved) {
-      return fail("gzip-invalid",
+      return fail(ErrorCode::gzip_invalid,
                   fmt::format("gzip header flags 0x{:02x} set reserved bits", header.flags), start + 3);
     }
     if (header.flags & GzipMemberHeader::kExtra) {
@@ -173,7 +173,7 @@ struct GzipReader::State {
       if (auto r = take(crc16, "header"); !r) return std::unexpected(r.error());
       const auto stored = static_cast<std::uint16_t>(crc16[0] | crc16[1] << 8);
       if (stored != computed) {
-        return fail("gzip-crc",
+        return fail(ErrorCode::gzip_crc,
                     fmt::format("gzip header CRC-16 is 0x{:04x}, the header bytes give 0x{:04x}",
                                 stored, computed),
                     offset() - 2);
@@ -216,7 +216,7 @@ struct GzipReader::State {
       int rc = isal_inflate(&st);
       if (*more) in->consume(in->available() - st.avail_in);
       if (rc < 0) {
-        return fail("gzip-invalid",
+        return fail(ErrorCode::gzip_invalid,
                     fmt::format("the deflate data is damaged near file offset {} ({})", at, describe(rc)), at);
       }
       if (st.block_state == ISAL_BLOCK_FINISH) {
@@ -241,14 +241,14 @@ struct GzipReader::State {
     if (auto r = take(t, "trailer (CRC-32 and size)"); !r) return r;
     const std::uint32_t stored_crc = load_le32(t), stored_size = load_le32(t + 4);
     if (stored_crc != inflater->crc) {
-      return fail("gzip-crc",
+      return fail(ErrorCode::gzip_crc,
                   fmt::format("gzip trailer CRC-32 is 0x{:08x} but the decompressed data gives "
                               "0x{:08x}",
                               stored_crc, inflater->crc),
                   at);
     }
     if (stored_size != static_cast<std::uint32_t>(member_size)) {
-      return fail("gzip-crc",
+      return fail(ErrorCode::gzip_crc,
                   fmt::format("gzip trailer size is {} but the decompressed data is {} bytes "
                               "(mod 2^32: {})",
                               stored_size, member_size, static_cast<std::uint32_t>(member_size)),
@@ -291,7 +291,7 @@ Result<bool> GzipReader::next_member() {
     case State::Phase::end: return false;
     case State::Phase::body:
     case State::Phase::trailer:
-      return fail("invalid-argument",
+      return fail(ErrorCode::invalid_argument,
                   fmt::format("the gzip member at offset {} was not read to its end", s.header.offset),
                   s.header.offset);
     case State::Phase::before:

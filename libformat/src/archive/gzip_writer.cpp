@@ -184,7 +184,7 @@ GzipWriter::~GzipWriter() = default;
 
 Result<GzipWriter> GzipWriter::create(GzipOutput out, GzipWriterOptions options) {
   if (options.level != kIsalLevel1 && (options.level < 1 || options.level > 12))
-    return fail("invalid-argument", fmt::format("gzip level {} is not 1..12", options.level));
+    return fail(ErrorCode::invalid_argument, fmt::format("gzip level {} is not 1..12", options.level));
   return GzipWriter(std::make_unique<State>(std::move(out), options));
 }
 

@@ -69,7 +69,7 @@ struct ShardArchiveReader::State {
     // Damaged compressed data often shows first as a nonsense tar header or name; the damage in
     // the compression layer is the real cause, so look for it before blaming the tar.
     if (!final_error && compression != ArchiveCompression::none && !stream_error &&
-        (e.code == "tar-header" || e.code == "unsafe-path")) {
+        (e.code == ErrorCode::tar_header || e.code == ErrorCode::unsafe_path)) {
       while (!stream_ended) {
         auto n = pull(block);
         if (!n) {
@@ -111,7 +111,7 @@ struct ShardArchiveReader::State {
   Result<void> check_bomb() const {
     std::uint64_t in = std::max<std::uint64_t>(stream->compressed_bytes(), 1);
     if (options.max_uncompressed_bytes && produced > options.max_uncompressed_bytes) {
-      return fail("decompression-bomb",
+      return fail(ErrorCode::decompression_bomb,
                   fmt::format("the archive decompresses to more than the allowed {} bytes",
                               options.max_uncompressed_bytes),
                   stream->compressed_bytes());
@@ -119,7 +119,7 @@ struct ShardArchiveReader::State {
     double ratio = static_cast<double>(produced) / static_cast<double>(in);
     if (compression != ArchiveCompression::none && produced > options.bomb_grace_bytes &&
         ratio > options.max_ratio) {
-      return fail("decompression-bomb",
+      return fail(ErrorCode::decompression_bomb,
                   fmt::format("{} compressed bytes expanded to {} bytes (ratio {:.0f}, above the "
                               "allowed {:.0f}); refusing a likely decompression bomb",
                               in, produced, ratio, options.max_ratio),
@@ -147,7 +147,7 @@ struct ShardArchiveReader::State {
     bool truncated = stream_ended && why.find("runcated") != std::string::npos;
     if (truncated) {
       return finish_with(
-          fail("tar-truncated",
+          fail(ErrorCode::tar_truncated,
                inside_data
                    ? fmt::format("the tar stream ends at offset {} inside the data of entry {}",
                                  produced, entry)
@@ -157,7 +157,7 @@ struct ShardArchiveReader::State {
                produced),
           inside_data);
     }
-    return finish_with(fail("tar-header",
+    return finish_with(fail(ErrorCode::tar_header,
                             fmt::format("damaged tar header at offset {} ({})", header_offset, why),
                             header_offset),
                        false);
@@ -166,7 +166,7 @@ struct ShardArchiveReader::State {
   Result<void> check_entry(struct archive_entry* e, ArchiveEntry& out) {
     std::uint64_t at = out.header_offset;
     auto unsafe = [&](std::string message) {
-      auto err = fail("unsafe-path", std::move(message), at);
+      auto err = fail(ErrorCode::unsafe_path, std::move(message), at);
       err.error().entry = out.name;
       return finish_with(std::move(err), false);
     };
@@ -213,7 +213,7 @@ struct ShardArchiveReader::State {
     }
     if (zero_run_start > end_marker) {
       return finish_with(
-          fail("tar-header",
+          fail(ErrorCode::tar_header,
                fmt::format("non-zero bytes follow the end-of-archive marker at offset {} (the "
                            "stream goes on to offset {})",
                            end_marker, produced),
@@ -222,7 +222,7 @@ struct ShardArchiveReader::State {
     }
     if (produced - end_marker < kTarTrailer) {
       return finish_with(
-          fail("tar-truncated",
+          fail(ErrorCode::tar_truncated,
                fmt::format("the tar stream ends at offset {} without its end-of-archive marker "
                            "(two 512-byte zero blocks; found {} zero bytes after the last "
                            "entry)",
@@ -244,7 +244,7 @@ Result<ShardArchiveReader> ShardArchiveReader::open(const std::filesystem::path&
                                                     ShardArchiveReaderOptions options) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    auto e = fail("io", fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
+    auto e = fail(ErrorCode::io, fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
     e.error().file = path.string();
     return e;
   }
@@ -271,7 +271,7 @@ Result<ShardArchiveReader> ShardArchiveReader::open_fd(int fd, const std::string
   archive_read_set_format(s->ar, ARCHIVE_FORMAT_TAR);
   if (archive_read_open(s->ar, s.get(), nullptr, &State::read_callback, nullptr) != ARCHIVE_OK) {
     if (s->stream_error) return std::unexpected(std::move(*s->stream_error).in_file(s->path));
-    auto e = fail("io", fmt::format("cannot start reading {}: {}", s->path,
+    auto e = fail(ErrorCode::io, fmt::format("cannot start reading {}: {}", s->path,
                                     archive_error_string(s->ar) ? archive_error_string(s->ar) : "?"));
     e.error().file = s->path;
     return e;
@@ -333,7 +333,7 @@ Result<std::uint64_t> ShardArchiveReader::copy_to_fd(int fd, const std::filesyst
       ssize_t w = ::write(fd, buf.data() + off, *n - off);
       if (w < 0 && errno == EINTR) continue;
       if (w < 0) {
-        auto e = fail("io", fmt::format("cannot write {} (copying entry {}): {}", dest.string(), s.entry,
+        auto e = fail(ErrorCode::io, fmt::format("cannot write {} (copying entry {}): {}", dest.string(), s.entry,
                                         std::strerror(errno)));
         e.error().file = dest.string();
         return e;

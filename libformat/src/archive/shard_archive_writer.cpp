@@ -47,8 +47,8 @@ struct ShardArchiveWriter::State {
   }
 
   Result<void> usable() const {
-    if (failed) return fail("invalid-argument", fmt::format("{}: the writer failed earlier", path));
-    if (finished) return fail("invalid-argument", fmt::format("{}: the archive is finished", path));
+    if (failed) return fail(ErrorCode::invalid_argument, fmt::format("{}: the writer failed earlier", path));
+    if (finished) return fail(ErrorCode::invalid_argument, fmt::format("{}: the archive is finished", path));
     return {};
   }
 
@@ -56,7 +56,7 @@ struct ShardArchiveWriter::State {
   Result<void> close_entry() {
     if (!in_entry) return {};
     if (remaining != 0) {
-      auto e = fail("invalid-argument",
+      auto e = fail(ErrorCode::invalid_argument,
                     fmt::format("entry {} declared {} bytes but only {} were written", entry,
                                 entry_size, entry_size - remaining));
       e.error().file = path;
@@ -94,14 +94,14 @@ Result<void> ShardArchiveWriter::begin_entry(const TarEntryHeader& header) {
   State& s = *state_;
   if (auto r = s.usable(); !r) return r;
   if (s.pass_through) {
-    return fail("invalid-argument",
+    return fail(ErrorCode::invalid_argument,
                 fmt::format("{}: begin_entry() after write_tar_stream()", s.path));
   }
   s.has_entries = true;
   if (auto r = s.close_entry(); !r) return r;
   if (auto name = parse_shard_entry_name(header.name); !name) {
     Error e = std::move(name.error());
-    e.code = "invalid-argument";  // the caller's mistake, not a hostile archive
+    e.code = ErrorCode::invalid_argument;  // the caller's mistake, not a hostile archive
     e.file = s.path;
     return std::unexpected(std::move(e));
   }
@@ -118,7 +118,7 @@ Result<void> ShardArchiveWriter::write(std::span<const std::uint8_t> data) {
   State& s = *state_;
   if (auto r = s.usable(); !r) return r;
   if (!s.in_entry || data.size() > s.remaining) {
-    auto e = fail("invalid-argument",
+    auto e = fail(ErrorCode::invalid_argument,
                   s.in_entry ? fmt::format("entry {} declared {} bytes; writing {} more would "
                                            "exceed it",
                                            s.entry, s.entry_size, data.size())
@@ -134,7 +134,7 @@ Result<void> ShardArchiveWriter::write(std::span<const std::uint8_t> data) {
 Result<void> ShardArchiveWriter::add_file(const std::string& name, const std::filesystem::path& source,
                                           std::optional<TarEntryAttributes> attributes) {
   auto io_fail = [&](const char* what) {
-    auto e = fail("io", fmt::format("cannot {} {}: {}", what, source.string(), std::strerror(errno)));
+    auto e = fail(ErrorCode::io, fmt::format("cannot {} {}: {}", what, source.string(), std::strerror(errno)));
     e.error().file = source.string();
     return e;
   };
@@ -147,7 +147,7 @@ Result<void> ShardArchiveWriter::add_file(const std::string& name, const std::fi
   struct stat st {};
   if (::fstat(fd, &st) != 0) return io_fail("stat");
   if (!S_ISREG(st.st_mode)) {
-    return fail("invalid-argument", fmt::format("{} is not a regular file", source.string()));
+    return fail(ErrorCode::invalid_argument, fmt::format("{} is not a regular file", source.string()));
   }
   // Go rounds the modification time to the nearest second before writing it (§4.1).
   std::int64_t mtime = st.st_mtim.tv_sec + (st.st_mtim.tv_nsec >= 500'000'000 ? 1 : 0);
@@ -165,7 +165,7 @@ Result<void> ShardArchiveWriter::add_file(const std::string& name, const std::fi
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return io_fail("read");
     if (n == 0) {
-      return fail("io", fmt::format("{} shrank while being archived ({} bytes missing)",
+      return fail(ErrorCode::io, fmt::format("{} shrank while being archived ({} bytes missing)",
                                     source.string(), left));
     }
     if (auto r = write({buf.data(), static_cast<std::size_t>(n)}); !r) return r;
@@ -178,7 +178,7 @@ Result<void> ShardArchiveWriter::write_tar_stream(std::span<const std::uint8_t> 
   State& s = *state_;
   if (auto r = s.usable(); !r) return r;
   if (s.has_entries) {
-    return fail("invalid-argument",
+    return fail(ErrorCode::invalid_argument,
                 fmt::format("{}: write_tar_stream() after begin_entry()", s.path));
   }
   s.pass_through = true;

@@ -8,7 +8,7 @@ namespace ifx {
 namespace {
 
 std::unexpected<Error> unsafe(std::string_view name, std::string_view why) {
-  auto e = fail("unsafe-path", fmt::format("entry name \"{}\" {}; a shard archive entry must be "
+  auto e = fail(ErrorCode::unsafe_path, fmt::format("entry name \"{}\" {}; a shard archive entry must be "
                                            "<db>/<rp>/<shard id>/<file>",
                                            name, why));
   e.error().entry = std::string(name);

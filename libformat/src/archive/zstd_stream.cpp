@@ -30,14 +30,14 @@ class ZstdStream final : public DecodedStream {
       std::size_t rc = ZSTD_decompressStream(dctx_, &output, &input);
       in_->consume(input.pos);
       if (ZSTD_isError(rc)) {
-        return fail("zstd-invalid",
+        return fail(ErrorCode::zstd_invalid,
                     fmt::format("the zstd data is damaged near file offset {} ({})", at,
                                 ZSTD_getErrorName(rc)),
                     at);
       }
       frame_open_ = rc != 0;
       if (!*more && output.pos == 0) {
-        return fail("zstd-invalid",
+        return fail(ErrorCode::zstd_invalid,
                     fmt::format("the zstd stream ends at offset {} inside a frame; the file "
                                 "was cut short",
                                 in_->offset()),

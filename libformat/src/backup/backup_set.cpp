@@ -31,7 +31,7 @@ namespace {
 
 Result<std::string> read_small_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return fail("io", fmt::format("cannot read {}", path.string()));
+  if (!in) return fail(ErrorCode::io, fmt::format("cannot read {}", path.string()));
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
@@ -53,8 +53,8 @@ std::optional<std::int64_t> mtime_ns(const fs::path& p) {
   return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000LL + st.st_mtim.tv_nsec;
 }
 
-Error problem(std::string code, std::string file, std::string message) {
-  Error e{std::move(code), std::move(message), std::move(file), {}, std::nullopt};
+Error problem(ErrorCode code, std::string file, std::string message) {
+  Error e{code, std::move(message), std::move(file), {}, std::nullopt};
   return e;
 }
 
@@ -105,7 +105,7 @@ Result<void> open_portable(BackupSet& set, const std::vector<std::string>& names
     parsed.emplace_back(n, std::move(*m));
   }
   if (parsed.empty())
-    return fail("manifest-invalid", "no readable manifest: every *.manifest file failed to parse");
+    return fail(ErrorCode::manifest_invalid, "no readable manifest: every *.manifest file failed to parse");
   std::sort(parsed.begin(), parsed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   for (const auto& [name, m] : parsed) {
     set.manifest_files.push_back(name);
@@ -119,23 +119,23 @@ Result<void> open_portable(BackupSet& set, const std::vector<std::string>& names
       parsed, [&](const std::string& f) { return present.count(f) > 0; });
 
   if (!chain.meta)
-    return fail("manifest-invalid", "no manifest names a meta file (meta.fileName is empty in all)");
+    return fail(ErrorCode::manifest_invalid, "no manifest names a meta file (meta.fileName is empty in all)");
   const std::string meta_name = chain.meta->file_name;
   if (!present.count(meta_name))
-    return std::unexpected(problem("file-missing", meta_name,
+    return std::unexpected(problem(ErrorCode::file_missing, meta_name,
         fmt::format("the meta file named by {} does not exist", chain.meta_manifest)));
   auto bytes = read_small_file(set.dir / meta_name);
   if (!bytes) return std::unexpected(std::move(bytes.error()).in_file(meta_name));
   auto blob = meta::parse_portable_meta(*bytes);
   if (!blob) return std::unexpected(std::move(blob.error()).in_file(meta_name));
   if (static_cast<std::int64_t>(blob->size()) != chain.meta->size)
-    set.problems.push_back(problem("size-mismatch", meta_name,
+    set.problems.push_back(problem(ErrorCode::size_mismatch, meta_name,
         fmt::format("{} says meta.size is {} bytes, but the meta blob inside {} is {} bytes",
                     chain.meta_manifest, chain.meta->size, meta_name, blob->size())));
   if (auto r = load_meta_blob(set, std::move(*blob), meta_name); !r) return r;
 
   for (const auto& missing : chain.missing) {
-    set.problems.push_back(problem("file-missing", missing.entry.file_name,
+    set.problems.push_back(problem(ErrorCode::file_missing, missing.entry.file_name,
         fmt::format("{} lists shard {} ({}/{}) in {}, which does not exist", missing.manifest,
                     missing.entry.shard_id, missing.entry.database, missing.entry.policy,
                     missing.entry.file_name)));
@@ -199,7 +199,7 @@ Result<void> open_legacy(BackupSet& set, const std::vector<std::string>& names) 
     accounted.insert(n);
     if (!newest || *nn > newest->first) newest = {*nn, n};
   }
-  if (!newest) return fail("meta-invalid", "no meta.NN file");
+  if (!newest) return fail(ErrorCode::meta_invalid, "no meta.NN file");
   auto lm = meta::read_legacy_meta_file(set.dir / newest->second);
   if (!lm) return std::unexpected(std::move(lm.error()).in_file(newest->second));
   if (auto r = load_meta_blob(set, std::move(lm->blob), newest->second); !r) return r;
@@ -234,16 +234,16 @@ Result<void> open_legacy(BackupSet& set, const std::vector<std::string>& names) 
 Result<BackupSet> open_backup_set(const fs::path& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
-    return std::unexpected(problem("io", dir.string(), "not a directory (expected a backup directory)"));
+    return std::unexpected(problem(ErrorCode::io, dir.string(), "not a directory (expected a backup directory)"));
   std::vector<std::string> names = list_files(dir, ec);
-  if (ec) return std::unexpected(problem("io", dir.string(), "cannot list the directory: " + ec.message()));
+  if (ec) return std::unexpected(problem(ErrorCode::io, dir.string(), "cannot list the directory: " + ec.message()));
 
   BackupSet set;
   set.dir = dir;
   bool portable = std::any_of(names.begin(), names.end(), [](const auto& n) { return is_manifest_file(n); });
   bool legacy = std::any_of(names.begin(), names.end(), [](const auto& n) { return parse_legacy_meta_file(n).has_value(); });
   if (!portable && !legacy)
-    return std::unexpected(problem("manifest-invalid", dir.string(),
+    return std::unexpected(problem(ErrorCode::manifest_invalid, dir.string(),
         "no backup here: expected <base>.manifest files (portable format) or meta.NN files (legacy format)"));
   set.format = portable ? BackupFormat::Portable : BackupFormat::Legacy;
   auto r = portable ? open_portable(set, names) : open_legacy(set, names);

@@ -13,7 +13,7 @@ namespace ifx {
 namespace {
 
 std::unexpected<Error> io_error(const std::filesystem::path& file, std::string message) {
-  auto e = fail("io", std::move(message));
+  auto e = fail(ErrorCode::io, std::move(message));
   e.error().file = file.string();
   return e;
 }
@@ -59,7 +59,7 @@ Result<std::unique_ptr<BackupWriter>> create_backup_writer(std::filesystem::path
 Result<PortableBackupWriter> PortableBackupWriter::create(std::filesystem::path dir,
                                                                           BackupWriterOptions options) {
   if (options.compression == ArchiveCompression::none)
-    return fail("invalid-argument", "a portable backup's shard archives are compressed (docs/FORMATS.md §3.3)");
+    return fail(ErrorCode::invalid_argument, "a portable backup's shard archives are compressed (docs/FORMATS.md §3.3)");
   if (auto r = make_backup_dir(dir); !r) return std::unexpected(r.error());
   const std::string manifest = portable_manifest_file(options.base);
   std::error_code ec;
@@ -128,7 +128,7 @@ Result<void> PortableBackupWriter::adopt_shard(std::string_view db, std::string_
 Result<std::string> PortableBackupWriter::finish(const std::optional<BackupScope>& scope,
                                                  const nlohmann::ordered_json& extra) {
   std::lock_guard lock(*mutex_);
-  if (!meta_written_) return fail("invalid-argument", "the manifest needs the meta file first");
+  if (!meta_written_) return fail(ErrorCode::invalid_argument, "the manifest needs the meta file first");
   manifest_.extra = nlohmann::ordered_json::object();
   manifest_.extra["scope"] = scope ? scope_to_json(*scope) : nlohmann::ordered_json(nullptr);
   if (!options_.created_by.empty()) manifest_.extra["created_by"] = options_.created_by;
@@ -175,7 +175,7 @@ Result<ShardArchiveWriter> LegacyBackupWriter::open_shard(std::string_view db, s
 }
 
 Result<void> LegacyBackupWriter::adopt_shard(std::string_view, std::string_view, std::uint64_t id, std::uint64_t) {
-  return fail("invalid-argument",
+  return fail(ErrorCode::invalid_argument,
               fmt::format("shard {}: a legacy backup has no manifest to record a kept archive in", id));
 }
 

@@ -174,7 +174,7 @@ const char* kind(const ojson& v) {
 }
 
 std::unexpected<Error> type_error(const std::string& path, const char* expected, const ojson& v) {
-  return fail("manifest-invalid",
+  return fail(ErrorCode::manifest_invalid,
               fmt::format("{}: expected {}, found {}", path, expected,
                           v.is_number() || v.is_string() || v.is_boolean() ? shown(v) : kind(v)));
 }
@@ -281,7 +281,7 @@ Result<PortableManifest> from_json(const ojson& root) {
   PortableManifest m;
   if (root.is_null()) return m;  // Go: decoding null into a struct is a no-op
   if (!root.is_object()) {
-    return fail("manifest-invalid",
+    return fail(ErrorCode::manifest_invalid,
                 fmt::format("manifest must be a JSON object, found {}", kind(root)), 0);
   }
   for (const auto& [key, val] : root.items()) {
@@ -323,9 +323,9 @@ Result<PortableManifest> parse_manifest(std::string_view text) {
     at -= std::min(at, before * 2);
     std::string what = e.what();
     if (auto pos = what.find("] "); pos != std::string::npos) what.erase(0, pos + 2);
-    return fail("manifest-invalid", fmt::format("manifest is not valid JSON: {}", what), at);
+    return fail(ErrorCode::manifest_invalid, fmt::format("manifest is not valid JSON: {}", what), at);
   } catch (const std::exception& e) {
-    return fail("manifest-invalid", fmt::format("manifest is not valid JSON: {}", e.what()));
+    return fail(ErrorCode::manifest_invalid, fmt::format("manifest is not valid JSON: {}", e.what()));
   }
   return from_json(root);
 }
@@ -334,12 +334,12 @@ Result<PortableManifest> read_manifest_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return std::unexpected(
-        Error{"io", "cannot open manifest file for reading", path.string()});
+        Error{ErrorCode::io, "cannot open manifest file for reading", path.string()});
   }
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) {
-    return std::unexpected(Error{"io", "cannot read manifest file", path.string()});
+    return std::unexpected(Error{ErrorCode::io, "cannot read manifest file", path.string()});
   }
   auto m = parse_manifest(text.str());
   if (!m) return std::unexpected(std::move(m.error()).in_file(path.string()));

@@ -21,7 +21,7 @@ bool BackupCheckOptions::selects(const std::string& db, const std::string& rp, s
 }
 
 bool BackupCheckReport::incomplete() const {
-  return std::any_of(defects.begin(), defects.end(), [](const Error& e) { return e.code == "io"; });
+  return std::any_of(defects.begin(), defects.end(), [](const Error& e) { return e.code == ErrorCode::io; });
 }
 
 namespace {
@@ -76,12 +76,12 @@ std::vector<ShardCheck> check_shards(const BackupSet& set, const std::vector<con
 Result<BackupCheckReport> check_backup(const BackupCheckOptions& options) {
   for (const auto& name : options.expect_databases)
     if (options.database && *options.database != name)
-      return fail("usage", fmt::format("--expect-db {} lies outside the -db {} filter: that database would not "
+      return fail(ErrorCode::usage, fmt::format("--expect-db {} lies outside the -db {} filter: that database would not "
                                        "be checked",
                                        name, *options.database));
   std::error_code ec;
   if (!std::filesystem::is_directory(options.backup_dir, ec)) {
-    auto e = fail("io", fmt::format("{} is not a directory (expected a backup directory)",
+    auto e = fail(ErrorCode::io, fmt::format("{} is not a directory (expected a backup directory)",
                                     options.backup_dir.string()));
     e.error().file = options.backup_dir.string();
     return e;
@@ -90,7 +90,7 @@ Result<BackupCheckReport> check_backup(const BackupCheckOptions& options) {
   BackupCheckReport report{options, {}, {}, {}};
   auto set = open_backup_set(options.backup_dir);
   if (!set) {  // no usable meta: nothing else can be placed, which is itself the defect
-    if (set.error().code == "manifest-invalid") report.defects = manifest_errors(options.backup_dir);
+    if (set.error().code == ErrorCode::manifest_invalid) report.defects = manifest_errors(options.backup_dir);
     if (report.defects.empty()) report.defects.push_back(inside_backup(std::move(set.error()), options.backup_dir));
     return report;
   }

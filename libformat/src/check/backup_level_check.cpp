@@ -38,7 +38,7 @@ void check_problems(const BackupSet& set, const BackupCheckOptions& o, DefectSin
     if (!o.selects(s.database, s.retention_policy, s.shard_id))
       for (const auto& a : s.archives) unselected_archives.insert(a.file_name);
   for (Error e : set.problems) {
-    if (e.code == "file-missing" && unselected_archives.count(e.file)) continue;
+    if (e.code == ErrorCode::file_missing && unselected_archives.count(e.file)) continue;
     sink.add(std::move(e));
   }
   for (const auto& name : set.unreferenced_files) {
@@ -46,7 +46,7 @@ void check_problems(const BackupSet& set, const BackupCheckOptions& o, DefectSin
                           ? "no manifest lists it"
                           : "its name is neither meta.NN nor <db>.<rp>.<shard id>.<NN>";
     if (name.ends_with(kPendingSuffix)) why = "a leftover of an interrupted write (.pending)";
-    sink.add(defect("file-unexpected", name, "", std::nullopt,
+    sink.add(defect(ErrorCode::file_unexpected, name, "", std::nullopt,
                     fmt::format("{} does not belong to the backup: {}", name, why)));
   }
 }
@@ -61,7 +61,7 @@ void check_older_portable_metas(const BackupSet& set, DefectSink& sink, Checked&
     const fs::path path = set.dir / meta.file_name;
     std::error_code ec;
     if (!fs::exists(path, ec)) {
-      sink.add(defect("file-missing", meta.file_name, "", std::nullopt,
+      sink.add(defect(ErrorCode::file_missing, meta.file_name, "", std::nullopt,
                       fmt::format("{} names the meta file {}, which does not exist", set.manifest_files[i],
                                   meta.file_name)));
       continue;
@@ -71,7 +71,7 @@ void check_older_portable_metas(const BackupSet& set, DefectSink& sink, Checked&
     std::ifstream in(path, std::ios::binary);
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (!in.good() && !in.eof()) {
-      sink.add(defect("io", meta.file_name, "", std::nullopt, "cannot read the meta file"));
+      sink.add(defect(ErrorCode::io, meta.file_name, "", std::nullopt, "cannot read the meta file"));
       continue;
     }
     auto blob = meta::parse_portable_meta(bytes);
@@ -85,7 +85,7 @@ void check_older_portable_metas(const BackupSet& set, DefectSink& sink, Checked&
       continue;
     }
     if (static_cast<std::int64_t>(blob->size()) != meta.size)
-      sink.add(defect("size-mismatch", meta.file_name, "", std::nullopt,
+      sink.add(defect(ErrorCode::size_mismatch, meta.file_name, "", std::nullopt,
                       fmt::format("{} says meta.size is {} bytes, but the meta blob inside {} is {} bytes",
                                   set.manifest_files[i], meta.size, meta.file_name, blob->size())));
   }
@@ -98,17 +98,17 @@ void check_manifests(const BackupSet& set, DefectSink& sink, Checked& checked) {
     ++checked.files;
     checked.bytes += size_of(set.dir / name);
     if (!m.meta.file_name.empty() && !plain_file_name(m.meta.file_name))
-      sink.add(defect("unsafe-path", name, "", std::nullopt,
+      sink.add(defect(ErrorCode::unsafe_path, name, "", std::nullopt,
                       fmt::format("meta.fileName {} is not a plain file name inside the backup directory",
                                   printable(m.meta.file_name))));
     for (std::size_t f = 0; f < m.files.size(); ++f) {
       const auto& e = m.files[f];
       auto invalid = [&](std::string what) {
-        sink.add(defect("manifest-invalid", name, "", std::nullopt, fmt::format("files[{}]: {}", f, what)));
+        sink.add(defect(ErrorCode::manifest_invalid, name, "", std::nullopt, fmt::format("files[{}]: {}", f, what)));
       };
       if (e.file_name.empty()) invalid("fileName is missing or empty");
       else if (!plain_file_name(e.file_name))
-        sink.add(defect("unsafe-path", name, "", std::nullopt,
+        sink.add(defect(ErrorCode::unsafe_path, name, "", std::nullopt,
                         fmt::format("files[{}].fileName {} is not a plain file name inside the backup "
                                     "directory",
                                     f, printable(e.file_name))));
@@ -139,7 +139,7 @@ void check_legacy_chains(const BackupSet& set, const BackupCheckOptions& o, Defe
   std::uint64_t expected = 0;
   for (const auto& [nn, name] : metas) {
     for (; expected < nn; ++expected)
-      sink.add(defect("chain-gap", legacy_meta_file(expected), "", std::nullopt,
+      sink.add(defect(ErrorCode::chain_gap, legacy_meta_file(expected), "", std::nullopt,
                       fmt::format("{} is missing: the directory holds {} (legacy runs number their files "
                                   "without holes)",
                                   legacy_meta_file(expected), name)));
@@ -164,7 +164,7 @@ void check_legacy_chains(const BackupSet& set, const BackupCheckOptions& o, Defe
     std::uint64_t next = 0;
     for (const auto& a : s.archives) {
       for (; next < a.increment; ++next)
-        sink.add(defect("chain-gap", legacy_increment_file(name->stem, next), "", std::nullopt,
+        sink.add(defect(ErrorCode::chain_gap, legacy_increment_file(name->stem, next), "", std::nullopt,
                         fmt::format("increment {:02} of shard {} ({}/{}) is missing: the directory holds {}, "
                                     "so the increments after the gap restore on top of missing data",
                                     next, s.shard_id, s.database, s.retention_policy, a.file_name)));
@@ -180,7 +180,7 @@ void check_shards_against_meta(const BackupSet& set, const BackupCheckOptions& o
     std::string where = loc ? fmt::format("the meta store has shard {} under {}/{}", s.shard_id,
                                           loc->database->name, loc->retention_policy->name)
                             : fmt::format("the meta store has no shard {}", s.shard_id);
-    sink.add(defect("shard-not-in-meta", s.archives.empty() ? set.meta_file : s.archives.front().file_name, "",
+    sink.add(defect(ErrorCode::shard_not_in_meta, s.archives.empty() ? set.meta_file : s.archives.front().file_name, "",
                     std::nullopt,
                     fmt::format("the backup holds shard {} of {}/{}, but {}: a restore cannot place it",
                                 s.shard_id, s.database, s.retention_policy, where)));
@@ -195,7 +195,7 @@ void check_shards_against_meta(const BackupSet& set, const BackupCheckOptions& o
         for (const auto& sh : g.shards) {
           if (!o.selects(db.name, rp.name, sh.id) || set.find_shard(sh.id)) continue;
           if (scope && scope->scope.covers(db.name, rp.name, sh.id))
-            sink.add(defect("shard-missing", scope->manifest, "", std::nullopt,
+            sink.add(defect(ErrorCode::shard_missing, scope->manifest, "", std::nullopt,
                             fmt::format("shard {} of {}/{} is live in the meta store and inside the scope "
                                         "this backup records, but no archive holds it",
                                         sh.id, db.name, rp.name)));

@@ -17,9 +17,9 @@ void DefectSink::finish() {
                        where.first, where.second.empty() ? "" : ": ", where.second, n - cap_, cap_));
 }
 
-Error defect(std::string code, std::string file, std::string entry, std::optional<std::uint64_t> offset,
+Error defect(ErrorCode code, std::string file, std::string entry, std::optional<std::uint64_t> offset,
              std::string message) {
-  return Error{std::move(code), std::move(message), std::move(file), std::move(entry), offset};
+  return Error{code, std::move(message), std::move(file), std::move(entry), offset};
 }
 
 Error relocated(Error e, const EntryOrigin& origin) {

@@ -44,12 +44,12 @@ void check_freshness(const BackupSet& set, const BackupCheckOptions& o, DefectSi
                                           .count();
   auto [made, file] = newest_backup(set);
   if (!made) {
-    sink.add(defect("backup-too-old", file, "", std::nullopt,
+    sink.add(defect(ErrorCode::backup_too_old, file, "", std::nullopt,
                     "cannot tell when the newest backup was made, so it cannot be shown younger than --max-age"));
     return;
   }
   if (now - *made <= *o.max_age_ns) return;
-  sink.add(defect("backup-too-old", file, "", std::nullopt,
+  sink.add(defect(ErrorCode::backup_too_old, file, "", std::nullopt,
                   fmt::format("the newest backup was made at {}, {} ago; --max-age allows {}",
                               text::format_rfc3339_nano(*made), text::format_go_duration(now - *made),
                               text::format_go_duration(*o.max_age_ns))));
@@ -60,7 +60,7 @@ void check_expected_databases(const BackupSet& set, const BackupCheckOptions& o,
                               DefectSink& sink) {
   for (const auto& name : o.expect_databases) {
     if (!meta::find_database(set.meta, name)) {
-      sink.add(defect("db-missing", set.meta_file, "", std::nullopt,
+      sink.add(defect(ErrorCode::db_missing, set.meta_file, "", std::nullopt,
                       fmt::format("database {} is not in the backup's meta store", printable(name))));
       continue;
     }
@@ -69,11 +69,11 @@ void check_expected_databases(const BackupSet& set, const BackupCheckOptions& o,
       if (s.database == name && o.selects(s.database, s.retention_policy, s.shard_id)) archives += s.archives.size();
     auto it = blocks_per_database.find(name);
     if (archives == 0)
-      sink.add(defect("db-empty", set.meta_file, "", std::nullopt,
+      sink.add(defect(ErrorCode::db_empty, set.meta_file, "", std::nullopt,
                       fmt::format("database {} is in the meta store but the backup holds no shard archive of it",
                                   printable(name))));
     else if (it == blocks_per_database.end() || it->second == 0)
-      sink.add(defect("db-empty", set.meta_file, "", std::nullopt,
+      sink.add(defect(ErrorCode::db_empty, set.meta_file, "", std::nullopt,
                       fmt::format("database {} has {} archive file{} in the backup but they hold no TSM data",
                                   printable(name), archives, archives == 1 ? "" : "s")));
   }

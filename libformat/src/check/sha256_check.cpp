@@ -26,7 +26,7 @@ void compare(const BackupSet& set, const std::string& manifest, const std::strin
   }
   const std::string recorded = it->get<std::string>();
   if (*actual != recorded)
-    sink.add(defect("sha256-mismatch", file, "", std::nullopt,
+    sink.add(defect(ErrorCode::sha256_mismatch, file, "", std::nullopt,
                     fmt::format("{} records SHA-256 {} for {}, but the file hashes to {}: its bytes changed "
                                 "after the backup wrote them",
                                 manifest, recorded, file, *actual)));

@@ -60,7 +60,7 @@ ShardCheck check_shard_archives(const std::vector<ShardArchiveSource>& archives,
                             source.name, name));
     // §3.4: the manifest's `size` is the uncompressed tar length, trailer included.
     if (source.manifest_size && *source.manifest_size != read.tar_bytes)
-      sink.add(defect("size-mismatch", source.name, "", std::nullopt,
+      sink.add(defect(ErrorCode::size_mismatch, source.name, "", std::nullopt,
                       fmt::format("{} says the tar inside {} is {} bytes; it is {} bytes", source.manifest,
                                   source.name, *source.manifest_size, read.tar_bytes)));
   };

@@ -18,12 +18,12 @@ namespace {
 // FORMATS.md §6.2: the block's first and last timestamp are the index entry's minTime/maxTime.
 std::optional<Error> time_range_defect(const tsm::IndexEntry& e, const tsm::DecodedBlock& block) {
   if (block.times.empty())
-    return Error{"tsm-time-range",
+    return Error{ErrorCode::tsm_time_range,
                  fmt::format("TSM block at offset {} holds no timestamps but its index entry says [{}, {}]",
                              e.offset, e.min_time, e.max_time),
                  {}, {}, e.offset};
   if (block.times.front() == e.min_time && block.times.back() == e.max_time) return std::nullopt;
-  return Error{"tsm-time-range",
+  return Error{ErrorCode::tsm_time_range,
                fmt::format("TSM block at offset {} spans timestamps [{}, {}] but its index entry says [{}, {}]",
                            e.offset, block.times.front(), block.times.back(), e.min_time, e.max_time),
                {}, {}, e.offset};
@@ -77,7 +77,7 @@ void check_tsm_file(const std::filesystem::path& path, const EntryOrigin& origin
   // twice) mean a damaged index that the per-entry bounds did not catch.
   const std::uint64_t region = reader->index_offset() - tsm::kTsmHeaderSize;
   if (index_complete && referenced_bytes != region)
-    sink.add(relocated(Error{"tsm-index",
+    sink.add(relocated(Error{ErrorCode::tsm_index,
                              fmt::format("the index entries cover {} bytes of blocks, but the block region "
                                          "[5, {}) holds {} bytes",
                                          referenced_bytes, reader->index_offset(), region),
@@ -127,7 +127,7 @@ void check_type_conflicts(const std::vector<std::pair<std::filesystem::path, Ent
       if (!first) {
         first = &s;
       } else if (s.current.type != first->current.type) {
-        sink.add(defect("tsm-type-conflict", s.origin->file, s.origin->entry, s.current.index_offset,
+        sink.add(defect(ErrorCode::tsm_type_conflict, s.origin->file, s.origin->entry, s.current.index_offset,
                         fmt::format("key {} has {} blocks here but {} blocks in {} (a field has one type "
                                     "per shard)",
                                     printable(key), tsm::block_type_name(s.current.type),

@@ -15,7 +15,7 @@ namespace {
 
 std::unexpected<Error> io_error(const std::filesystem::path& path, const std::string& what,
                                 int err) {
-  auto e = fail("io", fmt::format("cannot {} {}: {}", what, path.string(), std::strerror(err)));
+  auto e = fail(ErrorCode::io, fmt::format("cannot {} {}: {}", what, path.string(), std::strerror(err)));
   e.error().file = path.string();
   return e;
 }
@@ -69,7 +69,7 @@ Result<AtomicFile> AtomicFile::create(std::filesystem::path final_path,
   if (file.fd_ < 0) {
     int err = errno;
     if (err == EEXIST) {
-      auto e = fail("io", fmt::format("cannot create {}: it already exists (another writer, or a "
+      auto e = fail(ErrorCode::io, fmt::format("cannot create {}: it already exists (another writer, or a "
                                       "leftover of an interrupted run: remove it and retry)",
                                       file.pending_path_.string()));
       e.error().file = file.pending_path_.string();
@@ -121,7 +121,7 @@ void AtomicFile::abandon() {
 }
 
 Result<void> AtomicFile::write(std::span<const std::uint8_t> bytes) {
-  if (fd_ < 0) return fail("invalid-argument", "write to an atomic file that is closed");
+  if (fd_ < 0) return fail(ErrorCode::invalid_argument, "write to an atomic file that is closed");
   if (sha256_) sha256_->update(bytes);
   while (!bytes.empty()) {
     ssize_t n = ::write(fd_, bytes.data(), bytes.size());
@@ -136,7 +136,7 @@ Result<void> AtomicFile::write(std::span<const std::uint8_t> bytes) {
 }
 
 Result<void> AtomicFile::commit() {
-  if (fd_ < 0) return fail("invalid-argument", "commit of an atomic file that is closed");
+  if (fd_ < 0) return fail(ErrorCode::invalid_argument, "commit of an atomic file that is closed");
   if (options_.durable && ::fsync(fd_) != 0) return io_error(pending_path_, "fsync", errno);
   int rc = ::close(fd_);
   fd_ = -1;

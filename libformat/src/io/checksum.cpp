@@ -45,7 +45,7 @@ std::string Sha256::finish_hex() {
 
 Result<std::string> sha256_file(const std::filesystem::path& path) {
   auto io_fail = [&](const char* what) {
-    auto e = fail("io", fmt::format("cannot {} {}: {}", what, path.string(), std::strerror(errno)));
+    auto e = fail(ErrorCode::io, fmt::format("cannot {} {}: {}", what, path.string(), std::strerror(errno)));
     e.error().file = path.string();
     return e;
   };

@@ -58,7 +58,7 @@ class FileSource {
     in_.seekg(static_cast<std::streamoff>(offset));
     in_.read(static_cast<char*>(dst), static_cast<std::streamsize>(n));
     if (!in_ || static_cast<std::size_t>(in_.gcount()) != n) {
-      return fail("io", fmt::format("cannot read {} bytes at offset {}: {}", n, offset,
+      return fail(ErrorCode::io, fmt::format("cannot read {} bytes at offset {}: {}", n, offset,
                                     std::strerror(errno)),
                   offset);
     }
@@ -80,14 +80,14 @@ Result<LegacyMeta> parse_envelope(Source& src) {
 
   const std::size_t magic_n = std::min<std::size_t>(head_n, 8);
   if (std::memcmp(head, kLegacyMetaMagic, magic_n) != 0) {
-    return fail("meta-invalid",
+    return fail(ErrorCode::meta_invalid,
                 fmt::format("not a legacy meta file: expected magic 00 00 00 00 59 59 01 01, "
                             "found {}",
                             hex_bytes(head, magic_n)),
                 0);
   }
   if (size < 16) {
-    return fail("meta-invalid",
+    return fail(ErrorCode::meta_invalid,
                 fmt::format("legacy meta file is truncated: {} bytes, expected at least 24 "
                             "(magic, blob length, node JSON length)",
                             size),
@@ -95,7 +95,7 @@ Result<LegacyMeta> parse_envelope(Source& src) {
   }
   const std::uint64_t m = load_u64_be(head + 8);
   if (m > size - 16) {
-    return fail("meta-invalid",
+    return fail(ErrorCode::meta_invalid,
                 fmt::format("meta blob length at offset 8 is {} bytes but only {} bytes follow "
                             "the header (file size {})",
                             m, size - 16, size),
@@ -103,7 +103,7 @@ Result<LegacyMeta> parse_envelope(Source& src) {
   }
   const std::uint64_t n_at = 16 + m;
   if (size - n_at < 8) {
-    return fail("meta-invalid",
+    return fail(ErrorCode::meta_invalid,
                 fmt::format("legacy meta file ends {} bytes after the {}-byte meta blob; expected "
                             "an 8-byte node JSON length at offset {}",
                             size - n_at, m, n_at),
@@ -115,14 +115,14 @@ Result<LegacyMeta> parse_envelope(Source& src) {
   const std::uint64_t json_at = n_at + 8;
   const std::uint64_t left = size - json_at;
   if (n != left) {
-    return fail("meta-invalid",
+    return fail(ErrorCode::meta_invalid,
                 fmt::format("node JSON length at offset {} is {} bytes but {} bytes follow it "
                             "(16 + M + 8 + N must equal the file size {})",
                             n_at, n, left, size),
                 n_at);
   }
   if (n > kMaxNodeJsonBytes) {
-    return fail("meta-invalid",
+    return fail(ErrorCode::meta_invalid,
                 fmt::format("node JSON at offset {} is {} bytes, more than the {}-byte limit "
                             "for a node object",
                             json_at, n, kMaxNodeJsonBytes),
@@ -143,7 +143,7 @@ Result<LegacyMeta> parse_envelope(Source& src) {
   if (node.is_discarded() || !(node.is_null() || node.is_object())) {
     const std::string shown = out.node_json.size() > 40 ? out.node_json.substr(0, 40) + "…"
                                                         : out.node_json;
-    return fail("meta-invalid",
+    return fail(ErrorCode::meta_invalid,
                 fmt::format("node JSON at offset {} must be `null` or a JSON object, found {:?}",
                             json_at, shown),
                 json_at);
@@ -171,11 +171,11 @@ Result<LegacyMeta> read_legacy_meta_file(const std::filesystem::path& path) {
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) {
     return std::unexpected(
-        Error{"io", fmt::format("cannot read meta file: {}", ec.message()), path.string()});
+        Error{ErrorCode::io, fmt::format("cannot read meta file: {}", ec.message()), path.string()});
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return std::unexpected(Error{"io",
+    return std::unexpected(Error{ErrorCode::io,
                                  fmt::format("cannot open meta file: {}", std::strerror(errno)),
                                  path.string()});
   }
@@ -205,7 +205,7 @@ Result<std::string> parse_portable_meta(std::span<const std::uint8_t> bytes) {
     std::uint64_t v = 0;
     for (unsigned shift = 0; shift < 70; shift += 7) {
       if (pos >= end) {
-        return fail("meta-invalid",
+        return fail(ErrorCode::meta_invalid,
                     fmt::format("portable meta file is truncated inside the {} at offset {}",
                                 what, start),
                     start);
@@ -214,7 +214,7 @@ Result<std::string> parse_portable_meta(std::span<const std::uint8_t> bytes) {
       if (shift < 64) v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
       if (!(b & 0x80)) return v;
     }
-    return fail("meta-invalid",
+    return fail(ErrorCode::meta_invalid,
                 fmt::format("portable meta file: {} at offset {} is longer than 10 bytes", what,
                             start),
                 start);
@@ -228,7 +228,7 @@ Result<std::string> parse_portable_meta(std::span<const std::uint8_t> bytes) {
     const std::uint64_t field = *tag >> 3;
     const unsigned wt = static_cast<unsigned>(*tag & 7);
     if (field == 0) {
-      return fail("meta-invalid",
+      return fail(ErrorCode::meta_invalid,
                   fmt::format("portable meta file: field tag 0x{:x} at offset {} has field "
                               "number 0",
                               *tag, tag_at),
@@ -240,7 +240,7 @@ Result<std::string> parse_portable_meta(std::span<const std::uint8_t> bytes) {
     } else if (wt == 1 || wt == 5) {
       const std::size_t width = wt == 1 ? 8 : 4;
       if (end - pos < width) {
-        return fail("meta-invalid",
+        return fail(ErrorCode::meta_invalid,
                     fmt::format("portable meta file: {}-byte value of field {} at offset {} is "
                                 "truncated",
                                 width, field, pos),
@@ -252,7 +252,7 @@ Result<std::string> parse_portable_meta(std::span<const std::uint8_t> bytes) {
       auto len = varint("length");
       if (!len) return std::unexpected(len.error());
       if (*len > end - pos) {
-        return fail("meta-invalid",
+        return fail(ErrorCode::meta_invalid,
                     fmt::format("portable meta file: field {} declares {} bytes at offset {} but "
                                 "only {} remain",
                                 field, *len, len_at, end - pos),
@@ -264,7 +264,7 @@ Result<std::string> parse_portable_meta(std::span<const std::uint8_t> bytes) {
       }
       pos += static_cast<std::size_t>(*len);
     } else {
-      return fail("meta-invalid",
+      return fail(ErrorCode::meta_invalid,
                   fmt::format("portable meta file: field {} at offset {} has unsupported wire "
                               "type {}",
                               field, tag_at, wt),
@@ -272,7 +272,7 @@ Result<std::string> parse_portable_meta(std::span<const std::uint8_t> bytes) {
     }
   }
   if (!data) {
-    return fail("meta-invalid",
+    return fail(ErrorCode::meta_invalid,
                 fmt::format("portable meta file of {} bytes has no Data field (tag 0a); expected "
                             "0a <length> <meta blob> 10 00",
                             end),

@@ -333,7 +333,7 @@ void to_pb(const UserInfo& u, pb::UserInfo* p) {
 
 Result<MetaData> decode_meta_data(std::span<const std::uint8_t> blob) {
   if (blob.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
-    return fail("meta-invalid",
+    return fail(ErrorCode::meta_invalid,
                 fmt::format("meta.Data blob of {} bytes is larger than protobuf can parse (2 GiB)",
                             blob.size()));
   }
@@ -344,12 +344,12 @@ Result<MetaData> decode_meta_data(std::span<const std::uint8_t> blob) {
     walker.walk(pb::Data::descriptor(), 0, blob.size(), "", 0);
     if (!parsed) {
       if (walker.fatal) {
-        return fail("meta-invalid",
+        return fail(ErrorCode::meta_invalid,
                     fmt::format("meta.Data blob of {} bytes is damaged: {}", blob.size(),
                                 walker.fatal->message),
                     walker.fatal->offset);
       }
-      return fail("meta-invalid",
+      return fail(ErrorCode::meta_invalid,
                   fmt::format("meta.Data blob of {} bytes is not a valid protobuf message "
                               "(nested too deeply or malformed)",
                               blob.size()));
@@ -362,7 +362,7 @@ Result<MetaData> decode_meta_data(std::span<const std::uint8_t> blob) {
       msg += fmt::format(" (probably because {})", walker.mismatch->message);
       offset = walker.mismatch->offset;
     }
-    return fail("meta-invalid", msg, offset);
+    return fail(ErrorCode::meta_invalid, msg, offset);
   }
 
   MetaData d;

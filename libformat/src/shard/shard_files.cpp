@@ -61,7 +61,7 @@ std::vector<ShardArchiveSource> shard_archive_sources(const BackupSet& set, cons
   for (const auto& a : shard.archives) {
     ShardArchiveSource s{set.dir / a.file_name, a.file_name, a.manifest_size, a.manifest, std::nullopt, {}};
     if (!a.exists)
-      s.missing = Error{"file-missing",
+      s.missing = Error{ErrorCode::file_missing,
                         fmt::format("archive of shard {} ({}/{}) does not exist", shard.shard_id, shard.database,
                                     shard.retention_policy),
                         a.file_name, {}, std::nullopt};
@@ -80,7 +80,7 @@ std::vector<ShardArchiveSource> shard_archive_sources(const std::vector<fs::path
     ShardArchiveSource s{p, p.string(), std::nullopt, {}, std::nullopt, {}};
     std::error_code ec;
     if (!fs::exists(p, ec))
-      s.missing = Error{"file-missing", fmt::format("shard archive {} does not exist", p.string()), p.string(), {},
+      s.missing = Error{ErrorCode::file_missing, fmt::format("shard archive {} does not exist", p.string()), p.string(), {},
                         std::nullopt};
     out.push_back(std::move(s));
   }
@@ -168,7 +168,7 @@ Result<UnpackedShard> UnpackedShard::unpack(const std::vector<ShardArchiveSource
     const fs::path dest = out.dir_ / e.shard.file;
     int fd = ::open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-      Error err{"io", fmt::format("cannot write the scratch file {}: {}", dest.string(), std::strerror(errno)),
+      Error err{ErrorCode::io, fmt::format("cannot write the scratch file {}: {}", dest.string(), std::strerror(errno)),
                 dest.string(), {}, std::nullopt};
       return std::unexpected(std::move(err));
     }

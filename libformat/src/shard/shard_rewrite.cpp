@@ -19,19 +19,19 @@ namespace {
 
 Result<void> check_arguments(const fs::path& out_dir, const ShardRewriteOptions& options) {
   if (options.max_points_per_block == 0) {
-    return fail("invalid-argument", "max_points_per_block must be at least 1");
+    return fail(ErrorCode::invalid_argument, "max_points_per_block must be at least 1");
   }
   if (options.keep && options.keep->min > options.keep->max) {
-    return fail("invalid-argument", fmt::format("the time range to keep starts at {}, after its end {}",
+    return fail(ErrorCode::invalid_argument, fmt::format("the time range to keep starts at {}, after its end {}",
                                                 options.keep->min, options.keep->max));
   }
   std::error_code ec;
   if (!fs::is_directory(out_dir, ec)) {
-    return fail("invalid-argument", fmt::format("output directory {} does not exist (or is not a directory)",
+    return fail(ErrorCode::invalid_argument, fmt::format("output directory {} does not exist (or is not a directory)",
                                                 out_dir.string()));
   }
   if (!fs::is_empty(out_dir, ec) || ec) {
-    return fail("invalid-argument", fmt::format("output directory {} is not empty; the rewritten TSM files "
+    return fail(ErrorCode::invalid_argument, fmt::format("output directory {} is not empty; the rewritten TSM files "
                                                 "need an empty one",
                                                 out_dir.string()));
   }
@@ -70,7 +70,7 @@ class KeyRewriter {
     auto range = tsm::block_time_range(*data);
     if (!range || range->count == 0 || range->first != step.entry.min_time || range->last != step.entry.max_time) {
       if (auto r = reader.check_block_times(step.entry, *data); !r) return r;  // names the defect
-      return fail("tsm-time-range", fmt::format("TSM block at offset {} does not match its index entry",
+      return fail(ErrorCode::tsm_time_range, fmt::format("TSM block at offset {} does not match its index entry",
                                                 step.entry.offset));
     }
     return out_.add_encoded_block(key.key, key.type, step.entry.min_time, step.entry.max_time, *data, range->count);

@@ -65,7 +65,7 @@ Result<void> TsmFileSequence::close_current() {
   if (auto r = writer_->finish(); !r) return r;
   writer_.reset();
   if (std::rename(pending_path_.c_str(), final_path_.c_str()) != 0) {
-    return std::unexpected(fail("io", fmt::format("cannot rename {} to {}: {}", pending_path_.string(),
+    return std::unexpected(fail(ErrorCode::io, fmt::format("cannot rename {} to {}: {}", pending_path_.string(),
                                                   final_path_.filename().string(), std::strerror(errno)))
                                .error()
                                .in_file(pending_path_.string()));
@@ -85,7 +85,7 @@ Result<void> TsmFileSequence::add_encoded_block(std::string_view key, tsm::Block
 
 Result<void> TsmFileSequence::add_block_points(std::string_view key, const tsm::DecodedBlock& points) {
   if (points.size() > max_points_per_block_) {
-    return fail("invalid-argument", fmt::format("{} points for key \"{}\" do not fit one block of at most {}",
+    return fail(ErrorCode::invalid_argument, fmt::format("{} points for key \"{}\" do not fit one block of at most {}",
                                                 points.size(), key, max_points_per_block_));
   }
   if (auto r = before_block(key); !r) return r;

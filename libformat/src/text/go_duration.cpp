@@ -102,7 +102,7 @@ std::string format_go_duration(std::int64_t nanoseconds) {
 
 Result<std::int64_t> parse_go_duration(std::string_view text) {
   const auto bad = [&](std::string_view why) {
-    return fail("invalid-argument",
+    return fail(ErrorCode::invalid_argument,
                 fmt::format("invalid duration \"{}\": {} (expected e.g. 26h, 90m, 1h30m, 1.5h, 2d)",
                             text, why));
   };

@@ -44,7 +44,7 @@ Error key_error(std::string_view key, std::size_t offset, std::string what) {
   // Keys may be 64 KiB long; the first bytes are enough to recognise one.
   constexpr std::size_t kShown = 160;
   const std::string_view shown = key.substr(0, kShown);
-  return fail("invalid-argument",
+  return fail(ErrorCode::invalid_argument,
               fmt::format("series key \"{}{}\" {} at byte {}; a stored series key is "
                           "<measurement>[,<tag>=<value>…] with `,`, space (and `=` in tags) "
                           "escaped by a backslash",

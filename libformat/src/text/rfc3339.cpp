@@ -96,7 +96,7 @@ void append_rfc3339(std::string& out, std::int64_t unix_ns, std::int32_t utc_off
 
 Result<Rfc3339Time> parse_rfc3339(std::string_view text) {
   auto bad = [&](std::string_view what) {
-    return fail("invalid-argument",
+    return fail(ErrorCode::invalid_argument,
                 fmt::format("time \"{}\" is not RFC 3339 ({}); expected e.g. "
                             "2024-01-31T12:00:00Z or 2024-01-31T13:00:00.5+01:00",
                             text, what));
@@ -154,7 +154,7 @@ Result<Rfc3339Time> parse_rfc3339(std::string_view text) {
   const __int128 ns = secs * kNsPerSecond + frac_ns;
   if (ns < std::numeric_limits<std::int64_t>::min() ||
       ns > std::numeric_limits<std::int64_t>::max())
-    return fail("invalid-argument",
+    return fail(ErrorCode::invalid_argument,
                 fmt::format("time \"{}\" is outside the range InfluxDB can store "
                             "(1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z)",
                             text));

@@ -77,7 +77,7 @@ std::string_view block_type_name(BlockType t) {
 
 Result<BlockType> block_type_from_byte(std::uint8_t b) {
   if (b > static_cast<std::uint8_t>(BlockType::Unsigned)) {
-    return std::unexpected(fail("tsm-block-decode",
+    return std::unexpected(fail(ErrorCode::tsm_block_decode,
                                 fmt::format("block type byte is {}; expected 0 (float), 1 (integer), 2 (boolean), "
                                             "3 (string) or 4 (unsigned)",
                                             b))
@@ -166,7 +166,7 @@ Result<BlockTimeRange> block_time_range(std::span<const std::uint8_t> block) {
 Result<void> encode_block(const DecodedBlock& block, std::vector<std::uint8_t>& out) {
   const std::size_t n = block.size();
   if (block.value_count() != n) {
-    return std::unexpected(fail("invalid-argument",
+    return std::unexpected(fail(ErrorCode::invalid_argument,
                                 fmt::format("cannot encode a {} block of {} timestamps and {} values; the counts "
                                             "must be equal",
                                             block_type_name(block.type), n, block.value_count()))

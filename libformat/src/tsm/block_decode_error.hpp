@@ -14,7 +14,7 @@ namespace ifx::tsm::detail {
 
 template <class... Args>
 std::unexpected<Error> block_decode_error(std::uint64_t offset, fmt::format_string<Args...> f, Args&&... args) {
-  return fail("tsm-block-decode", fmt::format(f, std::forward<Args>(args)...), offset);
+  return fail(ErrorCode::tsm_block_decode, fmt::format(f, std::forward<Args>(args)...), offset);
 }
 
 }  // namespace ifx::tsm::detail

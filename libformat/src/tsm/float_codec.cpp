@@ -216,7 +216,7 @@ Result<void> decode_floats(std::span<const std::uint8_t> section, std::vector<do
 Result<void> encode_floats(std::span<const double> values, std::vector<std::uint8_t>& out) {
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (std::isnan(values[i])) {
-      return std::unexpected(fail("invalid-argument",
+      return std::unexpected(fail(ErrorCode::invalid_argument,
                                   fmt::format("float value #{} is NaN; TSM float blocks cannot hold NaN "
                                               "(FORMATS.md §7.4: influxd refuses \"unsupported value: NaN\")",
                                               i))

@@ -72,7 +72,7 @@ Result<void> load_next_block(State& s, std::size_t source_index) {
   // on them to know when a block must be loaded.
   if (points.size() == 0 || points.times.front() != entry.min_time || points.times.back() != entry.max_time) {
     return std::unexpected(
-        fail("tsm-time-range",
+        fail(ErrorCode::tsm_time_range,
              points.size() == 0
                  ? fmt::format("TSM block at offset {} holds no point but its index entry says [{}, {}]",
                                entry.offset, entry.min_time, entry.max_time)

@@ -170,7 +170,7 @@ Result<bool> ShardPoints::Impl::next_key(KeyInfo& out) {
         out.type = h.key.type;
       } else if (h.key.type != out.type) {
         return std::unexpected(
-            fail("tsm-index",
+            fail(ErrorCode::tsm_index,
                  fmt::format("key \"{}\" holds {} values in {} but {} values in {}; a field has one type per "
                              "shard",
                              out.key, block_type_name(out.type), files[*type_file].tsm.filename().string(),

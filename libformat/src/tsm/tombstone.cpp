@@ -31,7 +31,7 @@ constexpr std::int64_t kMaxTime = std::numeric_limits<std::int64_t>::max();
 using RecordCallback = std::function<Result<void>(const Tombstone&)>;
 
 std::unexpected<Error> invalid(std::string message, std::uint64_t offset) {
-  return fail("tombstone-invalid", std::move(message), offset);
+  return fail(ErrorCode::tombstone_invalid, std::move(message), offset);
 }
 
 // v1: one key per line, each a whole-key delete; empty lines ignored, a trailing '\r' dropped
@@ -144,9 +144,9 @@ class MemberRecordParser {
 // A gzip error of the member at `member_offset`, as a tombstone error there: the member is the
 // unit influxd appends (one per delete batch), the gzip message says where inside it.
 std::unexpected<Error> member_damaged(const Error& e, std::uint64_t member_offset) {
-  if (e.code == "io") return std::unexpected(e);
+  if (e.code == ErrorCode::io) return std::unexpected(e);
   return invalid(fmt::format("gzip member at offset {} is {}: {}", member_offset,
-                             e.code == "gzip-truncated" ? "truncated" : "damaged", e.message),
+                             e.code == ErrorCode::gzip_truncated ? "truncated" : "damaged", e.message),
                  member_offset);
 }
 
@@ -154,7 +154,7 @@ std::unexpected<Error> member_damaged(const Error& e, std::uint64_t member_offse
 // whole records.
 Result<void> read_gzip_members(int fd, TombstoneVersion version, const RecordCallback& on_record) {
   if (::lseek(fd, kHeaderSize, SEEK_SET) < 0) {
-    return fail("io", fmt::format("cannot seek past the tombstone header: {}", std::strerror(errno)));
+    return fail(ErrorCode::io, fmt::format("cannot seek past the tombstone header: {}", std::strerror(errno)));
   }
   GzipReader reader(fd, kHeaderSize);
   std::vector<std::uint8_t> out(kChunk);
@@ -259,7 +259,7 @@ Result<void> write_tombstones(const std::filesystem::path& path, TombstoneVersio
       for (const Tombstone& t : batch) {
         if (!first) first = &t;
         if (t.min != kMinTime || t.max != kMaxTime || t.key.empty() || t.key.find('\n') != std::string::npos) {
-          return in_file(fail("invalid-argument",
+          return in_file(fail(ErrorCode::invalid_argument,
                               fmt::format("a v1 tombstone holds only whole-key deletes of single-line keys; "
                                           "\"{}\" [{}, {}] cannot be written",
                                           t.key, t.min, t.max))
@@ -273,7 +273,7 @@ Result<void> write_tombstones(const std::filesystem::path& path, TombstoneVersio
     // version (FORMATS.md §6.6), so such a first key cannot be written as v1 (found by fuzzing:
     // key "\0\0\x15\x04" came back as a v4 file).
     if (detect_tombstone_version(bytes) != TombstoneVersion::V1) {
-      return in_file(fail("invalid-argument",
+      return in_file(fail(ErrorCode::invalid_argument,
                           fmt::format("a v1 tombstone file cannot start with the bytes of a v2-v4 header, so "
                                       "\"{}\" cannot be its first key; write v4 instead",
                                       first->key))
@@ -298,12 +298,12 @@ Result<void> write_tombstones(const std::filesystem::path& path, TombstoneVersio
   }
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
-    return in_file(fail("io", fmt::format("cannot create {}: {}", path.string(), std::strerror(errno))).error());
+    return in_file(fail(ErrorCode::io, fmt::format("cannot create {}: {}", path.string(), std::strerror(errno))).error());
   }
   detail::FileHandle file(fd);
   if (auto r = detail::write_all(fd, bytes); !r) return in_file(r.error());
   if (::close(file.release()) != 0) {
-    return in_file(fail("io", fmt::format("close of {} failed: {}", path.string(), std::strerror(errno))).error());
+    return in_file(fail(ErrorCode::io, fmt::format("close of {} failed: {}", path.string(), std::strerror(errno))).error());
   }
   return {};
 }

@@ -11,7 +11,7 @@ Result<void> TsmReader::check_block_times(const IndexEntry& entry, std::span<con
   if (!range) return std::unexpected(std::move(range.error()).at_offset(entry.offset + 4).in_file(path_.string()));
   if (range->count == 0 || range->first != entry.min_time || range->last != entry.max_time) {
     return std::unexpected(
-        fail("tsm-time-range",
+        fail(ErrorCode::tsm_time_range,
              range->count == 0
                  ? fmt::format("TSM block at offset {} holds no timestamps but its index entry says [{}, {}]",
                                entry.offset, entry.min_time, entry.max_time)

@@ -28,15 +28,15 @@ FileHandle::~FileHandle() {
 Result<OpenedFile> open_for_reading(const std::filesystem::path& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return fail("io", fmt::format("cannot open {} for reading: {}", path.string(), std::strerror(errno)));
+    return fail(ErrorCode::io, fmt::format("cannot open {} for reading: {}", path.string(), std::strerror(errno)));
   }
   OpenedFile file{FileHandle(fd), 0};
   struct stat st{};
   if (::fstat(fd, &st) != 0) {
-    return fail("io", fmt::format("cannot stat {}: {}", path.string(), std::strerror(errno)));
+    return fail(ErrorCode::io, fmt::format("cannot stat {}: {}", path.string(), std::strerror(errno)));
   }
   if (!S_ISREG(st.st_mode)) {
-    return fail("io", fmt::format("{} is not a regular file", path.string()));
+    return fail(ErrorCode::io, fmt::format("{} is not a regular file", path.string()));
   }
   file.size = static_cast<std::uint64_t>(st.st_size);
   return file;
@@ -48,12 +48,12 @@ Result<void> pread_exact(int fd, std::uint64_t offset, std::span<std::uint8_t> o
     ssize_t n = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
-      return fail("io", fmt::format("read of {} bytes at offset {} failed: {}", out.size(), offset,
+      return fail(ErrorCode::io, fmt::format("read of {} bytes at offset {} failed: {}", out.size(), offset,
                                     std::strerror(errno)),
                   offset);
     }
     if (n == 0) {
-      return fail("io", fmt::format("file ended at offset {} while reading {} bytes at offset {}",
+      return fail(ErrorCode::io, fmt::format("file ended at offset {} while reading {} bytes at offset {}",
                                     offset + done, out.size(), offset),
                   offset + done);
     }
@@ -68,7 +68,7 @@ Result<void> write_all(int fd, std::span<const std::uint8_t> data) {
     ssize_t n = ::write(fd, data.data() + done, data.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return fail("io", fmt::format("write of {} bytes failed: {}", data.size() - done, std::strerror(errno)));
+      return fail(ErrorCode::io, fmt::format("write of {} bytes failed: {}", data.size() - done, std::strerror(errno)));
     }
     done += static_cast<std::size_t>(n);
   }
@@ -95,7 +95,7 @@ Result<void> BufferedRange::read(std::span<std::uint8_t> out) {
       // Large reads (long keys) bypass nothing: the buffer is refilled as often as needed.
       if (auto r = refill(); !r) return r;
       if (buffer_end_ == 0) {
-        return fail("io", fmt::format("read past the end of the range at offset {}", pos_), pos_);
+        return fail(ErrorCode::io, fmt::format("read past the end of the range at offset {}", pos_), pos_);
       }
     }
     std::size_t n = std::min(out.size() - done, buffer_end_ - buffer_begin_);

@@ -91,7 +91,7 @@ Result<TsmReader> TsmReader::open(const std::filesystem::path& path) {
 
   // FORMATS.md §6.1: 5-byte header + 8-byte footer at least.
   if (size < kTsmHeaderSize + kTsmFooterSize) {
-    return in_file(fail("tsm-header",
+    return in_file(fail(ErrorCode::tsm_header,
                         fmt::format("TSM file is {} bytes long; a TSM file has at least a 5-byte header "
                                     "and an 8-byte footer (13 bytes)",
                                     size),
@@ -101,14 +101,14 @@ Result<TsmReader> TsmReader::open(const std::filesystem::path& path) {
   std::uint8_t header[kTsmHeaderSize];
   if (auto r = detail::pread_exact(fd, 0, header); !r) return in_file(r.error());
   if (std::uint32_t magic = load_u32_be(header); magic != kTsmMagic) {
-    return in_file(fail("tsm-header",
+    return in_file(fail(ErrorCode::tsm_header,
                         fmt::format("TSM magic is 0x{:08x}, expected 0x{:08x}: not a TSM file", magic,
                                     kTsmMagic),
                         0)
                        .error());
   }
   if (header[4] != kTsmVersion) {
-    return in_file(fail("tsm-header",
+    return in_file(fail(ErrorCode::tsm_header,
                         fmt::format("TSM version is {}, only version {} exists", header[4], kTsmVersion), 4)
                        .error());
   }
@@ -119,7 +119,7 @@ Result<TsmReader> TsmReader::open(const std::filesystem::path& path) {
   const std::uint64_t index_offset = load_u64_be(footer);
   // FORMATS.md §6.2: the index region [indexOffset, size − 8) holds at least one key.
   if (index_offset < kTsmHeaderSize || index_offset >= footer_offset) {
-    return in_file(fail("tsm-index",
+    return in_file(fail(ErrorCode::tsm_index,
                         fmt::format("footer says the index starts at offset {}, which is outside [{}, {}) "
                                     "for a {}-byte file (truncated or damaged file)",
                                     index_offset, kTsmHeaderSize, footer_offset, size),
@@ -161,7 +161,7 @@ Result<std::span<const std::uint8_t>> TsmReader::read_block(const IndexEntry& en
   // Entries from TsmIndexCursor are inside [5, indexOffset); hand-made ones may not be.
   if (entry.size < 5 || entry.offset < kTsmHeaderSize || entry.offset > index_offset_ ||
       entry.size > index_offset_ - entry.offset) {
-    return in_file(fail("tsm-index",
+    return in_file(fail(ErrorCode::tsm_index,
                         fmt::format("block at offset {} of {} bytes is outside the block region [{}, {})",
                                     entry.offset, entry.size, kTsmHeaderSize, index_offset_),
                         entry.offset)
@@ -174,14 +174,14 @@ Result<std::span<const std::uint8_t>> TsmReader::read_block(const IndexEntry& en
   // FORMATS.md §6.1: CRC-32 IEEE over the block data only, stored big-endian before it.
   const std::uint32_t computed = crc32(data);
   if (stored != computed) {
-    return in_file(fail("tsm-block-crc",
+    return in_file(fail(ErrorCode::tsm_block_crc,
                         fmt::format("TSM block at offset {} fails its CRC32 (stored 0x{:08x}, computed 0x{:08x})",
                                     entry.offset, stored, computed),
                         entry.offset)
                        .error());
   }
   if (data[0] != static_cast<std::uint8_t>(index_type)) {
-    return in_file(fail("tsm-block-decode",
+    return in_file(fail(ErrorCode::tsm_block_decode,
                         fmt::format("TSM block at offset {} has type byte {} but the index says type {} for "
                                     "its key (all blocks of a key have the index's type)",
                                     entry.offset, data[0], static_cast<unsigned>(index_type)),
@@ -219,7 +219,7 @@ Result<bool> TsmIndexCursor::read_key(KeyIndex& out) {
   // FORMATS.md §6.2: u16 key length, key, u8 type, u16 count, count × 28-byte entries.
   const std::uint64_t record_offset = in.position();
   if (in.remaining() < 2) {
-    return fail("tsm-index",
+    return fail(ErrorCode::tsm_index,
                 fmt::format("index ends inside a key length at offset {} ({} byte left, 2 needed)",
                             record_offset, in.remaining()),
                 record_offset);
@@ -228,12 +228,12 @@ Result<bool> TsmIndexCursor::read_key(KeyIndex& out) {
   if (auto r = in.read(std::span(small, 2)); !r) return std::unexpected(r.error());
   const std::uint16_t key_len = load_u16_be(small);
   if (key_len == 0) {
-    return fail("tsm-index", fmt::format("index key at offset {} has length 0 (keys are 1 to 65535 bytes)",
+    return fail(ErrorCode::tsm_index, fmt::format("index key at offset {} has length 0 (keys are 1 to 65535 bytes)",
                                          record_offset),
                 record_offset);
   }
   if (in.remaining() < std::uint64_t{key_len} + 3) {
-    return fail("tsm-index",
+    return fail(ErrorCode::tsm_index,
                 fmt::format("index key at offset {} declares {} key bytes plus type and count, but only {} "
                             "bytes of index remain",
                             record_offset, key_len, in.remaining()),
@@ -241,7 +241,7 @@ Result<bool> TsmIndexCursor::read_key(KeyIndex& out) {
   }
   if (auto r = in.read(out.key, key_len); !r) return std::unexpected(r.error());
   if (keys_read_ > 0 && std::string_view(out.key) <= std::string_view(previous_key_)) {
-    return fail("tsm-index",
+    return fail(ErrorCode::tsm_index,
                 fmt::format("index key {} at offset {} does not sort after the previous key {} (keys must be "
                             "strictly increasing)",
                             printable_key(out.key), record_offset, printable_key(previous_key_)),
@@ -251,7 +251,7 @@ Result<bool> TsmIndexCursor::read_key(KeyIndex& out) {
   const std::uint64_t type_offset = in.position();
   if (auto r = in.read(std::span(small, 3)); !r) return std::unexpected(r.error());
   if (small[0] > static_cast<std::uint8_t>(BlockType::Unsigned)) {
-    return fail("tsm-index",
+    return fail(ErrorCode::tsm_index,
                 fmt::format("index key {} has block type {}; valid types are 0 to 4", printable_key(out.key),
                             small[0]),
                 type_offset);
@@ -260,13 +260,13 @@ Result<bool> TsmIndexCursor::read_key(KeyIndex& out) {
   const std::uint16_t count = load_u16_be(small + 1);
   const std::uint64_t count_offset = type_offset + 1;
   if (count == 0) {
-    return fail("tsm-index", fmt::format("index key {} has 0 index entries (at least 1 expected)",
+    return fail(ErrorCode::tsm_index, fmt::format("index key {} has 0 index entries (at least 1 expected)",
                                          printable_key(out.key)),
                 count_offset);
   }
   const std::uint64_t entries_bytes = std::uint64_t{count} * kTsmIndexEntrySize;
   if (in.remaining() < entries_bytes) {
-    return fail("tsm-index",
+    return fail(ErrorCode::tsm_index,
                 fmt::format("index key {} declares {} entries ({} bytes) but only {} bytes of index remain",
                             printable_key(out.key), count, entries_bytes, in.remaining()),
                 count_offset);
@@ -283,27 +283,27 @@ Result<bool> TsmIndexCursor::read_key(KeyIndex& out) {
     IndexEntry e{static_cast<std::int64_t>(load_u64_be(raw)), static_cast<std::int64_t>(load_u64_be(raw + 8)),
                  load_u64_be(raw + 16), load_u32_be(raw + 24)};
     if (e.min_time > e.max_time) {
-      return fail("tsm-index",
+      return fail(ErrorCode::tsm_index,
                   fmt::format("index entry {} of key {} has minTime {} after maxTime {}", i,
                               printable_key(out.key), e.min_time, e.max_time),
                   entry_offset);
     }
     if (i > 0 && e.min_time < out.entries.back().min_time) {
-      return fail("tsm-index",
+      return fail(ErrorCode::tsm_index,
                   fmt::format("index entry {} of key {} has minTime {} before the previous entry's {} (entries "
                               "are sorted by minTime)",
                               i, printable_key(out.key), e.min_time, out.entries.back().min_time),
                   entry_offset);
     }
     if (e.size < 5) {
-      return fail("tsm-index",
+      return fail(ErrorCode::tsm_index,
                   fmt::format("index entry {} of key {} has block size {}; a block is a 4-byte CRC and at "
                               "least 1 byte of data",
                               i, printable_key(out.key), e.size),
                   entry_offset + 24);
     }
     if (e.offset < kTsmHeaderSize || e.offset > block_region_end || e.size > block_region_end - e.offset) {
-      return fail("tsm-index",
+      return fail(ErrorCode::tsm_index,
                   fmt::format("index entry {} of key {} points at {} bytes at offset {}, outside the block "
                               "region [{}, {})",
                               i, printable_key(out.key), e.size, e.offset, kTsmHeaderSize, block_region_end),

@@ -62,7 +62,7 @@ struct TsmWriter::Impl {
 
 namespace {
 std::unexpected<Error> misuse(const std::filesystem::path& path, std::string message) {
-  return std::unexpected(fail("invalid-argument", std::move(message)).error().in_file(path.string()));
+  return std::unexpected(fail(ErrorCode::invalid_argument, std::move(message)).error().in_file(path.string()));
 }
 }  // namespace
 
@@ -75,7 +75,7 @@ Result<TsmWriter> TsmWriter::create(const std::filesystem::path& path, TsmWriter
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     return std::unexpected(
-        fail("io", fmt::format("cannot create {}: {}", path.string(), std::strerror(errno))).error().in_file(path.string()));
+        fail(ErrorCode::io, fmt::format("cannot create {}: {}", path.string(), std::strerror(errno))).error().in_file(path.string()));
   }
   TsmWriter w;
   w.impl_ = std::make_unique<Impl>();
@@ -161,13 +161,13 @@ Result<void> TsmWriter::finish() {
   w.index.clear();
   w.index.shrink_to_fit();
   if (w.options.sync_on_finish && ::fsync(w.file.get()) != 0) {
-    return std::unexpected(fail("io", fmt::format("fsync of {} failed: {}", w.path.string(), std::strerror(errno)))
+    return std::unexpected(fail(ErrorCode::io, fmt::format("fsync of {} failed: {}", w.path.string(), std::strerror(errno)))
                                .error()
                                .in_file(w.path.string()));
   }
   int fd = w.file.release();
   if (::close(fd) != 0) {
-    return std::unexpected(fail("io", fmt::format("close of {} failed: {}", w.path.string(), std::strerror(errno)))
+    return std::unexpected(fail(ErrorCode::io, fmt::format("close of {} failed: {}", w.path.string(), std::strerror(errno)))
                                .error()
                                .in_file(w.path.string()));
   }

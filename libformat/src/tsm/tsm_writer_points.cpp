@@ -10,7 +10,7 @@ namespace ifx::tsm {
 Result<void> TsmWriter::add_points(std::string_view key, const DecodedBlock& points) {
   const std::size_t n = points.size();
   if (n == 0 || points.value_count() != n) {
-    return std::unexpected(fail("invalid-argument",
+    return std::unexpected(fail(ErrorCode::invalid_argument,
                                 fmt::format("points for key \"{}\" need as many values as timestamps and at "
                                             "least one (got {} timestamps, {} values)",
                                             key, n, points.value_count()))
@@ -18,7 +18,7 @@ Result<void> TsmWriter::add_points(std::string_view key, const DecodedBlock& poi
   }
   for (std::size_t i = 1; i < n; ++i) {
     if (points.times[i] <= points.times[i - 1]) {
-      return std::unexpected(fail("invalid-argument",
+      return std::unexpected(fail(ErrorCode::invalid_argument,
                                   fmt::format("points for key \"{}\" are not in strictly ascending time ({} "
                                               "follows {})",
                                               key, points.times[i], points.times[i - 1]))

@@ -34,7 +34,7 @@ Result<HttpAnswer> InfluxHttp::exchange(std::string_view method, std::string_vie
                                         const std::vector<std::string>& extra_headers) const {
   const std::string where = endpoint_.url();
   auto unreachable = [&](const Error& e) {
-    return fail("http-unreachable",
+    return fail(ErrorCode::http_unreachable,
                 fmt::format("InfluxDB's HTTP API at {} did not answer ({}): pass --http http://HOST:PORT if it "
                             "listens elsewhere",
                             where, e.message));
@@ -59,12 +59,12 @@ Result<HttpAnswer> InfluxHttp::exchange(std::string_view method, std::string_vie
     if (*n == 0) break;
     answer.append(buf.data(), *n);
     if (answer.size() > kMaxAnswerBytes)
-      return fail("http-protocol", fmt::format("{} {}{}: the answer exceeds {} bytes", method, where, target,
+      return fail(ErrorCode::http_protocol, fmt::format("{} {}{}: the answer exceeds {} bytes", method, where, target,
                                                kMaxAnswerBytes));
   }
   const auto header_end = answer.find("\r\n\r\n");
   if (!answer.starts_with("HTTP/") || header_end == std::string::npos)
-    return fail("http-protocol", fmt::format("{} {}{}: not an HTTP answer (starts \"{}\"): is this InfluxDB's HTTP "
+    return fail(ErrorCode::http_protocol, fmt::format("{} {}{}: not an HTTP answer (starts \"{}\"): is this InfluxDB's HTTP "
                                              "port?", method, where, target, answer.substr(0, 40)));
   HttpAnswer r;
   const auto sp = answer.find(' ');
@@ -77,7 +77,7 @@ Result<void> InfluxHttp::ping() const {
   auto a = exchange("GET", "/ping", {}, {});
   if (!a) return std::unexpected(a.error());
   if (a->status != 204)
-    return fail("http-status", fmt::format("GET {}/ping answered HTTP {} (expected 204): is this InfluxDB 1.x?",
+    return fail(ErrorCode::http_status, fmt::format("GET {}/ping answered HTTP {} (expected 204): is this InfluxDB 1.x?",
                                            endpoint_.url(), a->status));
   return {};
 }
@@ -88,21 +88,21 @@ Result<nlohmann::json> InfluxHttp::query(std::string_view influxql, std::string_
   auto a = exchange("POST", "/query", body, "application/x-www-form-urlencoded");
   if (!a) return std::unexpected(a.error());
   if (a->status == 401 || a->status == 403)
-    return fail("http-auth", fmt::format("{} refused the query (HTTP {}: {}): set INFLUX_USERNAME and "
+    return fail(ErrorCode::http_auth, fmt::format("{} refused the query (HTTP {}: {}): set INFLUX_USERNAME and "
                                          "INFLUX_PASSWORD for an admin user",
                                          endpoint_.url(), a->status, error_text(a->body)));
   if (a->status != 200)
-    return fail("http-status", fmt::format("query \"{}\" at {} answered HTTP {}: {}", influxql, endpoint_.url(),
+    return fail(ErrorCode::http_status, fmt::format("query \"{}\" at {} answered HTTP {}: {}", influxql, endpoint_.url(),
                                            a->status, error_text(a->body)));
   auto doc = nlohmann::json::parse(a->body, nullptr, false);
   if (doc.is_discarded() || !doc.is_object())
-    return fail("http-protocol", fmt::format("query \"{}\" at {}: the answer is not JSON", influxql, endpoint_.url()));
+    return fail(ErrorCode::http_protocol, fmt::format("query \"{}\" at {}: the answer is not JSON", influxql, endpoint_.url()));
   if (doc.contains("error"))
-    return fail("http-query", fmt::format("query \"{}\" failed: {}", influxql, doc["error"].dump()));
+    return fail(ErrorCode::http_query, fmt::format("query \"{}\" failed: {}", influxql, doc["error"].dump()));
   nlohmann::json results = doc.value("results", nlohmann::json::array());
   for (const auto& r : results)
     if (r.contains("error"))
-      return fail("http-query", fmt::format("query \"{}\" failed: {}", influxql,
+      return fail(ErrorCode::http_query, fmt::format("query \"{}\" failed: {}", influxql,
                                             r["error"].is_string() ? r["error"].get<std::string>() : r["error"].dump()));
   return results;
 }

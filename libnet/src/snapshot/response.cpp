@@ -32,7 +32,7 @@ std::string ShardPath::text() const {
 Result<ShardPath> parse_shard_path(std::string_view path) {
   // §1.6.2: the server joins with its OS separator; OSS servers run on Unix, so '/'.
   auto bad = [&](std::string_view why) {
-    return fail("net-protocol",
+    return fail(ErrorCode::net_protocol,
                 fmt::format("shard path \"{}\" from the server is not <database>/<retention "
                             "policy>/<shard id>: {}",
                             path, why));
@@ -62,22 +62,22 @@ Result<std::vector<ShardPath>> parse_info_response(std::string_view bytes) {
     return bytes.size() > 80 ? s + "…" : s;
   };
   if (doc.is_discarded())
-    return fail("net-protocol",
+    return fail(ErrorCode::net_protocol,
                 fmt::format("the shard list from the server is not JSON (got \"{}\"); expected "
                             "{{\"Paths\":[...]}}",
                             shown()));
   if (!doc.is_object() || !doc.contains("Paths"))
-    return fail("net-protocol",
+    return fail(ErrorCode::net_protocol,
                 fmt::format("the shard list from the server has no \"Paths\" key (got \"{}\")",
                             shown()));
   std::vector<ShardPath> out;
   const auto& paths = doc["Paths"];
   if (paths.is_null()) return out;  // a database without local shards (§1.6.2)
   if (!paths.is_array())
-    return fail("net-protocol", "the shard list's \"Paths\" is neither an array nor null");
+    return fail(ErrorCode::net_protocol, "the shard list's \"Paths\" is neither an array nor null");
   for (const auto& p : paths) {
     if (!p.is_string())
-      return fail("net-protocol", "the shard list's \"Paths\" holds a value that is not a string");
+      return fail(ErrorCode::net_protocol, "the shard list's \"Paths\" holds a value that is not a string");
     auto sp = parse_shard_path(p.get<std::string>());
     if (!sp) return std::unexpected(sp.error());
     out.push_back(std::move(*sp));
@@ -87,14 +87,14 @@ Result<std::vector<ShardPath>> parse_info_response(std::string_view bytes) {
 
 Result<ShardIdMap> parse_meta_update_response(std::span<const std::uint8_t> bytes) {
   if (bytes.size() < 16)
-    return fail("net-protocol",
+    return fail(ErrorCode::net_protocol,
                 fmt::format("the meta import answer is {} bytes long; expected at least 16 "
                             "(magic and pair count)",
                             bytes.size()),
                 bytes.size());
   const std::uint64_t magic = read_u64_be(bytes, 0);
   if (magic != kMetaUpdateMagic)
-    return fail("net-protocol",
+    return fail(ErrorCode::net_protocol,
                 fmt::format("the meta import answer starts with 0x{:016x}; expected the magic "
                             "0x{:016x}",
                             magic, kMetaUpdateMagic),
@@ -102,13 +102,13 @@ Result<ShardIdMap> parse_meta_update_response(std::span<const std::uint8_t> byte
   const std::uint64_t pairs = read_u64_be(bytes, 8);
   const std::uint64_t body = bytes.size() - 16;
   if (pairs > body / 16 || body != pairs * 16)
-    return fail("net-protocol",
+    return fail(ErrorCode::net_protocol,
                 fmt::format("the meta import answer announces {} shard id pairs (16 bytes "
                             "each) but carries {} bytes after its 16-byte header",
                             pairs, body),
                 8);
   if (pairs == 0)
-    return fail("meta-not-changed",
+    return fail(ErrorCode::meta_not_changed,
                 "DB metadata not changed. database may already exist: the server imported "
                 "nothing. Likely causes: the target database already exists on the server "
                 "(restore into a new name, or drop it first), the database or retention "
@@ -120,7 +120,7 @@ Result<ShardIdMap> parse_meta_update_response(std::span<const std::uint8_t> byte
     const std::uint64_t from = read_u64_be(bytes, at);
     const std::uint64_t to = read_u64_be(bytes, at + 8);
     if (!out.emplace(from, to).second)
-      return fail("net-protocol",
+      return fail(ErrorCode::net_protocol,
                   fmt::format("the meta import answer maps old shard {} twice", from), at);
   }
   return out;

@@ -34,7 +34,7 @@ std::span<const std::uint8_t> as_bytes(std::string_view s) {
 Error http_port_error(const HostPort& host, std::string_view head) {
   std::string status(head.substr(0, head.find_first_of("\r\n")));
   if (status.size() > 60) status.resize(60);
-  return Error{"net-http-port", fmt::format("{} is InfluxDB's HTTP port (it answered \"{}\"); {}",
+  return Error{ErrorCode::net_http_port, fmt::format("{} is InfluxDB's HTTP port (it answered \"{}\"); {}",
                                             host.text(), status, kRpcPortHint)};
 }
 
@@ -82,7 +82,7 @@ class Exchange {
       auto n = conn_->read_some(buf, options_.read_timeout);
       if (!n) {
         const auto now = conn_->unacknowledged_bytes();
-        if (n.error().code == "net-timeout" && now && queued && *now < *queued) {
+        if (n.error().code == ErrorCode::net_timeout && now && queued && *now < *queued) {
           queued = now;
           continue;
         }
@@ -103,7 +103,7 @@ class Exchange {
       if (!n) return std::unexpected(std::move(n.error()));
       if (*n == 0) return out;
       if (out.size() + *n > options_.max_buffered_response_bytes)
-        return fail("net-protocol",
+        return fail(ErrorCode::net_protocol,
                     fmt::format("{}: {} is larger than {} bytes; is this the RPC port? {}",
                                 host_.text(), what_, options_.max_buffered_response_bytes,
                                 kRpcPortHint));
@@ -140,7 +140,7 @@ class Exchange {
     }
     if (!head_checked)
       if (auto r = check_and_flush_head(); !r) return std::unexpected(std::move(r.error()));
-    if (received_ == 0) return fail("net-no-data", std::string(no_data_message));
+    if (received_ == 0) return fail(ErrorCode::net_no_data, std::string(no_data_message));
     return received_;
   }
 
@@ -174,7 +174,7 @@ class Exchange {
   // Turns a socket-level error into one that says what was going on and what to do.
   Error explain(Error e) const {
     const std::string host = host_.text();
-    if (e.code == "net-reset") {
+    if (e.code == ErrorCode::net_reset) {
       if (received_ == 0 && sent_ == 0)
         e.message = fmt::format(
             "{} reset the connection before answering {}: a remote influxd whose bind-address "
@@ -191,13 +191,13 @@ class Exchange {
             "{} reset the connection after sending {} bytes of {}: the server stopped or failed "
             "mid-transfer (see its log); the transfer can be retried",
             host, received_, what_);
-    } else if (e.code == "net-timeout" && conn_) {
+    } else if (e.code == ErrorCode::net_timeout && conn_) {
       e.message = fmt::format(
           "{} ({}{}): the server may be stuck or overloaded (see its log); if it is merely "
           "slow, allow it more time (the tools' --timeout)",
           e.message, received_ == 0 ? "waiting for " : "in the middle of ", what_,
           received_ == 0 ? std::string() : fmt::format(", after {} bytes", received_));
-    } else if (e.code != "net-refused") {
+    } else if (e.code != ErrorCode::net_refused) {
       e.message = fmt::format("{}: {}", what_, e.message);
     }
     return e;
@@ -236,7 +236,7 @@ Result<meta::LegacyMeta> SnapshotClient::backup_meta(const ChunkSink& sink) {
   auto bytes = ex.read_all();
   if (!bytes) return std::unexpected(std::move(bytes.error()));
   if (bytes->empty())
-    return fail("net-no-data",
+    return fail(ErrorCode::net_no_data,
                 fmt::format("{} closed the connection without sending the metastore: the server "
                             "failed to back it up (see its log, service=snapshot)",
                             host_.text()));
@@ -245,7 +245,7 @@ Result<meta::LegacyMeta> SnapshotClient::backup_meta(const ChunkSink& sink) {
   auto parsed = parse_meta_backup_response(as_bytes(*bytes));
   if (!parsed) {
     Error e = std::move(parsed.error());
-    e.code = "net-protocol";
+    e.code = ErrorCode::net_protocol;
     e.message = fmt::format("the metastore backup from {} is not a valid meta stream ({}); is "
                             "this the RPC port? {}",
                             host_.text(), e.message, kRpcPortHint);
@@ -270,7 +270,7 @@ Result<std::vector<ShardPath>> fetch_paths(const HostPort& host, const ClientOpt
   if (auto r = ex.send_request(req); !r) return std::unexpected(std::move(r.error()));
   auto bytes = ex.read_all();
   if (!bytes) return std::unexpected(std::move(bytes.error()));
-  if (bytes->empty()) return fail("net-no-data", std::move(no_data_message));
+  if (bytes->empty()) return fail(ErrorCode::net_no_data, std::move(no_data_message));
   if (looks_like_http(*bytes)) return std::unexpected(http_port_error(host, *bytes));
   auto paths = parse_info_response(*bytes);
   if (!paths) return std::unexpected(prefix_host(host, std::move(paths.error())));
@@ -318,7 +318,7 @@ std::string no_data_for_shard(const HostPort& host, std::uint64_t shard_id) {
 
 Result<std::uint64_t> fetch_stream(const HostPort& host, const ClientOptions& options,
                                    const Request& req, const ChunkSink& sink) {
-  if (!sink) return fail("invalid-argument", "a shard stream needs a sink to write to");
+  if (!sink) return fail(ErrorCode::invalid_argument, "a shard stream needs a sink to write to");
   Exchange ex(host, options, fmt::format("shard {}", req.shard_id));
   if (auto r = ex.send_request(req); !r) return std::unexpected(std::move(r.error()));
   return ex.stream_to(sink, no_data_for_shard(host, req.shard_id));
@@ -362,7 +362,7 @@ Result<ShardIdMap> SnapshotClient::import_meta(std::string_view meta_blob, std::
   auto bytes = ex.read_all();
   if (!bytes) return std::unexpected(std::move(bytes.error()));
   if (bytes->empty())
-    return fail("net-no-data",
+    return fail(ErrorCode::net_no_data,
                 fmt::format("{} closed the connection without answering the meta import: the "
                             "server failed to apply it (see its log, service=snapshot)",
                             host_.text()));
@@ -373,7 +373,7 @@ Result<ShardIdMap> SnapshotClient::import_meta(std::string_view meta_blob, std::
 }
 
 Result<std::uint64_t> SnapshotClient::upload_shard(std::uint64_t new_shard_id, const ChunkSource& source) {
-  if (!source) return fail("invalid-argument", "a shard upload needs a source to read from");
+  if (!source) return fail(ErrorCode::invalid_argument, "a shard upload needs a source to read from");
   Exchange ex(host_, options_, fmt::format("the upload to shard {}", new_shard_id));
   Request req;
   req.type = RequestType::ShardUpdate;
@@ -383,7 +383,7 @@ Result<std::uint64_t> SnapshotClient::upload_shard(std::uint64_t new_shard_id, c
   auto failed_write = [&](Error e) -> Error {
     const std::string answer = ex.peek_answer();
     if (looks_like_http(answer)) return http_port_error(host_, answer);
-    if (e.code == "net-reset")
+    if (e.code == ErrorCode::net_reset)
       e.message = fmt::format(
           "{} reset the connection after {} bytes of the upload to shard {}: the server failed or "
           "the network cut it (see the server's log), or the shard does not exist there (the meta "
@@ -405,12 +405,12 @@ Result<std::uint64_t> SnapshotClient::upload_shard(std::uint64_t new_shard_id, c
   // close so the caller knows the shard is readable again.
   auto answer = ex.read_answer_after_upload();
   if (!answer) {
-    if (answer.error().code == "net-reset") return std::unexpected(failed_write(std::move(answer.error())));
+    if (answer.error().code == ErrorCode::net_reset) return std::unexpected(failed_write(std::move(answer.error())));
     return std::unexpected(std::move(answer.error()));
   }
   if (looks_like_http(*answer)) return std::unexpected(http_port_error(host_, *answer));
   if (!answer->empty())
-    return fail("net-protocol",
+    return fail(ErrorCode::net_protocol,
                 fmt::format("{} answered the upload to shard {} with {} bytes; the snapshotter "
                             "sends none. {}",
                             host_.text(), new_shard_id, answer->size(), kRpcPortHint));
@@ -418,8 +418,8 @@ Result<std::uint64_t> SnapshotClient::upload_shard(std::uint64_t new_shard_id, c
 }
 
 bool is_retryable(const Error& error) {
-  if (!error.code.starts_with("net-")) return false;
-  return error.code != "net-http-port";
+  if (!is_network_error(error.code)) return false;
+  return error.code != ErrorCode::net_http_port;
 }
 
 std::chrono::milliseconds RetryPolicy::wait_after(int failed_attempt) const {

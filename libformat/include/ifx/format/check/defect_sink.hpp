@@ -37,7 +37,7 @@ class DefectSink {
 };
 
 // An Error built in place: code, where, and the sentence.
-Error defect(std::string code, std::string file, std::string entry, std::optional<std::uint64_t> offset,
+Error defect(ErrorCode code, std::string file, std::string entry, std::optional<std::uint64_t> offset,
              std::string message);
 
 // Where a checked file came from: the archive file in the backup directory and the tar entry.
