@@ -1,4 +1,4 @@
-// Line protocol output speed (FORMATS.md §8). Anchors in the same binary make the figures
+// Line protocol output speed (docs/FORMATS.md §8). Anchors in the same binary make the figures
 // ratios: BM_Anchor_Snprintf formats the same doubles with snprintf("%.17g") (what a naive
 // exporter would do, and not even round-trip-shortest), BM_Anchor_SnprintfLines builds the same
 // float lines with one snprintf each.

@@ -1,4 +1,4 @@
-// Decoding speed of the TSM block codecs (FORMATS.md §7), 1000 values per block as influxd
+// Decoding speed of the TSM block codecs (docs/FORMATS.md §7), 1000 values per block as influxd
 // writes them. items/s counts decoded values; bytes/s counts encoded (TSM) bytes consumed.
 // BM_Anchor_Memcpy copies 8000 bytes (1000 decoded 8-byte values) so that figures can be
 // reported as ratios to memcpy on the same machine.

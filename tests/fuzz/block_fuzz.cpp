@@ -1,4 +1,4 @@
-// Whole TSM blocks (FORMATS.md §7.1): decode_block (strict and lenient), block_time_range, and
+// Whole TSM blocks (docs/FORMATS.md §7.1): decode_block (strict and lenient), block_time_range, and
 // decode → encode_block → decode round trip.
 #include <cmath>
 #include <cstddef>

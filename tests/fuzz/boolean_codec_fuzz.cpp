@@ -1,4 +1,4 @@
-// Boolean sections (FORMATS.md §7.6, bit-packed): decode → encode → decode round trip.
+// Boolean sections (docs/FORMATS.md §7.6, bit-packed): decode → encode → decode round trip.
 #include "codec_roundtrip.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

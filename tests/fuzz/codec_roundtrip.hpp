@@ -1,4 +1,4 @@
-// Decode → encode → decode for one TSM value or timestamp section (FORMATS.md §7): whatever a
+// Decode → encode → decode for one TSM value or timestamp section (docs/FORMATS.md §7): whatever a
 // decoder accepts, libformat's encoder must write so that the decoder returns the same values.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Float sections (FORMATS.md §7.3, Gorilla XOR): decode → encode → decode round trip, bit exact.
+// Float sections (docs/FORMATS.md §7.3, Gorilla XOR): decode → encode → decode round trip, bit exact.
 #include "codec_roundtrip.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

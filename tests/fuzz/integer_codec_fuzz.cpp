@@ -1,4 +1,4 @@
-// Integer sections (FORMATS.md §7.5, zigzag deltas): decode → encode → decode round trip.
+// Integer sections (docs/FORMATS.md §7.5, zigzag deltas): decode → encode → decode round trip.
 #include "codec_roundtrip.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

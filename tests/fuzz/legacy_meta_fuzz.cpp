@@ -1,4 +1,4 @@
-// Legacy `meta.NN` envelope (FORMATS.md §2.3, §1.6.1): the in-memory and the file parser must
+// Legacy `meta.NN` envelope (docs/FORMATS.md §2.3, §1.6.1): the in-memory and the file parser must
 // agree on every input (same result or same error code and offset), and a parsed envelope must
 // be exactly what write_legacy_meta produces from its parts.
 #include <cstddef>

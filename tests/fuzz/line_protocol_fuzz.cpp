@@ -1,4 +1,4 @@
-// Line protocol output (FORMATS.md §8): a point built from the fuzz bytes (measurement, tags,
+// Line protocol output (docs/FORMATS.md §8): a point built from the fuzz bytes (measurement, tags,
 // fields of every type, timestamp) is written with libformat's writer and read back:
 //  * the series key through parse_series_key (make_series_key's inverse, §6.4, §8.2);
 //  * the fields section by a reader of the §8.2 escaping written here (libformat has no line

@@ -33,7 +33,7 @@ def uvarint(data, pos):
 
 
 def tsm_blocks(tsm):
-    """(type, block bytes without CRC) for every index entry of a TSM file (FORMATS.md §6.2)."""
+    """(type, block bytes without CRC) for every index entry of a TSM file (docs/FORMATS.md §6.2)."""
     if len(tsm) < 13:
         return
     index_at = struct.unpack(">Q", tsm[-8:])[0]
@@ -50,7 +50,7 @@ def tsm_blocks(tsm):
 
 
 def block_sections(block):
-    """(timestamp section, value section) of a block (FORMATS.md §7.1)."""
+    """(timestamp section, value section) of a block (docs/FORMATS.md §7.1)."""
     ts_len, at = uvarint(block, 1)
     if ts_len is None:
         return None
@@ -135,7 +135,7 @@ def main(fixtures, out):
                               3: "string_codec_fuzz", 4: "unsigned_codec_fuzz"}.get(block_type)
                     if target:
                         seeds.add(target, values)
-                    if block_type == 1:  # same layout (FORMATS.md §7.5)
+                    if block_type == 1:  # same layout (docs/FORMATS.md §7.5)
                         seeds.add("unsigned_codec_fuzz", values)
             elif name.endswith(".tombstone"):
                 seeds.add("tombstone_fuzz", body)

@@ -1,4 +1,4 @@
-// Portable manifest JSON (FORMATS.md §3.4, §3.6): parse_manifest on arbitrary bytes; whatever
+// Portable manifest JSON (docs/FORMATS.md §3.4, §3.6): parse_manifest on arbitrary bytes; whatever
 // parses must write back to JSON that parses to the same manifest (write is a fixed point after
 // one round), and a chain of manifests must merge consistently.
 #include <algorithm>

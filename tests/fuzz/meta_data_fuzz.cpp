@@ -1,4 +1,4 @@
-// meta.Data protobuf (FORMATS.md §5): decode arbitrary blobs; a decoded store must encode to a
+// meta.Data protobuf (docs/FORMATS.md §5): decode arbitrary blobs; a decoded store must encode to a
 // blob that decodes to the same store, and encoding is then a fixed point (§5.1: gogo's order).
 #include <cstddef>
 #include <cstdint>

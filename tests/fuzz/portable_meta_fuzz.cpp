@@ -1,4 +1,4 @@
-// Portable `<base>.meta` (FORMATS.md §3.2): protobuf PortableData { 1: bytes Data, 2: uint64
+// Portable `<base>.meta` (docs/FORMATS.md §3.2): protobuf PortableData { 1: bytes Data, 2: uint64
 // MaxNodeID }. Whatever Data parses out must survive encode_portable_meta → parse unchanged.
 #include <cstddef>
 #include <cstdint>

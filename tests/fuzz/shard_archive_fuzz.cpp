@@ -1,4 +1,4 @@
-// Shard archives (FORMATS.md §4.1, §2.4, §3.3): tar headers and entry names through our
+// Shard archives (docs/FORMATS.md §4.1, §2.4, §3.3): tar headers and entry names through our
 // ShardArchiveReader, plain or inside gzip/zstd. Every entry is read to its end, alternately
 // with read() and copy_to_fd(); the bytes handed out must match each entry's size.
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-// Tar entry names of a shard archive (FORMATS.md §4.1): `<db>/<rp>/<shardID>/<file>`. Accepted
+// Tar entry names of a shard archive (docs/FORMATS.md §4.1): `<db>/<rp>/<shardID>/<file>`. Accepted
 // names must split exactly into four safe components; everything else is "unsafe-path".
 #include <charconv>
 #include <cstddef>

@@ -1,4 +1,4 @@
-// String sections (FORMATS.md §7.7, Snappy block of uvarint-prefixed values): decode → encode →
+// String sections (docs/FORMATS.md §7.7, Snappy block of uvarint-prefixed values): decode → encode →
 // decode round trip.
 #include "codec_roundtrip.hpp"
 

@@ -1,4 +1,4 @@
-// Timestamp sections (FORMATS.md §7.2): decode → encode → decode round trip.
+// Timestamp sections (docs/FORMATS.md §7.2): decode → encode → decode round trip.
 #include "codec_roundtrip.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

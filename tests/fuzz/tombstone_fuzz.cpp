@@ -1,4 +1,4 @@
-// Tombstone files (FORMATS.md §6.6), all four versions. read_tombstones and for_each_tombstone
+// Tombstone files (docs/FORMATS.md §6.6), all four versions. read_tombstones and for_each_tombstone
 // must agree; whatever was read must be written back in the same version and read back equal.
 #include <cstddef>
 #include <cstdint>

@@ -1,4 +1,4 @@
-// A whole TSM file (FORMATS.md §6): header, footer, the streamed index and every block it
+// A whole TSM file (docs/FORMATS.md §6): header, footer, the streamed index and every block it
 // points to (CRC, type, time range, decode). summary() and a cursor pass validate the same
 // index, so they must agree.
 #include <cstddef>

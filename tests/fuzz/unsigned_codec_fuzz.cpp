@@ -1,4 +1,4 @@
-// Unsigned sections (FORMATS.md §7.5, the integer layout reinterpreted): decode → encode →
+// Unsigned sections (docs/FORMATS.md §7.5, the integer layout reinterpreted): decode → encode →
 // decode round trip.
 #include "codec_roundtrip.hpp"
 

@@ -1,6 +1,6 @@
 // ifx-backup against the real `influxd backup` on the same server, for every example of the
-// seed's "Back up data" section run with its exact command line (plus -host: the test server is
-// not on 8088): the same file set and tar entry names (apart from the base-name time), equal
+// InfluxDB 1.8 backup documentation's "Back up data" section run with its exact command line
+// (plus -host: the test server is not on 8088): the same file set and tar entry names (apart from the base-name time), equal
 // manifests apart from our extra keys, equal `ifx-inspect --deep`; legacy shard files byte for
 // byte. -start/-end: ours holds exactly the points in range. Then our backups restored by the
 // real `influxd restore` (-portable: all, -db -newdb, -rp -newrp, -shard; legacy -online) into a
@@ -285,7 +285,7 @@ TEST_F(BackupVsInfluxd, StoredChunksOfIncompressibleBlocksRestoreInInfluxd) {
 }
 
 TEST_F(BackupVsInfluxd, PortableRemoteHostFlagSpellings) {
-  // The seed's "-host 203.0.113.0:8088" example, here with the Go and GNU spellings of -host.
+  // The documentation's "-host 203.0.113.0:8088" example, here with the Go and GNU spellings of -host.
   fs::path mine, theirs;
   run_both({"-portable", "-host", source_->rpc_address(), "DIR"}, mine, theirs);
   expect_same_portable(mine, theirs);
@@ -434,7 +434,7 @@ TEST_F(BackupVsInfluxd, LegacyRemoteDatabaseAndRetentionPolicyMatch) {
 }
 
 TEST_F(BackupVsInfluxd, OnlineFlagOfTheSeedsRestoreExamplesIsAccepted) {
-  // The seed's legacy "Restore a specific retention policy" writes `influxd backup -online -db
+  // The documentation's legacy "Restore a specific retention policy" writes `influxd backup -online -db
   // -rp`: influxd rejects -online, ifx-backup takes it as the same backup without it.
   const fs::path mine = scratch_ / "online-flag";
   const Ran r = run_command(with_host({ours(), "-online", "-db", "alpha", "-rp", "short", mine.string()}));
@@ -453,7 +453,7 @@ TEST_F(BackupVsInfluxd, OnlineFlagOfTheSeedsRestoreExamplesIsAccepted) {
 }
 
 TEST_F(BackupVsInfluxd, LegacyShardExampleIsPortable) {
-  // The seed's legacy "specific shard" example is written with -portable.
+  // The documentation's legacy "specific shard" example is written with -portable.
   const auto short_ids = ifx::test::shard_ids(*source_, "alpha", "short");
   ASSERT_FALSE(short_ids.empty());
   const std::uint64_t id = short_ids.back();

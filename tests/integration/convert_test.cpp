@@ -113,19 +113,28 @@ std::map<Scope, Counts> data_on_server(InfluxdServer& srv, const json& truth) {
   return out;
 }
 
-// influxd closes and reopens a restored shard after the upload has ended (FORMATS.md §4.5 step 5):
+// influxd closes and reopens a restored shard after the upload has ended (docs/FORMATS.md §4.5 step 5):
 // queries meanwhile fail with "shard is disabled". Polled, bounded.
-std::map<Scope, Counts> data_after_restore(InfluxdServer& srv, const json& truth) {
+// What the server answers once the restored data is there: influxd's restore returns before the
+// server has opened the shards it wrote, so the counts are polled until they hold `want` (or 20 s
+// passed; then the last answer is returned and the comparison names what differs).
+std::map<Scope, Counts> data_after_restore(InfluxdServer& srv, const json& truth,
+                                           const std::map<Scope, Counts>& want) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (true) {
     try {
-      return data_on_server(srv, truth);
+      auto data = data_on_server(srv, truth);
+      const bool complete = std::all_of(want.begin(), want.end(), [&](const auto& w) {
+        auto it = data.find(w.first);
+        return it != data.end() && it->second == w.second;
+      });
+      if (complete || std::chrono::steady_clock::now() > deadline) return data;
     } catch (const ifx::test::InfluxdError& e) {
       if (std::string(e.what()).find("shard is disabled") == std::string::npos ||
           std::chrono::steady_clock::now() > deadline)
         throw;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
 
@@ -211,7 +220,10 @@ TEST_P(LegacyToPortable, StockPortableRestoreBringsBackEveryPoint) {
   auto srv = InfluxdServer::start();
   expect_restore_ok(run_command({influxd_binary(), "restore", "-portable", "-host", srv->rpc_address(), out.string()}),
                     "influxd restore -portable");
-  expect_data_equal(data_after_restore(*srv, truth), data_of_truth(truth));
+  {
+    const auto want = data_of_truth(truth);
+    expect_data_equal(data_after_restore(*srv, truth, want), want);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, LegacyToPortable, ::testing::ValuesIn(legacy_fixtures()),
@@ -239,7 +251,10 @@ TEST(PortableToLegacy, StockOnlineRestoreBringsBackEveryPoint) {
   expect_restore_ok(run_command({influxd_binary(), "restore", "-online", "-host", srv->rpc_address(), "-db", "plain",
                                  out.string()}),
                     "influxd restore -online");
-  expect_data_equal(data_after_restore(*srv, truth), data_of_truth(truth, "plain"));
+  {
+    const auto want = data_of_truth(truth, "plain");
+    expect_data_equal(data_after_restore(*srv, truth, want), want);
+  }
 }
 
 TEST(PortableToLegacy, StockOfflineRestoreBringsBackEveryPoint) {
@@ -258,7 +273,10 @@ TEST(PortableToLegacy, StockOfflineRestoreBringsBackEveryPoint) {
                                  srv->data_dir().string(), "-db", "plain", out.string()}),
                     "influxd restore (offline)");
   srv->restart();
-  expect_data_equal(data_after_restore(*srv, truth), data_of_truth(truth));
+  {
+    const auto want = data_of_truth(truth);
+    expect_data_equal(data_after_restore(*srv, truth, want), want);
+  }
 }
 
 TEST(PortableToPortable, ZstdArchivesComeBackAsGzipThatInfluxdRestores) {
@@ -280,11 +298,14 @@ TEST(PortableToPortable, ZstdArchivesComeBackAsGzipThatInfluxdRestores) {
   expect_restore_ok(
       run_command({influxd_binary(), "restore", "-portable", "-host", srv->rpc_address(), "-db", "plain", gzip.string()}),
       "influxd restore -portable");
-  expect_data_equal(data_after_restore(*srv, truth), data_of_truth(truth, "plain"));
+  {
+    const auto want = data_of_truth(truth, "plain");
+    expect_data_equal(data_after_restore(*srv, truth, want), want);
+  }
 }
 
 TEST(PortableToPortable, AManifestChainIsMergedSoNoIncrementIsLost) {
-  // A chain as OSS `-since` runs (or ifx-backup increments) leave it (FORMATS.md §3.6): a second,
+  // A chain as OSS `-since` runs (or ifx-backup increments) leave it (docs/FORMATS.md §3.6): a second,
   // newer manifest in the same directory lists shard 9 again with only one of its TSM files.
   // influxd's LoadIncremental would restore only that newest file; the conversion merges both.
   const json truth = ifx::test::fixture_truth("portable-db-rp-shard");
@@ -317,7 +338,10 @@ TEST(PortableToPortable, AManifestChainIsMergedSoNoIncrementIsLost) {
   auto srv = InfluxdServer::start();
   expect_restore_ok(run_command({influxd_binary(), "restore", "-portable", "-host", srv->rpc_address(), out.string()}),
                     "influxd restore -portable");
-  expect_data_equal(data_after_restore(*srv, truth), data_of_truth(truth));
+  {
+    const auto want = data_of_truth(truth);
+    expect_data_equal(data_after_restore(*srv, truth, want), want);
+  }
 }
 
 // ---- names that legacy restores cannot take -------------------------------------------------
@@ -365,7 +389,7 @@ DamagedCopy damage_legacy_db(const fs::path& dir) {
   EXPECT_TRUE(more && *more);
   EXPECT_TRUE(entry.name.ends_with(".tsm")) << entry.name;
   d.entry = entry.name;
-  // TSM: 5-byte header, then the first block: CRC32 (4 bytes) and its data (FORMATS.md §6.1).
+  // TSM: 5-byte header, then the first block: CRC32 (4 bytes) and its data (docs/FORMATS.md §6.1).
   const std::uint64_t at = entry.header_offset + 512 + 5 + 4 + 3;
   std::string bytes = ifx::test::read_file(dir / d.archive);
   bytes[at] = static_cast<char>(bytes[at] ^ 0x40);

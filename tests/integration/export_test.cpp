@@ -568,7 +568,7 @@ TEST(ExportBinary, ADamagedArchiveLeavesNoOutputFile) {
 }
 
 TEST(ExportErrors, ADamagedTsmBlockIsNamedByArchiveEntryAndOffset) {
-  // A legacy shard file is a plain tar: a byte flipped inside the TSM entry's first block (FORMATS.md
+  // A legacy shard file is a plain tar: a byte flipped inside the TSM entry's first block (docs/FORMATS.md
   // §6.1: 5-byte header, then the block's CRC32 and data) must fail that block's CRC.
   ifx::test::ScratchDir dir("ifx-export-tsm");
   const fs::path backup = dir / "backup";

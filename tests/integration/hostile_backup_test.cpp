@@ -14,7 +14,7 @@
 // exists anywhere — leave no output (no converted backup, no export file, no database on the
 // server, offline directories as they were), and for the bomb and the 10 GB entry stay under a
 // memory bound far below the sizes declared.
-// Duplicate entry names are legal (influxd's -start/-end export writes them, FORMATS.md §4.4): the
+// Duplicate entry names are legal (influxd's -start/-end export writes them, docs/FORMATS.md §4.4): the
 // later copy must win whole, never merged with the tail of a longer earlier copy.
 #include <gtest/gtest.h>
 

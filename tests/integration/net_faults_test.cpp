@@ -32,7 +32,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using namespace ifx::test;
 
-constexpr int kShardBackup = 0;  // request types, FORMATS.md §1.2
+constexpr int kShardBackup = 0;  // request types, docs/FORMATS.md §1.2
 constexpr int kShardUpload = 7;
 
 #define EXPECT_HAS(text, needle) EXPECT_NE((text).find(needle), std::string::npos) << "expected \"" << (needle) << "\" in:\n" << (text)

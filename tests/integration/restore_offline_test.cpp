@@ -1,6 +1,6 @@
 // ifx-restore offline (-metadir/-datadir) against a real influxd 1.6.7's own directories: refused
 // while the server runs, shard 10 lands in directory 10 (influxd's restore trims it to "1",
-// FORMATS.md §4.7), users and CQs come back with the meta, and a second restore moves what it
+// docs/FORMATS.md §4.7), users and CQs come back with the meta, and a second restore moves what it
 // replaces aside where influxd does not load it.
 #include <gtest/gtest.h>
 

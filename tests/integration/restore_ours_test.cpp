@@ -83,8 +83,8 @@ TEST_F(RestoreOurs, IfxBackupLegacyOnline) {
                                   {"plain", "plain_from_legacy", {}, {}});
 }
 
-// Issue 6: our legacy backups restore with influxd's own offline restore too. The source's shards
-// were the suite's first (ids 1 and 2), ids influxd's zero-trimming keeps (FORMATS.md §4.7).
+// Our legacy backups restore with influxd's own offline restore too. The source's shards
+// were the suite's first (ids 1 and 2), ids influxd's zero-trimming keeps (docs/FORMATS.md §4.7).
 TEST_F(RestoreOurs, IfxBackupLegacyRestoredByInfluxdOffline) {
   const fs::path dir = scratch_ / "legacy-offline";
   backup({"-db", "plain_src", dir.string()});

@@ -1,6 +1,6 @@
 // ifx-restore -portable / -online into one real influxd 1.6.7 per suite (distinct target
 // databases per test): every seed restore example on real fixtures, counts per db/rp/measurement
-// and the exact line protocol equal to the truth; each influxd defect of issue 7 shown fixed.
+// and the exact line protocol equal to the truth; each defect of influxd's restore shown fixed.
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -144,7 +144,7 @@ TEST_F(RestoreOnline, PortableDatabaseUnderNewNameMatchesTruth) {
 }
 
 // An existing target is refused before anything changes (influxd: "database may already exist"
-// after nothing, the seed's three-step workaround otherwise).
+// after nothing, the InfluxDB documentation's three-step workaround otherwise).
 TEST_F(RestoreOnline, ExistingDatabaseRefusedNothingChanged) {
   server_->create_database("taken");
   server_->write("taken", std::string_view("keep v=1 1\n"));
@@ -495,7 +495,7 @@ TEST_F(RestoreOnline, DryRunChangesNothing) {
 }
 
 // --merge into a database holding overlapping data gives the union, the backup's values winning
-// for the same series, field and time (as the seed's SELECT … INTO workaround would).
+// for the same series, field and time (as the documentation's SELECT … INTO workaround would).
 TEST_F(RestoreOnline, MergeIntoExistingDatabaseGivesTheUnion) {
   const auto truth = ifx::test::load_truth("portable-db");
   std::string first_cpu_line;
@@ -527,7 +527,7 @@ int run_command(const std::string& cmd) {
 }
 
 // Two portable backups into one directory, the second with -since: influxd's restore keeps only
-// the newest file per shard (FORMATS.md §3.6) and loses the first backup's points; the chain is
+// the newest file per shard (docs/FORMATS.md §3.6) and loses the first backup's points; the chain is
 // applied oldest → newest here.
 TEST_F(RestoreOnline, PortableIncrementalChainMerged) {
   ScratchDir s("restore-chain");

@@ -1,4 +1,4 @@
-// SnapshotClient against a real influxd (FORMATS.md §1): every request type, the data written
+// SnapshotClient against a real influxd (docs/FORMATS.md §1): every request type, the data written
 // over HTTP coming back through backup → import → upload, and the errors users meet (wrong
 // port, HTTP port, unknown shard, a silent server).
 #include <gtest/gtest.h>

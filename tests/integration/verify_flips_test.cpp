@@ -44,7 +44,7 @@ std::uint64_t octal(const std::string& b, std::size_t at, std::size_t len) {
   return v;
 }
 
-// Where the TSM blocks of a raw tar lie (FORMATS.md §4.1: 512-byte headers, PAX `path` records).
+// Where the TSM blocks of a raw tar lie (docs/FORMATS.md §4.1: 512-byte headers, PAX `path` records).
 std::vector<std::pair<std::uint64_t, std::uint64_t>> tsm_block_ranges(const std::string& tar) {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
   std::uint64_t pos = 0;
@@ -156,7 +156,7 @@ TEST(VerifyFlips, EveryFlipInCompressedDataOrATsmBlockIsReported) {
   }
   std::printf("flips: %d must be reported (%d reported, %d left the data identical), %d elsewhere\n", must,
               reported, harmless, other);
-  EXPECT_GT(must, 150);  // the seed must actually exercise the claim
+  EXPECT_GT(must, 150);  // the random flips must actually exercise the claim
 }
 
 }  // namespace

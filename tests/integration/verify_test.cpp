@@ -89,7 +89,7 @@ TEST_F(VerifyDefects, GzipTruncatedInsideTrailer) {
 TEST_F(VerifyDefects, GzipTrailerCrcMismatch) {
   fs::path dir = copy("portable-db");
   std::string archive = file_ending(dir, ".s9.tar.gz");
-  const std::uint64_t crc_at = fs::file_size(dir / archive) - 8;  // FORMATS.md §3.3: CRC32, ISIZE
+  const std::uint64_t crc_at = fs::file_size(dir / archive) - 8;  // docs/FORMATS.md §3.3: CRC32, ISIZE
   flip_byte(dir / archive, crc_at, 0x01);
   const ifx::Error d = only_defect(verify(dir), "gzip-crc", archive);
   EXPECT_EQ(d.entry, "");
@@ -108,7 +108,7 @@ TEST_F(VerifyDefects, GzipIsizeMismatch) {
 // ---- tar ---------------------------------------------------------------------------------------
 TEST_F(VerifyDefects, TarTruncatedInsideEntryData) {
   fs::path dir = copy("legacy-db");
-  const std::string archive = "plain.autogen.00009.00";  // a raw tar (FORMATS.md §2.4)
+  const std::string archive = "plain.autogen.00009.00";  // a raw tar (docs/FORMATS.md §2.4)
   auto entries = read_shard_archive(dir / archive);
   ASSERT_FALSE(entries.empty());
   std::string bytes = read_file(dir / archive);
@@ -170,7 +170,7 @@ TEST_F(VerifyNotes, DuplicateEntryNamesAreANoteNotADefect) {
   std::string archive = file_ending(dir, ".s10.tar.gz");
   auto entries = read_shard_archive(dir / archive);
   ASSERT_FALSE(entries.empty());
-  entries.push_back(entries[0]);  // influxd's exact-boundary export does this (FORMATS.md §4.4)
+  entries.push_back(entries[0]);  // influxd's exact-boundary export does this (docs/FORMATS.md §4.4)
   ifx::test::rewrite_archive(dir, archive, entries);
   Report r = verify(dir);
   EXPECT_TRUE(r.valid()) << describe(r);
@@ -248,7 +248,7 @@ TEST_F(VerifyChain, SeveralManifestsAreOneChain) {
   fs::path dir = copy("portable-db");
   const std::string base = file_ending(dir, ".manifest").substr(0, 16);  // 20261124T151120Z
   const std::string later = "20261125T000000Z";
-  // A later incremental run that holds shard 10 again (FORMATS.md §3.6).
+  // A later incremental run that holds shard 10 again (docs/FORMATS.md §3.6).
   fs::copy_file(dir / (base + ".s10.tar.gz"), dir / (later + ".s10.tar.gz"));
   fs::copy_file(dir / (base + ".meta"), dir / (later + ".meta"));
   auto m = ifx::read_manifest_file(dir / (base + ".manifest"));
@@ -309,7 +309,7 @@ TEST_F(VerifyDefects, PortableMetaTruncated) {
 
 TEST_F(VerifyDefects, OlderLegacyMetaWithBadMagic) {
   fs::path dir = copy("legacy-since-chain");
-  flip_byte(dir / "meta.00", 4, 0x01);  // magic 00 00 00 00 59 59 01 01 (FORMATS.md §2.3)
+  flip_byte(dir / "meta.00", 4, 0x01);  // magic 00 00 00 00 59 59 01 01 (docs/FORMATS.md §2.3)
   const ifx::Error d = only_defect(verify(dir), "meta-invalid", "meta.00");
   EXPECT_EQ(d.offset, 0u) << d.message;
 }
@@ -422,7 +422,7 @@ TEST_F(VerifyTsm, BlockThatFailsToDecodeUnderAValidCrc) {
   auto c = damage_tsm(scratch_, [&](std::string& t, const std::vector<TsmBlockAt>& blocks) {
     b = blocks[0];
     const auto& e = b.entry;
-    // FORMATS.md §7: type byte, uvarint length of the timestamp section. Claim far more
+    // docs/FORMATS.md §7: type byte, uvarint length of the timestamp section. Claim far more
     // timestamp bytes than the block holds, then fix the CRC so only decoding can tell.
     t[e.offset + 5] = static_cast<char>(0x7f);
     std::uint32_t crc = ifx::crc32({reinterpret_cast<const std::uint8_t*>(t.data()) + e.offset + 4, e.size - 4});
@@ -442,7 +442,7 @@ TEST_F(VerifyTsm, IndexMaxTimeDisagreesWithBlock) {
   TsmBlockAt b{};
   auto c = damage_tsm(scratch_, [&](std::string& t, const std::vector<TsmBlockAt>& blocks) {
     b = blocks[0];
-    t[b.index_entry_offset + 15] ^= 0x01;  // low byte of maxTime (FORMATS.md §6.2)
+    t[b.index_entry_offset + 15] ^= 0x01;  // low byte of maxTime (docs/FORMATS.md §6.2)
   });
   expect_one(verify(c.dir), c, "tsm-time-range", b.entry.offset);
   EXPECT_NE(verify(c.dir).defects[0].message.find(std::to_string(b.entry.max_time)), std::string::npos);

@@ -1,4 +1,4 @@
-// Shard archives for tests (FORMATS.md §4.1, §3.3, §2.4).
+// Shard archives for tests (docs/FORMATS.md §4.1, §3.3, §2.4).
 //
 // Valid archives are written by libformat's ShardArchiveWriter and read back whole:
 //

@@ -1,4 +1,4 @@
-// Backup directories for tests (FORMATS.md §2 legacy, §3 portable): small ones written whole by
+// Backup directories for tests (docs/FORMATS.md §2 legacy, §3 portable): small ones written whole by
 // libformat's PortableBackupWriter / LegacyBackupWriter over a meta store encoded by
 // encode_meta_data, and writable copies of the fixtures with one precise change.
 //

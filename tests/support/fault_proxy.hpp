@@ -1,6 +1,6 @@
 // A loopback TCP proxy that misbehaves on purpose, in front of influxd's snapshotter port: for
 // each connection it shows the client's first bytes (the request: mux byte 0x03, the type byte,
-// then JSON or, for an upload, the shard ID and the tar, FORMATS.md §1.5, §1.6.5) to a policy,
+// then JSON or, for an upload, the shard ID and the tar, docs/FORMATS.md §1.5, §1.6.5) to a policy,
 // which answers what fault that connection gets:
 //   close  forward N bytes in one direction, then close both sides in order (FIN: a short but
 //          orderly stream, as when influxd fails in the middle of a tar, §1.7)

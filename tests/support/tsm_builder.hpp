@@ -1,5 +1,5 @@
 // TSM and tombstone files for tests, written by libformat's own TsmWriter and write_tombstones
-// (FORMATS.md §6, §6.6), from a readable description:
+// (docs/FORMATS.md §6, §6.6), from a readable description:
 //
 //   write_tsm(dir / "000000001-000000001.tsm",                        // keys in increasing order
 //             {{"cpu,host=a#!~#n", points<std::int64_t>({{0, 7}})},
@@ -63,7 +63,7 @@ tsm::DecodedBlock points(const std::vector<std::pair<std::int64_t, T>>& time_val
 tsm::DecodedBlock joined(std::initializer_list<tsm::DecodedBlock> parts);
 void append_points(tsm::DecodedBlock& to, const tsm::DecodedBlock& from);
 
-// One key (series#!~#field, FORMATS.md §6.4) and its points.
+// One key (series#!~#field, docs/FORMATS.md §6.4) and its points.
 struct TsmKey {
   std::string key;
   tsm::DecodedBlock points;
@@ -96,7 +96,7 @@ void write_tombstones(const std::filesystem::path& path, const std::vector<tsm::
 void write_tombstones(const std::filesystem::path& path, const std::vector<std::vector<tsm::Tombstone>>& batches,
                       tsm::TombstoneVersion version = tsm::TombstoneVersion::V4);
 
-// ---- byte edits on a valid file (FORMATS.md §6.1, §6.2) ----------------------------------------
+// ---- byte edits on a valid file (docs/FORMATS.md §6.1, §6.2) ----------------------------------------
 
 // One block of a TSM file and where its 28-byte index entry stands.
 struct TsmBlockAt {
@@ -110,7 +110,7 @@ struct TsmBlockAt {
 std::vector<TsmBlockAt> tsm_blocks(const std::filesystem::path& path);
 std::vector<TsmBlockAt> tsm_blocks(const std::string& tsm_bytes);
 
-// Index entry fields, from the entry's start (FORMATS.md §6.2).
+// Index entry fields, from the entry's start (docs/FORMATS.md §6.2).
 inline constexpr std::size_t kEntryMinTime = 0, kEntryMaxTime = 8, kEntryOffset = 16, kEntrySize = 24;
 
 // Overwrites `width` bytes at `at` with `value`, big-endian as every TSM integer is.

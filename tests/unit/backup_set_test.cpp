@@ -1,4 +1,4 @@
-// open_backup_set (FORMATS.md §2, §3, §3.6) over small backups written by our own writers
+// open_backup_set (docs/FORMATS.md §2, §3, §3.6) over small backups written by our own writers
 // (support/backup_builder.hpp): the format, the meta store, every shard's archives in order, and
 // the rules where we differ from influxd on purpose (highest meta.NN by number, .pending never
 // chosen, dotted names resolved through the meta store, manifest chains kept whole).

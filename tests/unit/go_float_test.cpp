@@ -1,5 +1,5 @@
 // Go's strconv.FormatFloat(v, 'g', -1, 64) (text/go_float.hpp), as influx_inspect export writes
-// float fields (FORMATS.md §8.3). Expected strings are what Go 1.x produces.
+// float fields (docs/FORMATS.md §8.3). Expected strings are what Go 1.x produces.
 #include "ifx/format/text/go_float.hpp"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// gzip (RFC 1952; FORMATS.md §3.3, §6.6): the writer's members and levels, read back by our
+// gzip (RFC 1952; docs/FORMATS.md §3.3, §6.6): the writer's members and levels, read back by our
 // reader, by zlib and by the real gzip(1); the reader's verdict, with its file offset, on cut,
 // damaged and unusual streams built here by hand.
 #include "ifx/format/archive/gzip.hpp"

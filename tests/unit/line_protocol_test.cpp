@@ -1,4 +1,4 @@
-// Line protocol output (FORMATS.md §8) and stored series keys (§6.4), byte for byte as
+// Line protocol output (docs/FORMATS.md §8) and stored series keys (§6.4), byte for byte as
 // influx_inspect export writes them. Go's float, time and InfluxQL text have their own tests
 // (go_float_test, rfc3339_test, influxql_test).
 #include "ifx/format/text/line_protocol.hpp"
@@ -154,7 +154,7 @@ TEST(MakeSeriesKey, SortsTagsOmitsEmptyValuesAndRoundTrips) {
 // ---- Lines (§8.1) ----------------------------------------------------------------------------
 
 TEST(LineWriter, VerifiedRoundTripExample) {
-  // FORMATS.md §8.2: composite key `we\,ird\ meas,t\=k=v\,1\ x#!~#f k=,"`.
+  // docs/FORMATS.md §8.2: composite key `we\,ird\ meas,t\=k=v\,1\ x#!~#f k=,"`.
   std::string out;
   ifx::lp::LineWriter writer(out);
   writer.select_field("we\\,ird\\ meas,t\\=k=v\\,1\\ x", "f k=,\"");

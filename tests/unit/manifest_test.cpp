@@ -1,4 +1,4 @@
-// Portable manifest (FORMATS.md §3.4) and the multi-manifest loader (§3.6).
+// Portable manifest (docs/FORMATS.md §3.4) and the multi-manifest loader (§3.6).
 #include "ifx/format/backup/manifest.hpp"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// Legacy meta.NN envelope (FORMATS.md §2.3) and portable .meta wrapper (§3.2).
+// Legacy meta.NN envelope (docs/FORMATS.md §2.3) and portable .meta wrapper (§3.2).
 #include "ifx/format/meta/meta_envelope.hpp"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// meta.Data decode/encode (FORMATS.md §5). Blobs are built by hand from the §5.2 field tables
+// meta.Data decode/encode (docs/FORMATS.md §5). Blobs are built by hand from the §5.2 field tables
 // with the tiny writer below, independent of the protobuf library used by the code under test.
 #include "ifx/format/meta/meta_store.hpp"
 

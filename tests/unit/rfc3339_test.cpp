@@ -1,5 +1,5 @@
 // RFC 3339 as Go's time package writes and reads it (text/rfc3339.hpp): RFC3339Nano for the
-// snapshotter request (FORMATS.md §1.4) and everything the tools print, RFC3339 (whole seconds)
+// snapshotter request (docs/FORMATS.md §1.4) and everything the tools print, RFC3339 (whole seconds)
 // for the export header (§8.4), and time.Parse(time.RFC3339, …) for the time flags.
 #include "ifx/format/text/rfc3339.hpp"
 

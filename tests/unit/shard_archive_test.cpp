@@ -1,4 +1,4 @@
-// Shard archives (FORMATS.md §2.4, §3.3, §4.1, §4.4, §4.4.1): the writer's bytes against the
+// Shard archives (docs/FORMATS.md §2.4, §3.3, §4.1, §4.4, §4.4.1): the writer's bytes against the
 // layout Go's archive/tar produces, round trips through none/gzip/zstd, and the reader's
 // verdict on damaged and hostile archives made without our writer (support/archive_builder.hpp:
 // an independent USTAR encoder, zlib's own gzip, libzstd's one-shot compressor).

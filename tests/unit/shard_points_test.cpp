@@ -1,5 +1,5 @@
 // ShardPoints: keys merged across a shard's TSM files, newest file wins on equal timestamps,
-// tombstones applied per file (FORMATS.md §6.2, §6.4, §6.6).
+// tombstones applied per file (docs/FORMATS.md §6.2, §6.4, §6.6).
 #include "ifx/format/tsm/shard_points.hpp"
 
 #include <fcntl.h>
@@ -103,7 +103,7 @@ class ShardPointsTest : public ::testing::Test {
 };
 
 TEST(CompositeKey, SplitsAtTheFirstSeparatorAndUnescapesTheMeasurement) {
-  // FORMATS.md §6.4 real example.
+  // docs/FORMATS.md §6.4 real example.
   const std::string key = R"(we\,ird\ meas,t\=k=v\,1\ x#!~#f k=,")";
   auto parts = ifx::tsm::split_composite_key(key);
   EXPECT_TRUE(parts.has_separator);
@@ -172,7 +172,7 @@ TEST_F(ShardPointsTest, OverlappingBlocksNewerFileWins) {
 }
 
 // A file the writer refuses to make: one key whose blocks overlap in time (legal on disk,
-// FORMATS.md §6.2 only requires entries sorted by minTime). The second block is written declaring
+// docs/FORMATS.md §6.2 only requires entries sorted by minTime). The second block is written declaring
 // a start after the first block's end, then its index entry gets the block's own minTime.
 void write_overlapping_blocks(const fs::path& path, const std::string& key, const DecodedBlock& first,
                               const DecodedBlock& second) {
@@ -223,7 +223,7 @@ TEST_F(ShardPointsTest, TombstoneDeletesAMiddleRangeInclusive) {
 TEST_F(ShardPointsTest, AdjacentRangesJoin) {
   write_tsm(tsm(1), {{"a#!~#v", points(run(10, 21, 1))}, {"b#!~#v", points(run(10, 21, 1))}});
   const fs::path ts = dir / "t.tombstone";
-  // a: [0,14] + [15,30] cover the key's whole span → the key is gone (FORMATS.md §6.6).
+  // a: [0,14] + [15,30] cover the key's whole span → the key is gone (docs/FORMATS.md §6.6).
   // b: [10,12] + [13,14] + [19,19] over two batches (two gzip members) → 15..18 and 20 remain.
   std::vector<std::vector<Tombstone>> batches{{{"a#!~#v", 0, 14}, {"b#!~#v", 13, 14}},
                                               {{"a#!~#v", 15, 30}, {"b#!~#v", 10, 12}, {"b#!~#v", 19, 19}}};

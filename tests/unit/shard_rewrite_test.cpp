@@ -1,4 +1,4 @@
-// shard_rewrite: a shard's points (newest file wins, tombstones applied, FORMATS.md §6.2, §6.6)
+// shard_rewrite: a shard's points (newest file wins, tombstones applied, docs/FORMATS.md §6.2, §6.6)
 // cut to a time range and written as fresh TSM files; plus UnpackedShard::unpack_archives.
 #include "ifx/format/shard/shard_rewrite.hpp"
 

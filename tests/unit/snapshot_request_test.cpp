@@ -1,4 +1,4 @@
-// libnet without a server: request bytes (FORMATS.md §1.2–1.4) with their times and strings in
+// libnet without a server: request bytes (docs/FORMATS.md §1.2–1.4) with their times and strings in
 // Go's encoding (the text itself is tested in rfc3339_test and go_json_test), the parsers of the
 // small answers (§1.6), host parsing and the retry loop (§1.8).
 #include <gtest/gtest.h>

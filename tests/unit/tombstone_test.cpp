@@ -1,4 +1,4 @@
-// Tombstone files v1–v4 (FORMATS.md §6.6): exact bytes, round trips, and damaged files with
+// Tombstone files v1–v4 (docs/FORMATS.md §6.6): exact bytes, round trips, and damaged files with
 // their code and offset.
 #include "ifx/format/tsm/tombstone.hpp"
 
@@ -157,7 +157,7 @@ TEST_F(TombstoneTest, V4OneMemberPerBatchLikeInfluxd) {
   ASSERT_TRUE(ifx::tsm::write_tombstones(dir / "v4", TombstoneVersion::V4, batches));
   const std::string bytes = ifx::test::read_file(dir / "v4");
   EXPECT_EQ(bytes.substr(0, 4), std::string("\x00\x00\x15\x04", 4));
-  // FORMATS.md §6.6: Go's gzip member header, MTIME 0, OS 255.
+  // docs/FORMATS.md §6.6: Go's gzip member header, MTIME 0, OS 255.
   EXPECT_EQ(bytes.substr(4, 10), std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff", 10));
   std::size_t members = 0;
   for (std::size_t at = bytes.find("\x1f\x8b\x08", 4); at != std::string::npos; at = bytes.find("\x1f\x8b\x08", at + 1)) {

@@ -1,4 +1,4 @@
-// TSM block encodings (FORMATS.md §7): the §6.7 and §7.5 vectors byte for byte, every simple8b
+// TSM block encodings (docs/FORMATS.md §7): the §6.7 and §7.5 vectors byte for byte, every simple8b
 // selector, the encoder's choice of encoding, edge values, seeded round trips, and damaged
 // input (truncated, wrong headers, missing terminator, Snappy garbage) giving errors, not crashes.
 #include "ifx/format/tsm/encoding.hpp"
@@ -90,7 +90,7 @@ Bytes round_trip(const std::vector<T>& values, void (*encode)(std::span<const T>
 std::uint64_t bits(double d) { return std::bit_cast<std::uint64_t>(d); }
 
 // ---------------------------------------------------------------------------------------------
-// Vectors from FORMATS.md
+// Vectors from docs/FORMATS.md
 
 // §6.7: the block of `m v=1 1600000000000000000`.
 const Bytes kVectorBlock = hex("00 09 1c 16 34 57 85 d8 a0 00 00 10 3f f0 00 00 00 00 00 00 "

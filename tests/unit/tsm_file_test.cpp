@@ -1,4 +1,4 @@
-// TsmReader / TsmWriter over exact files: the FORMATS.md §6.7 vector, every index and header
+// TsmReader / TsmWriter over exact files: the docs/FORMATS.md §6.7 vector, every index and header
 // defect with its code and offset, CRC damage, streaming over many keys and long keys.
 #include "ifx/format/tsm/tsm_reader.hpp"
 #include "ifx/format/tsm/tsm_writer.hpp"
@@ -21,12 +21,12 @@ namespace fs = std::filesystem;
 
 constexpr std::int64_t kT = 1600000000000000000;
 
-// FORMATS.md §6.7: the block of `m v=1 1600000000000000000` (type byte first, CRC excluded).
+// docs/FORMATS.md §6.7: the block of `m v=1 1600000000000000000` (type byte first, CRC excluded).
 const std::vector<std::uint8_t> kVectorBlock = {0x00, 0x09, 0x1c, 0x16, 0x34, 0x57, 0x85, 0xd8, 0xa0, 0x00,
                                                 0x00, 0x10, 0x3f, 0xf0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
                                                 0xc3, 0xfc, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10};
 
-// The whole 86-byte file of FORMATS.md §6.7.
+// The whole 86-byte file of docs/FORMATS.md §6.7.
 std::string vector_file() {
   const std::vector<std::uint8_t> bytes = {
       0x16, 0xd1, 0x16, 0xd1, 0x01,                                                          // header
@@ -457,7 +457,7 @@ TEST_F(TsmFileTest, NegativeTimestampsAndInfluxdMaxTime) {
   ASSERT_TRUE(summary.has_value());
   EXPECT_EQ(summary->min_time, std::numeric_limits<std::int64_t>::min());
   EXPECT_EQ(summary->max_time, -5);
-  EXPECT_EQ(summary->influxd_max_time, 0);  // FORMATS.md §6.2 quirk
+  EXPECT_EQ(summary->influxd_max_time, 0);  // docs/FORMATS.md §6.2 quirk
 }
 
 TEST_F(TsmFileTest, WriterRefusesMisuse) {

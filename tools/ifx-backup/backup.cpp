@@ -1,4 +1,4 @@
-// ifx-backup's operation: meta store first (FORMATS.md §1.9), the shard list decided before any
+// ifx-backup's operation: meta store first (docs/FORMATS.md §1.9), the shard list decided before any
 // file is written, then the shards in parallel (one connection per worker), each checked, and
 // for a portable backup the manifest last (§3.1) with the scope and SHA-256 extra keys.
 #include "ifx-backup/backup.hpp"

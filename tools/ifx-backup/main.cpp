@@ -76,16 +76,17 @@ int main(int argc, char** argv) {
   app.add_option("backup_dir", o.dir, "Backup directory (created 0700 when missing)")->required();
   app.add_flag("--portable", o.portable, "Portable format (influxd 1.5+ and Enterprise restore it)");
   app.add_option("--host", o.host, "Snapshotter address host:port (default localhost:8088)");
-  // The seed's restore sections write `influxd backup` with restore flags: `-online` twice and
+  // The InfluxDB 1.8 backup documentation's restore examples write `influxd backup` with restore
+  // flags: `-online` twice and
   // `-datadir D -metadir M` once. Accepted so those command lines run; a backup always reads a
   // running server over -host, so they change nothing (a note says so for the directories).
   bool online_ignored = false;
   std::string datadir_ignored, metadir_ignored;
   app.add_flag("--online", online_ignored,
-               "Accepted and ignored (the seed writes `influxd backup -online` in two restore examples): a backup "
+               "Accepted and ignored (the InfluxDB 1.8 documentation writes `influxd backup -online` in two restore examples): a backup "
                "always reads a running server");
-  app.add_option("--datadir", datadir_ignored, "Accepted and ignored, with a note (a restore flag the seed writes "
-                                               "after `influxd backup` once)");
+  app.add_option("--datadir", datadir_ignored, "Accepted and ignored, with a note (a restore flag the InfluxDB 1.8 "
+                                               "documentation writes after `influxd backup` once)");
   app.add_option("--metadir", metadir_ignored, "Same as --datadir");
   app.add_option("--db,--database", database, "Only this database");
   app.add_option("--rp,--retention", rp, "Only this retention policy (needs -db, or -shard)");

@@ -1,4 +1,4 @@
-// Which shards a backup holds (FORMATS.md §1.9, §2.5, §3.5), decided before anything is written
+// Which shards a backup holds (docs/FORMATS.md §1.9, §2.5, §3.5), decided before anything is written
 // so that an unknown database, retention policy or shard leaves no file behind.
 #include <limits>
 

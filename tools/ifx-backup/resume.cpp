@@ -1,5 +1,5 @@
 // --resume: a crash or a cut connection leaves `<base>.meta`, some complete archives and perhaps
-// `.pending` files, but no `<base>.manifest` (it is written last, FORMATS.md §3.1). The resumed
+// `.pending` files, but no `<base>.manifest` (it is written last, docs/FORMATS.md §3.1). The resumed
 // run keeps that base, checks and keeps the complete archives, and fetches the rest.
 #include <algorithm>
 #include <set>

@@ -1,4 +1,4 @@
-// One shard of the backup: fetched (type 0, FORMATS.md §4.3), streamed straight into its archive
+// One shard of the backup: fetched (type 0, docs/FORMATS.md §4.3), streamed straight into its archive
 // (no temp copy: the server's tar goes through unchanged into gzip/zstd/plain, §2.4, §3.3),
 // checked as it arrives (stream_check.cpp), recorded. A failed attempt's file is discarded before the next one (§1.8: influxd
 // forgets to). With -start/-end the whole shard is fetched into scratch and cut exactly at the

@@ -39,7 +39,7 @@ struct PlannedShard {
 Result<void> check_options(const Options& o);
 // The inclusive range of -start/-end (a missing bound is the end of int64 time); nullopt without.
 std::optional<tsm::TimeRange> keep_range(const Options& o);
-// FORMATS.md §1.9, §2.5, §3.5: which shards, in the order influxd would fetch them. Unknown
+// docs/FORMATS.md §1.9, §2.5, §3.5: which shards, in the order influxd would fetch them. Unknown
 // names are found in `meta` first, so the message can list what exists ("invalid-argument").
 Result<std::vector<PlannedShard>> plan_shards(const Options& o, net::SnapshotClient& client,
                                               const meta::MetaData& meta);

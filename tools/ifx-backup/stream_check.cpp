@@ -1,7 +1,7 @@
 // The server's tar is checked as it arrives, beside its compression: the bytes go through a pipe
 // to a thread that runs libformat's shard check on them (tar complete to its end marker, entry
 // names of this shard only, every TSM block's CRC-32). Checking the compressed file after writing
-// it instead meant inflating every byte again: a third of the backup's CPU (FORMATS.md §1.7: the
+// it instead meant inflating every byte again: a third of the backup's CPU (docs/FORMATS.md §1.7: the
 // protocol has no error channel, so a damaged answer is only found by reading it).
 #include <fcntl.h>
 #include <unistd.h>

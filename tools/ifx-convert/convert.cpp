@@ -1,7 +1,7 @@
 // ifx-convert's operation: check the destination, open the source as one model (backup_set.hpp),
 // run the directory-level checks, then shard by shard read and check every archive (the shard
 // check keeps the merged files) and write the merged shard as one archive of the target layout; the meta first,
-// the portable manifest last (FORMATS.md §3.8), all inside DEST.pending, renamed at the end.
+// the portable manifest last (docs/FORMATS.md §3.8), all inside DEST.pending, renamed at the end.
 #include "ifx-convert/convert.hpp"
 
 #include <algorithm>
@@ -107,7 +107,7 @@ struct Conversion {
     if (c.tombstones)
       report.warnings.push_back(fmt::format(
           "shard {} ({}/{}) holds {} tombstone file{}: influxd's online restores (-portable, -online) skip "
-          ".tombstone entries, so the points they delete come back (FORMATS.md §4.5); the offline legacy "
+          ".tombstone entries, so the points they delete come back (docs/FORMATS.md §4.5); the offline legacy "
           "restore and ifx-restore apply them",
           c.shard_id, c.database, c.retention_policy, c.tombstones, c.tombstones == 1 ? "" : "s"));
     report.shards.push_back(std::move(c));
@@ -126,7 +126,7 @@ nlohmann::ordered_json converted_from(const BackupSet& set) {
 Result<Report> run(const Options& o) {
   const auto started = std::chrono::steady_clock::now();
   if (o.to == TargetFormat::portable && o.compression == ArchiveCompression::none)
-    return fail(ErrorCode::usage, "a portable backup's shard archives are compressed: choose gzip or zstd (FORMATS.md §3.3)");
+    return fail(ErrorCode::usage, "a portable backup's shard archives are compressed: choose gzip or zstd (docs/FORMATS.md §3.3)");
   auto dest = detail::Destination::check(o.source_dir, o.dest_dir, o.force);
   if (!dest) return std::unexpected(std::move(dest.error()));
 

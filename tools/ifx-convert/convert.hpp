@@ -1,7 +1,7 @@
 // ifx-convert: any backup ifxkit reads — legacy with `.NN` increments and dotted names,
 // portable with manifest chains and zstd archives — rewritten as one backup in the layout a stock
 // influxd 1.6.7 restores:
-//   * portable (the default, FORMATS.md §3.8): `<base>.meta`, one `<base>.s<id>.tar.gz` per shard
+//   * portable (the default, docs/FORMATS.md §3.8): `<base>.meta`, one `<base>.s<id>.tar.gz` per shard
 //     holding the shard's increments merged (a later same-named entry wins), `<base>.manifest`;
 //     `influxd restore -portable` takes it;
 //   * legacy (`--to legacy`, for OSS 1.0–1.4, §2): `meta.00` and `<db>.<rp>.<%05d id>.00` raw

@@ -1,5 +1,5 @@
 // Where a conversion writes: `DEST.pending`, renamed to DEST once every file in it is complete and
-// fsynced (ARCHITECTURE.md: NAME.pending, fsync, rename, fsync the directory). A crash or a
+// fsynced (docs/ARCHITECTURE.md: NAME.pending, fsync, rename, fsync the directory). A crash or a
 // refused source leaves DEST as it was.
 #pragma once
 
@@ -21,7 +21,7 @@ class Destination {
   Destination(const Destination&) = delete;
   ~Destination();  // not committed: removes DEST.pending, which is ours
 
-  // Creates `DEST.pending` (0700, like influxd's backup directory, FORMATS.md §2.1); with force a
+  // Creates `DEST.pending` (0700, like influxd's backup directory, docs/FORMATS.md §2.1); with force a
   // leftover one is removed first.
   Result<void> create_pending();
   const std::filesystem::path& pending() const { return pending_; }

@@ -39,7 +39,7 @@ std::string filter_text(const Options& o) {
   return fmt::format("{}", fmt::join(parts, " "));
 }
 
-// FORMATS.md §2.1, §4.6, §4.7: what influxd's own legacy restore makes of the names we write.
+// docs/FORMATS.md §2.1, §4.6, §4.7: what influxd's own legacy restore makes of the names we write.
 void legacy_restore_warnings(const ShardInBackup& s, std::vector<std::string>& out) {
   const std::string stem = legacy_shard_stem(s.database, s.retention_policy, s.shard_id);
   const std::string file = legacy_increment_file(stem, 0);
@@ -47,12 +47,12 @@ void legacy_restore_warnings(const ShardInBackup& s, std::vector<std::string>& o
     const char* what = name == &s.database ? "database" : "retention policy";
     if (name->find('.') != std::string::npos)
       out.push_back(fmt::format("{}: the {} name \"{}\" holds a '.'; influxd's legacy restore splits file names "
-                                "at '.' into exactly 4 parts and cannot restore this file (FORMATS.md §2.1); "
+                                "at '.' into exactly 4 parts and cannot restore this file (docs/FORMATS.md §2.1); "
                                 "written anyway: restore it with ifx-restore, or keep the portable format",
                                 file, what, *name));
     if (name->find_first_of("*?[") != std::string::npos)
       out.push_back(fmt::format("{}: the {} name \"{}\" holds a glob character (* ? [); influxd's legacy restore "
-                                "finds its files by globbing and will miss or mix them up (FORMATS.md §2.1)",
+                                "finds its files by globbing and will miss or mix them up (docs/FORMATS.md §2.1)",
                                 file, what, *name));
   }
   // §4.7: the offline restore trims '0' from both ends of the 5-digit ID to name the directory.
@@ -63,7 +63,7 @@ void legacy_restore_warnings(const ShardInBackup& s, std::vector<std::string>& o
   if (trimmed != std::to_string(s.shard_id))
     out.push_back(fmt::format("{}: influxd's offline restore (without -online) would put shard {} into the "
                               "directory {}/{}/{} instead of {} (it trims '0' from both ends of the ID, "
-                              "FORMATS.md §4.7); restore it with -online or with ifx-restore",
+                              "docs/FORMATS.md §4.7); restore it with -online or with ifx-restore",
                               file, s.shard_id, s.database, s.retention_policy,
                               trimmed.empty() ? "\"\"" : trimmed, s.shard_id));
 }

@@ -1,5 +1,5 @@
 // ifx-export: a backup's points as line protocol, read straight from the backup without a
-// server (issue 5). Overwrites resolved (newest TSM file wins, FORMATS.md §6.2), tombstones
+// server. Overwrites resolved (newest TSM file wins, docs/FORMATS.md §6.2), tombstones
 // applied (§6.6), -start/-end exact to the nanosecond, canonical formatting of §8, optional
 // `influx -import` framing (§8.4). The operation is a function over an options struct so tests
 // call it in-process; main.cpp only parses flags.

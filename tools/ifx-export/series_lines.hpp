@@ -1,5 +1,5 @@
 // The lines of one shard, series by series. The composite keys of a series are adjacent in key
-// order (they share the prefix "<seriesKey>#!~#", FORMATS.md §6.4) and sorted by field name, so
+// order (they share the prefix "<seriesKey>#!~#", docs/FORMATS.md §6.4) and sorted by field name, so
 // a series is written by merging its fields' point streams by timestamp: one cursor and one
 // decoded batch per field in memory, never the whole series.
 #pragma once

@@ -1,4 +1,4 @@
-// --merge: the seed's "Restore data to an existing database" in one command and without a
+// --merge: the InfluxDB 1.8 documentation's "Restore data to an existing database" in one command and without a
 // temporary database. The backup's points (tombstones applied, newest file winning, as
 // ShardPoints reads them) are written as line protocol through the HTTP write API, so duplicate
 // points behave exactly as InfluxDB's writes do (a point with the same series and time replaces
@@ -73,7 +73,7 @@ class BatchWriter {
   std::uint64_t written_ = 0;
 };
 
-// One line per field value, as influx_inspect export writes them (FORMATS.md §8.1): the server
+// One line per field value, as influx_inspect export writes them (docs/FORMATS.md §8.1): the server
 // merges the fields of one series and time into one point.
 Result<std::uint64_t> write_shard_points(const Options& o, const UnpackedShard& shard, BatchWriter& out) {
   std::vector<tsm::TsmFileRef> files;

@@ -1,4 +1,4 @@
-// What influxd's online restore never brings back (FORMATS.md §5.3: CQs, users and grants are
+// What influxd's online restore never brings back (docs/FORMATS.md §5.3: CQs, users and grants are
 // not imported; influxdb issues #9723, #24682, #21494): --cqs and --users over the HTTP API.
 #include <cctype>
 #include <set>

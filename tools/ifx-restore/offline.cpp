@@ -1,4 +1,4 @@
-// Offline legacy restore (FORMATS.md §4.7, §5.4) without influxd's defects: shard directories
+// Offline legacy restore (docs/FORMATS.md §4.7, §5.4) without influxd's defects: shard directories
 // named by the numeric ID (influxd trims '0' from both ends: shard 10 → directory "1"), nothing
 // written while an influxd uses the directories, every file written atomically, and whatever is
 // replaced moved aside under the data directory instead of overwritten.
@@ -135,8 +135,8 @@ void adopt_owner(const fs::path& p, const fs::path& owner_of, mode_t mode) {
   if (::geteuid() == 0 && ::stat(owner_of.c_str(), &st) == 0) (void)::chown(p.c_str(), st.st_uid, st.st_gid);
 }
 
-// What this run changed in the directories, so that a failure can put everything back (issue 8:
-// nothing half-restored, e.g. a new meta.db without its shards when the disk fills or a hostile
+// What this run changed in the directories, so that a failure can put everything back (nothing
+// half-restored, e.g. a new meta.db without its shards when the disk fills or a hostile
 // archive is met with --verify none). A crash cannot undo; it leaves only .pending leftovers and
 // whole files, and the rerun completes.
 struct Changes {

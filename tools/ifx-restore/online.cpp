@@ -1,4 +1,4 @@
-// -portable / -online into a running influxd (FORMATS.md §1.9: type 6, then one type 7 per
+// -portable / -online into a running influxd (docs/FORMATS.md §1.9: type 6, then one type 7 per
 // shard), with what influxd's own restore lacks: the target checked before anything changes,
 // every file of a shard applied, the data proven queryable, and a rollback. The last two need
 // the HTTP API; without it (not found at the default address) the restore still runs over the
@@ -89,7 +89,7 @@ class FileSource {
 // A rollback comes right after a failure, when the server may still be busy with it: influxd's
 // DROP DATABASE waits for a shard whose upload handler is stuck on a stalled connection, and a
 // restarting server refuses connections for a moment. Transport failures are therefore retried
-// for a bounded time (0.5 + 1 + 2 + 4 s) before the user is told to drop by hand (issue 8).
+// for a bounded time (0.5 + 1 + 2 + 4 s) before the user is told to drop by hand.
 template <class F>
 auto with_rollback_retries(const Options& o, F&& step) -> decltype(step()) {
   auto r = step();
@@ -310,7 +310,7 @@ Result<void> run_online(const Options& o, RestorePlan& plan, const InfluxHttp* h
     std::string what = clashes.size() == 1 ? fmt::format("database \"{}\" already exists", clashes[0])
                                            : fmt::format("databases \"{}\" already exist", fmt::join(clashes, "\", \""));
     std::string hint = o.new_retention_policy
-        ? " (the server's meta import cannot add a retention policy to an existing database, FORMATS.md §5.3)"
+        ? " (the server's meta import cannot add a retention policy to an existing database, docs/FORMATS.md §5.3)"
         : "";
     return fail(ErrorCode::target_exists,
                 fmt::format("{} on {}{}: restore under another name with -newdb NAME, or write the backup's points "

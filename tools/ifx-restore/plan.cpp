@@ -43,7 +43,7 @@ Result<void> check_flags(const Options& o) {
                            "restore into a running influxd)");
     if (o.merge) return fail(ErrorCode::usage, "--merge writes over HTTP into a running server: use it with -portable or -online");
     if (o.new_database || o.new_retention_policy)
-      return fail(ErrorCode::usage, "-newdb/-newrp are not supported offline (influxd ignores them there, FORMATS.md §4.7): "
+      return fail(ErrorCode::usage, "-newdb/-newrp are not supported offline (influxd ignores them there, docs/FORMATS.md §4.7): "
                            "restore online with -portable or -online to rename");
     if (!o.data_dir.empty() && !o.database && !o.meta_dir.empty())
       return {};  // every database of the backup

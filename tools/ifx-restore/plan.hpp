@@ -1,5 +1,5 @@
 // What a restore will do, decided before anything changes: which databases and RPs of the
-// backup, under which target names, and which shards (FORMATS.md §5.3 import rules: -db picks one
+// backup, under which target names, and which shards (docs/FORMATS.md §5.3 import rules: -db picks one
 // database, -rp one RP which becomes the only and default RP of the target, no -db means every
 // database but _internal; -shard one shard of -db/-rp).
 #pragma once

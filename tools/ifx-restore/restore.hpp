@@ -1,7 +1,8 @@
-// ifx-restore (issue 7): every restore of the seed's "Restore data" section, safer than influxd.
+// ifx-restore: every restore of the InfluxDB 1.8 backup documentation's "Restore data" section,
+// safer than influxd.
 //   * -portable / -online: the backup is verified first, an existing target database is refused
 //     before anything changes (or, with --merge, the points are written into it over HTTP), the
-//     meta is imported (FORMATS.md §5.3), every file of every selected shard is uploaded with its
+//     meta is imported (docs/FORMATS.md §5.3), every file of every selected shard is uploaded with its
 //     entries renamed (§1.6.5, §4.5; a manifest chain applied oldest → newest, §3.6), and the
 //     restore returns only once the data answers a count query over HTTP. A failure after the
 //     import drops the databases this run created, so the same command can simply run again.

@@ -1,4 +1,4 @@
-// One shard of the backup turned into the single plain tar an upload sends (FORMATS.md §1.6.5,
+// One shard of the backup turned into the single plain tar an upload sends (docs/FORMATS.md §1.6.5,
 // §4.5): every archive of the shard applied oldest → newest (a later same-named file wins, §3.6,
 // §4.3), entries renamed to `<db>/<rp>/<new id>/<file>`.
 //

@@ -1,4 +1,4 @@
-// "Restored" means the data answers queries: influxd's restore returns before that (issue 7), so
+// "Restored" means the data answers queries: influxd's restore returns before that, so
 // we poll over HTTP until every target RP that received TSM data answers. The probe selects one
 // value of one field of one measurement over the RP's whole restored time range: a query over
 // that range opens an iterator on every restored shard, and one still being opened fails it

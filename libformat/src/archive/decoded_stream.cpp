@@ -8,7 +8,7 @@
 namespace ifx::archive {
 namespace {
 
-// Legacy shard files are the raw tar stream (FORMATS.md §2.4).
+// Legacy shard files are the raw tar stream (docs/FORMATS.md §2.4).
 class PlainStream final : public DecodedStream {
  public:
   explicit PlainStream(std::unique_ptr<InputBuffer> in) : in_(std::move(in)) {}

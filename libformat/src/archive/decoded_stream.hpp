@@ -1,6 +1,6 @@
 // The tar bytes inside a shard archive file, decompressed by us rather than by libarchive:
 // libarchive 3.6.2 neither checks the gzip trailer (CRC-32, ISIZE) nor reports a gzip stream cut
-// inside its trailer, so we inflate ourselves and hand libarchive a plain tar (FORMATS.md §3.3).
+// inside its trailer, so we inflate ourselves and hand libarchive a plain tar (docs/FORMATS.md §3.3).
 #pragma once
 
 #include "archive/input_buffer.hpp"

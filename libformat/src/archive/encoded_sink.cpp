@@ -37,7 +37,7 @@ class PlainSink final : public EncodedSink {
   std::vector<std::uint8_t> buf_;
 };
 
-// gzip (FORMATS.md §3.3) by the one gzip writer: 1 MiB members, the first with FNAME and
+// gzip (docs/FORMATS.md §3.3) by the one gzip writer: 1 MiB members, the first with FNAME and
 // influxd's MTIME; the levels and the stored-chunk rule are the writer's (archive/gzip.hpp).
 class GzipSink final : public EncodedSink {
  public:

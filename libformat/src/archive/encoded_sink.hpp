@@ -1,4 +1,4 @@
-// Where the writer's tar bytes go: straight to the atomic file, or through gzip (FORMATS.md
+// Where the writer's tar bytes go: straight to the atomic file, or through gzip (docs/FORMATS.md
 // §3.3) or zstd, each with a bounded output buffer.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The gzip reader (RFC 1952; FORMATS.md §3.3, §6.6). The header and the trailer are parsed here
+// The gzip reader (RFC 1952; docs/FORMATS.md §3.3, §6.6). The header and the trailer are parsed here
 // so that every defect is reported with its offset and both values; the deflate data in between
 // is inflated by ISA-L (igzip), which also keeps the CRC-32 of what it produced: about 3× the
 // speed of zlib's inflate, which was a third of ifx-backup's read-back check.
@@ -234,7 +234,7 @@ struct GzipReader::State {
     return produced;
   }
 
-  // FORMATS.md §3.3: CRC-32 and ISIZE (size mod 2^32), both little-endian.
+  // docs/FORMATS.md §3.3: CRC-32 and ISIZE (size mod 2^32), both little-endian.
   Result<void> check_trailer() {
     const std::uint64_t at = offset();
     std::uint8_t t[8];

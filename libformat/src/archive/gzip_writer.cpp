@@ -1,4 +1,4 @@
-// The gzip writer (RFC 1952), with the header influxd writes (FORMATS.md §3.3, §6.6):
+// The gzip writer (RFC 1952), with the header influxd writes (docs/FORMATS.md §3.3, §6.6):
 // 1f 8b 08 FLG MTIME XFL=0 OS=255 [FNAME\0], raw deflate, CRC-32 and ISIZE little-endian.
 // Like pgzip (influxd's own compressor) we deflate independent chunks in parallel; unlike pgzip
 // each chunk is a complete member, because the fast compressors compress whole buffers only.

@@ -1,6 +1,6 @@
 // ShardArchiveReader: our own decompression (archive/decoded_stream) feeding libarchive's tar
 // reader, plus the checks libarchive 3.6.2 does not make: a missing end-of-archive marker
-// (influxd's tombstone-export bug, FORMATS.md §4.4.1), entry names (§4.1), entry types,
+// (influxd's tombstone-export bug, docs/FORMATS.md §4.4.1), entry names (§4.1), entry types,
 // duplicates (§4.4), the shard expectation and the decompression-bomb guard.
 #include "io/byte_buffer.hpp"
 #include "archive/decoded_stream.hpp"

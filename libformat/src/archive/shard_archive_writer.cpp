@@ -1,4 +1,4 @@
-// ShardArchiveWriter: Go-identical tar headers (FORMATS.md §4.1) inside none/gzip/zstd
+// ShardArchiveWriter: Go-identical tar headers (docs/FORMATS.md §4.1) inside none/gzip/zstd
 // (§2.4, §3.3), written through an AtomicFile.
 #include "archive/encoded_sink.hpp"
 #include "archive/tar_header.hpp"

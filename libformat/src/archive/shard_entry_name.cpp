@@ -1,4 +1,4 @@
-// Entry-name rules of a shard tar (FORMATS.md §4.1) and compression detection (§2.4, §3.3).
+// Entry-name rules of a shard tar (docs/FORMATS.md §4.1) and compression detection (§2.4, §3.3).
 #include "ifx/format/archive/shard_archive.hpp"
 
 #include <charconv>

@@ -1,4 +1,4 @@
-// Go's archive/tar choices, observed and described in FORMATS.md §4.1 (own code, not Go's):
+// Go's archive/tar choices, observed and described in docs/FORMATS.md §4.1 (own code, not Go's):
 // numbers are zero-padded octal with one NUL, strings NUL-padded, checksum "NNNNNN\0 ",
 // magic "ustar\0" "00"; USTAR preferred; PAX only for what USTAR cannot hold.
 #include "archive/tar_header.hpp"

@@ -1,4 +1,4 @@
-// Tar headers byte-identical to Go's archive/tar as influxd writes them (FORMATS.md §4.1).
+// Tar headers byte-identical to Go's archive/tar as influxd writes them (docs/FORMATS.md §4.1).
 #pragma once
 
 #include <cstdint>

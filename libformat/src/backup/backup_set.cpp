@@ -1,4 +1,4 @@
-// FORMATS.md §2 (legacy) and §3 (portable) directory layouts → one BackupSet.
+// docs/FORMATS.md §2 (legacy) and §3 (portable) directory layouts → one BackupSet.
 #include "ifx/format/backup/backup_set.hpp"
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// Portable manifest JSON (FORMATS.md §3.4) read and written with Go encoding/json semantics,
+// Portable manifest JSON (docs/FORMATS.md §3.4) read and written with Go encoding/json semantics,
 // and the multi-manifest loader (§3.6).
 #include "ifx/format/backup/manifest.hpp"
 
@@ -393,7 +393,7 @@ std::string write_manifest(const PortableManifest& m) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// FORMATS.md §3.6
+// docs/FORMATS.md §3.6
 
 ManifestChain merge_manifest_chain(std::vector<std::pair<std::string, PortableManifest>> manifests,
                                    const std::function<bool(const std::string&)>& exists) {

@@ -15,7 +15,7 @@
 namespace ifx::check {
 namespace {
 
-// FORMATS.md §6.2: the block's first and last timestamp are the index entry's minTime/maxTime.
+// docs/FORMATS.md §6.2: the block's first and last timestamp are the index entry's minTime/maxTime.
 std::optional<Error> time_range_defect(const tsm::IndexEntry& e, const tsm::DecodedBlock& block) {
   if (block.times.empty())
     return Error{ErrorCode::tsm_time_range,
@@ -72,7 +72,7 @@ void check_tsm_file(const std::filesystem::path& path, const EntryOrigin& origin
       if (auto d = time_range_defect(entry, decoded)) sink.add(relocated(std::move(*d), origin));
     }
   }
-  // influxd writes the blocks back to back from offset 5 to the index (FORMATS.md §6.1), so the
+  // influxd writes the blocks back to back from offset 5 to the index (docs/FORMATS.md §6.1), so the
   // index entries account for every byte of the block region; bytes no entry covers (or covered
   // twice) mean a damaged index that the per-entry bounds did not catch.
   const std::uint64_t region = reader->index_offset() - tsm::kTsmHeaderSize;

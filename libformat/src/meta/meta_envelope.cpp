@@ -1,4 +1,4 @@
-// Legacy meta.NN envelope (FORMATS.md §2.3 / §1.6.1) and portable .meta wrapper (§3.2).
+// Legacy meta.NN envelope (docs/FORMATS.md §2.3 / §1.6.1) and portable .meta wrapper (§3.2).
 #include "ifx/format/meta/meta_envelope.hpp"
 
 #include <fmt/format.h>
@@ -70,7 +70,7 @@ class FileSource {
   std::uint64_t size_;
 };
 
-// FORMATS.md §2.3: magic, M, blob, N, node JSON, and nothing after it.
+// docs/FORMATS.md §2.3: magic, M, blob, N, node JSON, and nothing after it.
 template <class Source>
 Result<LegacyMeta> parse_envelope(Source& src) {
   const std::uint64_t size = src.size();
@@ -196,7 +196,7 @@ std::string write_legacy_meta(std::string_view blob, std::string_view node_json)
   return out;
 }
 
-// FORMATS.md §3.2. Parsed by hand (two fields) so each defect gets its offset.
+// docs/FORMATS.md §3.2. Parsed by hand (two fields) so each defect gets its offset.
 Result<std::string> parse_portable_meta(std::span<const std::uint8_t> bytes) {
   const std::size_t end = bytes.size();
   std::size_t pos = 0;

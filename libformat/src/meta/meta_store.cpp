@@ -1,4 +1,4 @@
-// meta.Data <-> protobuf (FORMATS.md §5). Parsing and serialisation are done by the code
+// meta.Data <-> protobuf (docs/FORMATS.md §5). Parsing and serialisation are done by the code
 // generated from proto/meta.proto; this file maps it to the plain model and, when a blob is
 // rejected, walks the wire bytes itself to say where and why.
 #include "ifx/format/meta/meta_store.hpp"
@@ -17,7 +17,7 @@ namespace {
 namespace gp = google::protobuf;
 
 // ---------------------------------------------------------------------------------------------
-// Wire walker: only used to explain a rejection (offset + reason). FORMATS.md §5.1.
+// Wire walker: only used to explain a rejection (offset + reason). docs/FORMATS.md §5.1.
 
 struct WireIssue {
   std::uint64_t offset = 0;

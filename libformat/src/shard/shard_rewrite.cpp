@@ -1,5 +1,5 @@
 // rewrite_shard_points: every key of the shard (ShardPoints: newest file wins, tombstones applied,
-// FORMATS.md §6.2, §6.6) planned block by block (shard_rewrite_plan.cpp), copied or re-encoded
+// docs/FORMATS.md §6.2, §6.6) planned block by block (shard_rewrite_plan.cpp), copied or re-encoded
 // into the output files (shard_rewrite_output.cpp).
 #include "ifx/format/shard/shard_rewrite.hpp"
 
@@ -61,7 +61,7 @@ class KeyRewriter {
   }
 
  private:
-  // FORMATS.md §6.1: the CRC is checked by read_block; the first/last timestamps are checked
+  // docs/FORMATS.md §6.1: the CRC is checked by read_block; the first/last timestamps are checked
   // against the index entry because the keep range and the merge rely on them (§6.2).
   Result<void> copy_block(const tsm::KeyInfo& key, const detail::KeyRewriteStep& step) {
     const tsm::TsmReader& reader = shard_.file(step.file);

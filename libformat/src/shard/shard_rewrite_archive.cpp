@@ -1,5 +1,5 @@
 // write_rewritten_shard: an unpacked shard rewritten (shard_rewrite.cpp) and written as the tar
-// entries of one shard (FORMATS.md §4.1: `<db>/<rp>/<id>/<file>`, in file-name order). Tombstones
+// entries of one shard (docs/FORMATS.md §4.1: `<db>/<rp>/<id>/<file>`, in file-name order). Tombstones
 // are left out because the rewrite already applied them (§6.6), and an online restore would
 // ignore them anyway (§4.5).
 #include <cerrno>

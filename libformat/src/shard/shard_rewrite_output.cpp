@@ -1,5 +1,5 @@
-// The rewrite's output files (FORMATS.md §6.3): generation-numbered, written as NAME.pending,
-// fsynced by TsmWriter::finish, renamed, the directory fsynced at the end (ARCHITECTURE.md).
+// The rewrite's output files (docs/FORMATS.md §6.3): generation-numbered, written as NAME.pending,
+// fsynced by TsmWriter::finish, renamed, the directory fsynced at the end (docs/ARCHITECTURE.md).
 #include "shard/shard_rewrite_output.hpp"
 
 #include <cerrno>
@@ -13,8 +13,8 @@
 namespace ifx::detail {
 
 namespace {
-// FORMATS.md §6.3: a key has fewer than 65535 blocks in one file; influxd's compactor then rolls
-// over to the next file, and so do we.
+// docs/FORMATS.md §6.3: a key's block count in one file is a u16 (influxd fills it to 65535, then
+// its compactor rolls over to the next file); the writer stops at 65534, and so do we.
 constexpr std::uint64_t kMaxBlocksPerKeyPerFile = 65534;
 }  // namespace
 

@@ -1,5 +1,5 @@
 // Private (shard_rewrite*.cpp): the TSM files a rewrite produces, 000000001-000000001.tsm,
-// 000000002-000000001.tsm, … (FORMATS.md §6.3 naming), each started only when a block needs it
+// 000000002-000000001.tsm, … (docs/FORMATS.md §6.3 naming), each started only when a block needs it
 // and closed once it grows past the size limit or a key reaches the blocks-per-key limit.
 #pragma once
 

@@ -1,5 +1,5 @@
 // Planning a key's rewrite: the key's blocks from all files, swept in time order into groups of
-// overlapping blocks (FORMATS.md §6.2: blocks of one key overlap only across files, or in files
+// overlapping blocks (docs/FORMATS.md §6.2: blocks of one key overlap only across files, or in files
 // not written by the engine). A group of one clean block is copied; the rest is merged.
 #include "shard/shard_rewrite_plan.hpp"
 

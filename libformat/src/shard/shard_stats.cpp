@@ -1,4 +1,4 @@
-// Per-measurement counts of one shard (FORMATS.md §6.4): the composite keys of a series are
+// Per-measurement counts of one shard (docs/FORMATS.md §6.4): the composite keys of a series are
 // adjacent in key order (they share the prefix "<seriesKey>#!~#"), so a series is counted by
 // merging its fields' point streams by timestamp — one decoded batch per field in memory.
 #include "ifx/format/shard/shard_stats.hpp"

@@ -1,4 +1,4 @@
-// strconv.FormatFloat(v, 'g', -1, 64). FORMATS.md §8.3.
+// strconv.FormatFloat(v, 'g', -1, 64). docs/FORMATS.md §8.3.
 #include "ifx/format/text/go_float.hpp"
 
 #include "text/shortest_decimal.hpp"

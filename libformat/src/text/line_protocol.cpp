@@ -1,4 +1,4 @@
-// Line protocol output as influx_inspect export writes it. FORMATS.md §8 (lines, escaping,
+// Line protocol output as influx_inspect export writes it. docs/FORMATS.md §8 (lines, escaping,
 // values, framing) and §6.4 (stored series keys).
 #include "ifx/format/text/line_protocol.hpp"
 

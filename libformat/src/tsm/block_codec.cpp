@@ -1,4 +1,4 @@
-// Whole blocks (FORMATS.md §7.1, §7.8): type byte, uvarint length of the timestamp section,
+// Whole blocks (docs/FORMATS.md §7.1, §7.8): type byte, uvarint length of the timestamp section,
 // timestamp section, value section.
 #include <algorithm>
 #include <vector>

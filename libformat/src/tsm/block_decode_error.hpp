@@ -1,4 +1,4 @@
-// One way to build the "tsm-block-decode" error every block decoder reports (FORMATS.md §7).
+// One way to build the "tsm-block-decode" error every block decoder reports (docs/FORMATS.md §7).
 // Offsets are relative to the span being decoded; decode_block() shifts them to block offsets.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The outer layout of a block (FORMATS.md §7.1) and a cheap summary of its timestamp section,
+// The outer layout of a block (docs/FORMATS.md §7.1) and a cheap summary of its timestamp section,
 // shared by decode_block() and block_time_range(). Private to libformat.
 #pragma once
 

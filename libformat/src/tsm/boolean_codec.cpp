@@ -1,4 +1,4 @@
-// Boolean value sections (FORMATS.md §7.6): header 0x10, uvarint count, then the values as
+// Boolean value sections (docs/FORMATS.md §7.6): header 0x10, uvarint count, then the values as
 // bits, first value in the most significant bit of the first byte.
 #include <vector>
 

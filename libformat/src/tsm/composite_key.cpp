@@ -1,4 +1,4 @@
-// FORMATS.md §6.4: composite keys (series key "#!~#" field) and the measurement of a series key.
+// docs/FORMATS.md §6.4: composite keys (series key "#!~#" field) and the measurement of a series key.
 #include "ifx/format/tsm/shard_points.hpp"
 
 namespace ifx::tsm {

@@ -1,4 +1,4 @@
-// Float value sections (FORMATS.md §7.4): Gorilla XOR compression, a bit stream read most
+// Float value sections (docs/FORMATS.md §7.4): Gorilla XOR compression, a bit stream read most
 // significant bit first, ended by the NaN pattern 0x7FF8000000000001.
 #include <bit>
 #include <cmath>
@@ -161,7 +161,7 @@ Result<void> decode_floats(std::span<const std::uint8_t> section, std::vector<do
   const auto ran_out = [&](const char* what) {
     return block_decode_error(section.size(),
                               "float section ends inside {} after {} values, before the terminator "
-                              "0x7FF8000000000001 (FORMATS.md §7.4)",
+                              "0x7FF8000000000001 (docs/FORMATS.md §7.4)",
                               what, out.size());
   };
   // Before any window is read the reference decoder uses L = 0, T = 0 (64 significant bits).
@@ -218,7 +218,7 @@ Result<void> encode_floats(std::span<const double> values, std::vector<std::uint
     if (std::isnan(values[i])) {
       return std::unexpected(fail(ErrorCode::invalid_argument,
                                   fmt::format("float value #{} is NaN; TSM float blocks cannot hold NaN "
-                                              "(FORMATS.md §7.4: influxd refuses \"unsupported value: NaN\")",
+                                              "(docs/FORMATS.md §7.4: influxd refuses \"unsupported value: NaN\")",
                                               i))
                                  .error());
     }

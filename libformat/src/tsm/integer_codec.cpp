@@ -1,4 +1,4 @@
-// Integer (type 1) and unsigned (type 4) value sections (FORMATS.md §7.5): zigzag-encoded
+// Integer (type 1) and unsigned (type 4) value sections (docs/FORMATS.md §7.5): zigzag-encoded
 // deltas, stored uncompressed, simple8b-packed or run-length encoded. Unsigned values use the
 // same bytes, reinterpreted; all arithmetic wraps in u64.
 #include <string_view>

@@ -1,4 +1,4 @@
-// KeyCursor: the points of one key merged across the shard's TSM files (FORMATS.md §6.2: a
+// KeyCursor: the points of one key merged across the shard's TSM files (docs/FORMATS.md §6.2: a
 // later file wins on equal timestamps; §6.6: each file's deleted ranges apply to its own points).
 #include <algorithm>
 #include <numeric>
@@ -68,7 +68,7 @@ Result<void> load_next_block(State& s, std::size_t source_index) {
     return std::unexpected(std::move(r.error()).at_offset(entry.offset + 4).in_file(path));
   }
   points.type = s.type;
-  // FORMATS.md §6.2: the index's min/max are the block's first/last timestamps; the merge relies
+  // docs/FORMATS.md §6.2: the index's min/max are the block's first/last timestamps; the merge relies
   // on them to know when a block must be loaded.
   if (points.size() == 0 || points.times.front() != entry.min_time || points.times.back() != entry.max_time) {
     return std::unexpected(

@@ -1,5 +1,5 @@
 // ShardPoints: the keys of a shard's TSM files merged in order (a k-way merge of the streaming
-// indexes, FORMATS.md §6.2) with each file's tombstones applied (§6.6).
+// indexes, docs/FORMATS.md §6.2) with each file's tombstones applied (§6.6).
 #include "ifx/format/tsm/shard_points.hpp"
 
 #include <algorithm>
@@ -55,7 +55,7 @@ Result<DeletedRanges> load_tombstones(const std::filesystem::path& path) {
 }
 
 // Leaves out the blocks a file's tombstones delete entirely; false when nothing of the key is left
-// in this file (the ranges cover its whole span, FORMATS.md §6.6).
+// in this file (the ranges cover its whole span, docs/FORMATS.md §6.6).
 bool apply_deletes(KeyInfo::Source& source) {
   if (source.deleted.empty()) return true;
   std::int64_t max = source.entries.front().max_time;

@@ -1,4 +1,4 @@
-// Simple8b packing and unpacking (FORMATS.md §7.3). Unpacking is the hot path of timestamp and
+// Simple8b packing and unpacking (docs/FORMATS.md §7.3). Unpacking is the hot path of timestamp and
 // integer decoding: one switch per word, each case a fixed-size loop the compiler unrolls.
 #include "tsm/simple8b.hpp"
 

@@ -1,4 +1,4 @@
-// Simple8b (FORMATS.md §7.3): u64 big-endian words, 4-bit selector on top, N values of B bits
+// Simple8b (docs/FORMATS.md §7.3): u64 big-endian words, 4-bit selector on top, N values of B bits
 // below with value 0 in the least significant bits. Private to libformat.
 #pragma once
 

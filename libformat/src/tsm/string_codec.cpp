@@ -1,4 +1,4 @@
-// String value sections (FORMATS.md §7.7): header 0x10, then one Snappy raw block (not the
+// String value sections (docs/FORMATS.md §7.7): header 0x10, then one Snappy raw block (not the
 // framed format) holding uvarint(len) + bytes for each value.
 #include <memory>
 #include <vector>

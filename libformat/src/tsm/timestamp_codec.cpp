@@ -1,4 +1,4 @@
-// Timestamp sections (FORMATS.md §7.2): header nibble = encoding (0 uncompressed deltas,
+// Timestamp sections (docs/FORMATS.md §7.2): header nibble = encoding (0 uncompressed deltas,
 // 1 simple8b, 2 RLE), low nibble = log10 of the divisor applied to the deltas.
 #include <vector>
 

@@ -1,4 +1,4 @@
-// FORMATS.md §6.6: tombstone files v1 (text), v2 (raw records), v3 (gzip), v4 (gzip members);
+// docs/FORMATS.md §6.6: tombstone files v1 (text), v2 (raw records), v3 (gzip), v4 (gzip members);
 // gzip is read and written by the one gzip owner (archive/gzip.hpp).
 #include "ifx/format/tsm/tombstone.hpp"
 
@@ -23,7 +23,7 @@ constexpr std::uint32_t kHeaderV3 = 0x1503;
 constexpr std::uint32_t kHeaderV4 = 0x1504;
 constexpr std::size_t kHeaderSize = 4;
 constexpr std::size_t kChunk = 64 * 1024;
-// Go's bufio.Scanner refuses longer v1 lines; keys are ≤ 65535 bytes anyway (FORMATS.md §6.3).
+// Go's bufio.Scanner refuses longer v1 lines; keys are ≤ 65535 bytes anyway (docs/FORMATS.md §6.3).
 constexpr std::size_t kMaxV1Line = 64 * 1024;
 constexpr std::int64_t kMinTime = std::numeric_limits<std::int64_t>::min();
 constexpr std::int64_t kMaxTime = std::numeric_limits<std::int64_t>::max();
@@ -182,7 +182,7 @@ Result<void> read_gzip_members(int fd, TombstoneVersion version, const RecordCal
 }
 
 // Appends `records` to `file` as one gzip member (Go's gzip writer header: MTIME 0, OS 255,
-// FORMATS.md §6.6): v4 readers, influxd's included, read a batch per member.
+// docs/FORMATS.md §6.6): v4 readers, influxd's included, read a batch per member.
 Result<void> append_member(std::span<const std::uint8_t> records, std::vector<std::uint8_t>& file) {
   GzipWriterOptions o;
   o.member_bytes = std::numeric_limits<std::size_t>::max();
@@ -270,7 +270,7 @@ Result<void> write_tombstones(const std::filesystem::path& path, TombstoneVersio
       }
     }
     // v1 has no header: a file whose first 4 bytes are a v2–v4 header would read back as that
-    // version (FORMATS.md §6.6), so such a first key cannot be written as v1 (found by fuzzing:
+    // version (docs/FORMATS.md §6.6), so such a first key cannot be written as v1 (found by fuzzing:
     // key "\0\0\x15\x04" came back as a v4 file).
     if (detect_tombstone_version(bytes) != TombstoneVersion::V1) {
       return in_file(fail(ErrorCode::invalid_argument,

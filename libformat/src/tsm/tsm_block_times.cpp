@@ -1,4 +1,4 @@
-// FORMATS.md §6.2: an index entry's minTime/maxTime equal its block's first/last timestamp.
+// docs/FORMATS.md §6.2: an index entry's minTime/maxTime equal its block's first/last timestamp.
 // Kept apart from tsm_reader.cpp because it needs the block codecs (encoding.hpp).
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-// FORMATS.md §6.1–§6.2: TSM header, footer, streaming index, blocks with CRC.
+// docs/FORMATS.md §6.1–§6.2: TSM header, footer, streaming index, blocks with CRC.
 #include <cstring>
 #include "ifx/format/tsm/tsm_reader.hpp"
 
@@ -89,7 +89,7 @@ Result<TsmReader> TsmReader::open(const std::filesystem::path& path) {
   const std::uint64_t size = reader.file_size_;
   auto in_file = [&](Error e) { return std::unexpected(std::move(e).in_file(path.string())); };
 
-  // FORMATS.md §6.1: 5-byte header + 8-byte footer at least.
+  // docs/FORMATS.md §6.1: 5-byte header + 8-byte footer at least.
   if (size < kTsmHeaderSize + kTsmFooterSize) {
     return in_file(fail(ErrorCode::tsm_header,
                         fmt::format("TSM file is {} bytes long; a TSM file has at least a 5-byte header "
@@ -117,7 +117,7 @@ Result<TsmReader> TsmReader::open(const std::filesystem::path& path) {
   const std::uint64_t footer_offset = size - kTsmFooterSize;
   if (auto r = detail::pread_exact(fd, footer_offset, footer); !r) return in_file(r.error());
   const std::uint64_t index_offset = load_u64_be(footer);
-  // FORMATS.md §6.2: the index region [indexOffset, size − 8) holds at least one key.
+  // docs/FORMATS.md §6.2: the index region [indexOffset, size − 8) holds at least one key.
   if (index_offset < kTsmHeaderSize || index_offset >= footer_offset) {
     return in_file(fail(ErrorCode::tsm_index,
                         fmt::format("footer says the index starts at offset {}, which is outside [{}, {}) "
@@ -171,7 +171,7 @@ Result<std::span<const std::uint8_t>> TsmReader::read_block(const IndexEntry& en
   if (auto r = impl_->read(entry.offset, index_offset_, buffer); !r) return in_file(r.error());
   auto data = std::span<const std::uint8_t>(buffer).subspan(4);
   const std::uint32_t stored = load_u32_be(buffer.data());
-  // FORMATS.md §6.1: CRC-32 IEEE over the block data only, stored big-endian before it.
+  // docs/FORMATS.md §6.1: CRC-32 IEEE over the block data only, stored big-endian before it.
   const std::uint32_t computed = crc32(data);
   if (stored != computed) {
     return in_file(fail(ErrorCode::tsm_block_crc,
@@ -216,7 +216,7 @@ Result<bool> TsmIndexCursor::read_key(KeyIndex& out) {
   detail::BufferedRange& in = *range_;
   if (in.remaining() == 0) return false;
 
-  // FORMATS.md §6.2: u16 key length, key, u8 type, u16 count, count × 28-byte entries.
+  // docs/FORMATS.md §6.2: u16 key length, key, u8 type, u16 count, count × 28-byte entries.
   const std::uint64_t record_offset = in.position();
   if (in.remaining() < 2) {
     return fail(ErrorCode::tsm_index,

@@ -1,4 +1,4 @@
-// FORMATS.md §6.1–§6.3: header with the first block, blocks (CRC32 BE + data), index, footer.
+// docs/FORMATS.md §6.1–§6.3: header with the first block, blocks (CRC32 BE + data), index, footer.
 #include "ifx/format/tsm/tsm_writer.hpp"
 
 #include <fcntl.h>
@@ -17,7 +17,9 @@ namespace ifx::tsm {
 
 namespace {
 constexpr std::size_t kFlushThreshold = 1 << 20;
-constexpr std::size_t kMaxBlocksPerKey = 65534;  // FORMATS.md §6.3: "< 65535"
+// docs/FORMATS.md §6.3: the u16 count holds 65535 and influxd fills it; one short of that leaves
+// every reader (and any off-by-one in one) room.
+constexpr std::size_t kMaxBlocksPerKey = 65534;
 }  // namespace
 
 struct TsmWriter::Impl {
@@ -42,7 +44,7 @@ struct TsmWriter::Impl {
     return {};
   }
 
-  // FORMATS.md §6.2: u16 key length, key, type, u16 count, 28-byte entries.
+  // docs/FORMATS.md §6.2: u16 key length, key, type, u16 count, 28-byte entries.
   void close_key() {
     if (entries.empty()) return;
     detail::append_u16_be(index, static_cast<std::uint16_t>(key.size()));
@@ -129,7 +131,7 @@ Result<void> TsmWriter::add_encoded_block(std::string_view key, BlockType type, 
     w.type = type;
   }
 
-  if (w.offset == 0) {  // FORMATS.md §6.1: the header goes out with the first block
+  if (w.offset == 0) {  // docs/FORMATS.md §6.1: the header goes out with the first block
     detail::append_u32_be(w.pending, kTsmMagic);
     w.pending.push_back(kTsmVersion);
     w.offset = kTsmHeaderSize;

@@ -1,5 +1,5 @@
 // TsmWriter::add_points: encodes decoded points into blocks of at most max_points_per_block
-// (FORMATS.md §6.3, §7). Apart from tsm_writer.cpp because it needs the block codecs.
+// (docs/FORMATS.md §6.3, §7). Apart from tsm_writer.cpp because it needs the block codecs.
 #include <fmt/format.h>
 
 #include "ifx/format/tsm/tsm_writer.hpp"

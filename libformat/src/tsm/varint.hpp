@@ -1,4 +1,4 @@
-// Byte-level helpers shared by the TSM block codecs (FORMATS.md §7): big-endian u64 words,
+// Byte-level helpers shared by the TSM block codecs (docs/FORMATS.md §7): big-endian u64 words,
 // Go-style uvarints (encoding/binary), zigzag. Private to libformat.
 #pragma once
 
@@ -54,11 +54,11 @@ inline Uvarint read_uvarint(std::span<const std::uint8_t> bytes, std::size_t pos
   return {};
 }
 
-// FORMATS.md §7.5: zigzag maps small magnitudes of either sign to small unsigned values.
+// docs/FORMATS.md §7.5: zigzag maps small magnitudes of either sign to small unsigned values.
 inline std::uint64_t zigzag(std::uint64_t v) { return (v << 1) ^ (0 - (v >> 63)); }
 inline std::uint64_t unzigzag(std::uint64_t z) { return (z >> 1) ^ (0 - (z & 1)); }
 
-// 10^k for the 4-bit divisor exponent of a timestamp header (FORMATS.md §7.2); decoders accept
+// 10^k for the 4-bit divisor exponent of a timestamp header (docs/FORMATS.md §7.2); decoders accept
 // any nibble, and 10^15 still fits a u64.
 inline std::uint64_t pow10_u64(unsigned k) {
   std::uint64_t d = 1;

@@ -9,7 +9,7 @@
 namespace ifx::net {
 
 std::string encode_request_json(const Request& r) {
-  // FORMATS.md §1.4: Go field order, all ten keys, no spaces; strings and times as
+  // docs/FORMATS.md §1.4: Go field order, all ten keys, no spaces; strings and times as
   // encoding/json writes them.
   std::string out;
   const auto key = [&](std::string_view name) {

@@ -72,7 +72,7 @@ class Exchange {
   // The answer to an upload (§1.6.5: none; the server closes once it has applied the tar).
   // While the kernel still holds sent bytes the server has not acknowledged, silence is no stall:
   // over a slow link our send buffer (megabytes, autotuned) drains more slowly than one read
-  // timeout, and timing out then would cut a healthy upload (issue 8, the drip test). A timeout
+  // timeout, and timing out then would cut a healthy upload (the slow-link test in net_faults_test). A timeout
   // counts only when that queue made no progress during it.
   Result<std::string> read_answer_after_upload() {
     std::string out;

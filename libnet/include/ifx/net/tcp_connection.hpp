@@ -1,5 +1,5 @@
 // A blocking TCP connection whose every step has a deadline (Boost.Asio underneath, kept out of
-// this header). The snapshot client opens one per request (FORMATS.md §1.1), and so does the
+// this header). The snapshot client opens one per request (docs/FORMATS.md §1.1), and so does the
 // HTTP API client (http/influx_http.hpp).
 #pragma once
 

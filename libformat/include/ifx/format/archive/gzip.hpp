@@ -1,5 +1,5 @@
 // gzip (RFC 1952): the one reader and the one writer of every gzip stream ifxkit reads or
-// writes: shard archives (FORMATS.md §3.3), tombstone files v3/v4 (§6.6), ifx-export's
+// writes: shard archives (docs/FORMATS.md §3.3), tombstone files v3/v4 (§6.6), ifx-export's
 // `--compress gzip` output and the bodies of HTTP writes. A stream is one or more members, each
 // a header, raw deflate data and a trailer (CRC-32 and ISIZE of its data); readers of gzip
 // (gzip(1), Go's gzip.Reader, ours) read all the members of a stream one after another.

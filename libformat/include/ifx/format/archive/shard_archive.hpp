@@ -1,4 +1,4 @@
-// Shard archives: the tar stream of FORMATS.md §4.1, raw (legacy `db.rp.00001.00`, §2.4),
+// Shard archives: the tar stream of docs/FORMATS.md §4.1, raw (legacy `db.rp.00001.00`, §2.4),
 // gzip-wrapped (portable `<base>.sN.tar.gz`, §3.3) or zstd-wrapped (ifxkit's own option).
 // Reader and writer stream: memory stays bounded whatever the size of an entry.
 #pragma once
@@ -28,7 +28,7 @@ std::string_view to_string(ArchiveCompression c);
 // By magic bytes: gzip 1f 8b, zstd 28 b5 2f fd, anything else is a plain tar.
 ArchiveCompression detect_compression(std::span<const std::uint8_t> head);
 
-// A tar entry name split as FORMATS.md §4.1 requires: `<db>/<rp>/<shardID decimal>/<file>`.
+// A tar entry name split as docs/FORMATS.md §4.1 requires: `<db>/<rp>/<shardID decimal>/<file>`.
 struct ShardEntryName {
   std::string db;
   std::string rp;

@@ -1,4 +1,4 @@
-// A backup directory as one model (FORMATS.md §2, §3, §3.6): which format it is, its meta store,
+// A backup directory as one model (docs/FORMATS.md §2, §3, §3.6): which format it is, its meta store,
 // and for every shard the archive files that hold it, oldest to newest. Every tool starts here,
 // so every tool agrees on what a backup contains.
 //

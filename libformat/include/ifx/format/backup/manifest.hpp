@@ -1,4 +1,4 @@
-// The portable backup's `<base>.manifest` (FORMATS.md §3.4) and the loading of several
+// The portable backup's `<base>.manifest` (docs/FORMATS.md §3.4) and the loading of several
 // manifests from one directory (§3.6).
 #pragma once
 
@@ -62,7 +62,7 @@ Result<PortableManifest> read_manifest_file(const std::filesystem::path& path);
 std::string write_manifest(const PortableManifest& m);
 
 // ---------------------------------------------------------------------------------------------
-// FORMATS.md §3.6: several manifests in one directory.
+// docs/FORMATS.md §3.6: several manifests in one directory.
 
 struct ChainedShardFile {
   std::string manifest;  // name of the manifest that lists this file

@@ -1,5 +1,5 @@
 // Every file ifxkit writes goes to NAME.pending, is fsynced, renamed to NAME, and the directory
-// is fsynced (ARCHITECTURE.md; FORMATS.md §2.6 for the .pending naming influxd uses).
+// is fsynced (docs/ARCHITECTURE.md; docs/FORMATS.md §2.6 for the .pending naming influxd uses).
 // A crash therefore leaves either the old state or the complete new file, never half a file
 // under the final name.
 #pragma once

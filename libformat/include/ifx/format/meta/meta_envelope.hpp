@@ -1,5 +1,5 @@
 // The two files that carry a meta.Data blob in a backup:
-//  * legacy `meta.NN` (FORMATS.md §2.3), byte for byte the snapshotter's type-1 stream (§1.6.1):
+//  * legacy `meta.NN` (docs/FORMATS.md §2.3), byte for byte the snapshotter's type-1 stream (§1.6.1):
 //      00 00 00 00 59 59 01 01 | M (u64 BE) | M-byte blob | N (u64 BE) | N-byte node JSON
 //  * portable `<base>.meta` (§3.2): protobuf PortableData { 1: bytes Data, 2: uint64 MaxNodeID }.
 // The blob itself is decoded by meta_data.hpp.

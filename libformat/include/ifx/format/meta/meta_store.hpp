@@ -1,4 +1,4 @@
-// The InfluxDB 1.x meta store (`meta.Data`, FORMATS.md §5) as plain C++ values, and its
+// The InfluxDB 1.x meta store (`meta.Data`, docs/FORMATS.md §5) as plain C++ values, and its
 // protobuf encoding. This header deliberately knows nothing of protobuf: the generated code is
 // an implementation detail of meta_data.cpp.
 #pragma once
@@ -14,7 +14,7 @@
 
 namespace ifx::meta {
 
-// FORMATS.md §5.2 UserPrivilege.Privilege (int32 on the wire). Values outside 0..3 are kept as
+// docs/FORMATS.md §5.2 UserPrivilege.Privilege (int32 on the wire). Values outside 0..3 are kept as
 // they are (cast), so an unknown grant survives decode→encode.
 enum class Privilege : std::int32_t { None = 0, Read = 1, Write = 2, All = 3 };
 
@@ -88,7 +88,7 @@ struct MetaData {
   std::vector<UserInfo> users;
 };
 
-// Decodes a meta.Data protobuf blob (FORMATS.md §5.1). Unknown fields are skipped. Like Go's
+// Decodes a meta.Data protobuf blob (docs/FORMATS.md §5.1). Unknown fields are skipped. Like Go's
 // gogo/protobuf decoder, a missing required field is an error ("meta-invalid", naming the field,
 // e.g. "Databases[1].RetentionPolicies[0].Name"); so is a truncated or malformed blob (with the
 // byte offset of the damage when it can be located). A known field with the wrong wire type is

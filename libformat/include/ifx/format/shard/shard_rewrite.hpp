@@ -1,5 +1,5 @@
 // A shard's points rewritten as fresh TSM files: what the engine would return (newest file wins,
-// tombstones applied, FORMATS.md §6.2, §6.6), optionally cut to a time range. Tools need it where
+// tombstones applied, docs/FORMATS.md §6.2, §6.6), optionally cut to a time range. Tools need it where
 // influxd's own files are not exact enough: `-start/-end` exports keep whole blocks (§4.4), and an
 // online restore drops tombstones so deleted points would come back (§4.5, §6.6).
 #pragma once
@@ -20,7 +20,7 @@ namespace ifx {
 
 struct ShardRewriteOptions {
   std::optional<tsm::TimeRange> keep;             // inclusive on both ends; nullopt: all time
-  std::size_t max_points_per_block = 1000;        // FORMATS.md §6.3 (re-encoded blocks only)
+  std::size_t max_points_per_block = 1000;        // docs/FORMATS.md §6.3 (re-encoded blocks only)
   std::uint64_t max_tsm_file_bytes = 2ull << 30;  // start the next file past this (§6.3)
 };
 
@@ -49,7 +49,7 @@ Result<ShardRewriteResult> rewrite_shard_points(std::vector<tsm::TsmFileRef> fil
                                                 const std::filesystem::path& out_dir,
                                                 const ShardRewriteOptions& options = {});
 
-// For the tools: the shard as tar entries `<db>/<rp>/<id>/<file>` into `writer` (FORMATS.md
+// For the tools: the shard as tar entries `<db>/<rp>/<id>/<file>` into `writer` (docs/FORMATS.md
 // §4.1, in file-name order): the rewritten TSM files plus every other file of the shard except
 // `.tombstone` and the old `.tsm` files. The rewrite happens in a scratch directory under
 // `scratch_root`, removed afterwards. Does not call writer.finish(): the caller owns the archive.

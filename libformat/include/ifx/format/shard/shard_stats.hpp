@@ -1,4 +1,4 @@
-// What a shard holds, counted from its points (FORMATS.md §6.4 keys, §6.6 tombstones): per
+// What a shard holds, counted from its points (docs/FORMATS.md §6.4 keys, §6.6 tombstones): per
 // measurement the series, points (distinct series+timestamp), values, field types and time range,
 // after overwrites are resolved (newest TSM file wins) and tombstones applied.
 #pragma once

@@ -1,5 +1,5 @@
 // Go's strconv.FormatFloat(v, 'g', -1, 64): how influx_inspect export writes float fields
-// (FORMATS.md §8.3). encoding/json's float64 is a different layout: see go_json.hpp.
+// (docs/FORMATS.md §8.3). encoding/json's float64 is a different layout: see go_json.hpp.
 #pragma once
 
 #include <string>

@@ -1,4 +1,4 @@
-// Go's encoding/json text, as influxd writes it: portable manifests (FORMATS.md §3.4), the
+// Go's encoding/json text, as influxd writes it: portable manifests (docs/FORMATS.md §3.4), the
 // snapshotter's requests (§1.4) and /query answers. Strings are escaped as json.Marshal does by
 // default (HTML-safe), floats laid out as its float64 encoder does.
 #pragma once

@@ -1,5 +1,5 @@
 // InfluxQL text as the influxql package writes it: identifiers (QuoteIdent) and duration literals
-// (FormatDuration), for the DDL of an export (FORMATS.md §8.4) and the statements the tools send.
+// (FormatDuration), for the DDL of an export (docs/FORMATS.md §8.4) and the statements the tools send.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// Line protocol output, byte for byte as `influx_inspect export` writes it (FORMATS.md §8), the
+// Line protocol output, byte for byte as `influx_inspect export` writes it (docs/FORMATS.md §8), the
 // escaping rules of §8.2, series keys as stored in TSM (§6.4) and the framing of an export
 // file (§8.4). Everything appends to a caller-owned std::string so a writer streams through
 // one buffer that the caller flushes; nothing here allocates per line once the buffer has grown.

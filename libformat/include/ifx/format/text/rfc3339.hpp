@@ -1,5 +1,5 @@
 // RFC 3339 times as Go's time package writes and reads them: the snapshotter request's times
-// (FORMATS.md §1.4), the -start/-end/-since flags of influxd's CLIs, the export header (§8.4) and
+// (docs/FORMATS.md §1.4), the -start/-end/-since flags of influxd's CLIs, the export header (§8.4) and
 // every time the tools print. Instants are Unix nanoseconds (int64, as InfluxDB stores them);
 // the UTC offset is kept apart so a time the user typed prints back in the user's zone.
 #pragma once

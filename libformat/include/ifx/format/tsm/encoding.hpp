@@ -1,4 +1,4 @@
-// TSM block encodings (FORMATS.md §7): one block = type byte, uvarint length of the timestamp
+// TSM block encodings (docs/FORMATS.md §7): one block = type byte, uvarint length of the timestamp
 // section, timestamp section, value section. Decoders never read outside the span they are
 // given and report malformed input as Error{code="tsm-block-decode", offset=byte offset inside
 // the block}. Encoders follow the reference encoder's choices (§7.2–§7.7) so our blocks are

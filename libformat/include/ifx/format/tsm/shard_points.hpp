@@ -1,5 +1,5 @@
 // The points of one shard as the engine sees them: the TSM files of the shard merged key by key
-// (FORMATS.md §6.2: a later file wins on the same key and timestamp), with each file's tombstones
+// (docs/FORMATS.md §6.2: a later file wins on the same key and timestamp), with each file's tombstones
 // applied (§6.6). Memory stays bounded: the indexes are streamed (k-way merge), and a key's
 // cursor holds only the blocks overlapping its current position (one per file for engine files).
 #pragma once
@@ -18,7 +18,7 @@
 
 namespace ifx::tsm {
 
-// FORMATS.md §6.4: key = seriesKey "#!~#" field, split at the first separator. Without a
+// docs/FORMATS.md §6.4: key = seriesKey "#!~#" field, split at the first separator. Without a
 // separator the whole key is the series key and the field is empty (as influxd does).
 struct CompositeKey {
   std::string_view series_key;  // escaped line-protocol form
@@ -29,7 +29,7 @@ CompositeKey split_composite_key(std::string_view key);
 
 // The unescaped measurement name of a series key: up to the first ',' (or ' ') not preceded by a
 // backslash (the first byte always belongs to the name), then "\," → "," and "\ " → " "
-// (FORMATS.md §6.4; influxd's models.ParseName).
+// (docs/FORMATS.md §6.4; influxd's models.ParseName).
 std::string measurement_of(std::string_view series_key);
 
 // One TSM file of the shard and its tombstone file, if any.
@@ -94,7 +94,7 @@ class ShardPoints {
  public:
   // `files` in generation order (oldest first: a later file wins on the same key and timestamp).
   // Opens every file (header/footer checked) and reads every tombstone file; the deleted ranges
-  // are held in memory (tombstone files are small and short-lived, FORMATS.md §6.6).
+  // are held in memory (tombstone files are small and short-lived, docs/FORMATS.md §6.6).
   static Result<ShardPoints> open(std::vector<TsmFileRef> files, ShardPointsOptions options = {});
 
   ShardPoints(ShardPoints&&) noexcept;

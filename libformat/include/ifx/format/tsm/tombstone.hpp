@@ -1,4 +1,4 @@
-// Tombstone files (FORMATS.md §6.6): deleted (key, inclusive time range) pairs of one TSM file,
+// Tombstone files (docs/FORMATS.md §6.6): deleted (key, inclusive time range) pairs of one TSM file,
 // in four on-disk versions. Reading streams the file (gzip members are inflated chunk by chunk);
 // a record's key length is never trusted beyond the bytes actually present.
 #pragma once

@@ -1,4 +1,4 @@
-// Reading one TSM file (FORMATS.md §6) from disk with positioned reads: the header and footer are
+// Reading one TSM file (docs/FORMATS.md §6) from disk with positioned reads: the header and footer are
 // checked at open, the index is streamed key by key (a 100 MB index never sits in memory), and
 // blocks are read one at a time with their CRC checked.
 #pragma once
@@ -16,13 +16,13 @@
 
 namespace ifx::tsm {
 
-inline constexpr std::uint32_t kTsmMagic = 0x16D116D1;  // FORMATS.md §6.1
+inline constexpr std::uint32_t kTsmMagic = 0x16D116D1;  // docs/FORMATS.md §6.1
 inline constexpr std::uint8_t kTsmVersion = 1;
 inline constexpr std::uint64_t kTsmHeaderSize = 5;
 inline constexpr std::uint64_t kTsmFooterSize = 8;
-inline constexpr std::uint64_t kTsmIndexEntrySize = 28;  // FORMATS.md §6.2
+inline constexpr std::uint64_t kTsmIndexEntrySize = 28;  // docs/FORMATS.md §6.2
 
-// One index entry: where a block is and which time span it covers (FORMATS.md §6.2).
+// One index entry: where a block is and which time span it covers (docs/FORMATS.md §6.2).
 struct IndexEntry {
   std::int64_t min_time = 0;
   std::int64_t max_time = 0;
@@ -33,7 +33,7 @@ struct IndexEntry {
 
 // All index entries of one key, as stored.
 struct KeyIndex {
-  std::string key;  // composite key, FORMATS.md §6.4
+  std::string key;  // composite key, docs/FORMATS.md §6.4
   BlockType type = BlockType::Float;
   std::vector<IndexEntry> entries;  // sorted by min_time
   std::uint64_t index_offset = 0;   // file offset of this key's index record (its u16 length)
@@ -45,7 +45,7 @@ struct TsmIndexSummary {
   std::uint64_t block_count = 0;
   std::int64_t min_time = 0;  // smallest minTime of any block
   std::int64_t max_time = 0;  // largest maxTime of any block
-  // influxd's file time range starts its max at 0 (FORMATS.md §6.2), so a file whose timestamps
+  // influxd's file time range starts its max at 0 (docs/FORMATS.md §6.2), so a file whose timestamps
   // are all negative reports 0; this is the value its export filter (§4.4) compares against.
   std::int64_t influxd_max_time = 0;
 };
@@ -54,7 +54,7 @@ namespace detail {
 class BufferedRange;
 }
 
-// Streams the index of a TsmReader key by key, validating as it goes (FORMATS.md §6.2): key
+// Streams the index of a TsmReader key by key, validating as it goes (docs/FORMATS.md §6.2): key
 // length ≥ 1, type byte 0..4, count ≥ 1, entries inside the index region, keys strictly
 // increasing (unsigned bytewise), entries sorted by minTime with minTime ≤ maxTime, blocks inside
 // [5, indexOffset) with size ≥ 5. Errors are "tsm-index" at the file offset of the bad bytes.

@@ -1,4 +1,4 @@
-// Writing one TSM file (FORMATS.md §6) to a path: blocks are streamed to disk as they come, only
+// Writing one TSM file (docs/FORMATS.md §6) to a path: blocks are streamed to disk as they come, only
 // the index (28 bytes per block plus the keys) stays in memory, and finish() appends the index
 // and footer. The caller chooses the name (e.g. NAME.pending, then renames).
 #pragma once
@@ -18,7 +18,7 @@
 namespace ifx::tsm {
 
 struct TsmWriterOptions {
-  std::size_t max_points_per_block = 1000;  // FORMATS.md §6.3 (influxd's max-points-per-block)
+  std::size_t max_points_per_block = 1000;  // docs/FORMATS.md §6.3 (influxd's max-points-per-block)
   bool sync_on_finish = true;               // fsync the file in finish()
 };
 

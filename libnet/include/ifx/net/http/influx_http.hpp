@@ -1,6 +1,6 @@
 // InfluxDB 1.x's HTTP API, the part the tools and tests use: GET /ping, InfluxQL over POST
 // /query, and POST /write. The snapshotter RPC cannot ask "does this database exist?" or "can the
-// data be queried yet?" (FORMATS.md §1.7); this client can.
+// data be queried yet?" (docs/FORMATS.md §1.7); this client can.
 //
 // One HTTP/1.0 exchange per request over a TcpConnection (the server closes after the answer and
 // never uses chunked encoding), basic auth when the endpoint carries a username.

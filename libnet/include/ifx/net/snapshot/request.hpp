@@ -1,4 +1,4 @@
-// Snapshotter RPC requests as they go on the wire (FORMATS.md §1.2–1.4), after the mux byte.
+// Snapshotter RPC requests as they go on the wire (docs/FORMATS.md §1.2–1.4), after the mux byte.
 //  * types 0–6: type byte | compact JSON object with all ten keys in Go's order | '\n' |
 //    payload (type 6 only, UploadSize bytes)
 //  * type 7:    0x07 | new shard ID u64 BE | tar stream (sent separately by the client)

@@ -1,4 +1,4 @@
-// Parsers of the snapshotter's small responses (FORMATS.md §1.6). The tar streams of types 0
+// Parsers of the snapshotter's small responses (docs/FORMATS.md §1.6). The tar streams of types 0
 // and 5 are not parsed here: they go to a sink as they arrive and libformat's shard archive
 // reader owns them.
 #pragma once

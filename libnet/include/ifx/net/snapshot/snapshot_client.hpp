@@ -1,4 +1,4 @@
-// The snapshotter RPC client (FORMATS.md §1): one TCP connection per request, the mux byte
+// The snapshotter RPC client (docs/FORMATS.md §1): one TCP connection per request, the mux byte
 // 0x03, the request in one gather write, then the response streamed to a sink or parsed.
 //
 // Error codes (Error::code) of this header, every message naming the host and what to do:
