@@ -1,5 +1,7 @@
 #include "support/archive_builder.hpp"
 
+#include "support/bytes.hpp"
+
 #include <zlib.h>
 #include <zstd.h>
 
@@ -16,10 +18,6 @@ namespace ifx::test {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::span<const std::uint8_t> bytes_of(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
 
 // `digits` octal digits and a NUL, as a USTAR numeric field holds them.
 std::string octal(std::uint64_t v, std::size_t digits) { return fmt::format("{:0{}o}", v, digits) + '\0'; }

@@ -2,6 +2,7 @@
 // errors naming the path.
 #include "ifx/format/io/atomic_file.hpp"
 
+#include "support/bytes.hpp"
 #include "support/paths.hpp"
 
 #include <sys/resource.h>
@@ -13,23 +14,21 @@
 
 namespace {
 
+using ifx::test::bytes_of;
+
 using ifx::AtomicFile;
 using ifx::test::read_file;
 using ifx::test::ScratchDir;
 using ifx::test::write_file;
 using ::testing::HasSubstr;
 
-std::span<const std::uint8_t> bytes(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
 TEST(AtomicFile, AppearsUnderItsNameOnlyAfterCommit) {
   ScratchDir dir;
   auto f = AtomicFile::create(dir / "meta.00");
   ASSERT_TRUE(f) << f.error().describe();
   EXPECT_EQ(f->pending_path(), dir / "meta.00.pending");
-  ASSERT_TRUE(f->write(bytes("hello ")));
-  ASSERT_TRUE(f->write(bytes("world")));
+  ASSERT_TRUE(f->write(bytes_of("hello ")));
+  ASSERT_TRUE(f->write(bytes_of("world")));
   EXPECT_EQ(f->bytes_written(), 11u);
   EXPECT_TRUE(std::filesystem::exists(dir / "meta.00.pending"));
   EXPECT_FALSE(std::filesystem::exists(dir / "meta.00"));
@@ -47,7 +46,7 @@ TEST(AtomicFile, RemovesThePendingFileWithoutCommit) {
   {
     auto f = AtomicFile::create(dir / "a");
     ASSERT_TRUE(f);
-    ASSERT_TRUE(f->write(bytes("partial")));
+    ASSERT_TRUE(f->write(bytes_of("partial")));
     AtomicFile moved = std::move(*f);  // ownership travels with a move
     EXPECT_TRUE(std::filesystem::exists(dir / "a.pending"));
   }
@@ -57,7 +56,7 @@ TEST(AtomicFile, RemovesThePendingFileWithoutCommit) {
   ASSERT_TRUE(g);
   g->abandon();
   EXPECT_FALSE(std::filesystem::exists(dir / "b.pending"));
-  EXPECT_FALSE(g->write(bytes("x")));
+  EXPECT_FALSE(g->write(bytes_of("x")));
 }
 
 // The error of creating an AtomicFile at `path`, which must be refused as "io".
@@ -86,7 +85,7 @@ TEST(AtomicFile, RefusesToReplaceAnExistingFileUnlessAsked) {
   // Created by someone else between create() and commit(): the rename refuses too.
   auto g = AtomicFile::create(dir / "b");
   ASSERT_TRUE(g);
-  ASSERT_TRUE(g->write(bytes("mine")));
+  ASSERT_TRUE(g->write(bytes_of("mine")));
   write_file(dir / "b", "theirs");
   auto c = g->commit();
   ASSERT_FALSE(c);
@@ -98,7 +97,7 @@ TEST(AtomicFile, RefusesToReplaceAnExistingFileUnlessAsked) {
 
   auto h = AtomicFile::create(dir / "a", {.replace_existing = true});
   ASSERT_TRUE(h);
-  ASSERT_TRUE(h->write(bytes("new")));
+  ASSERT_TRUE(h->write(bytes_of("new")));
   ASSERT_TRUE(h->commit());
   EXPECT_EQ(read_file(dir / "a"), "new");
 }
@@ -122,7 +121,7 @@ TEST(AtomicFile, ReportsAFailedWrite) {
   small.rlim_cur = 4096;
   ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
   std::string block(10000, 'x');
-  auto r = f->write(bytes(block));
+  auto r = f->write(bytes_of(block));
   setrlimit(RLIMIT_FSIZE, &old);
   std::signal(SIGXFSZ, old_handler);
   ASSERT_FALSE(r);

@@ -13,14 +13,13 @@
 #include "ifx/format/io/checksum.hpp"
 #include "ifx/format/meta/meta_envelope.hpp"
 #include "ifx/format/archive/shard_archive.hpp"
+#include "support/bytes.hpp"
 #include "support/paths.hpp"
 
 namespace ifx {
 namespace {
 
-std::span<const std::uint8_t> bytes_of(const std::string& s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
+using ifx::test::bytes_of;
 
 // The uncompressed tar bytes of an archive, through our reader's decoder: every entry's data.
 std::vector<std::pair<std::string, std::string>> entries_of(const std::filesystem::path& p) {

@@ -4,19 +4,19 @@
 
 #include <string_view>
 
+#include "support/bytes.hpp"
+
 namespace {
 
-std::span<const std::uint8_t> bytes(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
+using ifx::test::bytes_of;
 
 TEST(Crc32, MatchesTheStandardCheckValue) {
   // The CRC-32/ISO-HDLC check value of "123456789".
-  EXPECT_EQ(ifx::crc32(bytes("123456789")), 0xCBF43926u);
+  EXPECT_EQ(ifx::crc32(bytes_of("123456789")), 0xCBF43926u);
 }
 
 TEST(Crc32, ContinuesARunningValue) {
-  EXPECT_EQ(ifx::crc32(bytes("6789"), ifx::crc32(bytes("12345"))), 0xCBF43926u);
+  EXPECT_EQ(ifx::crc32(bytes_of("6789"), ifx::crc32(bytes_of("12345"))), 0xCBF43926u);
 }
 
 TEST(Crc32, MatchesTheTsmTestVectorBlock) {

@@ -3,6 +3,7 @@
 // damaged and unusual streams built here by hand.
 #include "ifx/format/archive/gzip.hpp"
 
+#include "support/bytes.hpp"
 #include "support/paths.hpp"
 #include "support/run.hpp"
 
@@ -22,6 +23,8 @@
 
 namespace {
 
+using ifx::test::bytes_of;
+
 using ifx::GzipMemberHeader;
 using ifx::GzipReader;
 using ifx::GzipWriter;
@@ -29,21 +32,6 @@ using ifx::GzipWriterOptions;
 using ifx::test::read_file;
 using ifx::test::ScratchDir;
 using ifx::test::write_file;
-
-std::span<const std::uint8_t> bytes(const std::string& s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
-// Bytes that deflate cannot shrink (a linear congruential generator's high bits).
-std::string noise(std::size_t n, unsigned seed = 1) {
-  std::string s(n, '\0');
-  std::uint32_t x = seed * 2654435761u + 1;
-  for (auto& c : s) {
-    x = x * 1664525u + 1013904223u;
-    c = static_cast<char>(x >> 24);
-  }
-  return s;
-}
 
 // Line protocol: text that deflate shrinks several times.
 std::string text(std::size_t n) {
@@ -62,7 +50,7 @@ std::string gzip(const std::string& data, GzipWriterOptions o = {}) {
       },
       o);
   EXPECT_TRUE(w.has_value());
-  EXPECT_TRUE(w->write(bytes(data)));
+  EXPECT_TRUE(w->write(bytes_of(data)));
   EXPECT_TRUE(w->finish());
   return out;
 }
@@ -173,7 +161,7 @@ std::vector<int> first_block_types(const std::string& gz, const Read& r) {
 }
 
 TEST_F(GzipTest, MembersRoundTripThroughOurReaderZlibAndGzip) {
-  const std::string data = text(10000) + noise(3000);
+  const std::string data = text(10000) + ifx::test::incompressible_bytes(3000);
   GzipWriterOptions o;
   o.member_bytes = 1000;
   o.name = "20261124T060957Z.s1.tar";
@@ -252,10 +240,10 @@ TEST_F(GzipTest, EmptyMembersAndAnEmptyInput) {
   });
   ASSERT_TRUE(w);
   ASSERT_TRUE(w->end_member());
-  ASSERT_TRUE(w->write(bytes("xy")));
+  ASSERT_TRUE(w->write(bytes_of("xy")));
   ASSERT_TRUE(w->end_member());
   ASSERT_TRUE(w->end_member());
-  ASSERT_TRUE(w->write(bytes("z")));
+  ASSERT_TRUE(w->write(bytes_of("z")));
   ASSERT_TRUE(w->end_member());
   ASSERT_TRUE(w->finish());
   EXPECT_EQ(w->members(), 2u);
@@ -272,7 +260,7 @@ TEST_F(GzipTest, EmptyMembersAndAnEmptyInput) {
 
 // Like TSM blocks, bytes of 220 values shrink by ~2% under Huffman coding (entropy 7.78 bits).
 TEST_F(GzipTest, DefaultLevelStoresMembersThatHardlyShrink) {
-  std::string blocks = noise(1 << 20);
+  std::string blocks = ifx::test::incompressible_bytes(1 << 20);
   for (auto& c : blocks) c = static_cast<char>(static_cast<unsigned char>(c) % 220);
   const std::string data = blocks + text(1 << 20) + text(100);
   const std::string gz = gzip(data);
@@ -300,7 +288,7 @@ TEST_F(GzipTest, DefaultLevelStoresMembersThatHardlyShrink) {
 }
 
 TEST_F(GzipTest, EveryLevelRoundTripsAndOthersAreRefused) {
-  const std::string data = text(300000) + noise(70000);
+  const std::string data = text(300000) + ifx::test::incompressible_bytes(70000);
   std::vector<int> levels = {GzipWriterOptions::kDefaultLevel};
   for (int level = 1; level <= 12; ++level) levels.push_back(level);
   std::size_t size_at_1 = 0, size_at_12 = 0;
@@ -328,7 +316,7 @@ TEST_F(GzipTest, EveryLevelRoundTripsAndOthersAreRefused) {
 }
 
 TEST_F(GzipTest, ParallelMembersAreTheSameBytes) {
-  const std::string data = text(3 << 20) + noise(2 << 20) + text(12345);
+  const std::string data = text(3 << 20) + ifx::test::incompressible_bytes(2 << 20) + text(12345);
   GzipWriterOptions o;
   o.name = "x.tar";
   const std::string one = gzip(data, o);
@@ -355,7 +343,7 @@ TEST_F(GzipTest, AnOutputErrorStopsTheWriter) {
       },
       o);
   ASSERT_TRUE(w);
-  auto r = w->write(bytes(text(100)));
+  auto r = w->write(bytes_of(text(100)));
   if (r) r = w->finish();
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ifx::ErrorCode::io);

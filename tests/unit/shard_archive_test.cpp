@@ -18,12 +18,15 @@
 
 #include <fmt/format.h>
 
+#include "support/bytes.hpp"
 #include "support/archive_builder.hpp"
 #include "support/paths.hpp"
 
 using namespace std::string_literals;
 
 namespace {
+
+using ifx::test::bytes_of;
 
 using ifx::ArchiveCompression;
 using ifx::Result;
@@ -37,20 +40,6 @@ using ifx::test::ScratchDir;
 using ifx::test::write_file;
 
 const std::string kTsm = "db/rp/1/000000001-000000001.tsm";
-
-std::span<const std::uint8_t> bytes(const std::string& s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
-std::string pattern(std::size_t n, unsigned seed = 1) {
-  std::string s(n, '\0');
-  std::uint32_t x = seed * 2654435761u + 1;
-  for (auto& c : s) {
-    x = x * 1664525u + 1013904223u;
-    c = static_cast<char>(x >> 24);
-  }
-  return s;
-}
 
 using ifx::test::ArchiveFile;
 using ifx::test::tar_entry;
@@ -169,7 +158,7 @@ TEST(ShardArchiveWriter, WritesUstarHeadersLikeGo) {
   ShardArchiveWriterOptions o;
   o.compression = ArchiveCompression::none;
   std::uint64_t total = 0;
-  auto path = write_archive(dir, "db.rp.00001.00", {{kTsm, pattern(21504)}}, o, &total);
+  auto path = write_archive(dir, "db.rp.00001.00", {{kTsm, ifx::test::incompressible_bytes(21504)}}, o, &total);
   std::string tar = read_file(path);
   // §2.4: 23040 = 512 header + 21504 data + 1024 trailer, no record padding.
   ASSERT_EQ(tar.size(), 23040u);
@@ -195,7 +184,7 @@ TEST(ShardArchiveWriter, WritesUstarHeadersLikeGo) {
   unsigned sum = 0;
   for (unsigned char c : blank) sum += c;
   EXPECT_EQ(h.substr(148, 8), fmt::format("{:06o}", sum) + std::string("\0 ", 2));
-  EXPECT_EQ(tar.substr(512, 21504), pattern(21504));
+  EXPECT_EQ(tar.substr(512, 21504), ifx::test::incompressible_bytes(21504));
   EXPECT_EQ(tar.substr(22016), kEnd);
 }
 
@@ -253,14 +242,14 @@ TEST(ShardArchiveWriter, WritesTheInfluxdGzipHeaderAndTrailer) {
   ScratchDir dir;
   ShardArchiveWriterOptions o;
   o.gzip_name = "20261124T060957Z.s1.tar";
-  auto path = write_archive(dir, "20261124T060957Z.s1.tar.gz", {{kTsm, pattern(5000)}}, o);
+  auto path = write_archive(dir, "20261124T060957Z.s1.tar.gz", {{kTsm, ifx::test::incompressible_bytes(5000)}}, o);
   std::string gz = read_file(path);
   std::string header = std::string("\x1f\x8b\x08\x08\x00\x09\x6e\x88\x00\xff", 10) + o.gzip_name +
                        std::string(1, '\0');
   EXPECT_EQ(gz.substr(0, header.size()), header);
   const std::string tar = ifx::test::zlib_gunzip(gz).value();  // zlib checks CRC-32 and ISIZE itself
   ASSERT_EQ(tar.size(), 512u + 5120 + 1024);
-  EXPECT_EQ(tar.substr(512, 5000), pattern(5000));
+  EXPECT_EQ(tar.substr(512, 5000), ifx::test::incompressible_bytes(5000));
   std::uint32_t crc = static_cast<std::uint32_t>(::crc32(0, reinterpret_cast<const Bytef*>(tar.data()), tar.size()));
   std::string trailer = gz.substr(gz.size() - 8);
   EXPECT_EQ(trailer, std::string(reinterpret_cast<const char*>(&crc), 4) +
@@ -307,7 +296,7 @@ std::vector<GzipMember> gzip_members(const std::string& gz) {
 // values stand for the blocks (entropy 7.78 bits: Huffman coding gains ~2%), text for the index.
 TEST(ShardArchiveWriter, StoresChunksThatHardlyCompressUnlessALevelIsGiven) {
   ScratchDir dir;
-  std::string blocks = pattern(3 << 20, 9);
+  std::string blocks = ifx::test::incompressible_bytes(3 << 20, 9);
   for (auto& c : blocks) c = static_cast<char>(static_cast<unsigned char>(c) % 220);
   std::string index;
   for (int i = 0; index.size() < (2u << 20); ++i) index += fmt::format("cpu,host=server{:04},region=r{} usage\n", i % 997, i % 7);
@@ -358,10 +347,10 @@ TEST(ShardArchiveWriter, RefusesBadNamesAndWrongSizes) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ifx::ErrorCode::invalid_argument);
   ASSERT_TRUE(w->begin_entry({kTsm, 3, 0644, 0}));
-  auto too_much = w->write(bytes("abcd"));
+  auto too_much = w->write(bytes_of("abcd"));
   ASSERT_FALSE(too_much);
   EXPECT_EQ(too_much.error().code, ifx::ErrorCode::invalid_argument);
-  ASSERT_TRUE(w->write(bytes("ab")));
+  ASSERT_TRUE(w->write(bytes_of("ab")));
   auto short_entry = w->finish();
   ASSERT_FALSE(short_entry);
   EXPECT_EQ(short_entry.error().entry, kTsm);
@@ -381,7 +370,7 @@ TEST(ShardArchiveWriter, LeavesNothingBehindWithoutFinish) {
 
 TEST(ShardArchiveWriter, AddsFilesFromDisk) {
   ScratchDir dir;
-  write_file(dir / "src.tsm", pattern(70000, 3));
+  write_file(dir / "src.tsm", ifx::test::incompressible_bytes(70000, 3));
   ::chmod((dir / "src.tsm").c_str(), 0640);
   auto w = ShardArchiveWriter::create(dir / "a.tar.zst", {.compression = ArchiveCompression::zstd});
   ASSERT_TRUE(w);
@@ -391,7 +380,7 @@ TEST(ShardArchiveWriter, AddsFilesFromDisk) {
   ASSERT_FALSE(o.error) << o.error->describe();
   ASSERT_EQ(o.entries.size(), 1u);
   EXPECT_EQ(o.entries[0].mode, 0640u);
-  EXPECT_EQ(o.data[0], pattern(70000, 3));
+  EXPECT_EQ(o.data[0], ifx::test::incompressible_bytes(70000, 3));
 }
 
 // --- Round trips. ------------------------------------------------------------------------
@@ -402,9 +391,9 @@ TEST_P(RoundTrip, KeepsNamesDataAndCounts) {
   ScratchDir dir;
   std::vector<ArchiveFile> items = {
       {"app db/auto gen/11/000000001-000000001.tombstone", ""},
-      {"app db/auto gen/11/000000001-000000001.tsm", pattern(5 * 1000 * 1000, 5)},
-      {"\xe6\x97\xa5\xe6\x9c\xac/rp/11/000000002-000000001.tsm", pattern(513, 6)},
-      {std::string(150, 'x') + "/autogen/22/000000001-000000001.tsm", pattern(511, 7)},
+      {"app db/auto gen/11/000000001-000000001.tsm", ifx::test::incompressible_bytes(5 * 1000 * 1000, 5)},
+      {"\xe6\x97\xa5\xe6\x9c\xac/rp/11/000000002-000000001.tsm", ifx::test::incompressible_bytes(513, 6)},
+      {std::string(150, 'x') + "/autogen/22/000000001-000000001.tsm", ifx::test::incompressible_bytes(511, 7)},
   };
   ShardArchiveWriterOptions o;
   o.compression = GetParam();
@@ -437,8 +426,8 @@ INSTANTIATE_TEST_SUITE_P(AllCompressions, RoundTrip,
 
 TEST(ShardArchiveReader, SkipsUnreadDataAndCopiesToAFileDescriptor) {
   ScratchDir dir;
-  auto path = write_archive(dir, "a.tar.gz", {{"db/rp/1/a.tsm", pattern(3000, 1)},
-                                              {"db/rp/1/b.tsm", pattern(200000, 2)}});
+  auto path = write_archive(dir, "a.tar.gz", {{"db/rp/1/a.tsm", ifx::test::incompressible_bytes(3000, 1)},
+                                              {"db/rp/1/b.tsm", ifx::test::incompressible_bytes(200000, 2)}});
   auto reader = ShardArchiveReader::open(path);
   ASSERT_TRUE(reader);
   ArchiveEntry e;
@@ -451,7 +440,7 @@ TEST(ShardArchiveReader, SkipsUnreadDataAndCopiesToAFileDescriptor) {
   ::close(fd);
   ASSERT_TRUE(copied);
   EXPECT_EQ(*copied, 200000u);
-  EXPECT_TRUE(read_file(dir / "spool") == pattern(200000, 2));
+  EXPECT_TRUE(read_file(dir / "spool") == ifx::test::incompressible_bytes(200000, 2));
   auto end = reader->next(e);
   ASSERT_TRUE(end);
   EXPECT_FALSE(*end);
@@ -478,7 +467,7 @@ TEST(ShardArchiveReader, ReadsStreamsEndingExactlyAtAnOutputBufferBoundary) {
     const std::size_t data_size = blocks * 512 - 512 - 1024;
     for (int level : {0, 1, 6, 9}) {
       for (unsigned kind = 0; kind < 2; ++kind) {
-        const std::string data = kind == 0 ? pattern(data_size, blocks) : std::string(data_size, 'a');
+        const std::string data = kind == 0 ? ifx::test::incompressible_bytes(data_size, blocks) : std::string(data_size, 'a');
         const std::string tar = tar_of({{kTsm, data}});
         ASSERT_EQ(tar.size() % 65536, 0u);
         auto r = read_bytes(dir, zlib_gzip(tar, 0, level));
@@ -500,7 +489,7 @@ TEST(ShardArchiveReader, InflatesWhatZlibWroteInEveryShape) {
     return bound ? x % bound : 0;
   };
   for (int round = 0; round < 120; ++round) {
-    std::string data = pattern(next(200 * 1024), round);
+    std::string data = ifx::test::incompressible_bytes(next(200 * 1024), round);
     for (std::size_t i = 0; i < data.size(); i += 1 + next(4096))  // runs of repeats compress
       std::fill_n(data.begin() + i, std::min<std::size_t>(next(3000), data.size() - i), 'r');
     const std::string tar = tar_of({{kTsm, data}});
@@ -522,7 +511,7 @@ TEST(ShardArchiveReader, InflatesWhatZlibWroteInEveryShape) {
 // open_fd reads from where the descriptor stands to its end, without seeking: a pipe fed by
 // another thread, as ifx-backup's stream check does; errors name the given name.
 TEST(ShardArchiveReader, ReadsAnArchiveFromAPipe) {
-  const std::string tar = tar_of({{kTsm, pattern(150000, 3)}});
+  const std::string tar = tar_of({{kTsm, ifx::test::incompressible_bytes(150000, 3)}});
   for (const std::string& bytes : {tar, zlib_gzip(tar), tar.substr(0, 70000)}) {
     int fds[2];
     ASSERT_EQ(::pipe(fds), 0);
@@ -549,7 +538,7 @@ TEST(ShardArchiveReader, ReadsAnArchiveFromAPipe) {
       EXPECT_EQ(n.error().file, "received.tar");
     } else {
       ASSERT_TRUE(n) << n.error().describe();
-      EXPECT_TRUE(data == pattern(150000, 3));
+      EXPECT_TRUE(data == ifx::test::incompressible_bytes(150000, 3));
       auto end = reader->next(e);
       ASSERT_TRUE(end) << end.error().describe();
       EXPECT_FALSE(*end);
@@ -595,7 +584,7 @@ TEST(ShardArchiveReader, ReadsHandMadeArchives) {
 // trailers must still be checked.
 TEST(ShardArchiveReader, ReadsManyMembersWhereverTheirBoundariesFall) {
   ScratchDir dir;
-  const std::string data = pattern(300 * 1024, 7) + std::string(40 * 1024, 'x');
+  const std::string data = ifx::test::incompressible_bytes(300 * 1024, 7) + std::string(40 * 1024, 'x');
   const std::string tar = tar_of({{kTsm, data}});
   std::string gz;
   std::size_t members = 0;
@@ -651,7 +640,7 @@ TEST(ShardArchiveReader, ReadsTheEmptyGzipInfluxdWrites) {
 
 TEST(ShardArchiveReader, DetectsTarTruncationAtEveryInterestingOffset) {
   ScratchDir dir;
-  std::string tar = tar_of({{"db/rp/1/a.tsm", pattern(1000)}, {"db/rp/1/b.tsm", "xy"}});
+  std::string tar = tar_of({{"db/rp/1/a.tsm", ifx::test::incompressible_bytes(1000)}, {"db/rp/1/b.tsm", "xy"}});
   ASSERT_EQ(tar.size(), 3584u);
   struct Cut {
     std::size_t at;
@@ -680,7 +669,7 @@ TEST(ShardArchiveReader, DetectsTarTruncationAtEveryInterestingOffset) {
 
 TEST(ShardArchiveReader, DetectsGzipTruncationAtEveryOffset) {
   ScratchDir dir;
-  std::string tar = tar_of({{"db/rp/1/a.tsm", pattern(3000)}});
+  std::string tar = tar_of({{"db/rp/1/a.tsm", ifx::test::incompressible_bytes(3000)}});
   std::string gz = zlib_gzip(tar);
   for (std::size_t cut = 2; cut < gz.size(); ++cut) {
     SCOPED_TRACE(cut);
@@ -691,7 +680,7 @@ TEST(ShardArchiveReader, DetectsGzipTruncationAtEveryOffset) {
 
 TEST(ShardArchiveReader, DetectsADamagedGzipTrailer) {
   ScratchDir dir;
-  std::string gz = zlib_gzip(tar_of({{kTsm, pattern(3000)}}));
+  std::string gz = zlib_gzip(tar_of({{kTsm, ifx::test::incompressible_bytes(3000)}}));
   std::string bad_crc = gz;
   bad_crc[gz.size() - 8] ^= 0x01;
   auto o = read_bytes(dir, bad_crc);
@@ -709,7 +698,7 @@ TEST(ShardArchiveReader, DetectsDamageInsideTheDeflateData) {
   ScratchDir dir;
   std::string text;
   for (int i = 0; i < 200; ++i) text += fmt::format("cpu,host=h{} value={}\n", i % 7, i * 31);
-  std::string gz = zlib_gzip(tar_of({{kTsm, pattern(300) + text}}));
+  std::string gz = zlib_gzip(tar_of({{kTsm, ifx::test::incompressible_bytes(300) + text}}));
   int invalid = 0, crc = 0, harmless = 0;
   for (std::size_t i = 10; i < gz.size() - 8; ++i) {
     std::string bad = gz;
@@ -810,14 +799,14 @@ TEST(ShardArchiveReader, ReportsDuplicateNamesWithoutFailing) {
 
 TEST(ShardArchiveReader, DetectsDamagedZstd) {
   ScratchDir dir;
-  std::string tar = tar_of({{kTsm, pattern(20000)}});
+  std::string tar = tar_of({{kTsm, ifx::test::incompressible_bytes(20000)}});
   auto ok = read_bytes(dir, zstd_compress(tar));
   ASSERT_FALSE(ok.error) << ok.error->describe();
   EXPECT_EQ(ok.compression, ArchiveCompression::zstd);
-  EXPECT_TRUE(ok.data[0] == pattern(20000));
+  EXPECT_TRUE(ok.data[0] == ifx::test::incompressible_bytes(20000));
 
   // Our writer adds a content checksum, so a flipped literal byte is caught too.
-  auto path = write_archive(dir, "w.tar.zst", {{kTsm, pattern(20000)}},
+  auto path = write_archive(dir, "w.tar.zst", {{kTsm, ifx::test::incompressible_bytes(20000)}},
                             {.compression = ArchiveCompression::zstd});
   std::string zst = read_file(path);
   for (std::size_t at : {std::size_t{6}, zst.size() / 2, zst.size() - 2}) {

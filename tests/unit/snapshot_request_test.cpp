@@ -13,9 +13,13 @@
 #include "ifx/net/snapshot/snapshot_client.hpp"
 #include "ifx/net/tcp_connection.hpp"
 
+#include "support/bytes.hpp"
+
 using namespace std::string_literals;  // "\x00..."s keeps an embedded NUL
 
 namespace {
+
+using ifx::test::bytes_of;
 
 using namespace ifx::net;
 
@@ -23,10 +27,6 @@ std::string u64be(std::uint64_t v) {
   std::string s;
   for (int shift = 56; shift >= 0; shift -= 8) s += static_cast<char>((v >> shift) & 0xFF);
   return s;
-}
-
-std::span<const std::uint8_t> bytes(const std::string& s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
 WireTime at(std::string_view text) {
@@ -153,7 +153,7 @@ TEST(MetaBackupResponse, ParsesTheLegacyLayout) {
   const std::string blob("\x08\x00\x10\x1c", 4);
   const std::string stream = ifx::meta::write_legacy_meta(blob);
   ASSERT_EQ(stream, std::string("\x00\x00\x00\x00\x59\x59\x01\x01", 8) + u64be(4) + blob + u64be(5) + "null\n");
-  auto m = parse_meta_backup_response(bytes(stream));
+  auto m = parse_meta_backup_response(bytes_of(stream));
   ASSERT_TRUE(m) << m.error().message;
   EXPECT_EQ(m->blob, blob);
   EXPECT_EQ(m->node_json, "null\n");
@@ -163,18 +163,18 @@ TEST(MetaBackupResponse, DamageIsMetaInvalidWithOffset) {
   const std::string good = ifx::meta::write_legacy_meta(std::string("\x08\x00", 2));
   std::string bad_magic = good;
   bad_magic[5] = 0x58;
-  auto m = parse_meta_backup_response(bytes(bad_magic));
+  auto m = parse_meta_backup_response(bytes_of(bad_magic));
   ASSERT_FALSE(m);
   EXPECT_EQ(m.error().code, ifx::ErrorCode::meta_invalid);
   EXPECT_EQ(m.error().offset, 0u);
 
-  auto shorter = parse_meta_backup_response(bytes(good.substr(0, good.size() - 1)));
+  auto shorter = parse_meta_backup_response(bytes_of(good.substr(0, good.size() - 1)));
   ASSERT_FALSE(shorter);
   EXPECT_EQ(shorter.error().code, ifx::ErrorCode::meta_invalid);
 
   std::string long_m = good;
   long_m.replace(8, 8, u64be(1000));  // M larger than the stream
-  auto lm = parse_meta_backup_response(bytes(long_m));
+  auto lm = parse_meta_backup_response(bytes_of(long_m));
   ASSERT_FALSE(lm);
   EXPECT_EQ(lm.error().code, ifx::ErrorCode::meta_invalid);
   EXPECT_EQ(lm.error().offset, 8u);
@@ -229,13 +229,13 @@ std::string update_answer(std::vector<std::pair<std::uint64_t, std::uint64_t>> p
 }
 
 TEST(MetaUpdateResponse, ParsesPairs) {
-  auto m = parse_meta_update_response(bytes(update_answer({{5, 18}, {4, 17}, {6, 19}})));
+  auto m = parse_meta_update_response(bytes_of(update_answer({{5, 18}, {4, 17}, {6, 19}})));
   ASSERT_TRUE(m) << m.error().message;
   EXPECT_EQ(*m, (ShardIdMap{{4, 17}, {5, 18}, {6, 19}}));
 }
 
 TEST(MetaUpdateResponse, ZeroPairsIsMetaNotChanged) {
-  auto m = parse_meta_update_response(bytes(update_answer({})));
+  auto m = parse_meta_update_response(bytes_of(update_answer({})));
   ASSERT_FALSE(m);
   EXPECT_EQ(m.error().code, ifx::ErrorCode::meta_not_changed);
   EXPECT_NE(m.error().message.find("DB metadata not changed. database may already exist"), std::string::npos);
@@ -244,35 +244,35 @@ TEST(MetaUpdateResponse, ZeroPairsIsMetaNotChanged) {
 
 TEST(MetaUpdateResponse, RejectsDamage) {
   const std::string good = update_answer({{1, 2}});
-  auto shorter = parse_meta_update_response(bytes(good.substr(0, 15)));
+  auto shorter = parse_meta_update_response(bytes_of(good.substr(0, 15)));
   ASSERT_FALSE(shorter);
   EXPECT_EQ(shorter.error().code, ifx::ErrorCode::net_protocol);
   EXPECT_EQ(shorter.error().offset, 15u);
 
   std::string magic = good;
   magic[7] = 0x02;
-  auto bm = parse_meta_update_response(bytes(magic));
+  auto bm = parse_meta_update_response(bytes_of(magic));
   ASSERT_FALSE(bm);
   EXPECT_EQ(bm.error().code, ifx::ErrorCode::net_protocol);
   EXPECT_EQ(bm.error().offset, 0u);
   EXPECT_NE(bm.error().message.find("0x0000000059590102"), std::string::npos) << bm.error().message;
 
-  auto cut = parse_meta_update_response(bytes(good.substr(0, good.size() - 1)));
+  auto cut = parse_meta_update_response(bytes_of(good.substr(0, good.size() - 1)));
   ASSERT_FALSE(cut);
   EXPECT_EQ(cut.error().code, ifx::ErrorCode::net_protocol);
   EXPECT_EQ(cut.error().offset, 8u);
 
-  auto extra = parse_meta_update_response(bytes(good + "x"));
+  auto extra = parse_meta_update_response(bytes_of(good + "x"));
   ASSERT_FALSE(extra);
   EXPECT_EQ(extra.error().code, ifx::ErrorCode::net_protocol);
 
   std::string huge = good;
   huge.replace(8, 8, u64be(0x1000000000000001ull));  // 16·P overflows 64 bits
-  auto h = parse_meta_update_response(bytes(huge));
+  auto h = parse_meta_update_response(bytes_of(huge));
   ASSERT_FALSE(h);
   EXPECT_EQ(h.error().code, ifx::ErrorCode::net_protocol);
 
-  auto dup = parse_meta_update_response(bytes(update_answer({{1, 2}, {1, 3}})));
+  auto dup = parse_meta_update_response(bytes_of(update_answer({{1, 2}, {1, 3}})));
   ASSERT_FALSE(dup);
   EXPECT_EQ(dup.error().code, ifx::ErrorCode::net_protocol);
   EXPECT_EQ(dup.error().offset, 32u);

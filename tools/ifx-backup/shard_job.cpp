@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "ifx-backup/steps.hpp"
+#include "ifx/format/io/file_size.hpp"
 #include "ifx/format/io/scratch_directory.hpp"
 #include "ifx/format/shard/shard_files.hpp"
 #include "ifx/format/shard/shard_rewrite.hpp"
@@ -27,12 +28,6 @@ Error damaged_answer(const Error& found, const std::string& host, std::uint64_t 
   e.code = ErrorCode::net_protocol;
   e.message = fmt::format("shard {} as received from {} is damaged: {}", shard_id, host, found.describe());
   return e;
-}
-
-std::uint64_t size_on_disk(const fs::path& p) {
-  std::error_code ec;
-  auto n = fs::file_size(p, ec);
-  return ec ? 0 : n;
 }
 
 struct Job {
@@ -63,7 +58,7 @@ struct Job {
       report.status = ShardStatus::adopted;
       report.file = name;
       report.tar_bytes = *tar;
-      report.file_bytes = size_on_disk(path);
+      report.file_bytes = file_size_or_zero(path);
       return true;
     }
     fs::remove(path, ec);  // damaged or cut short: fetched again below
@@ -82,7 +77,7 @@ struct Job {
   void record_written(const ShardArchiveWriter& writer, std::uint64_t tar_bytes) {
     report.file = writer.path().filename().string();
     report.tar_bytes = tar_bytes;
-    report.file_bytes = size_on_disk(writer.path());
+    report.file_bytes = file_size_or_zero(writer.path());
   }
 
   // An archive written here (not the server's stream): finished, read back and checked,

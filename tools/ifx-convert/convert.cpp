@@ -14,6 +14,7 @@
 #include "common/cli.hpp"
 #include "ifx-convert/destination.hpp"
 #include "ifx-convert/plan.hpp"
+#include "ifx/format/io/file_size.hpp"
 #include "ifx/format/backup/backup_writer.hpp"
 #include "ifx/format/backup/file_names.hpp"
 #include "ifx/format/check/backup_check.hpp"
@@ -93,7 +94,6 @@ struct Conversion {
     if (!tar_bytes) return std::unexpected(std::move(tar_bytes.error()));
     target.add_shard(s.database, s.retention_policy, s.shard_id, *tar_bytes, *writer);
 
-    std::error_code ec;
     ConvertedShard c{s.database,
                      s.retention_policy,
                      s.shard_id,
@@ -103,7 +103,7 @@ struct Conversion {
                      files.scan().tsm_files,
                      files.scan().tombstones,
                      *tar_bytes,
-                     fs::file_size(writer->path(), ec)};
+                     file_size_or_zero(writer->path())};
     if (c.tombstones)
       report.warnings.push_back(fmt::format(
           "shard {} ({}/{}) holds {} tombstone file{}: influxd's online restores (-portable, -online) skip "

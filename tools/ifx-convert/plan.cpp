@@ -1,5 +1,6 @@
 #include "ifx-convert/plan.hpp"
 
+#include "ifx/format/io/file_size.hpp"
 #include "ifx/format/backup/file_names.hpp"
 
 #include <algorithm>
@@ -75,10 +76,8 @@ Plan make_plan(const BackupSet& set, const Options& o, std::vector<Error> defect
   for (const auto& s : set.shards) {
     if (!selected(o, s.database, s.retention_policy, s.shard_id)) continue;
     PlannedShard p{&s, {}, 0};
-    for (const auto& a : s.archives) {
-      std::error_code ec;
-      if (a.exists) p.archive_bytes += std::filesystem::file_size(set.dir / a.file_name, ec);
-    }
+    for (const auto& a : s.archives)
+      if (a.exists) p.archive_bytes += file_size_or_zero(set.dir / a.file_name);
     plan.shards.push_back(std::move(p));
   }
   for (auto& e : defects) {

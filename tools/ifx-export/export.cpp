@@ -274,4 +274,26 @@ nlohmann::ordered_json to_json(const Summary& s) {
               {"warnings", s.warnings}};
 }
 
+Result<Summary> export_to(const Options& options, const std::string& out, bool gzip,
+                          const ProgressCallback& progress) {
+  std::unique_ptr<OutputSink> sink;
+  if (out == "-") {
+    sink = make_fd_sink(1, "stdout");
+  } else {
+    auto file = make_file_sink(out);
+    if (!file) return std::unexpected(std::move(file.error()));
+    sink = std::move(*file);
+  }
+  if (gzip) {
+    auto compressed = make_gzip_sink(std::move(sink));
+    if (!compressed) return std::unexpected(std::move(compressed.error()));
+    sink = std::move(*compressed);
+  }
+  auto summary = run(options, *sink, progress);
+  if (!summary) return summary;
+  if (auto r = sink->finish(); !r) return std::unexpected(std::move(r.error()));
+  summary->output_bytes = sink->bytes_out();
+  return summary;
+}
+
 }  // namespace ifx::exporter

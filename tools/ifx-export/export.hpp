@@ -70,6 +70,12 @@ using ProgressCallback = std::function<void(const Progress&)>;
 // error names the backup file, the entry (db/rp/id/file) and the offset where known.
 Result<Summary> run(const Options& options, OutputSink& sink, const ProgressCallback& progress = {});
 
+// The whole command: the output opened (`out` "-" is stdout; a file is written as FILE.pending and
+// renamed once complete, so a failed export leaves none), gzip around it when asked, the export
+// run into it, the output finished; `output_bytes` filled in.
+Result<Summary> export_to(const Options& options, const std::string& out, bool gzip,
+                          const ProgressCallback& progress = {});
+
 // {"backup", "per_field", "start", "end", "shards", "series", "points", "values",
 //  "lines", "bytes", "output_bytes", "scopes": [{"database", "retention_policy", "shards",
 //  "series", "points", "values", "lines"}], "warnings": [...]}; "points" null with per_field.

@@ -68,22 +68,8 @@ int main(int argc, char** argv) {
     return ifx::cli::kUsage;
   }
 
-  std::unique_ptr<ifx::exporter::OutputSink> sink;
-  if (to_stdout) {
-    sink = ifx::exporter::make_fd_sink(1, "stdout");
-  } else {
-    auto f = ifx::exporter::make_file_sink(out);
-    if (!f) return ifx::cli::print_error(kTool, f.error()), ifx::cli::kFailed;
-    sink = std::move(*f);
-  }
-  if (compress == "gzip") {
-    auto g = ifx::exporter::make_gzip_sink(std::move(sink));
-    if (!g) return ifx::cli::print_error(kTool, g.error()), ifx::cli::kFailed;
-    sink = std::move(*g);
-  }
-
   ifx::cli::StatusLine progress(std::chrono::seconds(1));
-  auto summary = ifx::exporter::run(o, *sink, [&](const ifx::exporter::Progress& p) {
+  auto summary = ifx::exporter::export_to(o, out, compress == "gzip", [&](const ifx::exporter::Progress& p) {
     progress.update(fmt::format("{}: shard {}/{}, {} values, {} of line protocol", kTool,
                                 std::min(p.shards_done + 1, p.shards_total), p.shards_total,
                                 p.values, ifx::cli::format_bytes(p.bytes)));
@@ -93,8 +79,6 @@ int main(int argc, char** argv) {
     ifx::cli::print_error(kTool, summary.error());
     return summary.error().code == ifx::ErrorCode::usage ? ifx::cli::kUsage : ifx::cli::kFailed;
   }
-  if (auto r = sink->finish(); !r) return ifx::cli::print_error(kTool, r.error()), ifx::cli::kFailed;
-  summary->output_bytes = sink->bytes_out();
   for (const auto& w : summary->warnings) std::cerr << kTool << ": warning: " << w << "\n";
   if (json)
     std::cout << ifx::exporter::to_json(*summary).dump(2, ' ', false,

@@ -15,6 +15,7 @@
 
 #include "ifx-restore/stage.hpp"
 #include "ifx-restore/steps.hpp"
+#include "ifx/format/io/file_size.hpp"
 #include "ifx/format/meta/meta_store.hpp"
 #include "common/scratch_budget.hpp"
 #include "ifx/format/io/scratch_directory.hpp"
@@ -201,11 +202,7 @@ Result<ShardOutcome> stage_and_upload(const RestorePlan& plan, const ShardPlan& 
 // for a plain legacy tar and where the manifest says nothing).
 std::uint64_t staged_size_estimate(const BackupSet& set, const ShardInBackup& s) {
   std::uint64_t bytes = 0;
-  for (const auto& a : s.archives) {
-    std::error_code ec;
-    const auto on_disk = fs::file_size(set.dir / a.file_name, ec);
-    bytes += a.manifest_size.value_or(ec ? 0 : on_disk);
-  }
+  for (const auto& a : s.archives) bytes += a.manifest_size.value_or(file_size_or_zero(set.dir / a.file_name));
   return bytes;
 }
 

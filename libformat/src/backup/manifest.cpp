@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
+#include <initializer_list>
 #include <limits>
 #include <sstream>
 
@@ -179,28 +181,27 @@ std::unexpected<Error> type_error(const std::string& path, const char* expected,
                           v.is_number() || v.is_string() || v.is_boolean() ? shown(v) : kind(v)));
 }
 
-// Each `read_*` leaves the target unchanged on null, as Go does for non-pointer, non-slice types.
-Result<void> read_string(const ojson& v, const std::string& path, std::string& dst) {
+// Each `read_value` leaves the target unchanged on null, as Go does for non-pointer, non-slice
+// types.
+Result<void> read_value(const ojson& v, const std::string& path, std::string& dst) {
   if (v.is_null()) return {};
   if (!v.is_string()) return type_error(path, "a string", v);
   dst = v.get<std::string>();
   return {};
 }
 
-Result<void> read_bool(const ojson& v, const std::string& path, bool& dst) {
+Result<void> read_value(const ojson& v, const std::string& path, bool& dst) {
   if (v.is_null()) return {};
   if (!v.is_boolean()) return type_error(path, "true or false", v);
   dst = v.get<bool>();
   return {};
 }
 
-Result<void> read_int64(const ojson& v, const std::string& path, std::int64_t& dst) {
+Result<void> read_value(const ojson& v, const std::string& path, std::int64_t& dst) {
   if (v.is_null()) return {};
   if (v.is_number_unsigned()) {
-    if (v.get<std::uint64_t>() > static_cast<std::uint64_t>(
-                                     std::numeric_limits<std::int64_t>::max())) {
+    if (v.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
       return type_error(path, "an integer that fits in int64", v);
-    }
     dst = static_cast<std::int64_t>(v.get<std::uint64_t>());
     return {};
   }
@@ -212,58 +213,54 @@ Result<void> read_int64(const ojson& v, const std::string& path, std::int64_t& d
   return type_error(path, "an integer", v);
 }
 
-Result<void> read_uint64(const ojson& v, const std::string& path, std::uint64_t& dst) {
+Result<void> read_value(const ojson& v, const std::string& path, std::uint64_t& dst) {
   if (v.is_null()) return {};
   if (!v.is_number_unsigned()) return type_error(path, "an unsigned integer", v);
   dst = v.get<std::uint64_t>();
   return {};
 }
 
-Result<void> read_meta(const ojson& v, const std::string& path, PortableManifest::MetaEntry& m) {
-  if (v.is_null()) return {};
-  if (!v.is_object()) return type_error(path, "an object", v);
-  for (const auto& [key, val] : v.items()) {
+// One field of a Go struct: its key as fold_key gives it, and how its value is read.
+struct FieldReader {
+  std::string_view folded_key;
+  std::function<Result<void>(const ojson& value, const std::string& path)> read;
+};
+
+template <class T>
+FieldReader field(std::string_view folded_key, T& dst) {
+  return {folded_key, [&dst](const ojson& v, const std::string& path) { return read_value(v, path, dst); }};
+}
+
+// A JSON object decoded as encoding/json decodes it into a struct: keys matched by fold_key, a
+// later duplicate winning, unknown keys kept in `extra` in file order. Paths in errors are
+// `prefix.key` (or `key` at the top).
+Result<void> read_fields(const ojson& object, const std::string& prefix, ojson& extra,
+                         std::initializer_list<FieldReader> fields) {
+  for (const auto& [key, val] : object.items()) {
     const std::string k = fold_key(key);
-    const std::string p = path + "." + key;
-    Result<void> r;
-    if (k == "filename") {
-      r = read_string(val, p, m.file_name);
-    } else if (k == "size") {
-      r = read_int64(val, p, m.size);
-    } else {
-      m.extra[key] = val;
+    auto f = std::find_if(fields.begin(), fields.end(), [&](const FieldReader& r) { return r.folded_key == k; });
+    if (f == fields.end()) {
+      extra[key] = val;
+      continue;
     }
-    if (!r) return r;
+    if (auto r = f->read(val, prefix.empty() ? key : prefix + "." + key); !r) return r;
   }
   return {};
 }
 
-Result<void> read_entry(const ojson& v, const std::string& path,
-                        PortableManifest::ShardFileEntry& e) {
+Result<void> read_meta(const ojson& v, const std::string& path, PortableManifest::MetaEntry& m) {
   if (v.is_null()) return {};
   if (!v.is_object()) return type_error(path, "an object", v);
-  for (const auto& [key, val] : v.items()) {
-    const std::string k = fold_key(key);
-    const std::string p = path + "." + key;
-    Result<void> r;
-    if (k == "database") {
-      r = read_string(val, p, e.database);
-    } else if (k == "policy") {
-      r = read_string(val, p, e.policy);
-    } else if (k == "shardid") {
-      r = read_uint64(val, p, e.shard_id);
-    } else if (k == "filename") {
-      r = read_string(val, p, e.file_name);
-    } else if (k == "size") {
-      r = read_int64(val, p, e.size);
-    } else if (k == "lastmodified") {
-      r = read_int64(val, p, e.last_modified);
-    } else {
-      e.extra[key] = val;
-    }
-    if (!r) return r;
-  }
-  return {};
+  return read_fields(v, path, m.extra, {field("filename", m.file_name), field("size", m.size)});
+}
+
+Result<void> read_entry(const ojson& v, const std::string& path, PortableManifest::ShardFileEntry& e) {
+  if (v.is_null()) return {};
+  if (!v.is_object()) return type_error(path, "an object", v);
+  return read_fields(v, path, e.extra,
+                     {field("database", e.database), field("policy", e.policy), field("shardid", e.shard_id),
+                      field("filename", e.file_name), field("size", e.size),
+                      field("lastmodified", e.last_modified)});
 }
 
 Result<void> read_files(const ojson& v, std::vector<PortableManifest::ShardFileEntry>& files) {
@@ -284,26 +281,12 @@ Result<PortableManifest> from_json(const ojson& root) {
     return fail(ErrorCode::manifest_invalid,
                 fmt::format("manifest must be a JSON object, found {}", kind(root)), 0);
   }
-  for (const auto& [key, val] : root.items()) {
-    const std::string k = fold_key(key);
-    Result<void> r;
-    if (k == "meta") {
-      r = read_meta(val, key, m.meta);
-    } else if (k == "limited") {
-      r = read_bool(val, key, m.limited);
-    } else if (k == "files") {
-      r = read_files(val, m.files);
-    } else if (k == "database") {
-      r = read_string(val, key, m.database);
-    } else if (k == "policy") {
-      r = read_string(val, key, m.policy);
-    } else if (k == "shard_id") {
-      r = read_uint64(val, key, m.shard_id);
-    } else {
-      m.extra[key] = val;
-    }
-    if (!r) return std::unexpected(r.error());
-  }
+  auto r = read_fields(root, "", m.extra,
+                       {{"meta", [&](const ojson& v, const std::string& path) { return read_meta(v, path, m.meta); }},
+                        field("limited", m.limited),
+                        {"files", [&](const ojson& v, const std::string&) { return read_files(v, m.files); }},
+                        field("database", m.database), field("policy", m.policy), field("shard_id", m.shard_id)});
+  if (!r) return std::unexpected(r.error());
   return m;
 }
 

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "ifx/format/io/file_size.hpp"
 #include "ifx/format/backup/backup_scope.hpp"
 #include "ifx/format/backup/file_names.hpp"
 #include "ifx/format/check/backup_check.hpp"
@@ -19,12 +20,6 @@
 namespace ifx::check {
 namespace fs = std::filesystem;
 namespace {
-
-std::uint64_t size_of(const fs::path& p) {
-  std::error_code ec;
-  auto n = fs::file_size(p, ec);
-  return ec ? 0 : n;
-}
 
 // A manifest's file name must stay inside the backup directory: restore opens it there.
 bool plain_file_name(const std::string& name) {
@@ -67,7 +62,7 @@ void check_older_portable_metas(const BackupSet& set, DefectSink& sink, Checked&
       continue;
     }
     ++checked.files;
-    checked.bytes += size_of(path);
+    checked.bytes += file_size_or_zero(path);
     std::ifstream in(path, std::ios::binary);
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (!in.good() && !in.eof()) {
@@ -96,7 +91,7 @@ void check_manifests(const BackupSet& set, DefectSink& sink, Checked& checked) {
     const std::string& name = set.manifest_files[i];
     const PortableManifest& m = set.manifests[i];
     ++checked.files;
-    checked.bytes += size_of(set.dir / name);
+    checked.bytes += file_size_or_zero(set.dir / name);
     if (!m.meta.file_name.empty() && !plain_file_name(m.meta.file_name))
       sink.add(defect(ErrorCode::unsafe_path, name, "", std::nullopt,
                       fmt::format("meta.fileName {} is not a plain file name inside the backup directory",
@@ -122,7 +117,7 @@ void check_manifests(const BackupSet& set, DefectSink& sink, Checked& checked) {
   }
   if (!set.meta_file.empty()) {
     ++checked.files;
-    checked.bytes += size_of(set.dir / set.meta_file);
+    checked.bytes += file_size_or_zero(set.dir / set.meta_file);
   }
   check_older_portable_metas(set, sink, checked);
 }
@@ -145,7 +140,7 @@ void check_legacy_chains(const BackupSet& set, const BackupCheckOptions& o, Defe
                                   legacy_meta_file(expected), name)));
     expected = nn + 1;
     ++checked.files;
-    checked.bytes += size_of(set.dir / name);
+    checked.bytes += file_size_or_zero(set.dir / name);
     if (name == set.meta_file) continue;  // read and decoded by open_backup_set
     auto lm = meta::read_legacy_meta_file(set.dir / name);
     if (lm) {

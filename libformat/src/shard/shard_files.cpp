@@ -1,3 +1,4 @@
+#include "ifx/format/io/file_size.hpp"
 #include "ifx/format/shard/shard_files.hpp"
 
 #include <cerrno>
@@ -13,12 +14,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::uint64_t size_on_disk(const fs::path& p) {
-  std::error_code ec;
-  auto n = fs::file_size(p, ec);
-  return ec ? 0 : n;
-}
-
 // Errors of the archive name the archive as the backup knows it; an error about a file the
 // visitor writes itself (a scratch copy) keeps that file's name.
 Error named_after(Error e, const ShardArchiveSource& source) {
@@ -29,7 +24,7 @@ Error named_after(Error e, const ShardArchiveSource& source) {
 // Reads one archive. Returns false when the visitor stopped the walk.
 Result<bool> walk_archive(const ShardArchiveSource& source, const ShardExpectation& expect,
                           const ShardEntryVisitor& visitor, ArchiveRead& read) {
-  read.file_bytes = size_on_disk(source.path);
+  read.file_bytes = file_size_or_zero(source.path);
   ShardArchiveReaderOptions options;
   options.expect = expect;
   auto reader = source.open ? source.open(options) : ShardArchiveReader::open(source.path, options);
