@@ -106,9 +106,8 @@ void BM_Anchor_SnprintfLines(benchmark::State& state) {
   char buf[256];
   for (auto _ : state) {
     for (double v : values) {
-      const int n = std::snprintf(buf, sizeof buf, "%.*s usage_user=%.17g %lld\n",
-                                  static_cast<int>(kSeriesKey.size()), kSeriesKey.data(), v,
-                                  static_cast<long long>(t));
+      const int n = std::snprintf(buf, sizeof buf, "%.*s usage_user=%.17g %lld\n", static_cast<int>(kSeriesKey.size()),
+                                  kSeriesKey.data(), v, static_cast<long long>(t));
       out.append(buf, static_cast<std::size_t>(n));
       t += 10'000'000'000;
     }

@@ -126,8 +126,7 @@ void rewrite(benchmark::State& state, bool with_tombstone) {
     state.PauseTiming();
     const fs::path out = fresh_out_dir();
     state.ResumeTiming();
-    std::vector<TsmFileRef> files = {
-        {shard.tsm, with_tombstone ? std::optional(shard.tombstone) : std::nullopt}};
+    std::vector<TsmFileRef> files = {{shard.tsm, with_tombstone ? std::optional(shard.tombstone) : std::nullopt}};
     auto r = ifx::rewrite_shard_points(std::move(files), out);
     if (!r) {
       state.SkipWithError(r.error().describe().c_str());
@@ -143,8 +142,8 @@ void rewrite(benchmark::State& state, bool with_tombstone) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * shard.size));
   state.counters["blocks_copied"] = static_cast<double>(copied);
   state.counters["input_MB"] = static_cast<double>(shard.size) / 1e6;
-  state.counters["points/s"] =
-      benchmark::Counter(static_cast<double>(state.iterations() * points), benchmark::Counter::kIsRate);
+  state.counters["points/s"] = benchmark::Counter(static_cast<double>(state.iterations() * points),
+                                                  benchmark::Counter::kIsRate);
 }
 
 void BM_RewriteCopyPath(benchmark::State& state) { rewrite(state, false); }

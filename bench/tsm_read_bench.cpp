@@ -25,8 +25,8 @@ namespace {
 using namespace ifx::tsm;
 namespace fs = std::filesystem;
 
-constexpr int kSeries = 200;            // × 2 fields (float, integer)
-constexpr int kPointsPerKey = 25600;    // 10 s apart: ~50 MB in all
+constexpr int kSeries = 200;          // × 2 fields (float, integer)
+constexpr int kPointsPerKey = 25600;  // 10 s apart: ~50 MB in all
 
 using BenchFile = ifx::bench::SyntheticTsm;
 

@@ -25,7 +25,8 @@ std::string HostPort::text() const {
 }
 
 Result<HostPort> parse_host_port(std::string_view text, std::uint16_t default_port) {
-  if (text.empty()) return fail(ErrorCode::invalid_argument, "the host is empty; expected host:port, e.g. localhost:8088");
+  if (text.empty())
+    return fail(ErrorCode::invalid_argument, "the host is empty; expected host:port, e.g. localhost:8088");
   HostPort out;
   out.port = default_port;
   std::string_view port_text;
@@ -108,15 +109,14 @@ Error socket_error(const HostPort& peer, const error_code& ec, std::string_view 
                              "set `bind-address` to this address?",
                              where)};
   // ENOTCONN: shutdown() after the peer's reset already tore the connection down.
-  if (ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
-      ec == asio::error::connection_aborted || ec == asio::error::not_connected)
+  if (ec == asio::error::connection_reset || ec == asio::error::broken_pipe || ec == asio::error::connection_aborted ||
+      ec == asio::error::not_connected)
     return Error{ErrorCode::net_reset, fmt::format("{} reset the connection while {}", where, doing)};
   if (ec == asio::error::host_unreachable || ec == asio::error::network_unreachable ||
-      ec == asio::error::host_not_found || ec == asio::error::host_not_found_try_again ||
-      ec == asio::error::no_data)
-    return Error{ErrorCode::net_unreachable,
-                 fmt::format("cannot reach {} while {}: {} (check the host name and the network)",
-                             where, doing, ec.message())};
+      ec == asio::error::host_not_found || ec == asio::error::host_not_found_try_again || ec == asio::error::no_data)
+    return Error{
+        ErrorCode::net_unreachable,
+        fmt::format("cannot reach {} while {}: {} (check the host name and the network)", where, doing, ec.message())};
   if (ec == asio::error::timed_out)
     return Error{ErrorCode::net_timeout, fmt::format("{} timed out (the system gave up) while {}", where, doing)};
   return Error{ErrorCode::net_io, fmt::format("{} while {} with {}", ec.message(), doing, where)};
@@ -210,7 +210,7 @@ Result<void> TcpConnection::write_all(std::span<const std::span<const std::uint8
       });
   if (!ec)
     return fail(ErrorCode::net_timeout, fmt::format("{} accepted no data for {} while we were sending",
-                                           state_->peer.text(), describe_duration(timeout)));
+                                                    state_->peer.text(), describe_duration(timeout)));
   if (*ec) return std::unexpected(socket_error(state_->peer, *ec, "sending"));
   return {};
 }
@@ -234,8 +234,8 @@ Result<std::size_t> TcpConnection::read_some(std::span<std::uint8_t> out, std::c
       },
       &n);
   if (!ec)
-    return fail(ErrorCode::net_timeout, fmt::format("{} sent no byte for {}", state_->peer.text(),
-                                           describe_duration(timeout)));
+    return fail(ErrorCode::net_timeout,
+                fmt::format("{} sent no byte for {}", state_->peer.text(), describe_duration(timeout)));
   if (*ec == asio::error::eof) return std::size_t{0};
   if (*ec) return std::unexpected(socket_error(state_->peer, *ec, "receiving"));
   return n;

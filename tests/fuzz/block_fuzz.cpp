@@ -14,9 +14,8 @@ using namespace ifx::tsm;
 namespace {
 
 bool same_block(const DecodedBlock& a, const DecodedBlock& b) {
-  return a.type == b.type && a.times == b.times && fuzz::same_values(a.floats, b.floats) &&
-         a.integers == b.integers && a.unsigneds == b.unsigneds && a.booleans == b.booleans &&
-         a.strings == b.strings;
+  return a.type == b.type && a.times == b.times && fuzz::same_values(a.floats, b.floats) && a.integers == b.integers &&
+         a.unsigneds == b.unsigneds && a.booleans == b.booleans && a.strings == b.strings;
 }
 
 }  // namespace

@@ -118,9 +118,9 @@ void check_value_text(const FieldValue& value, const ReadField& f) {
         } else if constexpr (std::is_same_v<T, double>) {
           fuzz::check(!f.quoted, "float written quoted");
           const double back = parse_double(f.value);
-          fuzz::check(std::isnan(v) ? std::isnan(back)
-                                    : std::bit_cast<std::uint64_t>(back) == std::bit_cast<std::uint64_t>(v),
-                      "float field value differs", f.value);
+          fuzz::check(
+              std::isnan(v) ? std::isnan(back) : std::bit_cast<std::uint64_t>(back) == std::bit_cast<std::uint64_t>(v),
+              "float field value differs", f.value);
         } else {
           const char suffix = std::is_same_v<T, std::int64_t> ? 'i' : 'u';
           T back{};
@@ -162,9 +162,14 @@ void check_ident(const std::string& ident) {
 
 void check_duration(std::int64_t ns) {
   const std::string text = format_influxql_duration(ns);
-  static constexpr std::pair<std::string_view, __int128> kUnits[] = {
-      {"ns", 1}, {"ms", 1'000'000}, {"w", 7LL * 24 * 3600 * 1'000'000'000}, {"d", 24LL * 3600 * 1'000'000'000},
-      {"h", 3600LL * 1'000'000'000}, {"m", 60LL * 1'000'000'000}, {"s", 1'000'000'000}, {"u", 1'000}};
+  static constexpr std::pair<std::string_view, __int128> kUnits[] = {{"ns", 1},
+                                                                     {"ms", 1'000'000},
+                                                                     {"w", 7LL * 24 * 3600 * 1'000'000'000},
+                                                                     {"d", 24LL * 3600 * 1'000'000'000},
+                                                                     {"h", 3600LL * 1'000'000'000},
+                                                                     {"m", 60LL * 1'000'000'000},
+                                                                     {"s", 1'000'000'000},
+                                                                     {"u", 1'000}};
   for (const auto& [suffix, unit] : kUnits) {
     if (text.size() > suffix.size() && text.ends_with(suffix)) {
       std::int64_t n = 0;
@@ -199,10 +204,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (int i = 0; i < field_count; ++i) {
     names.push_back(in.ConsumeRandomLengthString(32));
     switch (in.ConsumeIntegralInRange(0, 4)) {
-      case 0: values.emplace_back(in.ConsumeFloatingPoint<double>()); break;
-      case 1: values.emplace_back(in.ConsumeIntegral<std::int64_t>()); break;
-      case 2: values.emplace_back(in.ConsumeIntegral<std::uint64_t>()); break;
-      case 3: values.emplace_back(in.ConsumeBool()); break;
+      case 0:
+        values.emplace_back(in.ConsumeFloatingPoint<double>());
+        break;
+      case 1:
+        values.emplace_back(in.ConsumeIntegral<std::int64_t>());
+        break;
+      case 2:
+        values.emplace_back(in.ConsumeIntegral<std::uint64_t>());
+        break;
+      case 3:
+        values.emplace_back(in.ConsumeBool());
+        break;
       default:
         strings.push_back(in.ConsumeRandomLengthString(64));
         values.emplace_back(std::string_view(strings.back()));

@@ -18,8 +18,9 @@ using namespace ifx;
 
 namespace {
 
-constexpr std::string_view kCodes[] = {"tar-header", "tar-truncated", "unsafe-path", "gzip-truncated", "gzip-crc",
-                         "gzip-invalid", "zstd-invalid", "decompression-bomb", "io"};
+constexpr std::string_view kCodes[] = {"tar-header",     "tar-truncated",      "unsafe-path",
+                                       "gzip-truncated", "gzip-crc",           "gzip-invalid",
+                                       "zstd-invalid",   "decompression-bomb", "io"};
 constexpr int kMaxEntries = 4096;
 
 int dev_null() {

@@ -15,7 +15,8 @@ using namespace ifx;
 using namespace ifx::tsm;
 
 namespace {
-constexpr std::string_view kCodes[] = {"tsm-header", "tsm-index", "tsm-block-crc", "tsm-block-decode", "tsm-time-range", "io"};
+constexpr std::string_view kCodes[] = {"tsm-header",       "tsm-index",      "tsm-block-crc",
+                                       "tsm-block-decode", "tsm-time-range", "io"};
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -37,10 +37,7 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using namespace ifx::test;
 
-
-
 std::string ours() { return (ifx::test::build_dir() / "tools" / "ifx-backup").string(); }
-
 
 // The shared loopback proxy (support/fault_proxy.hpp) ending the answer of the connections the
 // policy picks after N bytes: closed cleanly, so the client sees a short but orderly stream (as
@@ -63,7 +60,8 @@ class CuttingProxy {
 
 // The request of a shard backup (§1.2: type byte 0 after the mux byte) for `shard`.
 bool asks_for_shard(const std::string& request, std::uint64_t shard) {
-  return request.size() > 2 && request[1] == 0 && request.find(fmt::format("\"ShardID\":{},", shard)) != std::string::npos;
+  return request.size() > 2 && request[1] == 0 &&
+         request.find(fmt::format("\"ShardID\":{},", shard)) != std::string::npos;
 }
 
 // Every answer to a backup of `shard` cut after `bytes`.
@@ -80,8 +78,8 @@ class BackupFaults : public ifx::test::ServerSuite<BackupFaults> {
     ServerSuite::SetUpTestSuite();
     server_->create_database("faults");
     server_->write("faults", weekly_points(4, 2000, [](int i) {  // four weekly shard groups
-      return fmt::format("cpu,host=h{} value={},n={}i", i % 5, i * 1.5, i);
-    }));
+                     return fmt::format("cpu,host=h{} value={},n={}i", i % 5, i * 1.5, i);
+                   }));
   }
 
   ifx::backup::Options options(const fs::path& dir, const std::string& host) const {
@@ -215,7 +213,8 @@ TEST_F(BackupFaults, TheServerStoppedMidBackupThenResumeCompletes) {
   auto s = ifx::backup::run(o);
   ASSERT_TRUE(stopped);
   ASSERT_FALSE(s);
-  EXPECT_TRUE(s.error().code == ifx::ErrorCode::net_no_data || s.error().code == ifx::ErrorCode::net_refused || s.error().code == ifx::ErrorCode::net_reset)
+  EXPECT_TRUE(s.error().code == ifx::ErrorCode::net_no_data || s.error().code == ifx::ErrorCode::net_refused ||
+              s.error().code == ifx::ErrorCode::net_reset)
       << s.error().describe();
   EXPECT_NE(s.error().message.find(fmt::format("shard {}", ids[1])), std::string::npos) << s.error().message;
   EXPECT_NE(s.error().message.find("--resume"), std::string::npos);
@@ -291,12 +290,18 @@ TEST_F(BackupFaults, WrongPortHttpPortAndUnknownNamesFailClearlyLeavingNothing) 
                                  "faults", (scratch_ / "usage").string()});
   EXPECT_EQ(usage.exit_code, 2) << usage.err;
   // Compression levels each compressor takes: gzip 1-12, zstd -7..22 without 0.
-  for (const auto& [compressor, level, ok] : std::vector<std::tuple<std::string, std::string, bool>>{
-           {"gzip", "0", false}, {"gzip", "13", false}, {"gzip", "-1", false}, {"zstd", "0", false},
-           {"zstd", "23", false}, {"zstd", "-8", false}, {"gzip", "12", true}, {"zstd", "-7", true}}) {
+  for (const auto& [compressor, level, ok] :
+       std::vector<std::tuple<std::string, std::string, bool>>{{"gzip", "0", false},
+                                                               {"gzip", "13", false},
+                                                               {"gzip", "-1", false},
+                                                               {"zstd", "0", false},
+                                                               {"zstd", "23", false},
+                                                               {"zstd", "-8", false},
+                                                               {"gzip", "12", true},
+                                                               {"zstd", "-7", true}}) {
     const fs::path dir = scratch_ / fmt::format("level-{}{}", compressor, level);
-    const Ran r = run_command({ours(), "-portable", "-db", "faults", "--compress", compressor, "--compress-level=" + level,
-                               "-host", host, "--progress", "none", dir.string()});
+    const Ran r = run_command({ours(), "-portable", "-db", "faults", "--compress", compressor,
+                               "--compress-level=" + level, "-host", host, "--progress", "none", dir.string()});
     EXPECT_EQ(r.exit_code, ok ? 0 : 2) << compressor << " " << level << ": " << r.err;
     if (!ok) {
       EXPECT_NE(r.err.find("--compress-level " + level + " is out of range for " + compressor), std::string::npos)
@@ -346,8 +351,9 @@ TEST_F(BackupFaults, StartEndOverATombstoneIsExactWhereInfluxdTruncates) {
     const Ran r = run_command({ours(), "-db", "tomb", "-host", srv->rpc_address(), flush.string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
-  srv->query(fmt::format("DELETE FROM m WHERE time >= {} AND time <= {}", kJan2022 + 100 * kSecond, kJan2022 + 199 * kSecond),
-             "tomb");
+  srv->query(
+      fmt::format("DELETE FROM m WHERE time >= {} AND time <= {}", kJan2022 + 100 * kSecond, kJan2022 + 199 * kSecond),
+      "tomb");
   const std::vector<std::string> range{"-start", "2022-01-01T00:00:50Z", "-end", "2022-01-01T00:05:00Z"};
   const fs::path mine = scratch_ / "tomb-ours", theirs = scratch_ / "tomb-influxd";
   auto a = std::vector<std::string>{ours(), "-portable", "-db", "tomb", "-host", srv->rpc_address()};
@@ -365,7 +371,8 @@ TEST_F(BackupFaults, StartEndOverATombstoneIsExactWhereInfluxdTruncates) {
   EXPECT_EQ(j["totals"]["points"], 151);
   EXPECT_EQ(j["totals"]["tombstones"], 0);
   EXPECT_TRUE(verify_report(mine).valid());
-  auto b = std::vector<std::string>{"/usr/bin/influxd", "backup", "-portable", "-db", "tomb", "-host", srv->rpc_address()};
+  auto b = std::vector<std::string>{"/usr/bin/influxd", "backup", "-portable", "-db", "tomb", "-host",
+                                    srv->rpc_address()};
   b.insert(b.end(), range.begin(), range.end());
   b.push_back(theirs.string());
   const Ran r2 = run_command(b);

@@ -1,8 +1,8 @@
 // ifx-backup against the real `influxd backup` on the same server, for every example of the
 // InfluxDB 1.8 backup documentation's "Back up data" section run with its exact command line
-// (plus -host: the test server is not on 8088): the same file set and tar entry names (apart from the base-name time), equal
-// manifests apart from our extra keys, equal `ifx-inspect --deep`; legacy shard files byte for
-// byte. -start/-end: ours holds exactly the points in range. Then our backups restored by the
+// (plus -host: the test server is not on 8088): the same file set and tar entry names (apart
+// from the base-name time), equal manifests apart from our extra keys, equal
+// `ifx-inspect --deep`; legacy shard files byte for byte. -start/-end: ours holds exactly the points in range. Then our backups restored by the
 // real `influxd restore` (-portable: all, -db -newdb, -rp -newrp, -shard; legacy -online) into a
 // second server, every count compared by query.
 #include <gtest/gtest.h>
@@ -43,7 +43,6 @@ constexpr std::int64_t kAlphaFirst = kJan1 - 5 * 24 * kHour;
 constexpr int kAlphaHours = 48 * 24;
 // alpha/short (1-day groups): three days of points every 10 minutes, two hosts.
 constexpr std::int64_t kShortFirst = kJan1 + 40 * 24 * kHour;
-
 
 std::string ours() { return (ifx::test::build_dir() / "tools" / "ifx-backup").string(); }
 
@@ -98,7 +97,8 @@ json standard_manifest(const fs::path& dir, bool* had_extras = nullptr) {
   if (!m) return nullptr;
   if (had_extras)
     *had_extras = m->extra.contains("scope") && m->extra.contains("created_by") && m->meta.extra.contains("sha256") &&
-                  std::all_of(m->files.begin(), m->files.end(), [](const auto& f) { return f.extra.contains("sha256"); });
+                  std::all_of(m->files.begin(), m->files.end(),
+                              [](const auto& f) { return f.extra.contains("sha256"); });
   m->extra = nlohmann::ordered_json::object();
   m->meta.extra = nlohmann::ordered_json::object();
   for (auto& f : m->files) f.extra = nlohmann::ordered_json::object();
@@ -194,7 +194,8 @@ class BackupVsInfluxd : public ::testing::Test {
   std::int64_t count(InfluxdServer& srv, const std::string& db, const std::string& rp, const std::string& m,
                      const std::string& field) {
     const std::string q = fmt::format("SELECT count({}) FROM {}.{}.{}", ifx::test::quote_ident(field),
-                                      ifx::test::quote_ident(db), ifx::test::quote_ident(rp), ifx::test::quote_ident(m));
+                                      ifx::test::quote_ident(db), ifx::test::quote_ident(rp),
+                                      ifx::test::quote_ident(m));
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     for (;;) {
       try {
@@ -245,9 +246,11 @@ TEST_F(BackupVsInfluxd, PortableAllDatabasesMatchesAndRestoresEverything) {
   run_both(with_host({"-portable", "DIR"}), mine, theirs);
   expect_same_portable(mine, theirs);
   restore({"-portable", mine.string()});
-  for (auto [db, rp, m, f] : {std::tuple{"alpha", "autogen", "cpu", "value"}, std::tuple{"alpha", "short", "disk", "used"},
-                              std::tuple{"beta", "autogen", "mem", "free"}, std::tuple{"beta", "autogen", "mem", "note"}})
-    EXPECT_EQ(restored_count(db, rp, m, f, count(*source_, db, rp, m, f)), count(*source_, db, rp, m, f)) << db << "." << rp << "." << m;
+  for (auto [db, rp, m, f] :
+       {std::tuple{"alpha", "autogen", "cpu", "value"}, std::tuple{"alpha", "short", "disk", "used"},
+        std::tuple{"beta", "autogen", "mem", "free"}, std::tuple{"beta", "autogen", "mem", "note"}})
+    EXPECT_EQ(restored_count(db, rp, m, f, count(*source_, db, rp, m, f)), count(*source_, db, rp, m, f))
+        << db << "." << rp << "." << m;
   EXPECT_EQ(restored_count("alpha", "autogen", "cpu", "value", 2 * kAlphaHours), 2 * kAlphaHours);
 }
 
@@ -301,7 +304,8 @@ TEST_F(BackupVsInfluxd, PortableDatabaseMatchesAndRestoresAsNewDb) {
   expect_same_portable(mine, theirs);
   restore({"-portable", "-db", "alpha", "-newdb", "alpha_db", mine.string()});
   EXPECT_EQ(restored_count("alpha_db", "autogen", "cpu", "value", 2 * kAlphaHours), 2 * kAlphaHours);
-  EXPECT_EQ(restored_count("alpha_db", "short", "disk", "used", count(*source_, "alpha", "short", "disk", "used")), count(*source_, "alpha", "short", "disk", "used"));
+  EXPECT_EQ(restored_count("alpha_db", "short", "disk", "used", count(*source_, "alpha", "short", "disk", "used")),
+            count(*source_, "alpha", "short", "disk", "used"));
 }
 
 TEST_F(BackupVsInfluxd, PortableRetentionPolicyMatchesAndRestoresAsNewRp) {
@@ -336,8 +340,10 @@ TEST_F(BackupVsInfluxd, PortableShardWithRpOnlyRestoresThatShard) {
   for (const auto& s : source_->series("SHOW SHARDS"))
     for (const auto& row : s["values"])
       if (row[0].get<std::uint64_t>() == id) start = row[4], end = row[5];
-  auto in_group = source_->series(fmt::format("SELECT count(value) FROM alpha.autogen.cpu WHERE time >= '{}' AND "
-                                              "time < '{}'", start, end));
+  auto in_group = source_->series(
+      fmt::format("SELECT count(value) FROM alpha.autogen.cpu WHERE time >= '{}' AND "
+                  "time < '{}'",
+                  start, end));
   ASSERT_FALSE(in_group.empty());
   const std::int64_t expected = in_group[0]["values"][0][1].get<std::int64_t>();
   EXPECT_GT(expected, 0);
@@ -366,8 +372,8 @@ json cpu_stats(const json& inspect, const std::string& db, const std::string& me
 
 TEST_F(BackupVsInfluxd, PortableStartStopHoldsExactlyThePointsInRange) {
   const fs::path dir = scratch_ / "range";
-  const Ran r = run_command(with_host({ours(), "-portable", "-start", "2022-01-01T00:00:00Z", "-stop",
-                                       "2022-02-01T00:00:00Z", dir.string()}));
+  const Ran r = run_command(with_host(
+      {ours(), "-portable", "-start", "2022-01-01T00:00:00Z", "-stop", "2022-02-01T00:00:00Z", dir.string()}));
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_TRUE(ifx::test::verifies(dir));
   const json j = deep_inspect(dir);
@@ -474,8 +480,8 @@ TEST_F(BackupVsInfluxd, LegacyWithoutDbHoldsTheMetaStoreOnlyAndSaysSo) {
 
 TEST_F(BackupVsInfluxd, LegacyStartStopRestoresExactlyTheRange) {
   const fs::path dir = scratch_ / "legacy-range";
-  const Ran r = run_command(with_host({ours(), "-db", "alpha", "-start", "2022-01-01T00:00:00Z", "-stop",
-                                       "2022-02-01T00:00:00Z", dir.string()}));
+  const Ran r = run_command(with_host(
+      {ours(), "-db", "alpha", "-start", "2022-01-01T00:00:00Z", "-stop", "2022-02-01T00:00:00Z", dir.string()}));
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_TRUE(ifx::test::verifies(dir));
   EXPECT_EQ(cpu_stats(deep_inspect(dir), "alpha", "cpu"),
@@ -491,8 +497,8 @@ TEST_F(BackupVsInfluxd, LegacyStartStopRestoresExactlyTheRange) {
 TEST_F(BackupVsInfluxd, ZstdArchivesHoldTheSameShards) {
   const fs::path gz = scratch_ / "gz", zst = scratch_ / "zst";
   const Ran a = run_command(with_host({ours(), "-portable", "-db", "beta", gz.string()}));
-  const Ran b = run_command(with_host({ours(), "-portable", "-db", "beta", "--compress", "zstd", "--compress-level",
-                                       "9", "--json", zst.string()}));
+  const Ran b = run_command(with_host(
+      {ours(), "-portable", "-db", "beta", "--compress", "zstd", "--compress-level", "9", "--json", zst.string()}));
   ASSERT_EQ(a.exit_code, 0) << a.err;
   ASSERT_EQ(b.exit_code, 0) << b.err;
   const json summary = json::parse(b.out);
@@ -511,7 +517,8 @@ namespace {
 
 std::string rfc3339_now() {
   return ifx::text::format_rfc3339_nano(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
 }
 
 TEST_F(BackupVsInfluxd, LegacySinceAddsTheNextIncrementLikeInfluxd) {
@@ -529,7 +536,8 @@ TEST_F(BackupVsInfluxd, LegacySinceAddsTheNextIncrementLikeInfluxd) {
   source_->write("gamma", lines);
   const Ran a = run_command(with_host({ours(), "-db", "gamma", "-since", since, mine.string()}));
   ASSERT_EQ(a.exit_code, 0) << a.err;
-  const Ran b = run_command(with_host({"/usr/bin/influxd", "backup", "-db", "gamma", "-since", since, theirs.string()}));
+  const Ran b = run_command(
+      with_host({"/usr/bin/influxd", "backup", "-db", "gamma", "-since", since, theirs.string()}));
   ASSERT_EQ(b.exit_code, 0) << b.err;
   EXPECT_EQ(file_set(mine), file_set(theirs));
   const auto names = file_set(mine);
@@ -549,8 +557,8 @@ TEST_F(BackupVsInfluxd, LegacySinceAddsTheNextIncrementLikeInfluxd) {
   // 250 points back), so it cannot be the judge of a chain.
   for (const auto& [dir, newdb] : {std::pair{mine, "gamma_since"}, std::pair{theirs, "gamma_since_influxd"}}) {
     const Ran r = run_command({(ifx::test::build_dir() / "tools" / "ifx-restore").string(), "-online", "-host",
-                               target_->rpc_address(), "--http", target_->http_url(), "-db", "gamma", "-newdb",
-                               newdb, dir.string()});
+                               target_->rpc_address(), "--http", target_->http_url(), "-db", "gamma", "-newdb", newdb,
+                               dir.string()});
     ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   }
   EXPECT_EQ(restored_count("gamma_since", "autogen", "g", "v", 250), 250);

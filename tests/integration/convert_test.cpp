@@ -36,7 +36,6 @@ namespace fs = std::filesystem;
 namespace cv = ifx::convert;
 using namespace ifx::test;
 
-
 // What a command printed, stdout then stderr.
 std::string output(const Ran& r) { return r.out + r.err; }
 
@@ -79,9 +78,8 @@ std::string describe(const Counts& c) {
 Counts counts_on_server(InfluxdServer& srv, const std::string& db, const std::string& rp, const std::string& m) {
   using ifx::test::quote_ident;
   Counts c;
-  json series = srv.series("SELECT * FROM " + quote_ident(db) + "." + quote_ident(rp) + "." + quote_ident(m) +
-                               " GROUP BY *",
-                           db);
+  json series = srv.series(
+      "SELECT * FROM " + quote_ident(db) + "." + quote_ident(rp) + "." + quote_ident(m) + " GROUP BY *", db);
   for (const auto& s : series) {
     if (s["values"].empty()) continue;
     ++c.series;
@@ -118,8 +116,7 @@ std::map<Scope, Counts> data_on_server(InfluxdServer& srv, const json& truth) {
 // What the server answers once the restored data is there: influxd's restore returns before the
 // server has opened the shards it wrote, so the counts are polled until they hold `want` (or 20 s
 // passed; then the last answer is returned and the comparison names what differs).
-std::map<Scope, Counts> data_after_restore(InfluxdServer& srv, const json& truth,
-                                           const std::map<Scope, Counts>& want) {
+std::map<Scope, Counts> data_after_restore(InfluxdServer& srv, const json& truth, const std::map<Scope, Counts>& want) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (true) {
     try {
@@ -142,9 +139,9 @@ std::map<Scope, Counts> data_of_truth(const json& truth, const std::string& only
   std::map<Scope, Counts> out;
   for (const auto& d : truth["data"]) {
     if (!only_db.empty() && d["database"] != only_db) continue;
-    out[{d["database"], d["retention_policy"], d["measurement"]}] =
-        Counts{d["series"].get<std::uint64_t>(), d["points"].get<std::uint64_t>(), d["values"].get<std::uint64_t>(),
-               d["min_time"].get<std::int64_t>(), d["max_time"].get<std::int64_t>()};
+    out[{d["database"], d["retention_policy"], d["measurement"]}] = Counts{
+        d["series"].get<std::uint64_t>(), d["points"].get<std::uint64_t>(), d["values"].get<std::uint64_t>(),
+        d["min_time"].get<std::int64_t>(), d["max_time"].get<std::int64_t>()};
   }
   return out;
 }
@@ -162,8 +159,8 @@ void expect_data_equal(const std::map<Scope, Counts>& server, const std::map<Sco
   }
   for (const auto& [scope, got] : server)
     if (!truth.count(scope))
-      ADD_FAILURE() << std::get<0>(scope) << "/" << std::get<1>(scope) << "/" << std::get<2>(scope)
-                    << ": restored " << describe(got) << " but the truth has no such data";
+      ADD_FAILURE() << std::get<0>(scope) << "/" << std::get<1>(scope) << "/" << std::get<2>(scope) << ": restored "
+                    << describe(got) << " but the truth has no such data";
 }
 
 void expect_restore_ok(const Ran& r, const std::string& what) {
@@ -248,9 +245,9 @@ TEST(PortableToLegacy, StockOnlineRestoreBringsBackEveryPoint) {
   expect_verifies(out);
 
   auto srv = InfluxdServer::start();
-  expect_restore_ok(run_command({influxd_binary(), "restore", "-online", "-host", srv->rpc_address(), "-db", "plain",
-                                 out.string()}),
-                    "influxd restore -online");
+  expect_restore_ok(
+      run_command({influxd_binary(), "restore", "-online", "-host", srv->rpc_address(), "-db", "plain", out.string()}),
+      "influxd restore -online");
   {
     const auto want = data_of_truth(truth, "plain");
     expect_data_equal(data_after_restore(*srv, truth, want), want);
@@ -295,9 +292,9 @@ TEST(PortableToPortable, ZstdArchivesComeBackAsGzipThatInfluxdRestores) {
   for (std::size_t i = 0; i < 2; ++i) EXPECT_EQ(first.shards[i].tar_bytes, second.shards[i].tar_bytes);
 
   auto srv = InfluxdServer::start();
-  expect_restore_ok(
-      run_command({influxd_binary(), "restore", "-portable", "-host", srv->rpc_address(), "-db", "plain", gzip.string()}),
-      "influxd restore -portable");
+  expect_restore_ok(run_command({influxd_binary(), "restore", "-portable", "-host", srv->rpc_address(), "-db", "plain",
+                                 gzip.string()}),
+                    "influxd restore -portable");
   {
     const auto want = data_of_truth(truth, "plain");
     expect_data_equal(data_after_restore(*srv, truth, want), want);
@@ -319,11 +316,10 @@ TEST(PortableToPortable, AManifestChainIsMergedSoNoIncrementIsLost) {
   for (const auto& e : ifx::test::read_shard_archive(src / first->shards[0].archives[0].file_name))
     if (e.name.ends_with(".tsm")) last_tsm = e;
   last_tsm.name = last_tsm.name.substr(last_tsm.name.rfind('/') + 1);
-  ifx::test::write_portable_backup(
-      src, {.base = "20300101T000000Z",
-            .meta_blob = first->meta_blob,
-            .shards = {{.db = "plain", .rp = "autogen", .id = 9, .files = {last_tsm}}},
-            .scope = {.database = "plain", .retention_policy = "autogen", .shard = 9}});
+  ifx::test::write_portable_backup(src, {.base = "20300101T000000Z",
+                                         .meta_blob = first->meta_blob,
+                                         .shards = {{.db = "plain", .rp = "autogen", .id = 9, .files = {last_tsm}}},
+                                         .scope = {.database = "plain", .retention_policy = "autogen", .shard = 9}});
 
   cv::Report report = convert(src, out);
   ASSERT_EQ(report.shards.size(), 1u);
@@ -549,7 +545,8 @@ TEST(Binary, GoStyleFlagsExitCodesAndJson) {
   EXPECT_EQ(refused.exit_code, 1) << output(refused);
   EXPECT_NE(output(refused).find(d.archive + ": " + d.entry + ": offset 5:"), std::string::npos) << output(refused);
 
-  auto partial = run_command({tool_binary(), "-skip-errors", "-db", "plain", "--json", src.string(), (tmp / "b").string()});
+  auto partial = run_command(
+      {tool_binary(), "-skip-errors", "-db", "plain", "--json", src.string(), (tmp / "b").string()});
   EXPECT_EQ(partial.exit_code, 3) << output(partial);
   EXPECT_NE(output(partial).find("skipped damaged shard " + std::to_string(d.shard_id)), std::string::npos)
       << output(partial);

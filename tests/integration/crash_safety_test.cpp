@@ -121,8 +121,8 @@ class CrashSafety : public ifx::test::ServerSuite<CrashSafety> {
     ServerSuite::SetUpTestSuite();
     server_->create_database("crash");
     server_->write("crash", ifx::test::weekly_points(4, 1500, [](int i) {  // four weekly shard groups
-      return fmt::format("cpu,host=h{} value={},n={}i", i % 4, i * 0.25, i);
-    }));
+                     return fmt::format("cpu,host=h{} value={},n={}i", i % 4, i * 0.25, i);
+                   }));
   }
   // The tools' scratch files ($TMPDIR) of killed runs stay inside the test's directory.
   ifx::test::SpawnOptions spawn() const {
@@ -144,8 +144,8 @@ class CrashSafety : public ifx::test::ServerSuite<CrashSafety> {
 
 TEST_F(CrashSafety, BackupKilledTwentyTimesThenResumeCompletes) {
   auto args = [&](const fs::path& dir, bool resume) {
-    std::vector<std::string> a{tool("ifx-backup"), "-portable", "-db", "crash", "-host", server_->rpc_address(),
-                               "--progress", "none", "--retries", "2", "-j", "1"};
+    std::vector<std::string> a{tool("ifx-backup"), "-portable", "-db",       "crash", "-host", server_->rpc_address(),
+                               "--progress",       "none",      "--retries", "2",     "-j",    "1"};
     if (resume) a.push_back("--resume");
     a.push_back(dir.string());
     return a;
@@ -165,8 +165,7 @@ TEST_F(CrashSafety, BackupKilledTwentyTimesThenResumeCompletes) {
       if (has_manifest)
         EXPECT_TRUE(report.valid()) << "a manifest is written last: its backup must be whole\n"
                                     << ifx::verify::to_text(report);
-      else
-        EXPECT_EQ(damage_defects(report), std::vector<std::string>{}) << ifx::verify::to_text(report);
+      else EXPECT_EQ(damage_defects(report), std::vector<std::string>{}) << ifx::verify::to_text(report);
     }
     if (has_manifest) continue;  // it had finished: nothing to resume
     const auto rerun = ifx::test::run_process(args(dir, true), spawn());
@@ -218,8 +217,15 @@ TEST_F(CrashSafety, OfflineRestoreKilledTwentyTimesThenRerunCompletes) {
   auto srv = InfluxdServer::start();
   srv->stop();
   auto args = [&] {
-    return std::vector<std::string>{tool("ifx-restore"), "-metadir", srv->meta_dir().string(), "-datadir",
-                                    srv->data_dir().string(), "-db", "plain", "--progress", "none",
+    return std::vector<std::string>{tool("ifx-restore"),
+                                    "-metadir",
+                                    srv->meta_dir().string(),
+                                    "-datadir",
+                                    srv->data_dir().string(),
+                                    "-db",
+                                    "plain",
+                                    "--progress",
+                                    "none",
                                     ifx::test::fixture("legacy-db").string()};
   };
   const KillPlan plan = plan_kills([&](int) { return args(); }, 8003);

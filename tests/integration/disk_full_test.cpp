@@ -30,7 +30,8 @@ namespace fs = std::filesystem;
 using ifx::test::ProcessExit;
 using ifx::test::tool;
 
-#define EXPECT_HAS(text, needle) EXPECT_NE((text).find(needle), std::string::npos) << "expected \"" << (needle) << "\" in:\n" << (text)
+#define EXPECT_HAS(text, needle) \
+  EXPECT_NE((text).find(needle), std::string::npos) << "expected \"" << (needle) << "\" in:\n" << (text)
 
 constexpr std::uint64_t kSmallFsBytes = 128 * 1024;
 
@@ -47,9 +48,8 @@ class DiskFull : public ifx::test::ServerSuite<DiskFull> {
     // ~240 KiB each, several times the small file system.
     std::mt19937_64 rng(42);
     std::uniform_real_distribution<double> value(-1e6, 1e6);
-    server_->write("full", ifx::test::weekly_points(2, 30000, [&](int i) {
-      return fmt::format("m,host=h{} v={}", i % 3, value(rng));
-    }));
+    server_->write("full", ifx::test::weekly_points(
+                               2, 30000, [&](int i) { return fmt::format("m,host=h{} v={}", i % 3, value(rng)); }));
     ifx::test::backup_portable(server_->rpc_address(), "full", source());
   }
   static void TearDownTestSuite() {
@@ -89,8 +89,8 @@ class DiskFull : public ifx::test::ServerSuite<DiskFull> {
 
 TEST_F(DiskFull, BackupFailsClearlyAndKeepsOnlyCompleteArchives) {
   const fs::path dir = out("backup") / "b";
-  const auto r = run({tool("ifx-backup"), "-portable", "-db", "full", "-host", server_->rpc_address(), "--retries",
-                      "2", "--progress", "none", dir.string()});
+  const auto r = run({tool("ifx-backup"), "-portable", "-db", "full", "-host", server_->rpc_address(), "--retries", "2",
+                      "--progress", "none", dir.string()});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   expect_disk_full_message(r.err);
   EXPECT_EQ(ifx::test::pending_leftovers(dir), std::vector<std::string>{});
@@ -104,8 +104,8 @@ TEST_F(DiskFull, BackupWithFullScratchSpaceSaysSoAndKeepsNothingIncomplete) {
   if (!mounted_) GTEST_SKIP() << "needs the tmpfs (root): RLIMIT_FSIZE would limit the output as well";
   const fs::path dir = scratch_->path() / "backup-roomy";
   const fs::path full = out("backup-scratch");
-  const auto r = run({tool("ifx-backup"), "-portable", "-db", "full", "-host", server_->rpc_address(), "--retries",
-                      "2", "--progress", "none", "--scratch-dir", full.string(), dir.string()});
+  const auto r = run({tool("ifx-backup"), "-portable", "-db", "full", "-host", server_->rpc_address(), "--retries", "2",
+                      "--progress", "none", "--scratch-dir", full.string(), dir.string()});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   expect_disk_full_message(r.err);
   EXPECT_NE(r.err.find("--scratch-dir"), std::string::npos) << r.err;

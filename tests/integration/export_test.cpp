@@ -33,7 +33,6 @@ namespace ex = ifx::exporter;
 using Scope = std::tuple<std::string, std::string, std::string>;  // db, rp, measurement
 using Lines = std::vector<std::string>;
 
-
 // ---- reading line protocol back (only what the canonical form needs) ----------------------
 
 // Index of the first byte not escaped by a backslash that is in `stops`, from `from`.
@@ -160,9 +159,7 @@ Scope scope_of(const json& d) {
           d["measurement"].get<std::string>()};
 }
 
-std::string describe(const Scope& s) {
-  return std::get<0>(s) + " / " + std::get<1>(s) + " / " + std::get<2>(s);
-}
+std::string describe(const Scope& s) { return std::get<0>(s) + " / " + std::get<1>(s) + " / " + std::get<2>(s); }
 
 // ---- every fixture against its truth ------------------------------------------------------
 
@@ -232,8 +229,7 @@ TEST_P(ExportTruth, PerFieldWritesEachValueOnItsOwnLine) {
     if (d["line_protocol"].is_null()) continue;
     Lines expected;  // the truth's lines, one per field
     for (const auto& l : d["line_protocol"].get<Lines>())
-      for (const auto& f : fields_of(l))
-        expected.push_back(series_of(l) + " " + f + " " + std::to_string(time_of(l)));
+      for (const auto& f : fields_of(l)) expected.push_back(series_of(l) + " " + f + " " + std::to_string(time_of(l)));
     std::sort(expected.begin(), expected.end());
     EXPECT_EQ(it->second, expected);
   }
@@ -285,8 +281,11 @@ TEST(ExportRange, BoundsInsideAShardKeepExactlyThePointsInRange) {
   const Lines everything = sorted_lines(export_of(all).text);
   const std::int64_t dense0 = 1700006400000000000;  // fixtures/README.md: `dense`, 1 point/s
   const std::vector<std::pair<std::int64_t, std::int64_t>> ranges{
-      {times[100], times[300]}, {times[100] + 1, times[300] - 1}, {times[0], times[0]},
-      {times.back() - 1, times.back()}, {dense0 + 1'500'000'000'000, dense0 + 2'500'000'000'000 - 1},
+      {times[100], times[300]},
+      {times[100] + 1, times[300] - 1},
+      {times[0], times[0]},
+      {times.back() - 1, times.back()},
+      {dense0 + 1'500'000'000'000, dense0 + 2'500'000'000'000 - 1},
       {dense0 + 999'000'000'001, dense0 + 1'000'999'999'999}};
   for (auto [lo, hi] : ranges) {
     SCOPED_TRACE("range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
@@ -393,7 +392,8 @@ TEST(ExportOverwrites, TheNewestTsmFileWins) {
   for (const auto& d : truth["data"])
     if (!d["line_protocol"].is_null())
       for (const auto& l : d["line_protocol"].get<Lines>())
-        for (const auto& f : fields_of(l)) truth_fields.insert(series_of(l) + " " + f + " " + std::to_string(time_of(l)));
+        for (const auto& f : fields_of(l))
+          truth_fields.insert(series_of(l) + " " + f + " " + std::to_string(time_of(l)));
   std::size_t overwritten = 0;
   for (const auto& old : oldest) {
     auto it = ours_by_id.find(identity(old));
@@ -414,7 +414,6 @@ std::string tool() { return (ifx::test::build_dir() / "tools" / "ifx-export").st
 
 class ExportImport : public ifx::test::ServerSuite<ExportImport> {
  protected:
-
   // Exports the fixture with --header through the binary, imports it with the real client, and
   // compares what the server then holds with the truth.
   void import_and_compare(const std::string& fixture, bool gzip) {
@@ -426,9 +425,9 @@ class ExportImport : public ifx::test::ServerSuite<ExportImport> {
     if (gzip) args.insert(args.begin() + 1, {"--compress", "gzip"});
     const Ran ex = run_command(args);
     ASSERT_EQ(ex.exit_code, 0) << ex.err;
-    std::vector<std::string> import{"/usr/bin/influx", "-host", "127.0.0.1", "-port",
-                                    std::to_string(server_->http_port()), "-import", "-path=" + file.string(),
-                                    "-precision=ns"};
+    std::vector<std::string> import{
+        "/usr/bin/influx",        "-host",        "127.0.0.1", "-port", std::to_string(server_->http_port()), "-import",
+        "-path=" + file.string(), "-precision=ns"};
     if (gzip) import.push_back("-compressed");
     const Ran im = run_command(import);
     ASSERT_EQ(im.exit_code, 0) << im.out << im.err;
@@ -508,7 +507,8 @@ TEST(ExportBinary, StartAndEndTakeRfc3339WithNanoseconds) {
   const Ran r = run_command({tool(), "-start", "1970-01-01T00:00:00Z", "-end=1970-01-01T00:00:00.000000001Z", dir});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(sorted_lines(r.out), truth_lines_in(truth, 0, 1));
-  const Ran stop = run_command({tool(), "--start=1969-12-31T23:59:59.999999999Z", "-stop", "1970-01-01T01:00:00+01:00", dir});
+  const Ran stop = run_command(
+      {tool(), "--start=1969-12-31T23:59:59.999999999Z", "-stop", "1970-01-01T01:00:00+01:00", dir});
   ASSERT_EQ(stop.exit_code, 0) << stop.err;
   EXPECT_EQ(sorted_lines(stop.out), truth_lines_in(truth, -1, 0));
   const Ran bad = run_command({tool(), "-start", "yesterday", dir});

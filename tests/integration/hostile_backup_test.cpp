@@ -38,7 +38,8 @@ namespace fs = std::filesystem;
 using ifx::test::ProcessExit;
 using ifx::test::tool;
 
-#define EXPECT_HAS(text, needle) EXPECT_NE((text).find(needle), std::string::npos) << "expected \"" << (needle) << "\" in:\n" << (text)
+#define EXPECT_HAS(text, needle) \
+  EXPECT_NE((text).find(needle), std::string::npos) << "expected \"" << (needle) << "\" in:\n" << (text)
 
 constexpr const char* kTsmName = "plain/autogen/9/000000001-000000001.tsm";
 constexpr long kMemoryBoundKiB = 200 * 1024;  // the bomb inflates to 256 MiB, the big entry claims 10 GB
@@ -65,9 +66,9 @@ std::string genuine_tsm() {
 
 struct Case {
   std::string label;
-  std::string says;          // what every refusal must mention (the entry name, or the bomb)
-  std::string archive;       // the .tar.gz bytes of shard 9
-  std::uint64_t tar_size;    // the manifest's size (uncompressed tar bytes)
+  std::string says;        // what every refusal must mention (the entry name, or the bomb)
+  std::string archive;     // the .tar.gz bytes of shard 9
+  std::uint64_t tar_size;  // the manifest's size (uncompressed tar bytes)
   bool check_memory = false;
 };
 
@@ -184,8 +185,10 @@ TEST_F(HostileBackups, EveryToolRefusesEveryHostileArchive) {
       EXPECT_FALSE(database_names(*server_).count(newdb)) << "the refused restore left its database";
     }
   }
-  std::printf("[hostile] %zu hostile backups x 7 tool runs = %d refusals checked; peak memory on the bomb and "
-              "the 10 GB entry %ld KiB\n", cases.size(), runs, peak_kib);
+  std::printf(
+      "[hostile] %zu hostile backups x 7 tool runs = %d refusals checked; peak memory on the bomb and "
+      "the 10 GB entry %ld KiB\n",
+      cases.size(), runs, peak_kib);
 }
 
 TEST_F(HostileBackups, DuplicateNamesLetTheLaterCopyWinWhole) {

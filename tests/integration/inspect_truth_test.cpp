@@ -29,9 +29,7 @@ std::string series_of_line(const std::string& line) {
   return line;
 }
 
-std::int64_t time_of_line(const std::string& line) {
-  return std::stoll(line.substr(line.rfind(' ') + 1));
-}
+std::int64_t time_of_line(const std::string& line) { return std::stoll(line.substr(line.rfind(' ') + 1)); }
 
 class InspectTruth : public ::testing::TestWithParam<std::string> {
  protected:
@@ -75,8 +73,8 @@ TEST_P(InspectTruth, DatabasesRetentionPoliciesAndShardsMatch) {
       for (const auto& g : (*rp)["shard_groups"]) {
         if (g["deleted"].get<bool>()) continue;
         for (const auto& s : g["shards"])
-          shards[s["id"]] = json{{"shard_group", g["id"]}, {"start", g["start"]}, {"end", g["end"]},
-                                 {"in_backup", s["in_backup"]}};
+          shards[s["id"]] = json{
+              {"shard_group", g["id"]}, {"start", g["start"]}, {"end", g["end"]}, {"in_backup", s["in_backup"]}};
       }
       ASSERT_EQ(shards.size(), trp["shards"].size());
       for (const auto& ts : trp["shards"]) {

@@ -35,12 +35,13 @@ using namespace ifx::test;
 constexpr int kShardBackup = 0;  // request types, docs/FORMATS.md §1.2
 constexpr int kShardUpload = 7;
 
-#define EXPECT_HAS(text, needle) EXPECT_NE((text).find(needle), std::string::npos) << "expected \"" << (needle) << "\" in:\n" << (text)
-
+#define EXPECT_HAS(text, needle) \
+  EXPECT_NE((text).find(needle), std::string::npos) << "expected \"" << (needle) << "\" in:\n" << (text)
 
 // The fault for every request of `type`, none for the others.
 ifx::test::FaultPolicy on_type(int type, Fault fault) {
-  return [type, fault](const std::string& request) { return ifx::test::request_type(request) == type ? fault : Fault{}; };
+  return
+      [type, fault](const std::string& request) { return ifx::test::request_type(request) == type ? fault : Fault{}; };
 }
 
 class NetFaults : public ifx::test::ServerSuite<NetFaults> {
@@ -49,8 +50,8 @@ class NetFaults : public ifx::test::ServerSuite<NetFaults> {
     ServerSuite::SetUpTestSuite();
     server_->create_database("net");
     server_->write("net", ifx::test::weekly_points(3, 3000, [](int i) {  // three weekly shard groups
-      return fmt::format("cpu,host=h{} value={},n={}i", i % 7, (i * 7919) % 1000 / 7.0, i * 31);
-    }));
+                     return fmt::format("cpu,host=h{} value={},n={}i", i % 7, (i * 7919) % 1000 / 7.0, i * 31);
+                   }));
     source_ = std::make_unique<ifx::test::ScratchDir>("ifx-net-source");
     ifx::test::backup_portable(server_->rpc_address(), "net", source_backup());
   }
@@ -62,8 +63,20 @@ class NetFaults : public ifx::test::ServerSuite<NetFaults> {
 
   std::vector<std::string> backup_args(const std::string& host, const fs::path& dir, double timeout_s,
                                        bool resume = false) const {
-    std::vector<std::string> a{tool("ifx-backup"), "-portable", "-db", "net", "-host", host, "-j", "1",
-                               "--retries", "2", "--timeout", fmt::format("{}", timeout_s), "--progress", "none"};
+    std::vector<std::string> a{tool("ifx-backup"),
+                               "-portable",
+                               "-db",
+                               "net",
+                               "-host",
+                               host,
+                               "-j",
+                               "1",
+                               "--retries",
+                               "2",
+                               "--timeout",
+                               fmt::format("{}", timeout_s),
+                               "--progress",
+                               "none"};
     if (resume) a.push_back("--resume");
     a.push_back(dir.string());
     return a;
@@ -72,8 +85,24 @@ class NetFaults : public ifx::test::ServerSuite<NetFaults> {
                                         double timeout_s) const {
     // -j 1: one upload at a time, so each fault is met by exactly one shard's retries (with two,
     // both shards in flight meet it and the counts below depend on timing).
-    return {tool("ifx-restore"), "-portable", "-j", "1", "-host", host, "--http", srv.http_url(), "-db", "net",
-            "-newdb", newdb, "--timeout", fmt::format("{}", timeout_s), "--wait", "60", "--progress", "plain",
+    return {tool("ifx-restore"),
+            "-portable",
+            "-j",
+            "1",
+            "-host",
+            host,
+            "--http",
+            srv.http_url(),
+            "-db",
+            "net",
+            "-newdb",
+            newdb,
+            "--timeout",
+            fmt::format("{}", timeout_s),
+            "--wait",
+            "60",
+            "--progress",
+            "plain",
             source_backup().string()};
   }
   static std::uint64_t count_values(InfluxdServer& srv, const std::string& db) {

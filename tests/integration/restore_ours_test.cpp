@@ -31,15 +31,15 @@ class RestoreOurs : public ifx::test::ServerSuite<RestoreOurs> {
   static void SetUpTestSuite() {
     ServerSuite::SetUpTestSuite();
     // The live source for ifx-backup: fixture portable-db's database "plain" as "plain_src".
-    const auto r = ifx::test::run_command({tool("ifx-restore"), "-portable", "-host", server_->rpc_address(),
-                                           "--http", server_->http_url(), "-db", "plain", "-newdb", "plain_src",
+    const auto r = ifx::test::run_command({tool("ifx-restore"), "-portable", "-host", server_->rpc_address(), "--http",
+                                           server_->http_url(), "-db", "plain", "-newdb", "plain_src",
                                            ifx::test::fixture("portable-db").string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   // Runs ifx-restore with `args` (after -host/--http) and expects exit 0.
   void restore(std::vector<std::string> args) {
-    std::vector<std::string> argv{tool("ifx-restore"), "-host", server_->rpc_address(), "--http",
-                                  server_->http_url(), "--progress", "none"};
+    std::vector<std::string> argv{tool("ifx-restore"), "-host", server_->rpc_address(), "--http", server_->http_url(),
+                                  "--progress",        "none"};
     argv.insert(argv.end(), args.begin(), args.end());
     const auto r = ifx::test::run_command(argv);
     ASSERT_EQ(r.exit_code, 0) << r.err << r.out << "\n" << server_->log_tail();

@@ -194,7 +194,8 @@ class HttpsLookalike {
       for (int c; (c = ::accept(fd_, nullptr, nullptr)) >= 0; ::close(c)) {
         char buf[1024];
         if (::read(c, buf, sizeof buf) <= 0) continue;
-        const std::string_view answer = "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+        const std::string_view answer =
+            "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
         if (::write(c, answer.data(), answer.size()) > 0) ++answered_;
       }
     });
@@ -269,7 +270,9 @@ TEST(RestoreWithoutTheHttpApi, RunsOverTheRpcAloneWhenNoneAnswersOrItNeedsCreden
     // A failure after the import cannot be rolled back without HTTP: the message names what to drop.
     o.count_values = false;
     o.new_database = "plain_rpc_failed";
-    o.after_shard_upload = [](std::size_t) -> ifx::Result<void> { return ifx::fail(ifx::ErrorCode::io, "injected failure"); };
+    o.after_shard_upload = [](std::size_t) -> ifx::Result<void> {
+      return ifx::fail(ifx::ErrorCode::io, "injected failure");
+    };
     auto failed = ifx::restore::run(o);
     ASSERT_FALSE(failed);
     EXPECT_EQ(failed.error().code, ifx::ErrorCode::restore_failed);
@@ -415,8 +418,7 @@ TEST_F(RestoreOnline, FailureMidwayRollsBackAndRerunWorks) {
 
   o.after_shard_upload = {};
   restore_ok(o);
-  ifx::test::expect_matches_truth(*server_, ifx::test::load_truth("portable-db"),
-                                  {"plain", "plain_rollback", {}, {}});
+  ifx::test::expect_matches_truth(*server_, ifx::test::load_truth("portable-db"), {"plain", "plain_rollback", {}, {}});
 }
 
 // Seed legacy "Restore a database" (-online) and the since-chain (.00/.01 increments applied in
@@ -473,8 +475,9 @@ TEST_F(RestoreOnline, ContinuousQueriesRenamedAndNewDuration) {
   for (const auto& s : server_->series("SHOW CONTINUOUS QUERIES"))
     if (s["name"] == "plain_cq")
       for (const auto& row : s["values"]) found = row[1].get<std::string>();
-  EXPECT_EQ(found, "CREATE CONTINUOUS QUERY \"cq ü\" ON plain_cq BEGIN SELECT mean(usage) INTO "
-                   "plain_cq.autogen.cpu_1h FROM plain_cq.autogen.cpu GROUP BY time(1h), * END");
+  EXPECT_EQ(found,
+            "CREATE CONTINUOUS QUERY \"cq ü\" ON plain_cq BEGIN SELECT mean(usage) INTO "
+            "plain_cq.autogen.cpu_1h FROM plain_cq.autogen.cpu GROUP BY time(1h), * END");
   auto rps = server_->series("SHOW RETENTION POLICIES ON plain_cq");
   ASSERT_EQ(rps.size(), 1u);
   EXPECT_EQ(rps[0]["values"][0][1], "2160h0m0s");
@@ -561,7 +564,8 @@ TEST_F(RestoreOnline, PortableIncrementalChainMerged) {
 
   // influxd's own restore of the same directory, for contrast: only the newest file survives.
   ASSERT_EQ(run_command("/usr/bin/influxd restore -portable -db inc_src -newdb inc_stock -host " +
-                        server_->rpc_address() + " '" + dir.string() + "'"), 0);
+                        server_->rpc_address() + " '" + dir.string() + "'"),
+            0);
   // influxd returns before its data can be queried: "shard is disabled", or no rows yet while the
   // uploaded shard opens. Poll until it holds the 30 points (or 10 s: then the last answer).
   EXPECT_EQ(poll_count([&] { return count_values(*server_, "inc_stock", "SELECT count(*) FROM m"); },
@@ -647,8 +651,8 @@ TEST(RestoreAllDatabases, InternalDatabaseLeftOutWithANoteAndRestorableUnderANew
       << "the source never wrote _internal";
   ScratchDir scratch;
   const auto backup = scratch / "all";
-  const auto ran = ifx::test::run_command({(ifx::test::build_dir() / "tools/ifx-backup").string(), "-portable",
-                                           "-host", source->rpc_address(), backup.string()});
+  const auto ran = ifx::test::run_command({(ifx::test::build_dir() / "tools/ifx-backup").string(), "-portable", "-host",
+                                           source->rpc_address(), backup.string()});
   ASSERT_EQ(ran.exit_code, 0) << ran.err << ran.out;
 
   auto target = InfluxdServer::start();

@@ -28,7 +28,7 @@ struct MeasurementState {
   std::uint64_t series = 0, points = 0, values = 0;
   std::int64_t min_time = 0, max_time = 0;
   std::map<std::string, std::string> fields;  // key → type
-  std::vector<std::string> lines;              // canonical, sorted bytewise
+  std::vector<std::string> lines;             // canonical, sorted bytewise
 };
 
 inline std::string canonical_value(const nlohmann::json& v, const std::string& type) {
@@ -48,8 +48,8 @@ inline MeasurementState measurement_state(InfluxdServer& srv, const std::string&
                                           const std::string& m,
                                           const std::vector<std::pair<std::int64_t, std::int64_t>>& ranges) {
   MeasurementState st;
-  for (const auto& s : srv.series("SHOW FIELD KEYS ON " + quote_ident(db) + " FROM " + quote_ident(rp) + "." +
-                                  quote_ident(m)))
+  for (const auto& s :
+       srv.series("SHOW FIELD KEYS ON " + quote_ident(db) + " FROM " + quote_ident(rp) + "." + quote_ident(m)))
     for (const auto& row : s["values"]) st.fields[row[0].get<std::string>()] = row[1].get<std::string>();
   using Tags = std::vector<std::pair<std::string, std::string>>;
   std::map<std::pair<Tags, std::int64_t>, std::map<std::string, nlohmann::json>> rows;

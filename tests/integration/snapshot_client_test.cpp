@@ -171,7 +171,7 @@ TEST_F(SnapshotClientTest, BackupMetaDecodesAndNamesTheDatabase) {
     return {};
   });
   ASSERT_TRUE(meta) << meta.error().message;
-  EXPECT_EQ(meta->node_json, "null\n");  // §1.6.1: OSS never sets the node
+  EXPECT_EQ(meta->node_json, "null\n");                                            // §1.6.1: OSS never sets the node
   EXPECT_EQ(verbatim, ifx::meta::write_legacy_meta(meta->blob, meta->node_json));  // a meta.NN file
   auto data = ifx::meta::decode_meta_data(meta->blob);
   ASSERT_TRUE(data) << data.error().describe();
@@ -235,13 +235,11 @@ TEST_F(SnapshotClientTest, BackupShardStreamsACompleteTar) {
   EXPECT_LE(out.largest, 1024u);
   auto entries = read_shard_archive(out.path);
   EXPECT_GE(count_tsm(entries), 1u);
-  for (const auto& e : entries)
-    EXPECT_TRUE(e.name.starts_with(fmt::format("src/autogen/{}/", ids[0]))) << e.name;
+  for (const auto& e : entries) EXPECT_TRUE(e.name.starts_with(fmt::format("src/autogen/{}/", ids[0]))) << e.name;
 
   // `since` in the future: nothing modified after it, a valid empty tar (§1.6.3).
   FileSink later(scratch_ / "since.tar");
-  auto none = client().backup_shard(ids[0], WireTime::from_unix_ns(kT0 + 100LL * 365 * 86400 * kSecond),
-                                    later.sink());
+  auto none = client().backup_shard(ids[0], WireTime::from_unix_ns(kT0 + 100LL * 365 * 86400 * kSecond), later.sink());
   later.close();
   ASSERT_TRUE(none) << none.error().message;
   EXPECT_EQ(*none, 1024u);
@@ -303,8 +301,7 @@ TEST_F(SnapshotClientTest, ImportMetaThenUploadShardsRestoresEveryPoint) {
   auto again = client().import_meta(meta->blob, "src", "copy", "", "");
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, ifx::ErrorCode::meta_not_changed);
-  EXPECT_NE(again.error().message.find("DB metadata not changed. database may already exist"),
-            std::string::npos);
+  EXPECT_NE(again.error().message.find("DB metadata not changed. database may already exist"), std::string::npos);
 
   EXPECT_EQ(count_points(*server_, "copy"), 0);
   for (auto [old_id, new_id] : *map) {
@@ -328,10 +325,9 @@ TEST_F(SnapshotClientTest, UnknownShardIsNoData) {
   auto r = client().backup_shard(999999, WireTime::zero(), sink);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ifx::ErrorCode::net_no_data);
-  EXPECT_EQ(r.error().message,
-            fmt::format("no data returned for shard 999999: the shard may not exist on {} (check "
-                        "SHOW SHARDS), or the server failed to snapshot it — see its log",
-                        server_->rpc_address()));
+  EXPECT_EQ(r.error().message, fmt::format("no data returned for shard 999999: the shard may not exist on {} (check "
+                                           "SHOW SHARDS), or the server failed to snapshot it — see its log",
+                                           server_->rpc_address()));
 
   // Retried with the output reset in between, then reported with the attempt count.
   RetryPolicy policy;
@@ -356,10 +352,9 @@ TEST_F(SnapshotClientTest, ClosedPortIsRefusedWithAHint) {
   auto r = c.backup_meta();
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ifx::ErrorCode::net_refused);
-  EXPECT_EQ(r.error().message,
-            fmt::format("connection refused at 127.0.0.1:{}: is influxd running, and does its "
-                        "config set `bind-address` to this address?",
-                        port));
+  EXPECT_EQ(r.error().message, fmt::format("connection refused at 127.0.0.1:{}: is influxd running, and does its "
+                                           "config set `bind-address` to this address?",
+                                           port));
 }
 
 TEST_F(SnapshotClientTest, HttpPortIsRecognised) {
@@ -389,9 +384,8 @@ TEST_F(SnapshotClientTest, SilentServerTimesOutWithinTheBound) {
   o.read_timeout = std::chrono::milliseconds(1000);
   SnapshotClient c(HostPort{"127.0.0.1", silent.port()}, o);
   const auto t0 = std::chrono::steady_clock::now();
-  auto r = c.export_shard(5, std::nullopt, std::nullopt, [](std::span<const std::uint8_t>) -> ifx::Result<void> {
-    return {};
-  });
+  auto r = c.export_shard(5, std::nullopt, std::nullopt,
+                          [](std::span<const std::uint8_t>) -> ifx::Result<void> { return {}; });
   const auto took = std::chrono::steady_clock::now() - t0;
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ifx::ErrorCode::net_timeout);
@@ -428,8 +422,7 @@ TEST_F(SnapshotClientTest, UploadToAMissingShardIsReported) {
     auto r = client().upload_shard(999999, file_source(in));
     if (r) continue;
     EXPECT_EQ(r.error().code, ifx::ErrorCode::net_reset) << r.error().message;
-    EXPECT_NE(r.error().message.find("or the shard does not exist there"), std::string::npos)
-        << r.error().message;
+    EXPECT_NE(r.error().message.find("or the shard does not exist there"), std::string::npos) << r.error().message;
   }
 }
 

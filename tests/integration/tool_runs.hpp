@@ -25,7 +25,7 @@ inline void backup_portable(const std::string& host, const std::string& database
 // ifx-verify's report on `dir` (two jobs unless `tweak` says otherwise); a run that cannot
 // report at all fails the test.
 inline check::BackupCheckReport verify_report(const std::filesystem::path& dir,
-                                    const std::function<void(check::BackupCheckOptions&)>& tweak = {}) {
+                                              const std::function<void(check::BackupCheckOptions&)>& tweak = {}) {
   check::BackupCheckOptions o;
   o.backup_dir = dir;
   o.jobs = 2;

@@ -18,13 +18,13 @@ namespace {
 using namespace vt;
 
 struct Target {
-  fs::path dir;       // backup directory (a copy)
-  std::string name;   // archive file name
+  fs::path dir;      // backup directory (a copy)
+  std::string name;  // archive file name
   std::uint64_t shard = 0;
   bool gzip = false;
-  std::uint64_t gzip_header = 0;                                  // first byte of deflate data
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> tsm_blocks; // [begin, end) file offsets
-  std::string original_tar;                                       // gzip: decompressed bytes
+  std::uint64_t gzip_header = 0;                                    // first byte of deflate data
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> tsm_blocks;  // [begin, end) file offsets
+  std::string original_tar;                                         // gzip: decompressed bytes
 };
 
 std::uint64_t gzip_header_length(const std::string& b) {
@@ -154,8 +154,8 @@ TEST(VerifyFlips, EveryFlipInCompressedDataOrATsmBlockIsReported) {
     EXPECT_TRUE(identical) << "flip not reported: " << what;
     harmless += identical;
   }
-  std::printf("flips: %d must be reported (%d reported, %d left the data identical), %d elsewhere\n", must,
-              reported, harmless, other);
+  std::printf("flips: %d must be reported (%d reported, %d left the data identical), %d elsewhere\n", must, reported,
+              harmless, other);
   EXPECT_GT(must, 150);  // the random flips must actually exercise the claim
 }
 

@@ -13,8 +13,8 @@
 namespace {
 
 using namespace vt;
-using ifx::test::ScratchDir;
 using ifx::test::read_file;
+using ifx::test::ScratchDir;
 using ifx::test::write_file;
 
 std::vector<std::string> good_fixtures() {
@@ -383,7 +383,8 @@ struct TsmCase {
 };
 
 // Copies portable-db and applies `damage` to the first TSM file of shard 9.
-TsmCase damage_tsm(const ScratchDir& s, const std::function<void(std::string&, const std::vector<TsmBlockAt>&)>& damage) {
+TsmCase damage_tsm(const ScratchDir& s,
+                   const std::function<void(std::string&, const std::vector<TsmBlockAt>&)>& damage) {
   TsmCase c;
   c.dir = copy_fixture(s, "portable-db");
   c.archive = file_ending(c.dir, ".s9.tar.gz");
@@ -501,7 +502,7 @@ TEST_F(VerifyTsm, TombstoneTruncated) {
 TEST_F(VerifyKeepsGoing, EveryDefectOfSeveralArchivesIsReported) {
   fs::path dir = copy("legacy-db");
   flip_byte(dir / "plain.autogen.00009.00", 300, 0x20);  // tar header
-  write_file(dir / "stray", "x");                          // unexpected file
+  write_file(dir / "stray", "x");                        // unexpected file
   std::string b = read_file(dir / "plain.autogen.00010.00");
   write_file(dir / "plain.autogen.00010.00", b.substr(0, b.size() - 1024));  // no end marker
   Report r = verify(dir, [](auto& o) { o.jobs = 1; });

@@ -82,7 +82,9 @@ std::string ustar_header(const TarEntry& entry) {
   put(136, octal(kArchiveMtime, 11));
   h[156] = entry.type;
   put(157, entry.link.substr(0, 100));
-  put(257, std::string("ustar\0" "00", 8));
+  put(257, std::string("ustar\0"
+                       "00",
+                       8));
   put(265, "root");
   put(297, "root");
   put(345, entry.prefix.substr(0, 155));

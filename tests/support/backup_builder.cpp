@@ -46,19 +46,27 @@ meta::MetaData meta_store_for(const std::vector<BackupShard>& shards) {
   for (const auto& s : shards) {
     auto db = std::find_if(m.databases.begin(), m.databases.end(), [&](const auto& d) { return d.name == s.db; });
     if (db == m.databases.end()) {
-      m.databases.push_back({.name = s.db, .default_retention_policy = s.rp, .retention_policies = {},
-                             .continuous_queries = {}});
+      m.databases.push_back(
+          {.name = s.db, .default_retention_policy = s.rp, .retention_policies = {}, .continuous_queries = {}});
       db = m.databases.end() - 1;
     }
     auto& rps = db->retention_policies;
     auto rp = std::find_if(rps.begin(), rps.end(), [&](const auto& r) { return r.name == s.rp; });
     if (rp == rps.end()) {
-      rps.push_back({.name = s.rp, .duration_ns = 0, .shard_group_duration_ns = kWeekNs, .replica_n = 1,
-                     .shard_groups = {}, .subscriptions = {}});
+      rps.push_back({.name = s.rp,
+                     .duration_ns = 0,
+                     .shard_group_duration_ns = kWeekNs,
+                     .replica_n = 1,
+                     .shard_groups = {},
+                     .subscriptions = {}});
       rp = rps.end() - 1;
     }
-    rp->shard_groups.push_back({.id = s.id, .start_ns = s.group_start_ns, .end_ns = s.group_start_ns + kWeekNs,
-                                .deleted_at_ns = 0, .truncated_at_ns = 0, .shards = {{s.id, {1}}}});
+    rp->shard_groups.push_back({.id = s.id,
+                                .start_ns = s.group_start_ns,
+                                .end_ns = s.group_start_ns + kWeekNs,
+                                .deleted_at_ns = 0,
+                                .truncated_at_ns = 0,
+                                .shards = {{s.id, {1}}}});
     m.max_shard_group_id = std::max(m.max_shard_group_id, s.id);
     m.max_shard_id = std::max(m.max_shard_id, s.id);
   }

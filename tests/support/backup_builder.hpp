@@ -46,7 +46,7 @@ struct PortableBackup {
   std::string meta_blob;                  // meta.Data; empty: encode_meta_data(meta_store_for(shards))
   std::vector<BackupShard> shards;
   ArchiveCompression compression = ArchiveCompression::gzip;
-  BackupScope scope;                      // recorded as the manifest's "scope"
+  BackupScope scope;  // recorded as the manifest's "scope"
 };
 
 // `<base>.meta`, one archive per shard and `<base>.manifest` in `dir` (created when missing; a
@@ -83,7 +83,7 @@ void replace_archive(const std::filesystem::path& dir, const std::string& archiv
 
 // Rewrites the portable archive `archive` as `files` (ShardArchiveWriter, same compression) and
 // makes the manifest agree as replace_archive does.
-void rewrite_archive(const std::filesystem::path& dir, const std::string& archive, const std::vector<ArchiveFile>& files,
-                     ArchiveCompression compression = ArchiveCompression::gzip);
+void rewrite_archive(const std::filesystem::path& dir, const std::string& archive,
+                     const std::vector<ArchiveFile>& files, ArchiveCompression compression = ArchiveCompression::gzip);
 
 }  // namespace ifx::test

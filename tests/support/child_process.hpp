@@ -25,14 +25,14 @@
 namespace ifx::test {
 
 struct SpawnOptions {
-  std::map<std::string, std::string> env;       // set (or override) in the child
+  std::map<std::string, std::string> env;        // set (or override) in the child
   std::optional<std::uint64_t> file_size_limit;  // RLIMIT_FSIZE in bytes; SIGXFSZ ignored
   std::filesystem::path cwd;                     // working directory; empty: the test's
 };
 
 struct ProcessExit {
-  int exit_code = -1;  // -1 when killed by a signal
-  int signal = 0;      // the signal that ended it, 0 when it exited
+  int exit_code = -1;    // -1 when killed by a signal
+  int signal = 0;        // the signal that ended it, 0 when it exited
   long max_rss_kib = 0;  // peak resident memory (VmHWM of the tool, sampled every few ms)
   std::chrono::milliseconds elapsed{0};
   bool timed_out = false;  // run_process killed it at its bound

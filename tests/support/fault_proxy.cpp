@@ -181,8 +181,7 @@ void FaultProxy::pump(int client) {
     }
     // A fault due before any byte flows in its direction (after_bytes 0 on a quiet side).
     if (fault && fault->kind != FaultKind::none && fault->kind != FaultKind::drip && fault->kind != FaultKind::flip &&
-        fault->after_bytes == 0 &&
-        forwarded[int(fault->direction)] == 0) {
+        fault->after_bytes == 0 && forwarded[int(fault->direction)] == 0) {
       if (fault->kind == FaultKind::stall) {
         fire();
         stalled = true;

@@ -64,8 +64,7 @@ std::uint16_t free_port() {
 }
 
 net::HttpAnswer http_request(std::uint16_t port, std::string_view method, std::string_view target,
-                             std::string_view body, std::string_view content_type,
-                             std::chrono::milliseconds timeout) {
+                             std::string_view body, std::string_view content_type, std::chrono::milliseconds timeout) {
   const net::InfluxHttp client(net::HttpEndpoint{.host = "127.0.0.1", .port = port}, timeout);
   return value_or_throw(client.exchange(method, target, body, content_type));
 }
@@ -114,14 +113,14 @@ void InfluxdServer::write_config() const {
   c << "reporting-disabled = true\n"
     << "bind-address = " << toml_str(fmt::format("127.0.0.1:{}", rpc_port_)) << "\n\n"
     << "[meta]\n  dir = " << toml_str((d / "meta").string()) << "\n  logging-enabled = false\n\n"
-    << "[data]\n  dir = " << toml_str((d / "data").string()) << "\n  wal-dir = "
-    << toml_str((d / "wal").string()) << "\n";
+    << "[data]\n  dir = " << toml_str((d / "data").string()) << "\n  wal-dir = " << toml_str((d / "wal").string())
+    << "\n";
   for (const auto& [k, v] : data) c << "  " << k << " = " << v << "\n";
   c << (options_.monitor_store ? "\n[monitor]\n  store-enabled = true\n  store-interval = \"1s\"\n"
-                                : "\n[monitor]\n  store-enabled = false\n")  // no _internal racing the truth
-    << "\n[retention]\n  enabled = false\n"             // nothing dropped behind our back
-    << "\n[shard-precreation]\n  enabled = false\n"     // no shard groups appearing meanwhile
-    << "\n[continuous_queries]\n  enabled = false\n"    // CQs are stored but never run
+                               : "\n[monitor]\n  store-enabled = false\n")  // no _internal racing the truth
+    << "\n[retention]\n  enabled = false\n"                                 // nothing dropped behind our back
+    << "\n[shard-precreation]\n  enabled = false\n"                         // no shard groups appearing meanwhile
+    << "\n[continuous_queries]\n  enabled = false\n"                        // CQs are stored but never run
     << "\n[http]\n  bind-address = " << toml_str(fmt::format("127.0.0.1:{}", http_port_))
     << "\n  log-enabled = false\n  max-row-limit = 0\n  pprof-enabled = false\n"
     << "  auth-enabled = " << (options_.http_auth ? "true" : "false") << "\n"
@@ -216,8 +215,8 @@ void InfluxdServer::wait_ready() {
   for (;;) {
     int status = 0;
     if (exited(&status))
-      throw InfluxdError(fmt::format("influxd exited (status {}) before answering /ping; log tail:\n{}",
-                                     status, log_tail()));
+      throw InfluxdError(
+          fmt::format("influxd exited (status {}) before answering /ping; log tail:\n{}", status, log_tail()));
     if (http(2s).ping()) return;  // else not listening yet
     if (std::chrono::steady_clock::now() > deadline)
       throw InfluxdError(fmt::format("influxd did not answer GET /ping with 204 within {} s; log tail:\n{}",
@@ -231,8 +230,9 @@ void InfluxdServer::launch() {
   for (int attempt = 1;; ++attempt) {
     rpc_port_ = free_port();
     if (options_.http_port != 0) http_port_ = options_.http_port;
-    else do http_port_ = free_port();
-    while (http_port_ == rpc_port_);
+    else do
+        http_port_ = free_port();
+      while (http_port_ == rpc_port_);
     write_config();
     spawn();
     try {
@@ -282,12 +282,11 @@ std::string InfluxdServer::log_tail(int lines) const {
 void InfluxdServer::write(std::string_view db, std::string_view lines, std::string_view rp,
                           std::string_view precision) {
   const auto r = value_or_throw(http().write(db, rp, lines, precision));
-  if (r.status != 204)
-    throw InfluxdError(fmt::format("write to \"{}\" failed with HTTP {}: {}", db, r.status, r.body));
+  if (r.status != 204) throw InfluxdError(fmt::format("write to \"{}\" failed with HTTP {}: {}", db, r.status, r.body));
 }
 
-void InfluxdServer::write(std::string_view db, const std::vector<std::string>& lines,
-                          std::string_view rp, std::string_view precision) {
+void InfluxdServer::write(std::string_view db, const std::vector<std::string>& lines, std::string_view rp,
+                          std::string_view precision) {
   std::string body;
   for (const auto& l : lines) body += l + "\n";
   write(db, body, rp, precision);

@@ -90,8 +90,7 @@ class InfluxdServer {
   bool running() const { return pid_ > 0; }
 
   // POST /write; throws unless the server answers 204.
-  void write(std::string_view db, std::string_view lines, std::string_view rp = "",
-             std::string_view precision = "ns");
+  void write(std::string_view db, std::string_view lines, std::string_view rp = "", std::string_view precision = "ns");
   void write(std::string_view db, const std::vector<std::string>& lines, std::string_view rp = "",
              std::string_view precision = "ns");
   // POST /query with epoch=ns; returns the "results" array. Throws on HTTP errors or when any
@@ -112,11 +111,11 @@ class InfluxdServer {
 
  private:
   explicit InfluxdServer(InfluxdOptions options);
-  void launch();                          // pick ports, write config, spawn, wait for /ping
+  void launch();  // pick ports, write config, spawn, wait for /ping
   void write_config() const;
   void spawn();
   void wait_ready();
-  bool exited(int* status);               // reaps the child if it has exited
+  bool exited(int* status);  // reaps the child if it has exited
 
   InfluxdOptions options_;
   std::filesystem::path work_dir_;

@@ -7,7 +7,8 @@ namespace ifx::test {
 std::vector<std::string> weekly_points(int weeks, int per_week, const std::function<std::string(int i)>& point) {
   std::vector<std::string> lines;
   for (int w = 0; w < weeks; ++w)
-    for (int i = 0; i < per_week; ++i) lines.push_back(fmt::format("{} {}", point(i), kJan2022 + w * 7 * kDay + i * kSecond));
+    for (int i = 0; i < per_week; ++i)
+      lines.push_back(fmt::format("{} {}", point(i), kJan2022 + w * 7 * kDay + i * kSecond));
   return lines;
 }
 

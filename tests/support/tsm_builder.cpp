@@ -39,12 +39,12 @@ TsmBlock encoded_block(const std::string& key, const tsm::DecodedBlock& points) 
 
 void write_tsm_blocks(const fs::path& path, const std::vector<TsmBlock>& blocks) {
   auto w = must(tsm::TsmWriter::create(path, {.sync_on_finish = false}), "TSM file " + path.string());
-  for (const auto& b : blocks) must(w.add_encoded_block(b.key, b.type, b.min_time, b.max_time, b.bytes), "block of " + b.key);
+  for (const auto& b : blocks)
+    must(w.add_encoded_block(b.key, b.type, b.min_time, b.max_time, b.bytes), "block of " + b.key);
   must(w.finish(), "TSM file " + path.string());
 }
 
-void write_tombstones(const fs::path& path, const std::vector<tsm::Tombstone>& records,
-                      tsm::TombstoneVersion version) {
+void write_tombstones(const fs::path& path, const std::vector<tsm::Tombstone>& records, tsm::TombstoneVersion version) {
   write_tombstones(path, std::vector<std::vector<tsm::Tombstone>>{records}, version);
 }
 

@@ -70,8 +70,7 @@ struct TsmKey {
 };
 
 // Writes `keys` (in strictly increasing key order) in blocks of at most `points_per_block`.
-void write_tsm(const std::filesystem::path& path, const std::vector<TsmKey>& keys,
-               std::size_t points_per_block = 1000);
+void write_tsm(const std::filesystem::path& path, const std::vector<TsmKey>& keys, std::size_t points_per_block = 1000);
 
 // A block given as its encoded bytes (type byte first, CRC excluded) and the time range the index
 // will declare for it: the writer checks only the declared range, so a block may claim times it
@@ -102,7 +101,7 @@ void write_tombstones(const std::filesystem::path& path, const std::vector<std::
 struct TsmBlockAt {
   std::string key;
   tsm::BlockType type = tsm::BlockType::Float;
-  tsm::IndexEntry entry;                // entry.offset: the block's CRC
+  tsm::IndexEntry entry;                 // entry.offset: the block's CRC
   std::uint64_t index_entry_offset = 0;  // the entry's minTime
 };
 

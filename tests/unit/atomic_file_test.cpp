@@ -36,8 +36,7 @@ TEST(AtomicFile, AppearsUnderItsNameOnlyAfterCommit) {
   EXPECT_TRUE(f->committed());
   EXPECT_EQ(read_file(dir / "meta.00"), "hello world");
   EXPECT_FALSE(std::filesystem::exists(dir / "meta.00.pending"));
-  EXPECT_EQ(std::filesystem::status(dir / "meta.00").permissions() &
-                std::filesystem::perms::owner_write,
+  EXPECT_EQ(std::filesystem::status(dir / "meta.00").permissions() & std::filesystem::perms::owner_write,
             std::filesystem::perms::owner_write);
 }
 

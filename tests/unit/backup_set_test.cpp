@@ -22,7 +22,11 @@ using ifx::test::ScratchDir;
 
 const std::vector<BackupShard> kShards = {
     {.db = "db", .rp = "autogen", .id = 3, .files = {{"000000001-000000001.tsm", "three"}}},
-    {.db = "db", .rp = "autogen", .id = 4, .group_start_ns = ifx::test::kWeekNs, .files = {{"000000001-000000001.tsm", "four"}}},
+    {.db = "db",
+     .rp = "autogen",
+     .id = 4,
+     .group_start_ns = ifx::test::kWeekNs,
+     .files = {{"000000001-000000001.tsm", "four"}}},
     {.db = "other", .rp = "weekly", .id = 7, .files = {{"000000002-000000001.tsm", "seven"}}},
 };
 
@@ -63,8 +67,9 @@ TEST(BackupSet, ManifestChainKeepsEveryIncrementOldestFirst) {
   auto set = ifx::open_backup_set(dir / "b");
   ASSERT_TRUE(set) << set.error().describe();
   EXPECT_EQ(set->manifest_files, (std::vector<std::string>{"20260101T000000Z.manifest", "20260102T000000Z.manifest"}));
-  EXPECT_EQ(archives_of(*set), (std::vector<std::string>{"3:20260101T000000Z.s3.tar.gz", "3:20260102T000000Z.s3.tar.gz",
-                                                         "4:20260101T000000Z.s4.tar.gz", "7:20260101T000000Z.s7.tar.gz"}));
+  EXPECT_EQ(archives_of(*set),
+            (std::vector<std::string>{"3:20260101T000000Z.s3.tar.gz", "3:20260102T000000Z.s3.tar.gz",
+                                      "4:20260101T000000Z.s4.tar.gz", "7:20260101T000000Z.s7.tar.gz"}));
 }
 
 TEST(BackupSet, LegacyIncrementsAndTheNewestMetaByNumber) {

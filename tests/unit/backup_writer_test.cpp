@@ -71,8 +71,8 @@ TEST(BackupWriter, PortableLayoutRoundTrips) {
   ASSERT_TRUE(size) << size.error().message;
   EXPECT_EQ(*size, tar.size());
   w->add_shard("plain", "autogen", 9, *size, *a);
-  BackupScope scope{.database = "plain", .retention_policy = {}, .shard = {}, .start_ns = {},
-                    .end_ns = {}, .since_ns = {}};
+  BackupScope scope{
+      .database = "plain", .retention_policy = {}, .shard = {}, .start_ns = {}, .end_ns = {}, .since_ns = {}};
   auto manifest = w->finish(scope);
   ASSERT_TRUE(manifest) << manifest.error().message;
   const auto manifest_path = out / *manifest;
@@ -127,8 +127,7 @@ TEST(BackupWriter, ParallelGzipMembersDecodeToTheSameTar) {
     ASSERT_TRUE(a);
     ASSERT_TRUE(a->begin_entry({"db/rp/3/000000001-000000001.tsm", data.size(), 0644, 1000}));
     // Odd-sized writes, so chunk boundaries fall inside writes.
-    for (std::size_t off = 0; off < data.size(); off += 77777)
-      ASSERT_TRUE(a->write(bytes_of(data.substr(off, 77777))));
+    for (std::size_t off = 0; off < data.size(); off += 77777) ASSERT_TRUE(a->write(bytes_of(data.substr(off, 77777))));
     auto size = a->finish();
     ASSERT_TRUE(size) << size.error().message;
     auto file = out / "20261124T101010Z.s3.tar.gz";

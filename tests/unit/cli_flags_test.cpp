@@ -98,8 +98,7 @@ TEST(DurationFlag, RejectsWhatIsNotAPositiveDuration) {
     auto r = ifx::cli::parse_duration_flag(bad);
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().code, ifx::ErrorCode::usage) << bad;
-    EXPECT_NE(r.error().message.find(std::string("\"") + bad + "\""), std::string::npos)
-        << r.error().message;
+    EXPECT_NE(r.error().message.find(std::string("\"") + bad + "\""), std::string::npos) << r.error().message;
   }
 }
 

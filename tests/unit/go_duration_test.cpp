@@ -60,14 +60,12 @@ TEST(ParseDuration, GoSpellingsAndDays) {
 }
 
 TEST(ParseDuration, RejectsWhatIsNotADuration) {
-  for (const char* bad : {"", "26", "h", "3x", "1h-", "1..2h", "99999999999h", "-", "+", ".",
-                          ".s", "1.2.3s", "1hh", "1 h", "1H", "1sec", "9223372036854775808ns",
-                          "2562048h", "15250w2d"}) {
+  for (const char* bad : {"", "26", "h", "3x", "1h-", "1..2h", "99999999999h", "-", "+", ".", ".s", "1.2.3s", "1hh",
+                          "1 h", "1H", "1sec", "9223372036854775808ns", "2562048h", "15250w2d"}) {
     auto r = parse_go_duration(bad);
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().code, ifx::ErrorCode::invalid_argument) << bad;
-    EXPECT_NE(r.error().message.find(std::string("\"") + bad + "\""), std::string::npos)
-        << r.error().message;
+    EXPECT_NE(r.error().message.find(std::string("\"") + bad + "\""), std::string::npos) << r.error().message;
   }
 }
 
@@ -99,10 +97,9 @@ TEST(ParseDuration, ExactToTheNanosecondWhereADoubleIsNot) {
 }
 
 TEST(ParseDuration, ReadsBackWhatDurationStringWrites) {
-  for (std::int64_t ns : {std::int64_t{1}, std::int64_t{1'500}, std::int64_t{1'500'000},
-                          std::int64_t{999'999'999}, kSecond, 5400 * kSecond + 7,
-                          604800 * kSecond, -90 * kSecond, std::numeric_limits<std::int64_t>::max(),
-                          std::numeric_limits<std::int64_t>::min()}) {
+  for (std::int64_t ns : {std::int64_t{1}, std::int64_t{1'500}, std::int64_t{1'500'000}, std::int64_t{999'999'999},
+                          kSecond, 5400 * kSecond + 7, 604800 * kSecond, -90 * kSecond,
+                          std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::min()}) {
     EXPECT_EQ(parse_go_duration(format_go_duration(ns)), ns) << format_go_duration(ns);
   }
 }

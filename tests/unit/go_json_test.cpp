@@ -31,9 +31,9 @@ TEST(GoJsonEscape, EscapesLikeEncodingJson) {
   EXPECT_EQ(go_json_escape("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
   EXPECT_EQ(go_json_escape("a\xe2\x80\xa8z\xe2\x80\xa9"), "a\\u2028z\\u2029");
   EXPECT_EQ(go_json_escape("\xff"), "\\ufffd");
-  EXPECT_EQ(go_json_escape("\xc3"), "\\ufffd");              // truncated sequence
-  EXPECT_EQ(go_json_escape("\xc0\xaf"), "\\ufffd\\ufffd");   // overlong '/'
-  EXPECT_EQ(go_json_escape("\xed\xa0\x80"), "\\ufffd\\ufffd\\ufffd");  // surrogate
+  EXPECT_EQ(go_json_escape("\xc3"), "\\ufffd");                               // truncated sequence
+  EXPECT_EQ(go_json_escape("\xc0\xaf"), "\\ufffd\\ufffd");                    // overlong '/'
+  EXPECT_EQ(go_json_escape("\xed\xa0\x80"), "\\ufffd\\ufffd\\ufffd");         // surrogate
   EXPECT_EQ(go_json_escape(std::string("\x7f", 1)), std::string("\x7f", 1));  // DEL is kept
 }
 
@@ -46,7 +46,7 @@ TEST(GoJsonEscape, NulAndTheRestOfTheControlBytes) {
 TEST(GoJsonEscape, InvalidBytesAmongValidRunes) {
   // Each byte that starts no valid sequence becomes one \ufffd; the valid runes around it stay.
   EXPECT_EQ(go_json_escape("\xe2\x82x\xc3\xa9"), "\\ufffd\\ufffdx\xc3\xa9");
-  EXPECT_EQ(go_json_escape("\xf4\x90\x80\x80"), "\\ufffd\\ufffd\\ufffd\\ufffd");  // > U+10FFFF
+  EXPECT_EQ(go_json_escape("\xf4\x90\x80\x80"), "\\ufffd\\ufffd\\ufffd\\ufffd");      // > U+10FFFF
   EXPECT_EQ(go_json_escape("\xf4\x8f\xbf\xbf"), "\xf4\x8f\xbf\xbf");                  // U+10FFFF
   EXPECT_EQ(go_json_escape("\xe2\x80\xa7\xe2\x80\xaa"), "\xe2\x80\xa7\xe2\x80\xaa");  // U+2027, U+202A
 }

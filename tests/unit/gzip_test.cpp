@@ -36,7 +36,8 @@ using ifx::test::write_file;
 // Line protocol: text that deflate shrinks several times.
 std::string text(std::size_t n) {
   std::string s;
-  for (int i = 0; s.size() < n; ++i) s += fmt::format("cpu,host=server{:03} usage_idle={}.{} {}\n", i % 173, i % 97, i % 13, 1600000000 + i);
+  for (int i = 0; s.size() < n; ++i)
+    s += fmt::format("cpu,host=server{:03} usage_idle={}.{} {}\n", i % 173, i % 97, i % 13, 1600000000 + i);
   s.resize(n);
   return s;
 }
@@ -140,11 +141,11 @@ class GzipTest : public ::testing::Test {
   }
 };
 
-#define EXPECT_GZIP_ERROR(read, want_code, want_offset)                                  \
-  do {                                                                                   \
-    const Read& r_ = (read);                                                             \
-    ASSERT_TRUE(r_.error.has_value()) << "no error; expected " << want_code;             \
-    EXPECT_EQ(ifx::to_string(r_.error->code), want_code) << r_.error->message;           \
+#define EXPECT_GZIP_ERROR(read, want_code, want_offset)                                        \
+  do {                                                                                         \
+    const Read& r_ = (read);                                                                   \
+    ASSERT_TRUE(r_.error.has_value()) << "no error; expected " << want_code;                   \
+    EXPECT_EQ(ifx::to_string(r_.error->code), want_code) << r_.error->message;                 \
     EXPECT_EQ(r_.error->offset, static_cast<std::uint64_t>(want_offset)) << r_.error->message; \
   } while (0)
 
@@ -174,7 +175,8 @@ TEST_F(GzipTest, MembersRoundTripThroughOurReaderZlibAndGzip) {
   for (std::size_t i = 0; i < r.members.size(); ++i) EXPECT_EQ(r.members[i], data.substr(i * 1000, 1000)) << i;
   EXPECT_EQ(r.end_offset, gz.size());
   // §3.3: the first member is influxd's header with FNAME; the others carry neither name nor time.
-  EXPECT_EQ(gz.substr(0, 10 + o.name.size() + 1), std::string("\x1f\x8b\x08\x08\x00\x09\x6e\x88\x00\xff", 10) + o.name + std::string(1, '\0'));
+  EXPECT_EQ(gz.substr(0, 10 + o.name.size() + 1),
+            std::string("\x1f\x8b\x08\x08\x00\x09\x6e\x88\x00\xff", 10) + o.name + std::string(1, '\0'));
   EXPECT_EQ(r.headers[0].name, o.name);
   EXPECT_EQ(r.headers[0].mtime, 0x886E0900u);
   EXPECT_EQ(r.headers[0].offset, 0u);
@@ -418,13 +420,17 @@ TEST_F(GzipTest, BadHeadersAreInvalid) {
 TEST_F(GzipTest, OptionalHeaderFieldsAreRead) {
   const std::string data = text(2000);
   const std::string plain = gzip(data);  // 10-byte header, then deflate data and trailer
-  const std::string extra("AP\x04\x00" "abcd", 8);
+  const std::string extra(
+      "AP\x04\x00"
+      "abcd",
+      8);
   std::string header = std::string("\x1f\x8b\x08", 3) + std::string(1, static_cast<char>(0x1f)) + le32(1700000000) +
                        std::string("\x02\x03", 2);
   header += std::string(1, static_cast<char>(extra.size())) + std::string(1, '\0') + extra;
   header += "metrics.lp" + std::string(1, '\0') + "exported by hand" + std::string(1, '\0');
   const std::uint32_t hcrc = zlib_crc(header);
-  const std::string member = header + std::string{static_cast<char>(hcrc), static_cast<char>(hcrc >> 8)} + plain.substr(10);
+  const std::string member = header + std::string{static_cast<char>(hcrc), static_cast<char>(hcrc >> 8)} +
+                             plain.substr(10);
 
   const Read r = read(plain + member);
   ASSERT_FALSE(r.error) << r.error->describe();

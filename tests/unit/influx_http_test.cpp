@@ -252,9 +252,10 @@ HttpEndpoint local(std::uint16_t port) {
 }
 
 TEST(InfluxHttpExchange, QueryRequestWithCredentialsAndBasePath) {
-  OneAnswer server("HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n"
-                   "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"databases\",\"columns\":[\"name\"],"
-                   "\"values\":[[\"_internal\"],[\"db 1\"]]}]}]}");
+  OneAnswer server(
+      "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n"
+      "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"databases\",\"columns\":[\"name\"],"
+      "\"values\":[[\"_internal\"],[\"db 1\"]]}]}]}");
   HttpEndpoint ep = local(server.port());
   ep.base_path = "/influx";
   ep.username = "Aladdin";
@@ -319,7 +320,8 @@ TEST(InfluxHttpErrors, ServerErrorIsHttpStatusWithTheServersWords) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ifx::ErrorCode::http_status);
   EXPECT_EQ(r.error().message, fmt::format("query \"SELECT 1\" at http://127.0.0.1:{} answered HTTP 500: engine is "
-                                           "closed", server.port()));
+                                           "closed",
+                                           server.port()));
 }
 
 TEST(InfluxHttpErrors, StatementErrorInA200IsHttpQuery) {
@@ -363,7 +365,8 @@ TEST(InfluxHttpErrors, PingWantsA204) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ifx::ErrorCode::http_status);
   EXPECT_EQ(r.error().message, fmt::format("GET http://127.0.0.1:{}/ping answered HTTP 200 (expected 204): is this "
-                                           "InfluxDB 1.x?", server.port()));
+                                           "InfluxDB 1.x?",
+                                           server.port()));
 }
 
 TEST(InfluxHttpErrors, NothingListeningIsHttpUnreachable) {
@@ -371,8 +374,8 @@ TEST(InfluxHttpErrors, NothingListeningIsHttpUnreachable) {
   auto r = InfluxHttp(local(port), std::chrono::seconds(5)).ping();
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ifx::ErrorCode::http_unreachable);
-  EXPECT_TRUE(r.error().message.starts_with(fmt::format("InfluxDB's HTTP API at http://127.0.0.1:{} did not answer (",
-                                                        port)))
+  EXPECT_TRUE(
+      r.error().message.starts_with(fmt::format("InfluxDB's HTTP API at http://127.0.0.1:{} did not answer (", port)))
       << r.error().message;
   EXPECT_TRUE(r.error().message.ends_with("): pass --http http://HOST:PORT if it listens elsewhere"))
       << r.error().message;

@@ -40,8 +40,8 @@ TEST(FormatInfluxqlDuration, LargestExactUnit) {
 }
 
 TEST(QuoteInfluxqlIdent, EveryKeywordInAnyCaseIsQuoted) {
-  for (const char* keyword : {"all", "IN", "inf", "Subscriptions", "and", "OR", "false", "name",
-                              "duration", "key", "write"}) {
+  for (const char* keyword :
+       {"all", "IN", "inf", "Subscriptions", "and", "OR", "false", "name", "duration", "key", "write"}) {
     EXPECT_EQ(ifx::text::quote_influxql_ident(keyword), std::string("\"") + keyword + "\"");
   }
   EXPECT_EQ(ifx::text::quote_influxql_ident("subscriptionsx"), "subscriptionsx");
@@ -52,10 +52,8 @@ TEST(QuoteInfluxqlIdent, EveryKeywordInAnyCaseIsQuoted) {
 TEST(FormatInfluxqlDuration, NegativeAndExtremes) {
   constexpr std::int64_t s = 1'000'000'000;
   EXPECT_EQ(ifx::text::format_influxql_duration(-7 * 24 * 3600 * s), "-1w");
-  EXPECT_EQ(ifx::text::format_influxql_duration(std::numeric_limits<std::int64_t>::max()),
-            "9223372036854775807ns");
-  EXPECT_EQ(ifx::text::format_influxql_duration(std::numeric_limits<std::int64_t>::min()),
-            "-9223372036854775808ns");
+  EXPECT_EQ(ifx::text::format_influxql_duration(std::numeric_limits<std::int64_t>::max()), "9223372036854775807ns");
+  EXPECT_EQ(ifx::text::format_influxql_duration(std::numeric_limits<std::int64_t>::min()), "-9223372036854775808ns");
 }
 
 }  // namespace

@@ -35,8 +35,7 @@ std::string escaped(Fn fn, std::string_view s) {
 }
 
 TEST(Escaping, MeasurementEscapesCommaAndSpaceOnly) {
-  EXPECT_EQ(escaped(ifx::lp::append_escaped_measurement, "we,ird meas=x\"\\"),
-            "we\\,ird\\ meas=x\"\\");
+  EXPECT_EQ(escaped(ifx::lp::append_escaped_measurement, "we,ird meas=x\"\\"), "we\\,ird\\ meas=x\"\\");
   EXPECT_EQ(escaped(ifx::lp::append_escaped_measurement, "cpu"), "cpu");
   EXPECT_EQ(escaped(ifx::lp::append_escaped_measurement, ", "), "\\,\\ ");
 }
@@ -53,8 +52,7 @@ TEST(Escaping, FieldKeyEscapesQuoteButNotBackslash) {
 }
 
 TEST(Escaping, StringValueEscapesQuoteAndBackslash) {
-  EXPECT_EQ(escaped(ifx::lp::append_escaped_string_value, "str 2 \"q\" \\ x"),
-            "str 2 \\\"q\\\" \\\\ x");
+  EXPECT_EQ(escaped(ifx::lp::append_escaped_string_value, "str 2 \"q\" \\ x"), "str 2 \\\"q\\\" \\\\ x");
   EXPECT_EQ(escaped(ifx::lp::append_escaped_string_value, "a,b c=d"), "a,b c=d");
   EXPECT_EQ(escaped(ifx::lp::append_escaped_string_value, ""), "");
 }
@@ -78,8 +76,7 @@ TEST(ParseSeriesKey, PlainKeysAndSeveralTags) {
 
   auto key = ifx::lp::parse_series_key("cpu,host=a,region=us\\ west");
   ASSERT_TRUE(key.has_value());
-  const std::vector<std::pair<std::string, std::string>> want = {{"host", "a"},
-                                                                 {"region", "us west"}};
+  const std::vector<std::pair<std::string, std::string>> want = {{"host", "a"}, {"region", "us west"}};
   EXPECT_EQ(key->tags, want);
 }
 
@@ -136,8 +133,7 @@ TEST(ParseSeriesKey, LongKeyIsShortenedInTheMessage) {
   ASSERT_FALSE(parsed.has_value());
   EXPECT_EQ(parsed.error().offset, 5000u);
   EXPECT_LT(parsed.error().message.size(), 500u);
-  EXPECT_NE(parsed.error().message.find("m…\" has an unescaped space at byte 5000"),
-            std::string::npos)
+  EXPECT_NE(parsed.error().message.find("m…\" has an unescaped space at byte 5000"), std::string::npos)
       << parsed.error().message;
 }
 
@@ -222,11 +218,7 @@ TEST(LineWriter, PointWithSeveralFieldsInGivenOrder) {
   std::string out;
   ifx::lp::LineWriter writer(out);
   const ifx::lp::Field fields[] = {
-      {"a b", 0.25},
-      {"c", std::int64_t{-3}},
-      {"d", std::uint64_t{4}},
-      {"e", false},
-      {"s", std::string_view("q\"\\")},
+      {"a b", 0.25}, {"c", std::int64_t{-3}}, {"d", std::uint64_t{4}}, {"e", false}, {"s", std::string_view("q\"\\")},
   };
   writer.write_point("cpu,host=h\\ 1", fields, -1600000000000000000);
   writer.write_point("cpu", std::span<const ifx::lp::Field>{}, 1);  // nothing: no field
@@ -306,9 +298,8 @@ std::string unescape_field_key(std::string_view s) {
 // Splits `key fields time` and the fields into (key, value) with values decoded; strings live in
 // `strings` (a deque: growing it moves nothing) so the string_views in `values` stay valid.
 void decode_line(std::string_view line, std::string& series_key, std::vector<std::string>& names,
-                 std::deque<std::string>& strings, std::vector<ifx::lp::FieldValue>& values,
-                 std::int64_t& t) {
-  std::size_t i = 1;  // a measurement is never empty
+                 std::deque<std::string>& strings, std::vector<ifx::lp::FieldValue>& values, std::int64_t& t) {
+  std::size_t i = 1;                                     // a measurement is never empty
   while (!(line[i] == ' ' && line[i - 1] != '\\')) ++i;  // first unescaped space
   series_key.assign(line.substr(0, i));
   const std::size_t time_at = line.rfind(' ');

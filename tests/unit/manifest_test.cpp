@@ -114,8 +114,7 @@ TEST(Manifest, KeysMatchCaseInsensitivelyLikeGo) {
 }
 
 TEST(Manifest, LaterDuplicateKeyWinsAndObjectsMerge) {
-  const auto m = parse_ok(
-      R"({"meta":{"fileName":"a","size":1},"Meta":{"size":2},"limited":true,"LIMITED":false})");
+  const auto m = parse_ok(R"({"meta":{"fileName":"a","size":1},"Meta":{"size":2},"limited":true,"LIMITED":false})");
   EXPECT_EQ(m.meta.file_name, "a");  // Go decodes the second object into the same struct
   EXPECT_EQ(m.meta.size, 2);
   EXPECT_FALSE(m.limited);
@@ -185,7 +184,8 @@ TEST(Manifest, UnknownKeysSurviveParseAndWriteInOrder) {
   "files": [
     {
       "owner": "node-2",
-      )" + standard_file_keys + R"(
+      )" + standard_file_keys +
+                         R"(
       "crc": 12345678901234567890
     }
   ],
@@ -216,14 +216,14 @@ TEST(Manifest, UnknownKeysSurviveParseAndWriteInOrder) {
 
 TEST(Manifest, StringsAreEscapedAsGoDoes) {
   PortableManifest m;
-  m.meta.file_name = std::string("<>&\"\\/\n\r\t\x01\x08\x0c\x1f\x7f é\xe2\x80\xa8\xe2\x80\xa9|\xff|"
-                                 "\xed\xa0\x80|\xc0\xaf|\xf0\x9f\x98\x80");
+  m.meta.file_name = std::string(
+      "<>&\"\\/\n\r\t\x01\x08\x0c\x1f\x7f é\xe2\x80\xa8\xe2\x80\xa9|\xff|"
+      "\xed\xa0\x80|\xc0\xaf|\xf0\x9f\x98\x80");
   const std::string text = ifx::write_manifest(m);
-  const std::string want =
-      R"("fileName": "\u003c\u003e\u0026\"\\/\n\r\t\u0001\u0008\u000c\u001f)"
-      "\x7f \xc3\xa9"
-      R"(\u2028\u2029|\ufffd|\ufffd\ufffd\ufffd|\ufffd\ufffd|)"
-      "\xf0\x9f\x98\x80\"";
+  const std::string want = R"("fileName": "\u003c\u003e\u0026\"\\/\n\r\t\u0001\u0008\u000c\u001f)"
+                           "\x7f \xc3\xa9"
+                           R"(\u2028\u2029|\ufffd|\ufffd\ufffd\ufffd|\ufffd\ufffd|)"
+                           "\xf0\x9f\x98\x80\"";
   EXPECT_NE(text.find(want), std::string::npos) << text;
 }
 
@@ -231,16 +231,19 @@ TEST(Manifest, NumbersInUnknownKeysUseGoFormatting) {
   const auto m = parse_ok(
       R"({"a":1e21,"b":1e-7,"c":0.000001,"d":1e20,"e":123.25,"f":-0.5,"g":1.5e300,"h":12e-10,"i":-0.0})");
   const std::string text = ifx::write_manifest(m);
-  for (const char* want :
-       {R"("a": 1e+21)", R"("b": 1e-7)", R"("c": 0.000001)", R"("d": 100000000000000000000)",
-        R"("e": 123.25)", R"("f": -0.5)", R"("g": 1.5e+300)", R"("h": 1.2e-9)", R"("i": -0)"}) {
+  for (const char* want : {R"("a": 1e+21)", R"("b": 1e-7)", R"("c": 0.000001)", R"("d": 100000000000000000000)",
+                           R"("e": 123.25)", R"("f": -0.5)", R"("g": 1.5e+300)", R"("h": 1.2e-9)", R"("i": -0)"}) {
     EXPECT_NE(text.find(want), std::string::npos) << want << "\n" << text;
   }
 }
 
 TEST(Manifest, InvalidUtf8InInputBecomesReplacementCharacter) {
-  const auto m = parse_ok("{\"meta\":{\"fileName\":\"a\xff" "b.meta\"}}");
-  EXPECT_EQ(m.meta.file_name, "a\xef\xbf\xbd" "b.meta");
+  const auto m = parse_ok(
+      "{\"meta\":{\"fileName\":\"a\xff"
+      "b.meta\"}}");
+  EXPECT_EQ(m.meta.file_name,
+            "a\xef\xbf\xbd"
+            "b.meta");
   // A syntax error after the bad byte is reported at its offset in the original text.
   auto e = ifx::parse_manifest("{\"x\":\"\xff\xff\",]");
   ASSERT_FALSE(e);
@@ -251,16 +254,14 @@ TEST(Manifest, InvalidUtf8InInputBecomesReplacementCharacter) {
 TEST(Manifest, WrongTypesNameTheKeyAndWhatWasFound) {
   expect_invalid(R"({"files":[{},{},{"shardID":"abc"}]})",
                  R"(files[2].shardID: expected an unsigned integer, found "abc")");
-  expect_invalid(R"({"files":[{"shardID":-1}]})",
-                 "files[0].shardID: expected an unsigned integer, found -1");
+  expect_invalid(R"({"files":[{"shardID":-1}]})", "files[0].shardID: expected an unsigned integer, found -1");
   expect_invalid(R"({"files":[{"size":1.5}]})", "files[0].size: expected an integer, found 1.5");
   expect_invalid(R"({"files":[{"size":1.0}]})", "files[0].size: expected an integer, found 1.0");
   expect_invalid(R"({"files":[{"lastModified":9223372036854775808}]})",
                  "files[0].lastModified: expected an integer that fits in int64, found "
                  "9223372036854775808");
   expect_invalid(R"({"files":[{"fileName":7}]})", "files[0].fileName: expected a string, found 7");
-  expect_invalid(R"({"files":[{"Database":["x"]}]})",
-                 "files[0].Database: expected a string, found an array");
+  expect_invalid(R"({"files":[{"Database":["x"]}]})", "files[0].Database: expected a string, found an array");
   expect_invalid(R"({"files":[7]})", "files[0]: expected an object, found 7");
   expect_invalid(R"({"files":{}})", "files: expected an array or null, found an object");
   expect_invalid(R"({"limited":"yes"})", R"(limited: expected true or false, found "yes")");
@@ -307,13 +308,11 @@ TEST(Manifest, ReadsAFileAndNamesItInErrors) {
 
 // --- §3.6 -------------------------------------------------------------------------------------
 
-PortableManifest::ShardFileEntry entry(std::uint64_t id, const std::string& file,
-                                       std::int64_t last_modified = 0) {
+PortableManifest::ShardFileEntry entry(std::uint64_t id, const std::string& file, std::int64_t last_modified = 0) {
   return {"db", "rp", id, file, 1024, last_modified, {}};
 }
 
-PortableManifest manifest(const std::string& meta_file,
-                          std::vector<PortableManifest::ShardFileEntry> files) {
+PortableManifest manifest(const std::string& meta_file, std::vector<PortableManifest::ShardFileEntry> files) {
   PortableManifest m;
   m.meta.file_name = meta_file;
   m.meta.size = 10;
@@ -324,20 +323,16 @@ PortableManifest manifest(const std::string& meta_file,
 TEST(ManifestChain, OssIncrementalsMergeOldestToNewestWhileInfluxdTakesTheNewest) {
   // Given out of order on purpose.
   std::vector<std::pair<std::string, PortableManifest>> in = {
-      {"20240103T000000Z.manifest",
-       manifest("", {entry(1, "20240103T000000Z.s1.tar.gz")})},
-      {"20240101T000000Z.manifest",
-       manifest("20240101T000000Z.meta", {entry(1, "20240101T000000Z.s1.tar.gz"),
-                                          entry(2, "20240101T000000Z.s2.tar.gz")})},
-      {"20240102T000000Z.manifest",
-       manifest("20240102T000000Z.meta", {entry(1, "20240102T000000Z.s1.tar.gz"),
-                                          entry(2, "20240102T000000Z.s2.tar.gz")})},
+      {"20240103T000000Z.manifest", manifest("", {entry(1, "20240103T000000Z.s1.tar.gz")})},
+      {"20240101T000000Z.manifest", manifest("20240101T000000Z.meta", {entry(1, "20240101T000000Z.s1.tar.gz"),
+                                                                       entry(2, "20240101T000000Z.s2.tar.gz")})},
+      {"20240102T000000Z.manifest", manifest("20240102T000000Z.meta", {entry(1, "20240102T000000Z.s1.tar.gz"),
+                                                                       entry(2, "20240102T000000Z.s2.tar.gz")})},
   };
-  const std::set<std::string> present = {
-      "20240101T000000Z.s1.tar.gz", "20240101T000000Z.s2.tar.gz", "20240102T000000Z.s1.tar.gz",
-      "20240103T000000Z.s1.tar.gz"};  // 20240102T000000Z.s2.tar.gz is gone
-  const auto chain = ifx::merge_manifest_chain(
-      in, [&](const std::string& f) { return present.count(f) > 0; });
+  const std::set<std::string> present = {"20240101T000000Z.s1.tar.gz", "20240101T000000Z.s2.tar.gz",
+                                         "20240102T000000Z.s1.tar.gz",
+                                         "20240103T000000Z.s1.tar.gz"};  // 20240102T000000Z.s2.tar.gz is gone
+  const auto chain = ifx::merge_manifest_chain(in, [&](const std::string& f) { return present.count(f) > 0; });
 
   ASSERT_TRUE(chain.meta);  // newest manifest has an empty meta.fileName: skipped
   EXPECT_EQ(chain.meta->file_name, "20240102T000000Z.meta");

@@ -66,8 +66,10 @@ TEST(LegacyMeta, BadMagic) {
   file[4] = '\x58';
   expect_invalid(parse_legacy_meta(file), 0, "found 00 00 00 00 58 59 01 01");
   // A portable .meta handed in by mistake.
-  expect_invalid(parse_legacy_meta(std::string("\x0a\x03" "abc\x10\x00", 7)), 0,
-                 "expected magic 00 00 00 00 59 59 01 01");
+  expect_invalid(parse_legacy_meta(std::string("\x0a\x03"
+                                               "abc\x10\x00",
+                                               7)),
+                 0, "expected magic 00 00 00 00 59 59 01 01");
 }
 
 TEST(LegacyMeta, ShortFiles) {
@@ -86,8 +88,7 @@ TEST(LegacyMeta, BlobLengthLargerThanTheFile) {
 
 TEST(LegacyMeta, FileEndsInsideTheNodeLength) {
   const std::string file = write_legacy_meta("abcdef");
-  expect_invalid(parse_legacy_meta(file.substr(0, 16 + 6 + 3)), 22,
-                 "ends 3 bytes after the 6-byte meta blob");
+  expect_invalid(parse_legacy_meta(file.substr(0, 16 + 6 + 3)), 22, "ends 3 bytes after the 6-byte meta blob");
   expect_invalid(parse_legacy_meta(file.substr(0, 16 + 6)), 22, "ends 0 bytes after");
 }
 
@@ -98,8 +99,7 @@ TEST(LegacyMeta, NodeLengthMismatch) {
   file.replace(22, 8, u64be(4));
   expect_invalid(parse_legacy_meta(file), 22, "is 4 bytes but 5 bytes follow it");
   // Trailing junk after a consistent envelope.
-  expect_invalid(parse_legacy_meta(write_legacy_meta("abcdef") + "x"), 22,
-                 "is 5 bytes but 6 bytes follow it");
+  expect_invalid(parse_legacy_meta(write_legacy_meta("abcdef") + "x"), 22, "is 5 bytes but 6 bytes follow it");
 }
 
 TEST(LegacyMeta, NodeJsonMustBeNullOrAnObject) {
@@ -177,11 +177,17 @@ TEST(PortableMeta, EncodesTheVerifiedBytes) {
 
 TEST(PortableMeta, ToleratesUnknownFieldsOrderAndMissingMaxNodeId) {
   // MaxNodeID first, an unknown 32-bit field 3, an unknown string field 4, then Data.
-  const std::string odd("\x10\x05\x1d\x01\x02\x03\x04\x22\x01z\x0a\x03" "abc", 15);
+  const std::string odd(
+      "\x10\x05\x1d\x01\x02\x03\x04\x22\x01z\x0a\x03"
+      "abc",
+      15);
   auto r = parse_portable_meta(odd);
   ASSERT_TRUE(r) << r.error().describe();
   EXPECT_EQ(*r, "abc");
-  auto no_max = parse_portable_meta(std::string("\x0a\x02" "ab", 4));
+  auto no_max = parse_portable_meta(
+      std::string("\x0a\x02"
+                  "ab",
+                  4));
   ASSERT_TRUE(no_max) << no_max.error().describe();
   EXPECT_EQ(*no_max, "ab");
 }
@@ -194,8 +200,10 @@ TEST(PortableMeta, DamagedWrappers) {
   expect_portable_invalid("", 0, "no Data field");
   expect_portable_invalid(std::string("\x10\x00", 2), 0, "no Data field");
   // Data declares 906 bytes, 3 present.
-  expect_portable_invalid(std::string("\x0a\x8a\x07" "abc", 6), 1,
-                          "declares 906 bytes at offset 1 but only 3 remain");
+  expect_portable_invalid(std::string("\x0a\x8a\x07"
+                                      "abc",
+                                      6),
+                          1, "declares 906 bytes at offset 1 but only 3 remain");
   // Length varint cut off.
   expect_portable_invalid(std::string("\x0a\x8a", 2), 1, "truncated inside the length");
   // MaxNodeID value cut off.

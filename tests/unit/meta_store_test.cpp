@@ -47,37 +47,53 @@ std::string reference_blob() {
   shard3.u(1, 3).m(3, Pb().u(1, 1)).m(3, Pb().u(1, 4));  // Owners (Enterprise-style)
 
   Pb sg1;  // live group holding shards 1 and 2
-  sg1.u(1, 1).i(2, 1700000000000000000).i(3, 1700000000000000000 + kWeek).i(4, 0)
-      .m(5, shard1).m(5, shard2);
+  sg1.u(1, 1).i(2, 1700000000000000000).i(3, 1700000000000000000 + kWeek).i(4, 0).m(5, shard1).m(5, shard2);
   Pb sg2;  // deleted and truncated group with a negative start (before 1970)
-  sg2.u(1, 23).i(2, -kDay).i(3, 0).i(4, 1700000001000000000).m(5, shard3)
-      .i(6, 1700000000500000000);
+  sg2.u(1, 23).i(2, -kDay).i(3, 0).i(4, 1700000001000000000).m(5, shard3).i(6, 1700000000500000000);
 
   Pb autogen;
-  autogen.s(1, "autogen").i(2, 0).i(3, kWeek).u(4, 1).m(5, sg1)
+  autogen.s(1, "autogen")
+      .i(2, 0)
+      .i(3, kWeek)
+      .u(4, 1)
+      .m(5, sg1)
       .m(6, Pb().s(1, "kapacitor").s(2, "ANY").s(3, "udp://h1:9092").s(3, "udp://h2:9092"));
   Pb one_year;
   one_year.s(1, "one_year").i(2, 31449600000000000).i(3, kDay).u(4, 1).m(5, sg2);
 
   Pb telegraf;
-  telegraf.s(1, "telegraf").s(2, "autogen").m(3, autogen).m(3, one_year)
-      .m(4, Pb().s(1, "cq_mean").s(2, "CREATE CONTINUOUS QUERY cq_mean ON telegraf BEGIN "
-                                       "SELECT mean(v) INTO m1 FROM m GROUP BY time(1h) END"));
+  telegraf.s(1, "telegraf")
+      .s(2, "autogen")
+      .m(3, autogen)
+      .m(3, one_year)
+      .m(4, Pb().s(1, "cq_mean")
+                .s(2,
+                   "CREATE CONTINUOUS QUERY cq_mean ON telegraf BEGIN "
+                   "SELECT mean(v) INTO m1 FROM m GROUP BY time(1h) END"));
   Pb app_db;
   app_db.s(1, "app db").s(2, "");  // no RP, empty default: required string still written
 
   Pb admin;
   admin.s(1, "admin").s(2, "$2a$10$abcdefghijklmnopqrstuv").u(3, 1);
   Pb reader;
-  reader.s(1, "reader").s(2, "$2a$10$zyx").u(3, 0)
+  reader.s(1, "reader")
+      .s(2, "$2a$10$zyx")
+      .u(3, 0)
       .m(4, Pb().s(1, "telegraf").i(2, 1))
       .m(4, Pb().s(1, "app db").i(2, 3))
       .m(4, Pb().s(1, "other").i(2, 2));
 
   Pb data;
-  data.u(1, 0).u(2, 28).u(3, 0x1c2b3a4958677685ULL)
-      .m(5, telegraf).m(5, app_db).m(6, admin).m(6, reader)
-      .u(7, 0).u(8, 23).u(9, 23);
+  data.u(1, 0)
+      .u(2, 28)
+      .u(3, 0x1c2b3a4958677685ULL)
+      .m(5, telegraf)
+      .m(5, app_db)
+      .m(6, admin)
+      .m(6, reader)
+      .u(7, 0)
+      .u(8, 23)
+      .u(9, 23);
   return data.b;
 }
 
@@ -105,8 +121,7 @@ TEST(MetaData, DecodesEveryFieldOfAHandBuiltBlob) {
   ASSERT_EQ(ag.subscriptions.size(), 1u);
   EXPECT_EQ(ag.subscriptions[0].name, "kapacitor");
   EXPECT_EQ(ag.subscriptions[0].mode, "ANY");
-  EXPECT_EQ(ag.subscriptions[0].destinations,
-            (std::vector<std::string>{"udp://h1:9092", "udp://h2:9092"}));
+  EXPECT_EQ(ag.subscriptions[0].destinations, (std::vector<std::string>{"udp://h1:9092", "udp://h2:9092"}));
   ASSERT_EQ(ag.shard_groups.size(), 1u);
   EXPECT_EQ(ag.shard_groups[0].end_ns - ag.shard_groups[0].start_ns, kWeek);
   EXPECT_FALSE(ag.shard_groups[0].deleted());
@@ -155,9 +170,11 @@ TEST(MetaData, EncodesTheMinimalMessageWithEveryRequiredScalar) {
   EXPECT_EQ(encode_meta_data(d), std::string("\x08\x00\x10\x00\x18\x00\x38\x00\x40\x00\x48\x00", 12));
   d.databases.push_back({"db", "", {}, {}});
   // Database with its two required strings, no repeated fields.
-  EXPECT_EQ(encode_meta_data(d),
-            std::string("\x08\x00\x10\x00\x18\x00\x2a\x06\x0a\x02" "db" "\x12\x00"
-                        "\x38\x00\x40\x00\x48\x00", 20));
+  EXPECT_EQ(encode_meta_data(d), std::string("\x08\x00\x10\x00\x18\x00\x2a\x06\x0a\x02"
+                                             "db"
+                                             "\x12\x00"
+                                             "\x38\x00\x40\x00\x48\x00",
+                                             20));
 }
 
 TEST(MetaData, UnknownFieldsAndOssIgnoredNodesAreSkipped) {
@@ -166,9 +183,8 @@ TEST(MetaData, UnknownFieldsAndOssIgnoredNodesAreSkipped) {
   // unknown group (field 101) appended at top level; a future string inside a database.
   Pb extra;
   extra.m(4, Pb().u(1, 1).s(2, "host:8088")).m(10, Pb().u(1, 2).s(2, "h2")).u(99, 7);
-  std::string tail = extra.b + Pb::uvarint((100 << 3) | 1) + std::string(8, '\x11') +
-                     Pb::uvarint((101 << 3) | 3) + Pb::uvarint(1 << 3) + "\x05" +
-                     Pb::uvarint((101 << 3) | 4);
+  std::string tail = extra.b + Pb::uvarint((100 << 3) | 1) + std::string(8, '\x11') + Pb::uvarint((101 << 3) | 3) +
+                     Pb::uvarint(1 << 3) + "\x05" + Pb::uvarint((101 << 3) | 4);
   auto d = decode_meta_data(blob + tail);
   ASSERT_TRUE(d) << d.error().describe();
   EXPECT_EQ(encode_meta_data(*d), blob);
@@ -251,9 +267,13 @@ TEST(MetaData, LookupHelpers) {
 
 TEST(MetaData, UnknownPrivilegeValueSurvivesRoundTrip) {
   Pb data;
-  data.u(1, 0).u(2, 1).u(3, 2)
+  data.u(1, 0)
+      .u(2, 1)
+      .u(3, 2)
       .m(6, Pb().s(1, "u").s(2, "h").u(3, 0).m(4, Pb().s(1, "db").i(2, -1)))
-      .u(7, 0).u(8, 0).u(9, 0);
+      .u(7, 0)
+      .u(8, 0)
+      .u(9, 0);
   auto d = decode_meta_data(data.b);
   ASSERT_TRUE(d);
   EXPECT_EQ(static_cast<int>(d->users[0].privileges[0].privilege), -1);
@@ -279,19 +299,24 @@ TEST(MetaData, MissingRequiredFieldIsRejectedLikeGo) {
 
 TEST(MetaData, TruncatedTopLevelFieldGivesOffsetOfItsLength) {
   // 08 00 10 01 18 02 | 2a 05 | 0a 03 'a'  -> Databases declares 5 bytes, 3 remain.
-  const std::string blob("\x08\x00\x10\x01\x18\x02\x2a\x05\x0a\x03" "a", 11);
+  const std::string blob(
+      "\x08\x00\x10\x01\x18\x02\x2a\x05\x0a\x03"
+      "a",
+      11);
   auto d = decode_meta_data(blob);
   ASSERT_FALSE(d);
   EXPECT_EQ(d.error().code, ifx::ErrorCode::meta_invalid);
   ASSERT_TRUE(d.error().offset);
   EXPECT_EQ(*d.error().offset, 7u);
-  EXPECT_NE(d.error().message.find("declares 5 bytes but only 3 remain"), std::string::npos)
-      << d.error().message;
+  EXPECT_NE(d.error().message.find("declares 5 bytes but only 3 remain"), std::string::npos) << d.error().message;
 }
 
 TEST(MetaData, TruncatedNestedFieldIsLocatedInsideItsMessage) {
   // Databases[0] is 4 bytes: 0a 05 'a' 'b' -> Name declares 5, 2 remain inside the database.
-  const std::string blob("\x08\x00\x10\x01\x18\x02\x2a\x04\x0a\x05" "ab", 12);
+  const std::string blob(
+      "\x08\x00\x10\x01\x18\x02\x2a\x04\x0a\x05"
+      "ab",
+      12);
   auto d = decode_meta_data(blob);
   ASSERT_FALSE(d);
   ASSERT_TRUE(d.error().offset);
@@ -336,8 +361,7 @@ TEST(MetaData, InvalidWireTypeAndOverlongVarint) {
   ASSERT_FALSE(e);
   ASSERT_TRUE(e.error().offset);
   EXPECT_EQ(*e.error().offset, 1u);
-  EXPECT_NE(e.error().message.find("longer than 10 bytes"), std::string::npos)
-      << e.error().message;
+  EXPECT_NE(e.error().message.find("longer than 10 bytes"), std::string::npos) << e.error().message;
 }
 
 }  // namespace

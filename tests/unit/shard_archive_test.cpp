@@ -29,8 +29,8 @@ namespace {
 using ifx::test::bytes_of;
 
 using ifx::ArchiveCompression;
-using ifx::Result;
 using ifx::ArchiveEntry;
+using ifx::Result;
 using ifx::ShardArchiveReader;
 using ifx::ShardArchiveReaderOptions;
 using ifx::ShardArchiveWriter;
@@ -59,8 +59,7 @@ struct Outcome {
   ArchiveCompression compression = ArchiveCompression::none;
 };
 
-Outcome read_all(const std::filesystem::path& path, ShardArchiveReaderOptions options = {},
-                 std::size_t chunk = 1000) {
+Outcome read_all(const std::filesystem::path& path, ShardArchiveReaderOptions options = {}, std::size_t chunk = 1000) {
   Outcome o;
   auto reader = ShardArchiveReader::open(path, options);
   if (!reader) {
@@ -97,28 +96,27 @@ Outcome read_all(const std::filesystem::path& path, ShardArchiveReaderOptions op
   return o;
 }
 
-Outcome read_bytes(const ScratchDir& dir, const std::string& file_bytes,
-                   ShardArchiveReaderOptions options = {}) {
+Outcome read_bytes(const ScratchDir& dir, const std::string& file_bytes, ShardArchiveReaderOptions options = {}) {
   auto path = dir / "archive";
   write_file(path, file_bytes);
   return read_all(path, options);
 }
 
 // The archive `file` in `dir` holding `items`, through the writer.
-std::filesystem::path write_archive(const ScratchDir& dir, const std::string& file, const std::vector<ArchiveFile>& items,
-                                    ShardArchiveWriterOptions options = {}, std::uint64_t* tar_bytes = nullptr) {
+std::filesystem::path write_archive(const ScratchDir& dir, const std::string& file,
+                                    const std::vector<ArchiveFile>& items, ShardArchiveWriterOptions options = {},
+                                    std::uint64_t* tar_bytes = nullptr) {
   const std::uint64_t total = ifx::test::write_shard_archive(dir / file, items, options);
   if (tar_bytes) *tar_bytes = total;
   return dir / file;
 }
 
-#define EXPECT_ERROR(outcome, code_, entry_, offset_)                               \
-  do {                                                                              \
-    ASSERT_TRUE((outcome).error.has_value()) << "expected " << code_;               \
-    EXPECT_EQ(ifx::to_string((outcome).error->code), code_) << (outcome).error->describe(); \
-    EXPECT_EQ((outcome).error->entry, entry_) << (outcome).error->describe();       \
-    EXPECT_EQ((outcome).error->offset, std::optional<std::uint64_t>(offset_))       \
-        << (outcome).error->describe();                                             \
+#define EXPECT_ERROR(outcome, code_, entry_, offset_)                                                         \
+  do {                                                                                                        \
+    ASSERT_TRUE((outcome).error.has_value()) << "expected " << code_;                                         \
+    EXPECT_EQ(ifx::to_string((outcome).error->code), code_) << (outcome).error->describe();                   \
+    EXPECT_EQ((outcome).error->entry, entry_) << (outcome).error->describe();                                 \
+    EXPECT_EQ((outcome).error->offset, std::optional<std::uint64_t>(offset_)) << (outcome).error->describe(); \
   } while (0)
 
 // --- Entry names. ------------------------------------------------------------------------
@@ -133,10 +131,9 @@ TEST(ShardEntryName, SplitsTheFourComponents) {
 }
 
 TEST(ShardEntryName, RejectsEverythingElse) {
-  for (const char* bad : {"../x", "/abs", "/db/rp/1/f", "db/rp/1/../../x", "db/rp/notanumber/f",
-                          "db/rp/1/sub/f", "db/rp/1/", "db//1/f", "db/rp/1", "db/rp/-1/f",
-                          "db/rp/+1/f", "db/rp/1/..", "db/rp/1/.", "db/rp/99999999999999999999/f",
-                          ""}) {
+  for (const char* bad :
+       {"../x", "/abs", "/db/rp/1/f", "db/rp/1/../../x", "db/rp/notanumber/f", "db/rp/1/sub/f", "db/rp/1/", "db//1/f",
+        "db/rp/1", "db/rp/-1/f", "db/rp/+1/f", "db/rp/1/..", "db/rp/1/.", "db/rp/99999999999999999999/f", ""}) {
     auto n = ifx::parse_shard_entry_name(bad);
     ASSERT_FALSE(n) << bad;
     EXPECT_EQ(n.error().code, ifx::ErrorCode::unsafe_path) << bad;
@@ -172,7 +169,9 @@ TEST(ShardArchiveWriter, WritesUstarHeadersLikeGo) {
   EXPECT_EQ(h.substr(136, 12), std::string("14524770400\0", 12));  // 1700000000
   EXPECT_EQ(h[156], '0');
   EXPECT_EQ(h.substr(157, 100), std::string(100, '\0'));
-  EXPECT_EQ(h.substr(257, 8), std::string("ustar\0" "00", 8));
+  EXPECT_EQ(h.substr(257, 8), std::string("ustar\0"
+                                          "00",
+                                          8));
   EXPECT_EQ(h.substr(265, 32), "root" + std::string(28, '\0'));
   EXPECT_EQ(h.substr(297, 32), "root" + std::string(28, '\0'));
   EXPECT_EQ(h.substr(329, 8), std::string("0000000\0", 8));
@@ -244,16 +243,15 @@ TEST(ShardArchiveWriter, WritesTheInfluxdGzipHeaderAndTrailer) {
   o.gzip_name = "20261124T060957Z.s1.tar";
   auto path = write_archive(dir, "20261124T060957Z.s1.tar.gz", {{kTsm, ifx::test::incompressible_bytes(5000)}}, o);
   std::string gz = read_file(path);
-  std::string header = std::string("\x1f\x8b\x08\x08\x00\x09\x6e\x88\x00\xff", 10) + o.gzip_name +
-                       std::string(1, '\0');
+  std::string header = std::string("\x1f\x8b\x08\x08\x00\x09\x6e\x88\x00\xff", 10) + o.gzip_name + std::string(1, '\0');
   EXPECT_EQ(gz.substr(0, header.size()), header);
   const std::string tar = ifx::test::zlib_gunzip(gz).value();  // zlib checks CRC-32 and ISIZE itself
   ASSERT_EQ(tar.size(), 512u + 5120 + 1024);
   EXPECT_EQ(tar.substr(512, 5000), ifx::test::incompressible_bytes(5000));
   std::uint32_t crc = static_cast<std::uint32_t>(::crc32(0, reinterpret_cast<const Bytef*>(tar.data()), tar.size()));
   std::string trailer = gz.substr(gz.size() - 8);
-  EXPECT_EQ(trailer, std::string(reinterpret_cast<const char*>(&crc), 4) +
-                         std::string("\x00\x1a\x00\x00", 4));  // ISIZE 6656 LE
+  EXPECT_EQ(trailer,
+            std::string(reinterpret_cast<const char*>(&crc), 4) + std::string("\x00\x1a\x00\x00", 4));  // ISIZE 6656 LE
   EXPECT_FALSE(std::filesystem::exists(dir / "20261124T060957Z.s1.tar.gz.pending"));
 }
 
@@ -299,7 +297,8 @@ TEST(ShardArchiveWriter, StoresChunksThatHardlyCompressUnlessALevelIsGiven) {
   std::string blocks = ifx::test::incompressible_bytes(3 << 20, 9);
   for (auto& c : blocks) c = static_cast<char>(static_cast<unsigned char>(c) % 220);
   std::string index;
-  for (int i = 0; index.size() < (2u << 20); ++i) index += fmt::format("cpu,host=server{:04},region=r{} usage\n", i % 997, i % 7);
+  for (int i = 0; index.size() < (2u << 20); ++i)
+    index += fmt::format("cpu,host=server{:04},region=r{} usage\n", i % 997, i % 7);
   const std::vector<ArchiveFile> items = {{kTsm, blocks + index}};
   for (bool default_level : {true, false}) {
     ShardArchiveWriterOptions o;
@@ -426,8 +425,9 @@ INSTANTIATE_TEST_SUITE_P(AllCompressions, RoundTrip,
 
 TEST(ShardArchiveReader, SkipsUnreadDataAndCopiesToAFileDescriptor) {
   ScratchDir dir;
-  auto path = write_archive(dir, "a.tar.gz", {{"db/rp/1/a.tsm", ifx::test::incompressible_bytes(3000, 1)},
-                                              {"db/rp/1/b.tsm", ifx::test::incompressible_bytes(200000, 2)}});
+  auto path = write_archive(dir, "a.tar.gz",
+                            {{"db/rp/1/a.tsm", ifx::test::incompressible_bytes(3000, 1)},
+                             {"db/rp/1/b.tsm", ifx::test::incompressible_bytes(200000, 2)}});
   auto reader = ShardArchiveReader::open(path);
   ASSERT_TRUE(reader);
   ArchiveEntry e;
@@ -467,7 +467,8 @@ TEST(ShardArchiveReader, ReadsStreamsEndingExactlyAtAnOutputBufferBoundary) {
     const std::size_t data_size = blocks * 512 - 512 - 1024;
     for (int level : {0, 1, 6, 9}) {
       for (unsigned kind = 0; kind < 2; ++kind) {
-        const std::string data = kind == 0 ? ifx::test::incompressible_bytes(data_size, blocks) : std::string(data_size, 'a');
+        const std::string data = kind == 0 ? ifx::test::incompressible_bytes(data_size, blocks)
+                                           : std::string(data_size, 'a');
         const std::string tar = tar_of({{kTsm, data}});
         ASSERT_EQ(tar.size() % 65536, 0u);
         auto r = read_bytes(dir, zlib_gzip(tar, 0, level));
@@ -625,8 +626,9 @@ TEST(ShardArchiveReader, ReadsTheEmptyGzipInfluxdWrites) {
   std::string deflated = zlib_gzip(kEnd, 1024);
   std::string body = deflated.substr(10, deflated.size() - 18);
   // Header with FNAME, then the deflate body and trailer of the zlib stream.
-  std::string file = "\x1f\x8b\x08\x08\x00\x09\x6e\x88\x00\xff"
-                     "20261124T060957Z.s1.tar\0"s;
+  std::string file =
+      "\x1f\x8b\x08\x08\x00\x09\x6e\x88\x00\xff"
+      "20261124T060957Z.s1.tar\0"s;
   file += body;
   file += deflated.substr(deflated.size() - 8);
   auto o = read_bytes(dir, file);
@@ -649,15 +651,15 @@ TEST(ShardArchiveReader, DetectsTarTruncationAtEveryInterestingOffset) {
   for (Cut c : std::vector<Cut>{{0, ""},
                                 {100, ""},
                                 {511, ""},
-                                {512, "db/rp/1/a.tsm"},     // header only: §4.4.1
+                                {512, "db/rp/1/a.tsm"},  // header only: §4.4.1
                                 {900, "db/rp/1/a.tsm"},
                                 {1511, "db/rp/1/a.tsm"},
-                                {1536, ""},                 // before the second header
+                                {1536, ""},  // before the second header
                                 {1800, ""},
                                 {2048, "db/rp/1/b.tsm"},
-                                {2050, "db/rp/1/b.tsm"},    // data complete, padding missing
-                                {2560, ""},                 // no end-of-archive marker
-                                {3072, ""},                 // one zero block only
+                                {2050, "db/rp/1/b.tsm"},  // data complete, padding missing
+                                {2560, ""},               // no end-of-archive marker
+                                {3072, ""},               // one zero block only
                                 {3583, ""}}) {
     SCOPED_TRACE(c.at);
     auto o = read_bytes(dir, tar.substr(0, c.at));

@@ -30,8 +30,8 @@ constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
 
 using FloatPoints = std::vector<std::pair<std::int64_t, double>>;
 using ifx::test::points;
-using ifx::test::write_tsm;
 using ifx::test::write_tombstones;
+using ifx::test::write_tsm;
 
 // Points t = from, from+step, ... < to, all with value v.
 FloatPoints run(std::int64_t from, std::int64_t to, double v, std::int64_t step = 1) {
@@ -124,14 +124,14 @@ TEST(CompositeKey, SplitsAtTheFirstSeparatorAndUnescapesTheMeasurement) {
   EXPECT_EQ(ifx::tsm::measurement_of("cpu"), "cpu");
   EXPECT_EQ(ifx::tsm::measurement_of(R"(a\ b\,c)"), "a b,c");
   EXPECT_EQ(ifx::tsm::measurement_of(R"(a\=b,t=1)"), R"(a\=b)");  // only "\," and "\ " unescape
-  EXPECT_EQ(ifx::tsm::measurement_of(",x,t=1"), ",x");             // the first byte is always the name
+  EXPECT_EQ(ifx::tsm::measurement_of(",x,t=1"), ",x");            // the first byte is always the name
   EXPECT_EQ(ifx::tsm::measurement_of(""), "");
 }
 
 TEST_F(ShardPointsTest, KeysAreMergedInOrderAcrossFiles) {
   write_tsm(tsm(1), {{"a#!~#v", points(run(0, 5, 1))}, {"c#!~#v", points(run(0, 5, 1))}});
-  write_tsm(tsm(2), {{"b#!~#v", points(run(0, 5, 2))}, {"c#!~#v", points(run(10, 12, 2))},
-                     {"d#!~#v", points(run(0, 1, 2))}});
+  write_tsm(tsm(2),
+            {{"b#!~#v", points(run(0, 5, 2))}, {"c#!~#v", points(run(10, 12, 2))}, {"d#!~#v", points(run(0, 1, 2))}});
   ShardPoints shard = open({{tsm(1), {}}, {tsm(2), {}}});
   auto keys = all_keys(shard);
   EXPECT_EQ(names(keys), (std::vector<std::string>{"a#!~#v", "b#!~#v", "c#!~#v", "d#!~#v"}));
@@ -196,8 +196,8 @@ TEST_F(ShardPointsTest, OverlappingBlocksInsideOneFileLaterEntryWins) {
 }
 
 TEST_F(ShardPointsTest, TombstoneDeletesAWholeKey) {
-  write_tsm(tsm(1), {{"a#!~#v", points(run(0, 5, 1))}, {"b#!~#v", points(run(0, 5, 1))},
-                     {"c#!~#v", points(run(0, 5, 1))}});
+  write_tsm(tsm(1),
+            {{"a#!~#v", points(run(0, 5, 1))}, {"b#!~#v", points(run(0, 5, 1))}, {"c#!~#v", points(run(0, 5, 1))}});
   const fs::path ts = dir / "000000001-000000001.tombstone";
   std::vector<Tombstone> records{{"b#!~#v", kMin, kMax}};
   write_tombstones(ts, records);
@@ -316,8 +316,9 @@ TEST_F(ShardPointsTest, SeveralCursorsAtOnceAndOtherTypes) {
   }
   const DecodedBlock ints = points(int_points), strs = points(string_points), bools = points(bool_points),
                      uints = points(unsigned_points);
-  write_tsm(tsm(1), {{"cpu,host=a#!~#b", bools}, {"cpu,host=a#!~#i", ints}, {"cpu,host=a#!~#s", strs},
-                     {"cpu,host=a#!~#u", uints}});
+  write_tsm(
+      tsm(1),
+      {{"cpu,host=a#!~#b", bools}, {"cpu,host=a#!~#i", ints}, {"cpu,host=a#!~#s", strs}, {"cpu,host=a#!~#u", uints}});
   ShardPoints shard = open({{tsm(1), {}}}, {.batch_points = 128});
   auto keys = all_keys(shard);
   ASSERT_EQ(keys.size(), 4u);
@@ -422,8 +423,8 @@ struct MeasurementTruth {
 };
 
 void PrintTo(const MeasurementTruth& m, std::ostream* os) {
-  *os << "series=" << m.series << " points=" << m.points << " values=" << m.values << " time=[" << m.min_time
-      << ", " << m.max_time << "] fields=";
+  *os << "series=" << m.series << " points=" << m.points << " values=" << m.values << " time=[" << m.min_time << ", "
+      << m.max_time << "] fields=";
   for (const auto& [k, v] : m.fields) *os << k << ":" << v << " ";
 }
 

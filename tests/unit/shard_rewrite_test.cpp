@@ -49,10 +49,19 @@ DecodedBlock points(BlockType type, const std::vector<std::int64_t>& ts, int sal
   for (std::int64_t t : ts) {
     b.times.push_back(t);
     switch (type) {
-      case BlockType::Float: b.floats.push_back(static_cast<double>(t) * 0.25 + salt); break;
-      case BlockType::Integer: b.integers.push_back(-3 * t + salt); break;
-      case BlockType::Boolean: b.booleans.push_back(static_cast<std::uint8_t>((t + salt) % 3 == 0)); break;
-      case BlockType::String: b.strings.push_back(fmt::format("v{}-{}{}", salt, t, std::string(static_cast<std::size_t>((t % 5 + 5) % 5), 'x'))); break;
+      case BlockType::Float:
+        b.floats.push_back(static_cast<double>(t) * 0.25 + salt);
+        break;
+      case BlockType::Integer:
+        b.integers.push_back(-3 * t + salt);
+        break;
+      case BlockType::Boolean:
+        b.booleans.push_back(static_cast<std::uint8_t>((t + salt) % 3 == 0));
+        break;
+      case BlockType::String:
+        b.strings.push_back(
+            fmt::format("v{}-{}{}", salt, t, std::string(static_cast<std::size_t>((t % 5 + 5) % 5), 'x')));
+        break;
       case BlockType::Unsigned:
         b.unsigneds.push_back(std::numeric_limits<std::uint64_t>::max() - static_cast<std::uint64_t>(t) -
                               static_cast<std::uint64_t>(salt));
@@ -155,8 +164,8 @@ const std::string kMem = "mem,host=a#!~#v";
 // ---- merging and the fast path -------------------------------------------------------------------
 
 TEST_F(ShardRewriteTest, OverwriteInANewerFileIsResolvedAndUntouchedBlocksAreCopied) {
-  write_tsm(tsm(1), {{kCpu, points(BlockType::Float, times(0, 3000))},
-                     {kMem, points(BlockType::Float, times(0, 2000))}});
+  write_tsm(tsm(1),
+            {{kCpu, points(BlockType::Float, times(0, 3000))}, {kMem, points(BlockType::Float, times(0, 2000))}});
   write_tsm(tsm(2), {{kCpu, points(BlockType::Float, times(1500, 1510), 7)}});
 
   auto r = rewrite({{tsm(1), std::nullopt}, {tsm(2), std::nullopt}});
@@ -197,7 +206,8 @@ TEST_F(ShardRewriteTest, NoFastPathWhenEveryBlockOverlapsANewerOne) {
   EXPECT_EQ(r.blocks, 2u);  // 2000 interleaved points in full blocks of 1000
   DecodedBlock want;
   want.type = BlockType::Integer;
-  for (std::int64_t t = 0; t < 2000; ++t) ifx::test::append_points(want, points(BlockType::Integer, {t}, t % 2 ? 5 : 0));
+  for (std::int64_t t = 0; t < 2000; ++t)
+    ifx::test::append_points(want, points(BlockType::Integer, {t}, t % 2 ? 5 : 0));
   expect_points(read_back(r.tsm_files), kCpu, want);
 }
 
@@ -285,7 +295,7 @@ TEST_F(ShardRewriteTest, KeepRangeOneInsideEachBoundaryCutsTheNeighbours) {
   write_tsm(tsm(1), {{kCpu, points(BlockType::Unsigned, times(0, 3000))}});
   auto r = rewrite({{tsm(1), std::nullopt}}, {.keep = TimeRange{999, 2000}});
   EXPECT_EQ(r.points, 1002u);
-  EXPECT_EQ(r.blocks, 3u);         // [999], [1000,1999] copied, [2000]
+  EXPECT_EQ(r.blocks, 3u);  // [999], [1000,1999] copied, [2000]
   EXPECT_EQ(r.blocks_copied, 1u);
   expect_points(read_back(r.tsm_files), kCpu, points(BlockType::Unsigned, times(999, 2001)));
   using Spans = std::vector<std::pair<std::int64_t, std::int64_t>>;
@@ -299,7 +309,7 @@ TEST_F(ShardRewriteTest, AllFiveTypesCutInsideBlocksWithOverwritesAndTombstones)
   std::vector<Tombstone> deleted;
   for (BlockType type : types) {
     const std::string key = fmt::format("m,t={}#!~#f", static_cast<int>(type));
-    older.emplace_back(key, points(type, times(-1000, 1000, 2)));   // 1000 even points incl. negative
+    older.emplace_back(key, points(type, times(-1000, 1000, 2)));  // 1000 even points incl. negative
     newer.emplace_back(key, points(type, times(-10, 10), 9));      // overwrites around 0
     deleted.push_back({key, 300, 399});
   }
@@ -314,8 +324,8 @@ TEST_F(ShardRewriteTest, AllFiveTypesCutInsideBlocksWithOverwritesAndTombstones)
   for (BlockType type : types) {
     const std::string key = fmt::format("m,t={}#!~#f", static_cast<int>(type));
     expect_points(got, key,
-                  joined({points(type, times(-500, -10, 2)), points(type, times(-10, 10), 9), points(type, times(10, 300, 2)),
-                          points(type, times(400, 778, 2))}));
+                  joined({points(type, times(-500, -10, 2)), points(type, times(-10, 10), 9),
+                          points(type, times(10, 300, 2)), points(type, times(400, 778, 2))}));
   }
   // Per type the older file has blocks [-1000,-802], [-800,-602], … of 100 even points. Copied:
   // [-400,-202] and [400,598]. Cut by the keep range: [-600,-402] and [600,798]; merged with the
@@ -325,7 +335,8 @@ TEST_F(ShardRewriteTest, AllFiveTypesCutInsideBlocksWithOverwritesAndTombstones)
 }
 
 TEST_F(ShardRewriteTest, KeyOutsideTheKeepRangeIsDropped) {
-  write_tsm(tsm(1), {{kCpu, points(BlockType::Float, times(0, 10))}, {kMem, points(BlockType::Float, times(100, 110))}});
+  write_tsm(tsm(1),
+            {{kCpu, points(BlockType::Float, times(0, 10))}, {kMem, points(BlockType::Float, times(100, 110))}});
   auto r = rewrite({{tsm(1), std::nullopt}}, {.keep = TimeRange{50, kMax}});
   EXPECT_EQ(r.keys, 1u);
   EXPECT_EQ(keys_of(read_back(r.tsm_files)), std::vector<std::string>{kMem});
@@ -414,7 +425,9 @@ TEST_F(ShardRewriteTest, TruncatedFileAndDamagedTombstoneAreReported) {
   EXPECT_EQ(truncated.error().code, ifx::ErrorCode::tsm_header);
 
   // v2 tombstone whose record claims a 1000-byte key but stops after 3 bytes.
-  ifx::test::write_file(tombstone(1), std::string("\x00\x00\x15\x02\x00\x00\x03\xe8" "cpu", 11));
+  ifx::test::write_file(tombstone(1), std::string("\x00\x00\x15\x02\x00\x00\x03\xe8"
+                                                  "cpu",
+                                                  11));
   auto bad = ifx::rewrite_shard_points({{tsm(1), tombstone(1)}}, out());
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().code, ifx::ErrorCode::tombstone_invalid);
@@ -432,8 +445,8 @@ TEST_F(ShardRewriteTest, WritesTheRewrittenShardAsTarEntriesWithoutTombstones) {
   ifx::test::write_file(in() / "fields.idx", "field index bytes");
   const fs::path source = dir.path() / "source.tar.gz";
   std::vector<ifx::test::ArchiveFile> files;
-  for (const char* name : {"000000001-000000001.tombstone", "000000001-000000001.tsm", "000000002-000000001.tsm",
-                           "fields.idx"})
+  for (const char* name :
+       {"000000001-000000001.tombstone", "000000001-000000001.tsm", "000000002-000000001.tsm", "fields.idx"})
     files.push_back({fmt::format("db/rp/7/{}", name), ifx::test::read_file(in() / name)});
   ifx::test::write_shard_archive(source, files);
   ifx::test::ScratchDir scratch("ifx-rewrite-scratch");
@@ -550,8 +563,8 @@ std::map<std::string, MeasurementTruth> rewrite_fixture(const std::string& name,
   for (const auto& shard : set->shards) {
     std::vector<fs::path> archives;
     for (const auto& a : shard.archives) archives.push_back(set->dir / a.file_name);
-    auto unpacked = ifx::UnpackedShard::unpack_archives(
-        archives, {shard.database, shard.retention_policy, shard.shard_id}, work);
+    auto unpacked = ifx::UnpackedShard::unpack_archives(archives,
+                                                        {shard.database, shard.retention_policy, shard.shard_id}, work);
     EXPECT_TRUE(unpacked.has_value()) << unpacked.error().describe();
     if (!unpacked) continue;
     // The BackupSet overload delegates to the same loop: same files, same byte counts.

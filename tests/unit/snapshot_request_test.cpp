@@ -58,11 +58,11 @@ TEST(RequestEncoding, ShardBackupCarriesIdAndSince) {
   r.since = at("2026-11-20T00:00:00.5Z");
   EXPECT_EQ(encode_request(r),
             "\x00"
-                "{\"Type\":0,\"BackupDatabase\":\"\",\"RestoreDatabase\":\"\","
-                "\"BackupRetentionPolicy\":\"\",\"RestoreRetentionPolicy\":\"\","
-                "\"ShardID\":18446744073709551615,\"Since\":\"2026-11-20T00:00:00.5Z\","
-                "\"ExportStart\":\"0001-01-01T00:00:00Z\",\"ExportEnd\":\"0001-01-01T00:00:00Z\","
-                "\"UploadSize\":0}\n"s);
+            "{\"Type\":0,\"BackupDatabase\":\"\",\"RestoreDatabase\":\"\","
+            "\"BackupRetentionPolicy\":\"\",\"RestoreRetentionPolicy\":\"\","
+            "\"ShardID\":18446744073709551615,\"Since\":\"2026-11-20T00:00:00.5Z\","
+            "\"ExportStart\":\"0001-01-01T00:00:00Z\",\"ExportEnd\":\"0001-01-01T00:00:00Z\","
+            "\"UploadSize\":0}\n"s);
 }
 
 TEST(RequestEncoding, ExportKeepsTheTypedOffset) {
@@ -85,11 +85,11 @@ TEST(RequestEncoding, InfoRequestsNameDatabaseAndPolicy) {
   r.backup_retention_policy = "rp \"x\"";
   EXPECT_EQ(encode_request(r),
             "\x04"
-                "{\"Type\":4,\"BackupDatabase\":\"db1\",\"RestoreDatabase\":\"\","
-                "\"BackupRetentionPolicy\":\"rp \\\"x\\\"\",\"RestoreRetentionPolicy\":\"\","
-                "\"ShardID\":0,\"Since\":\"0001-01-01T00:00:00Z\","
-                "\"ExportStart\":\"0001-01-01T00:00:00Z\",\"ExportEnd\":\"0001-01-01T00:00:00Z\","
-                "\"UploadSize\":0}\n"s);
+            "{\"Type\":4,\"BackupDatabase\":\"db1\",\"RestoreDatabase\":\"\","
+            "\"BackupRetentionPolicy\":\"rp \\\"x\\\"\",\"RestoreRetentionPolicy\":\"\","
+            "\"ShardID\":0,\"Since\":\"0001-01-01T00:00:00Z\","
+            "\"ExportStart\":\"0001-01-01T00:00:00Z\",\"ExportEnd\":\"0001-01-01T00:00:00Z\","
+            "\"UploadSize\":0}\n"s);
 }
 
 TEST(RequestEncoding, MetaUpdateAppendsPayloadAfterExactlyOneNewline) {
@@ -133,9 +133,7 @@ TEST(RequestEncoding, ShardUpdateIsTypeAndBigEndianId) {
 
 // ---- times in the request (§1.4) -------------------------------------------------------------
 
-TEST(WireTimeText, ZeroTimeIsGosZeroTime) {
-  EXPECT_EQ(WireTime::zero().rfc3339(), "0001-01-01T00:00:00Z");
-}
+TEST(WireTimeText, ZeroTimeIsGosZeroTime) { EXPECT_EQ(WireTime::zero().rfc3339(), "0001-01-01T00:00:00Z"); }
 
 TEST(WireTimeText, RFC3339NanoInTheTypedZone) {
   EXPECT_EQ(WireTime::from_unix_ns(0).rfc3339(), "1970-01-01T00:00:00Z");
@@ -205,10 +203,9 @@ TEST(InfoResponse, NullAndEmptyPathsAreEmpty) {
 }
 
 TEST(InfoResponse, RejectsDamage) {
-  for (const char* bad : {"", "{\"Paths\":[\"db/rp/1\"", "[1,2]", "{\"paths\":[]}", "{\"Paths\":5}",
-                          "{\"Paths\":[1]}", "{\"Paths\":[\"db/rp\"]}", "{\"Paths\":[\"db/rp/1/x\"]}",
-                          "{\"Paths\":[\"db/rp/x1\"]}", "{\"Paths\":[\"db//1\"]}",
-                          "{\"Paths\":[\"db/rp/\"]}", "{\"Paths\":[\"db/rp/-1\"]}",
+  for (const char* bad : {"", "{\"Paths\":[\"db/rp/1\"", "[1,2]", "{\"paths\":[]}", "{\"Paths\":5}", "{\"Paths\":[1]}",
+                          "{\"Paths\":[\"db/rp\"]}", "{\"Paths\":[\"db/rp/1/x\"]}", "{\"Paths\":[\"db/rp/x1\"]}",
+                          "{\"Paths\":[\"db//1\"]}", "{\"Paths\":[\"db/rp/\"]}", "{\"Paths\":[\"db/rp/-1\"]}",
                           "{\"Paths\":[\"db/rp/18446744073709551616\"]}"}) {
     auto p = parse_info_response(bad);
     ASSERT_FALSE(p) << bad;

@@ -23,7 +23,9 @@ constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
 std::string be32(std::uint32_t v) {
   return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
 }
-std::string be64(std::int64_t v) { return be32(static_cast<std::uint64_t>(v) >> 32) + be32(static_cast<std::uint32_t>(v)); }
+std::string be64(std::int64_t v) {
+  return be32(static_cast<std::uint64_t>(v) >> 32) + be32(static_cast<std::uint32_t>(v));
+}
 std::string record(const std::string& key, std::int64_t min, std::int64_t max) {
   return be32(static_cast<std::uint32_t>(key.size())) + key + be64(min) + be64(max);
 }
@@ -56,7 +58,8 @@ const std::vector<Tombstone> kBatchC = {{"cpu#!~#v", 100, 200}, {"disk#!~#v", kM
 TEST_F(TombstoneTest, V1TextLinesAreWholeKeyDeletes) {
   auto r = ifx::tsm::read_tombstones(file("cpu#!~#a\n\nmem#!~#b\r\nlast#!~#c"));
   ASSERT_TRUE(r.has_value()) << r.error().describe();
-  EXPECT_EQ(*r, (std::vector<Tombstone>{{"cpu#!~#a", kMin, kMax}, {"mem#!~#b", kMin, kMax}, {"last#!~#c", kMin, kMax}}));
+  EXPECT_EQ(*r,
+            (std::vector<Tombstone>{{"cpu#!~#a", kMin, kMax}, {"mem#!~#b", kMin, kMax}, {"last#!~#c", kMin, kMax}}));
 
   r = ifx::tsm::read_tombstones(file(""));
   ASSERT_TRUE(r.has_value());
@@ -107,7 +110,8 @@ TEST_F(TombstoneTest, V1WriterRefusesAFirstKeyThatLooksLikeAHeader) {
 TEST_F(TombstoneTest, V2RawRecordsExactBytes) {
   std::vector<std::vector<Tombstone>> batches{kBatchA, kBatchB};
   ASSERT_TRUE(ifx::tsm::write_tombstones(dir / "v2", TombstoneVersion::V2, batches));
-  const std::string expected = std::string("\x00\x00\x15\x02", 4) + record(kBatchA[0].key, kBatchA[0].min, kBatchA[0].max) +
+  const std::string expected = std::string("\x00\x00\x15\x02", 4) +
+                               record(kBatchA[0].key, kBatchA[0].min, kBatchA[0].max) +
                                record(kBatchA[1].key, kBatchA[1].min, kBatchA[1].max) + record("cpu#!~#v", -50, -10);
   EXPECT_EQ(ifx::test::read_file(dir / "v2"), expected);
   auto r = ifx::tsm::read_tombstones(file(expected));
@@ -160,7 +164,8 @@ TEST_F(TombstoneTest, V4OneMemberPerBatchLikeInfluxd) {
   // docs/FORMATS.md §6.6: Go's gzip member header, MTIME 0, OS 255.
   EXPECT_EQ(bytes.substr(4, 10), std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff", 10));
   std::size_t members = 0;
-  for (std::size_t at = bytes.find("\x1f\x8b\x08", 4); at != std::string::npos; at = bytes.find("\x1f\x8b\x08", at + 1)) {
+  for (std::size_t at = bytes.find("\x1f\x8b\x08", 4); at != std::string::npos;
+       at = bytes.find("\x1f\x8b\x08", at + 1)) {
     ++members;
   }
   EXPECT_EQ(members, 3u);

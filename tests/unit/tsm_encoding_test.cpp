@@ -61,8 +61,8 @@ std::int64_t unzigzag(std::uint64_t z) { return static_cast<std::int64_t>((z >> 
 std::vector<std::int64_t> integers_with_zigzag_deltas(const std::vector<std::uint64_t>& z) {
   std::vector<std::int64_t> v{0};
   for (std::uint64_t d : z) {
-    v.push_back(static_cast<std::int64_t>(static_cast<std::uint64_t>(v.back()) +
-                                          static_cast<std::uint64_t>(unzigzag(d))));
+    v.push_back(
+        static_cast<std::int64_t>(static_cast<std::uint64_t>(v.back()) + static_cast<std::uint64_t>(unzigzag(d))));
   }
   return v;
 }
@@ -93,8 +93,9 @@ std::uint64_t bits(double d) { return std::bit_cast<std::uint64_t>(d); }
 // Vectors from docs/FORMATS.md
 
 // §6.7: the block of `m v=1 1600000000000000000`.
-const Bytes kVectorBlock = hex("00 09 1c 16 34 57 85 d8 a0 00 00 10 3f f0 00 00 00 00 00 00 "
-                               "c3 fc 00 80 00 00 00 00 00 10");
+const Bytes kVectorBlock = hex(
+    "00 09 1c 16 34 57 85 d8 a0 00 00 10 3f f0 00 00 00 00 00 00 "
+    "c3 fc 00 80 00 00 00 00 00 10");
 
 TEST(TsmEncodingVector, SinglePointBlockDecodes) {
   DecodedBlock b;
@@ -417,8 +418,7 @@ TEST(TsmEncodingIntegers, LargeDeltasAreUncompressed) {
 TEST(TsmEncodingIntegers, LargeFirstValueAloneMakesItUncompressed) {
   // Small deltas but zigzag(first) > 2^60 − 1: the reference encoder (first value included)
   // stores everything uncompressed.
-  const std::vector<std::int64_t> v{std::int64_t{1} << 62, (std::int64_t{1} << 62) + 1,
-                                    (std::int64_t{1} << 62) + 3};
+  const std::vector<std::int64_t> v{std::int64_t{1} << 62, (std::int64_t{1} << 62) + 1, (std::int64_t{1} << 62) + 3};
   const Bytes out = round_trip(v, encode_integers, decode_integers);
   EXPECT_EQ(out[0], 0x00);
   EXPECT_EQ(out.size(), 25u);
@@ -434,8 +434,8 @@ TEST(TsmEncodingIntegers, EdgeValuesRoundTrip) {
 
 TEST(TsmEncodingIntegers, UnsignedEdgeValuesRoundTrip) {
   constexpr auto hi = std::numeric_limits<std::uint64_t>::max();
-  const std::vector<std::vector<std::uint64_t>> cases = {
-      {hi}, {0, hi}, {hi, 0, hi}, {hi - 2, hi - 1, hi}, {1, 2}, {5, 5, 5, 5}, {0}};
+  const std::vector<std::vector<std::uint64_t>> cases = {{hi},   {0, hi},      {hi, 0, hi}, {hi - 2, hi - 1, hi},
+                                                         {1, 2}, {5, 5, 5, 5}, {0}};
   for (const auto& v : cases) round_trip(v, encode_unsigneds, decode_unsigneds);
   // uint64 max is zigzag(-1) = 1: the same bytes as the integer -1.
   Bytes u, i;
@@ -449,8 +449,22 @@ TEST(TsmEncodingIntegers, UnsignedEdgeValuesRoundTrip) {
 
 TEST(TsmEncodingFloats, EdgeValuesRoundTripBitForBit) {
   const double inf = std::numeric_limits<double>::infinity();
-  const std::vector<double> v{1.7976931348623157e308, -1.7976931348623157e308, 5e-324, -5e-324, inf, -inf,
-                              -0.0, 0.0, -0.0, 1.0, 1.0, 1.0, 0.1, -0.1, 3.141592653589793, 1e-300};
+  const std::vector<double> v{1.7976931348623157e308,
+                              -1.7976931348623157e308,
+                              5e-324,
+                              -5e-324,
+                              inf,
+                              -inf,
+                              -0.0,
+                              0.0,
+                              -0.0,
+                              1.0,
+                              1.0,
+                              1.0,
+                              0.1,
+                              -0.1,
+                              3.141592653589793,
+                              1e-300};
   Bytes out;
   ASSERT_TRUE(encode_floats(v, out));
   std::vector<double> back;
@@ -691,8 +705,12 @@ DecodedBlock sample_block(BlockType type, std::size_t n, std::uint64_t seed) {
         level += static_cast<std::int64_t>(rng() % 2001) - 1000;
         b.integers.push_back(rng() % 17 == 0 ? static_cast<std::int64_t>(rng()) : level);
         break;
-      case BlockType::Unsigned: b.unsigneds.push_back(rng() % 3 == 0 ? rng() : rng() % 100'000); break;
-      case BlockType::Boolean: b.booleans.push_back(static_cast<std::uint8_t>(rng() & 1)); break;
+      case BlockType::Unsigned:
+        b.unsigneds.push_back(rng() % 3 == 0 ? rng() : rng() % 100'000);
+        break;
+      case BlockType::Boolean:
+        b.booleans.push_back(static_cast<std::uint8_t>(rng() & 1));
+        break;
       case BlockType::String: {
         std::string s(rng() % 40, '\0');
         for (char& c : s) c = static_cast<char>(rng() % 4 == 0 ? rng() : 'a' + rng() % 3);

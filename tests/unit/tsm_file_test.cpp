@@ -29,15 +29,15 @@ const std::vector<std::uint8_t> kVectorBlock = {0x00, 0x09, 0x1c, 0x16, 0x34, 0x
 // The whole 86-byte file of docs/FORMATS.md §6.7.
 std::string vector_file() {
   const std::vector<std::uint8_t> bytes = {
-      0x16, 0xd1, 0x16, 0xd1, 0x01,                                                          // header
-      0x4e, 0xda, 0x16, 0x8a,                                                                // CRC
+      0x16, 0xd1, 0x16, 0xd1, 0x01,                                                        // header
+      0x4e, 0xda, 0x16, 0x8a,                                                              // CRC
       0x00, 0x09, 0x1c, 0x16, 0x34, 0x57, 0x85, 0xd8, 0xa0, 0x00, 0x00, 0x10, 0x3f, 0xf0,  // block
-      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc3, 0xfc, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
-      0x00, 0x06, 0x6d, 0x23, 0x21, 0x7e, 0x23, 0x76,  // key
-      0x00, 0x00, 0x01,                                // type, count
-      0x16, 0x34, 0x57, 0x85, 0xd8, 0xa0, 0x00, 0x00, 0x16, 0x34, 0x57, 0x85, 0xd8, 0xa0, 0x00, 0x00,
-      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x22,  // entry
-      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x27,                          // footer
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc3, 0xfc, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00,
+      0x00, 0x10, 0x00, 0x06, 0x6d, 0x23, 0x21, 0x7e, 0x23, 0x76,  // key
+      0x00, 0x00, 0x01,                                            // type, count
+      0x16, 0x34, 0x57, 0x85, 0xd8, 0xa0, 0x00, 0x00, 0x16, 0x34, 0x57, 0x85, 0xd8, 0xa0,
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x22,  // entry
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x27,                                      // footer
   };
   return std::string(bytes.begin(), bytes.end());
 }
@@ -398,7 +398,8 @@ TEST_F(TsmFileTest, KeysOutOfOrderAndUnsortedEntries) {
 TEST_F(TsmFileTest, ManyKeysAndBlocksAreStreamed) {
   fs::path p = dir / "many.tsm";
   constexpr int kKeys = 3000, kBlocks = 3;
-  const std::string long_key = "long," + std::string(65535 - 10, 'x') + "#!~#v";  // the longest key, across buffer refills
+  const std::string long_key = "long," + std::string(65535 - 10, 'x') +
+                               "#!~#v";  // the longest key, across buffer refills
   {
     auto w = TsmWriter::create(p, {.sync_on_finish = false});
     ASSERT_TRUE(w.has_value());
@@ -449,8 +450,8 @@ TEST_F(TsmFileTest, ManyKeysAndBlocksAreStreamed) {
 
 TEST_F(TsmFileTest, NegativeTimestampsAndInfluxdMaxTime) {
   fs::path p = dir / "neg.tsm";
-  ifx::test::write_tsm_blocks(
-      p, {{"m#!~#v", BlockType::Boolean, std::numeric_limits<std::int64_t>::min(), -5, opaque_block(BlockType::Boolean, 1)}});
+  ifx::test::write_tsm_blocks(p, {{"m#!~#v", BlockType::Boolean, std::numeric_limits<std::int64_t>::min(), -5,
+                                   opaque_block(BlockType::Boolean, 1)}});
   auto reader = TsmReader::open(p);
   ASSERT_TRUE(reader.has_value());
   auto summary = reader->summary();
@@ -468,16 +469,21 @@ TEST_F(TsmFileTest, WriterRefusesMisuse) {
   auto w2 = TsmWriter::create(dir / "misuse2.tsm");
   ASSERT_TRUE(w2.has_value());
   ASSERT_TRUE(w2->add_encoded_block("b", BlockType::Integer, 10, 20, block));
-  EXPECT_EQ(w2->add_encoded_block("b", BlockType::Integer, 20, 30, block).error().code, ifx::ErrorCode::invalid_argument);
+  EXPECT_EQ(w2->add_encoded_block("b", BlockType::Integer, 20, 30, block).error().code,
+            ifx::ErrorCode::invalid_argument);
   EXPECT_EQ(w2->add_encoded_block("b", BlockType::Float, 30, 40, opaque_block(BlockType::Float, 1)).error().code,
             ifx::ErrorCode::invalid_argument);
-  EXPECT_EQ(w2->add_encoded_block("a", BlockType::Integer, 30, 40, block).error().code, ifx::ErrorCode::invalid_argument);
+  EXPECT_EQ(w2->add_encoded_block("a", BlockType::Integer, 30, 40, block).error().code,
+            ifx::ErrorCode::invalid_argument);
   EXPECT_EQ(w2->add_encoded_block("c", BlockType::Float, 30, 40, block).error().code, ifx::ErrorCode::invalid_argument);
-  EXPECT_EQ(w2->add_encoded_block("c", BlockType::Integer, 40, 30, block).error().code, ifx::ErrorCode::invalid_argument);
-  EXPECT_EQ(w2->add_encoded_block("", BlockType::Integer, 30, 40, block).error().code, ifx::ErrorCode::invalid_argument);
+  EXPECT_EQ(w2->add_encoded_block("c", BlockType::Integer, 40, 30, block).error().code,
+            ifx::ErrorCode::invalid_argument);
+  EXPECT_EQ(w2->add_encoded_block("", BlockType::Integer, 30, 40, block).error().code,
+            ifx::ErrorCode::invalid_argument);
   ASSERT_TRUE(w2->add_encoded_block("c", BlockType::Integer, 30, 40, block));
   ASSERT_TRUE(w2->finish());
-  EXPECT_EQ(w2->add_encoded_block("d", BlockType::Integer, 30, 40, block).error().code, ifx::ErrorCode::invalid_argument);
+  EXPECT_EQ(w2->add_encoded_block("d", BlockType::Integer, 30, 40, block).error().code,
+            ifx::ErrorCode::invalid_argument);
 }
 
 TEST_F(TsmFileTest, MissingFileIsAnIoError) {

@@ -92,14 +92,12 @@ Result<std::int64_t> parse_duration_flag(std::string_view value) {
   }
   if (*d <= 0) {
     return fail(ErrorCode::usage, fmt::format("invalid duration \"{}\": it must be positive (e.g. 26h, 90m, "
-                                     "1h30m, 1.5h, 2d)",
-                                     value));
+                                              "1h30m, 1.5h, 2d)",
+                                              value));
   }
   return *d;
 }
 
-void print_error(const std::string& tool, const Error& error) {
-  std::cerr << tool << ": " << error.describe() << "\n";
-}
+void print_error(const std::string& tool, const Error& error) { std::cerr << tool << ": " << error.describe() << "\n"; }
 
 }  // namespace ifx::cli

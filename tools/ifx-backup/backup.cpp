@@ -25,10 +25,14 @@ using detail::PlannedShard;
 
 std::string_view to_string(ShardStatus s) {
   switch (s) {
-    case ShardStatus::written: return "written";
-    case ShardStatus::adopted: return "adopted";
-    case ShardStatus::skipped: return "skipped";
-    case ShardStatus::failed: return "failed";
+    case ShardStatus::written:
+      return "written";
+    case ShardStatus::adopted:
+      return "adopted";
+    case ShardStatus::skipped:
+      return "skipped";
+    case ShardStatus::failed:
+      return "failed";
   }
   return "failed";
 }
@@ -227,8 +231,10 @@ Result<Summary> run(const Options& options, const ProgressCallback& progress) {
       if (!b) return std::unexpected(b.error());
       wo.base = *b;
       if (wo.base.empty())
-        summary.notes.push_back(fmt::format("--resume: {} held no interrupted backup (the first run wrote nothing); "
-                                            "this is a complete new one", options.dir.string()));
+        summary.notes.push_back(
+            fmt::format("--resume: {} held no interrupted backup (the first run wrote nothing); "
+                        "this is a complete new one",
+                        options.dir.string()));
     }
     if (wo.base.empty()) wo.base = portable_base_name(options.now_ns.value_or(wall_clock_ns()));
     summary.base = wo.base;
@@ -257,14 +263,15 @@ Result<Summary> run(const Options& options, const ProgressCallback& progress) {
     std::size_t good = std::count_if(summary.shards.begin(), summary.shards.end(), [](const ShardReport& r) {
       return r.status == ShardStatus::written || r.status == ShardStatus::adopted;
     });
-    e.message += options.portable
-                     ? fmt::format(". The backup in {} is incomplete ({} of {} shards written, no manifest): run "
-                                   "the same command with --resume to keep them and fetch the rest, or "
-                                   "-skip-errors to leave this shard out",
-                                   options.dir.string(), good, summary.shards.size())
-                     : fmt::format(". The legacy backup in {} is incomplete ({} of {} shards written); run it "
-                                   "again, or with -skip-errors to leave this shard out",
-                                   options.dir.string(), good, summary.shards.size());
+    e.message += options.portable ? fmt::format(
+                                        ". The backup in {} is incomplete ({} of {} shards written, no manifest): run "
+                                        "the same command with --resume to keep them and fetch the rest, or "
+                                        "-skip-errors to leave this shard out",
+                                        options.dir.string(), good, summary.shards.size())
+                                  : fmt::format(
+                                        ". The legacy backup in {} is incomplete ({} of {} shards written); run it "
+                                        "again, or with -skip-errors to leave this shard out",
+                                        options.dir.string(), good, summary.shards.size());
     return std::unexpected(std::move(e));
   }
 
@@ -275,13 +282,16 @@ Result<Summary> run(const Options& options, const ProgressCallback& progress) {
   summary.manifest_file = *manifest;
 
   if (!options.portable && !options.database && !options.shard)
-    summary.notes.push_back("legacy backup without -db: it holds the meta store only (databases, retention "
-                            "policies, users), no shard data; add -db NAME, or use -portable for every database");
+    summary.notes.push_back(
+        "legacy backup without -db: it holds the meta store only (databases, retention "
+        "policies, users), no shard data; add -db NAME, or use -portable for every database");
   if (options.start || options.end)
-    summary.notes.push_back("-start/-end: every shard holds exactly the points in range (cut at the bounds, "
-                            "deletions applied), unlike influxd's export which keeps whole blocks");
-  summary.notes.push_back("each shard holds what its snapshot held: influxd writes its cache (the WAL) to TSM "
-                          "first, so points written after that moment are not in this backup");
+    summary.notes.push_back(
+        "-start/-end: every shard holds exactly the points in range (cut at the bounds, "
+        "deletions applied), unlike influxd's export which keeps whole blocks");
+  summary.notes.push_back(
+      "each shard holds what its snapshot held: influxd writes its cache (the WAL) to TSM "
+      "first, so points written after that moment are not in this backup");
   summary.elapsed = since(t0);
   return summary;
 }

@@ -32,15 +32,15 @@ struct Options {
   std::optional<std::string> database;
   std::optional<std::string> retention_policy;
   std::optional<std::uint64_t> shard;
-  std::optional<net::WireTime> since;  // -since: files modified after it (§4.3)
-  std::optional<net::WireTime> start;  // -start: points at or after it, exactly
-  std::optional<net::WireTime> end;    // -end / -stop: points at or before it, exactly
-  bool skip_errors = false;            // a shard that fails is reported and skipped (exit 3)
-  unsigned jobs = 2;                   // shards fetched at once, one connection each
-  ArchiveCompression compression = ArchiveCompression::gzip;  // portable only
+  std::optional<net::WireTime> since;                             // -since: files modified after it (§4.3)
+  std::optional<net::WireTime> start;                             // -start: points at or after it, exactly
+  std::optional<net::WireTime> end;                               // -end / -stop: points at or before it, exactly
+  bool skip_errors = false;                                       // a shard that fails is reported and skipped (exit 3)
+  unsigned jobs = 2;                                              // shards fetched at once, one connection each
+  ArchiveCompression compression = ArchiveCompression::gzip;      // portable only
   int compress_level = ShardArchiveWriterOptions::kDefaultLevel;  // unless set: the compressor's default
-  int compress_threads = 0;            // per archive; 0: cores / jobs (at least 1)
-  bool resume = false;                 // continue the interrupted portable backup in `dir`
+  int compress_threads = 0;                                       // per archive; 0: cores / jobs (at least 1)
+  bool resume = false;                                            // continue the interrupted portable backup in `dir`
   std::filesystem::path scratch_root;  // checks and -start/-end rewrites; empty: $TMPDIR or /tmp
   net::ClientOptions client;
   net::RetryPolicy retry;
@@ -61,31 +61,31 @@ struct ShardReport {
   std::string retention_policy;
   std::uint64_t shard_id = 0;
   ShardStatus status = ShardStatus::failed;
-  std::string file;              // inside the backup directory; "" when nothing was written
-  std::uint64_t tar_bytes = 0;   // uncompressed tar bytes (the manifest `size`, §3.4)
-  std::uint64_t file_bytes = 0;  // on disk
-  std::uint64_t received_bytes = 0;  // from the server (0 when adopted or out of -start/-end)
+  std::string file;                     // inside the backup directory; "" when nothing was written
+  std::uint64_t tar_bytes = 0;          // uncompressed tar bytes (the manifest `size`, §3.4)
+  std::uint64_t file_bytes = 0;         // on disk
+  std::uint64_t received_bytes = 0;     // from the server (0 when adopted or out of -start/-end)
   std::optional<std::uint64_t> points;  // -start/-end: points kept after the cut
-  bool fetched = true;           // false: -start/-end range misses the shard group, nothing asked
+  bool fetched = true;                  // false: -start/-end range misses the shard group, nothing asked
   std::optional<Error> error;
 };
 
 struct ScopeSummary {  // per database / retention policy, in backup order
   std::string database;
   std::string retention_policy;
-  std::uint64_t shards = 0;  // in scope
-  std::uint64_t written = 0; // written or adopted
+  std::uint64_t shards = 0;   // in scope
+  std::uint64_t written = 0;  // written or adopted
   std::uint64_t skipped = 0;
   std::uint64_t file_bytes = 0;
 };
 
 struct Summary {
   Options options;
-  std::string format;     // "portable" / "legacy"
-  std::string base;       // portable base name
-  std::string meta_file;  // `<base>.meta` or `meta.NN`
-  std::uint64_t meta_bytes = 0;  // the raw meta blob
-  std::string manifest_file;     // portable, when written
+  std::string format;               // "portable" / "legacy"
+  std::string base;                 // portable base name
+  std::string meta_file;            // `<base>.meta` or `meta.NN`
+  std::uint64_t meta_bytes = 0;     // the raw meta blob
+  std::string manifest_file;        // portable, when written
   std::vector<ShardReport> shards;  // in backup order (the info answer's order)
   std::vector<ScopeSummary> scopes;
   std::vector<std::string> removed;  // --resume: stale .pending / unchecked files removed
@@ -107,8 +107,8 @@ using ProgressCallback = std::function<void(const Progress&)>;
 
 // Runs the backup. Fails (nothing or only complete, checked files left; never a manifest) on a
 // usage problem ("usage"), an unreachable server, an unknown database / retention policy / shard
-// ("invalid-argument", naming what exists), or a shard that fails without -skip-errors (the Summary is then lost, the error
-// says what to do: run again with --resume). With -skip-errors a failed shard is in the Summary.
+// ("invalid-argument", naming what exists), or a shard that fails without -skip-errors (the
+// Summary is then lost, the error says what to do: run again with --resume). With -skip-errors a failed shard is in the Summary.
 Result<Summary> run(const Options& options, const ProgressCallback& progress = {});
 
 // {"backup_dir", "format", "host", "base", "meta": {"file", "bytes"}, "manifest",

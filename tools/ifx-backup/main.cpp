@@ -23,9 +23,8 @@ class ProgressDisplay {
     using namespace std::chrono;
     if (plain_ && p.finished) {
       const auto& r = *p.finished;
-      std::cerr << fmt::format("{}: shard {}/{}: {} ({}/{}) {}{}\n", kTool, p.shards_done, p.shards_total,
-                               r.shard_id, r.database, r.retention_policy, to_string(r.status),
-                               r.file.empty() ? "" : " " + r.file);
+      std::cerr << fmt::format("{}: shard {}/{}: {} ({}/{}) {}{}\n", kTool, p.shards_done, p.shards_total, r.shard_id,
+                               r.database, r.retention_policy, to_string(r.status), r.file.empty() ? "" : " " + r.file);
       return;
     }
     if (!line_) return;
@@ -34,11 +33,10 @@ class ProgressDisplay {
     std::string eta = "?";
     if (p.shards_done > 0 && p.shards_done < p.shards_total)
       eta = fmt::format("{:.0f} s", secs / p.shards_done * (p.shards_total - p.shards_done));
-    else if (p.shards_done == p.shards_total)
-      eta = "0 s";
-    std::cerr << fmt::format("\r{}: shards {}/{}, {} received, {}/s, ETA {}   ", kTool, p.shards_done,
-                             p.shards_total, ifx::cli::format_bytes(p.bytes),
-                             ifx::cli::format_bytes(static_cast<std::uint64_t>(rate)), eta)
+    else if (p.shards_done == p.shards_total) eta = "0 s";
+    std::cerr << fmt::format("\r{}: shards {}/{}, {} received, {}/s, ETA {}   ", kTool, p.shards_done, p.shards_total,
+                             ifx::cli::format_bytes(p.bytes), ifx::cli::format_bytes(static_cast<std::uint64_t>(rate)),
+                             eta)
               << std::flush;
     shown_ = true;
   }
@@ -83,10 +81,12 @@ int main(int argc, char** argv) {
   bool online_ignored = false;
   std::string datadir_ignored, metadir_ignored;
   app.add_flag("--online", online_ignored,
-               "Accepted and ignored (the InfluxDB 1.8 documentation writes `influxd backup -online` in two restore examples): a backup "
+               "Accepted and ignored (the InfluxDB 1.8 documentation writes `influxd backup -online` in two restore "
+               "examples): a backup "
                "always reads a running server");
-  app.add_option("--datadir", datadir_ignored, "Accepted and ignored, with a note (a restore flag the InfluxDB 1.8 "
-                                               "documentation writes after `influxd backup` once)");
+  app.add_option("--datadir", datadir_ignored,
+                 "Accepted and ignored, with a note (a restore flag the InfluxDB 1.8 "
+                 "documentation writes after `influxd backup` once)");
   app.add_option("--metadir", metadir_ignored, "Same as --datadir");
   app.add_option("--db,--database", database, "Only this database");
   app.add_option("--rp,--retention", rp, "Only this retention policy (needs -db, or -shard)");
@@ -163,7 +163,6 @@ int main(int argc, char** argv) {
   if (json)
     std::cout << ifx::backup::to_json(*summary).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
               << "\n";
-  else
-    std::cout << ifx::backup::to_text(*summary) << std::flush;
+  else std::cout << ifx::backup::to_text(*summary) << std::flush;
   return summary->exit_code();
 }

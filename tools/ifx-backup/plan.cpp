@@ -26,7 +26,7 @@ Result<const meta::DatabaseInfo*> known_database(const meta::MetaData& meta, con
                                                  const std::string& host) {
   if (const auto* db = meta::find_database(meta, name)) return db;
   return fail(ErrorCode::invalid_argument, fmt::format("database {} does not exist on {} (its databases: {})", name,
-                                              host, listed(database_names(meta))));
+                                                       host, listed(database_names(meta))));
 }
 
 // -start/-end: a shard whose group [start, end) misses [min, max] holds no point in range.
@@ -43,17 +43,18 @@ Result<void> check_options(const Options& o) {
   if (o.dir.empty()) return usage("exactly one backup directory is required");
   if (o.since && (o.start || o.end))
     return usage("-since and -start/-end cannot be combined (as influxd backup: one or the other)");
-  if (o.start && o.end && o.start->unix_ns.value_or(std::numeric_limits<std::int64_t>::min()) >
-                              o.end->unix_ns.value_or(std::numeric_limits<std::int64_t>::min()))
-    return usage(fmt::format("-start {} is after -end {}", o.start->rfc3339(),
-                             o.end->rfc3339()));
+  if (o.start && o.end &&
+      o.start->unix_ns.value_or(std::numeric_limits<std::int64_t>::min()) >
+          o.end->unix_ns.value_or(std::numeric_limits<std::int64_t>::min()))
+    return usage(fmt::format("-start {} is after -end {}", o.start->rfc3339(), o.end->rfc3339()));
   if (o.retention_policy && !o.database && !o.shard)
     return usage("-rp needs -db (or -shard): a retention policy name is only unique inside its database");
   if (!o.portable && o.compression != ArchiveCompression::none && o.compression != ArchiveCompression::gzip)
     return usage("--compress applies to portable backups; legacy shard files are plain tars (§2.4)");
   if (o.resume && !o.portable)
-    return usage("--resume continues a portable backup (a legacy one has no manifest to tell what is done); "
-                 "add -portable");
+    return usage(
+        "--resume continues a portable backup (a legacy one has no manifest to tell what is done); "
+        "add -portable");
   if (o.jobs == 0) return usage("-j must be at least 1");
   if (o.compress_level != ShardArchiveWriterOptions::kDefaultLevel) {
     const bool gzip = o.compression == ArchiveCompression::gzip;
@@ -85,8 +86,9 @@ Result<std::vector<PlannedShard>> plan_shards(const Options& o, net::SnapshotCli
     // store says where the shard really lives, so the manifest and names are right either way.
     auto loc = meta::find_shard(meta, *o.shard);
     if (!loc || loc->shard_group->deleted())
-      return fail(ErrorCode::invalid_argument, fmt::format("shard {} does not exist on {}{} (SHOW SHARDS lists the IDs)",
-                                                  *o.shard, host, loc ? " any more (its shard group was deleted)" : ""));
+      return fail(ErrorCode::invalid_argument,
+                  fmt::format("shard {} does not exist on {}{} (SHOW SHARDS lists the IDs)", *o.shard, host,
+                              loc ? " any more (its shard group was deleted)" : ""));
     const std::string& db = loc->database->name;
     const std::string& rp = loc->retention_policy->name;
     if ((o.database && *o.database != db) || (o.retention_policy && *o.retention_policy != rp))
@@ -105,8 +107,8 @@ Result<std::vector<PlannedShard>> plan_shards(const Options& o, net::SnapshotCli
       std::vector<std::string> rps;
       for (const auto& rp : (*db)->retention_policies) rps.push_back(rp.name);
       return fail(ErrorCode::invalid_argument, fmt::format("retention policy {} does not exist in database {} on {} "
-                                                  "(its retention policies: {})",
-                                                  *o.retention_policy, *o.database, host, listed(rps)));
+                                                           "(its retention policies: {})",
+                                                           *o.retention_policy, *o.database, host, listed(rps)));
     }
     paths = client.retention_policy_info(*o.database, *o.retention_policy);  // §1.3 type 4
   } else if (o.database) {

@@ -61,26 +61,27 @@ nlohmann::ordered_json to_json(const Summary& s) {
     if (v) return *v;
     return nullptr;
   };
-  return {{"backup_dir", o.dir.string()},
-          {"format", s.format},
-          {"host", o.host},
-          {"base", s.base.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s.base)},
-          {"meta", {{"file", s.meta_file}, {"bytes", s.meta_bytes}}},
-          {"manifest", s.manifest_file.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s.manifest_file)},
-          {"compression", o.portable ? std::string(ifx::to_string(o.compression)) : std::string("none")},
-          {"scope",
-           {{"database", opt(o.database)},
-            {"retention_policy", opt(o.retention_policy)},
-            {"shard", opt(o.shard)},
-            {"start", time_or_null(o.start)},
-            {"end", time_or_null(o.end)},
-            {"since", time_or_null(o.since)}}},
-          {"shards", shards},
-          {"scopes", scopes},
-          {"removed", s.removed},
-          {"notes", s.notes},
-          {"complete", s.complete()},
-          {"elapsed_ms", s.elapsed.count()}};
+  return {
+      {"backup_dir", o.dir.string()},
+      {"format", s.format},
+      {"host", o.host},
+      {"base", s.base.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s.base)},
+      {"meta", {{"file", s.meta_file}, {"bytes", s.meta_bytes}}},
+      {"manifest", s.manifest_file.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s.manifest_file)},
+      {"compression", o.portable ? std::string(ifx::to_string(o.compression)) : std::string("none")},
+      {"scope",
+       {{"database", opt(o.database)},
+        {"retention_policy", opt(o.retention_policy)},
+        {"shard", opt(o.shard)},
+        {"start", time_or_null(o.start)},
+        {"end", time_or_null(o.end)},
+        {"since", time_or_null(o.since)}}},
+      {"shards", shards},
+      {"scopes", scopes},
+      {"removed", s.removed},
+      {"notes", s.notes},
+      {"complete", s.complete()},
+      {"elapsed_ms", s.elapsed.count()}};
 }
 
 std::string to_text(const Summary& s) {

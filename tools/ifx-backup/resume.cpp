@@ -36,9 +36,10 @@ Result<std::string> find_resumable_base(const fs::path& dir) {
   if (!complete.empty()) {
     std::vector<std::string> manifests;
     for (const auto& b : complete) manifests.push_back(portable_manifest_file(b));
-    return fail(ErrorCode::invalid_argument, fmt::format("--resume: every backup in {} is complete (manifests: {}); nothing "
-                                                "to resume",
-                                                dir.string(), fmt::join(manifests, ", ")));
+    return fail(ErrorCode::invalid_argument,
+                fmt::format("--resume: every backup in {} is complete (manifests: {}); nothing "
+                            "to resume",
+                            dir.string(), fmt::join(manifests, ", ")));
   }
   // No file of any portable backup: the interrupted run died before writing one. Starting over
   // is all a resume can do (the caller says so in the summary).

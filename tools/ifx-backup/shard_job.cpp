@@ -1,7 +1,7 @@
-// One shard of the backup: fetched (type 0, docs/FORMATS.md §4.3), streamed straight into its archive
-// (no temp copy: the server's tar goes through unchanged into gzip/zstd/plain, §2.4, §3.3),
-// checked as it arrives (stream_check.cpp), recorded. A failed attempt's file is discarded before the next one (§1.8: influxd
-// forgets to). With -start/-end the whole shard is fetched into scratch and cut exactly at the
+// One shard of the backup: fetched (type 0, docs/FORMATS.md §4.3), streamed straight into its
+// archive (no temp copy: the server's tar goes through unchanged into gzip/zstd/plain, §2.4,
+// §3.3), checked as it arrives (stream_check.cpp), recorded. A failed attempt's file is
+// discarded before the next one (§1.8: influxd forgets to). With -start/-end the whole shard is fetched into scratch and cut exactly at the
 // bounds with libformat's shard rewrite, tombstones applied (§4.4, §4.4.1: influxd's export keeps
 // whole blocks and truncates its tar when a TSM file has a tombstone).
 #include <cerrno>
@@ -186,8 +186,8 @@ struct Job {
     if (!writer) return std::unexpected(std::move(writer.error()));
     ShardRewriteOptions ro;
     ro.keep = range;
-    auto rewritten = write_rewritten_shard(*unpacked, shard.database, shard.retention_policy, shard.shard_id,
-                                           *writer, scratch->path(), ro);
+    auto rewritten = write_rewritten_shard(*unpacked, shard.database, shard.retention_policy, shard.shard_id, *writer,
+                                           scratch->path(), ro);
     if (!rewritten) return std::unexpected(std::move(rewritten.error()));
     unpacked.reset();
     if (auto r = seal(*writer); !r) return r;

@@ -49,9 +49,9 @@ Result<std::vector<PlannedShard>> plan_shards(const Options& o, net::SnapshotCli
 // equal to `tar_bytes` when given). The first defect comes back as the error, the count of the
 // others in its message. `open_archive` replaces how the file is opened (unset: by its path).
 using ArchiveOpener = std::function<Result<ShardArchiveReader>(ShardArchiveReaderOptions)>;
-Result<void> check_archive(const std::filesystem::path& dir, const std::string& file_name,
-                           const PlannedShard& shard, std::optional<std::uint64_t> tar_bytes,
-                           const std::filesystem::path& scratch_root, ArchiveOpener open_archive = {});
+Result<void> check_archive(const std::filesystem::path& dir, const std::string& file_name, const PlannedShard& shard,
+                           std::optional<std::uint64_t> tar_bytes, const std::filesystem::path& scratch_root,
+                           ArchiveOpener open_archive = {});
 // The uncompressed tar length of an archive read to its end (all reader checks apply).
 Result<std::uint64_t> tar_length(const std::filesystem::path& path, const PlannedShard& shard);
 

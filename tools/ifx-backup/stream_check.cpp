@@ -19,7 +19,8 @@ Result<std::unique_ptr<StreamCheck>> StreamCheck::start(const PlannedShard& shar
                                                         const std::filesystem::path& scratch_root) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0)
-    return fail(ErrorCode::io, fmt::format("cannot create a pipe for checking shard {}: {}", shard.shard_id, std::strerror(errno)));
+    return fail(ErrorCode::io,
+                fmt::format("cannot create a pipe for checking shard {}: {}", shard.shard_id, std::strerror(errno)));
   // A larger pipe means fewer switches between the receiving and the checking thread; the
   // default size works too (an unprivileged process may be refused the larger one).
   (void)::fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);
@@ -62,7 +63,9 @@ Result<void> StreamCheck::feed(std::span<const std::uint8_t> bytes) {
   while (done < bytes.size()) {
     ssize_t n = ::write(write_end_, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail(ErrorCode::io, fmt::format("cannot pass the received bytes to their check: {}", std::strerror(errno)));
+    if (n < 0)
+      return fail(ErrorCode::io,
+                  fmt::format("cannot pass the received bytes to their check: {}", std::strerror(errno)));
     done += static_cast<std::size_t>(n);
   }
   return {};

@@ -25,9 +25,7 @@ namespace fs = std::filesystem;
 
 std::string_view to_string(TargetFormat f) { return f == TargetFormat::legacy ? "legacy" : "portable"; }
 
-int Report::exit_code() const {
-  return skipped.empty() && tolerated_defects.empty() ? cli::kOk : cli::kPartial;
-}
+int Report::exit_code() const { return skipped.empty() && tolerated_defects.empty() ? cli::kOk : cli::kPartial; }
 
 namespace {
 
@@ -126,7 +124,8 @@ nlohmann::ordered_json converted_from(const BackupSet& set) {
 Result<Report> run(const Options& o) {
   const auto started = std::chrono::steady_clock::now();
   if (o.to == TargetFormat::portable && o.compression == ArchiveCompression::none)
-    return fail(ErrorCode::usage, "a portable backup's shard archives are compressed: choose gzip or zstd (docs/FORMATS.md §3.3)");
+    return fail(ErrorCode::usage,
+                "a portable backup's shard archives are compressed: choose gzip or zstd (docs/FORMATS.md §3.3)");
   auto dest = detail::Destination::check(o.source_dir, o.dest_dir, o.force);
   if (!dest) return std::unexpected(std::move(dest.error()));
 
@@ -161,8 +160,9 @@ Result<Report> run(const Options& o) {
   report.warnings = std::move(plan.warnings);
 
   if (auto r = dest->create_pending(); !r) return std::unexpected(std::move(r.error()));
-  const std::string base =
-      portable_base_name(o.base_time_ns ? *o.base_time_ns : set->created_ns ? *set->created_ns : now_ns());
+  const std::string base = portable_base_name(o.base_time_ns    ? *o.base_time_ns
+                                              : set->created_ns ? *set->created_ns
+                                                                : now_ns());
   BackupWriterOptions wo;
   wo.format = o.to == TargetFormat::legacy ? BackupFormat::Legacy : BackupFormat::Portable;
   wo.base = base;

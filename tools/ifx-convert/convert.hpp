@@ -46,13 +46,13 @@ struct Options {
   std::optional<std::string> database;          // only shards of this database
   std::optional<std::string> retention_policy;  // only shards of this RP
   std::optional<std::uint64_t> shard;           // only this shard
-  bool skip_errors = false;  // leave a damaged shard out (and say so) instead of refusing
-  bool force = false;        // replace a non-empty DEST_DIR (once the new one is complete)
-  bool quick = false;        // check CRCs only, do not decode TSM blocks
+  bool skip_errors = false;                     // leave a damaged shard out (and say so) instead of refusing
+  bool force = false;                           // replace a non-empty DEST_DIR (once the new one is complete)
+  bool quick = false;                           // check CRCs only, do not decode TSM blocks
   ArchiveCompression compression = ArchiveCompression::gzip;  // portable target: gzip or zstd
-  int level = ShardArchiveWriterOptions::kDefaultLevel;  // unless set: the compressor's default
-  unsigned threads = 0;      // compression threads, 0 = number of cores
-  std::filesystem::path scratch_root;  // where one shard is spooled; empty = $TMPDIR or /tmp
+  int level = ShardArchiveWriterOptions::kDefaultLevel;       // unless set: the compressor's default
+  unsigned threads = 0;                                       // compression threads, 0 = number of cores
+  std::filesystem::path scratch_root;                         // where one shard is spooled; empty = $TMPDIR or /tmp
   // Portable base name time (Unix ns). Unset: the source backup's own time (its newest base
   // name, or a legacy meta.NN's mtime), so the name still says when the data was backed up.
   std::optional<std::int64_t> base_time_ns;
@@ -63,13 +63,13 @@ struct ConvertedShard {
   std::string database;
   std::string retention_policy;
   std::uint64_t shard_id = 0;
-  std::string file;                  // written file name inside DEST_DIR
-  std::size_t source_archives = 0;   // archives merged (increments, chain files)
-  std::size_t entries = 0;           // tar entries written
+  std::string file;                 // written file name inside DEST_DIR
+  std::size_t source_archives = 0;  // archives merged (increments, chain files)
+  std::size_t entries = 0;          // tar entries written
   std::size_t tsm_files = 0;
   std::size_t tombstones = 0;
-  std::uint64_t tar_bytes = 0;       // uncompressed tar bytes written (the manifest `size`)
-  std::uint64_t file_bytes = 0;      // on-disk bytes written
+  std::uint64_t tar_bytes = 0;   // uncompressed tar bytes written (the manifest `size`)
+  std::uint64_t file_bytes = 0;  // on-disk bytes written
 };
 
 struct SkippedShard {

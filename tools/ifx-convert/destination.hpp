@@ -14,8 +14,7 @@ class Destination {
   // Checks only, creates nothing ("usage" errors): DEST must be empty or absent (or `force`),
   // must not be the source, lie inside it or contain it, and `DEST.pending` must not exist
   // (a leftover of an interrupted run, or a run in progress) unless `force`.
-  static Result<Destination> check(const std::filesystem::path& source, const std::filesystem::path& dest,
-                                   bool force);
+  static Result<Destination> check(const std::filesystem::path& source, const std::filesystem::path& dest, bool force);
   Destination(Destination&& other) noexcept;
   Destination& operator=(Destination&&) = delete;
   Destination(const Destination&) = delete;

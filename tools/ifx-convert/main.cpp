@@ -43,8 +43,10 @@ int main(int argc, char** argv) {
   app.add_flag("--force", o.force, "Replace a non-empty DEST_DIR once the conversion is complete");
   app.add_option("--compress", compress, "Portable archives: gzip (influxd's, default) or zstd (ifxkit only)")
       ->check(CLI::IsMember({"gzip", "zstd"}));
-  app.add_option("--level", o.level, "Compression level: gzip 1-12 (libdeflate on every chunk; default ISA-L level 1 with hardly compressible "
-                 "chunks stored, fast), zstd -7..22 (default -1)");
+  app.add_option(
+      "--level", o.level,
+      "Compression level: gzip 1-12 (libdeflate on every chunk; default ISA-L level 1 with hardly compressible "
+      "chunks stored, fast), zstd -7..22 (default -1)");
   app.add_option("--threads", o.threads, "Compression threads (default: number of cores)");
   app.add_flag("--quick", o.quick, "Check CRCs only while reading, do not decode TSM blocks");
   app.add_option("--scratch-dir", o.scratch_root, "Where one shard is spooled while checked (default $TMPDIR or /tmp)");
@@ -59,11 +61,10 @@ int main(int argc, char** argv) {
   if (app.count("--shard")) o.shard = shard;
   ifx::cli::StatusLine progress;
   o.progress = [&](const ifx::convert::Progress& p) {
-    progress.update(fmt::format("{}: shard {}/{}, read {} of {}", kTool,
-                                std::min(p.shards_done + 1, p.shards_total), p.shards_total,
-                                ifx::cli::format_bytes(p.bytes_read),
-                                ifx::cli::format_bytes(p.bytes_total)),
-                    p.shards_done == p.shards_total);
+    progress.update(
+        fmt::format("{}: shard {}/{}, read {} of {}", kTool, std::min(p.shards_done + 1, p.shards_total),
+                    p.shards_total, ifx::cli::format_bytes(p.bytes_read), ifx::cli::format_bytes(p.bytes_total)),
+        p.shards_done == p.shards_total);
   };
 
   auto report = ifx::convert::run(o);

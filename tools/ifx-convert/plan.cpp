@@ -47,14 +47,16 @@ void legacy_restore_warnings(const ShardInBackup& s, std::vector<std::string>& o
   for (const auto* name : {&s.database, &s.retention_policy}) {
     const char* what = name == &s.database ? "database" : "retention policy";
     if (name->find('.') != std::string::npos)
-      out.push_back(fmt::format("{}: the {} name \"{}\" holds a '.'; influxd's legacy restore splits file names "
-                                "at '.' into exactly 4 parts and cannot restore this file (docs/FORMATS.md §2.1); "
-                                "written anyway: restore it with ifx-restore, or keep the portable format",
-                                file, what, *name));
+      out.push_back(
+          fmt::format("{}: the {} name \"{}\" holds a '.'; influxd's legacy restore splits file names "
+                      "at '.' into exactly 4 parts and cannot restore this file (docs/FORMATS.md §2.1); "
+                      "written anyway: restore it with ifx-restore, or keep the portable format",
+                      file, what, *name));
     if (name->find_first_of("*?[") != std::string::npos)
-      out.push_back(fmt::format("{}: the {} name \"{}\" holds a glob character (* ? [); influxd's legacy restore "
-                                "finds its files by globbing and will miss or mix them up (docs/FORMATS.md §2.1)",
-                                file, what, *name));
+      out.push_back(
+          fmt::format("{}: the {} name \"{}\" holds a glob character (* ? [); influxd's legacy restore "
+                      "finds its files by globbing and will miss or mix them up (docs/FORMATS.md §2.1)",
+                      file, what, *name));
   }
   // §4.7: the offline restore trims '0' from both ends of the 5-digit ID to name the directory.
   const std::string padded = stem.substr(stem.rfind('.') + 1);
@@ -62,11 +64,11 @@ void legacy_restore_warnings(const ShardInBackup& s, std::vector<std::string>& o
   const auto last = padded.find_last_not_of('0');
   const std::string trimmed = first == std::string::npos ? "" : padded.substr(first, last - first + 1);
   if (trimmed != std::to_string(s.shard_id))
-    out.push_back(fmt::format("{}: influxd's offline restore (without -online) would put shard {} into the "
-                              "directory {}/{}/{} instead of {} (it trims '0' from both ends of the ID, "
-                              "docs/FORMATS.md §4.7); restore it with -online or with ifx-restore",
-                              file, s.shard_id, s.database, s.retention_policy,
-                              trimmed.empty() ? "\"\"" : trimmed, s.shard_id));
+    out.push_back(
+        fmt::format("{}: influxd's offline restore (without -online) would put shard {} into the "
+                    "directory {}/{}/{} instead of {} (it trims '0' from both ends of the ID, "
+                    "docs/FORMATS.md §4.7); restore it with -online or with ifx-restore",
+                    file, s.shard_id, s.database, s.retention_policy, trimmed.empty() ? "\"\"" : trimmed, s.shard_id));
 }
 
 }  // namespace
@@ -87,8 +89,8 @@ Plan make_plan(const BackupSet& set, const Options& o, std::vector<Error> defect
     else plan.backup_defects.push_back(std::move(e));
   }
   if (plan.shards.empty() && (o.database || o.retention_policy || o.shard))
-    plan.warnings.push_back(fmt::format("no shard of the source matches {}: only the meta store is converted",
-                                        filter_text(o)));
+    plan.warnings.push_back(
+        fmt::format("no shard of the source matches {}: only the meta store is converted", filter_text(o)));
   if (o.to == TargetFormat::legacy)
     for (const auto& p : plan.shards) legacy_restore_warnings(*p.shard, plan.warnings);
   return plan;

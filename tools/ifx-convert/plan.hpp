@@ -22,8 +22,8 @@ struct PlannedShard {
 };
 
 struct Plan {
-  std::vector<PlannedShard> shards;    // selected by -db/-rp/-shard, in meta order
-  std::vector<Error> backup_defects;   // defects of the directory as a whole
+  std::vector<PlannedShard> shards;   // selected by -db/-rp/-shard, in meta order
+  std::vector<Error> backup_defects;  // defects of the directory as a whole
   std::vector<std::string> warnings;
 };
 

@@ -78,9 +78,9 @@ std::string to_text(const Report& r) {
   out += fmt::format("checked {} archives, {} TSM files, {} blocks, {} values; read {}, wrote {} in {:.1f} s\n",
                      r.checked.archives, r.checked.tsm_files, r.checked.blocks, r.checked.points,
                      cli::format_bytes(r.checked.bytes), cli::format_bytes(r.bytes_written), r.seconds);
-  out += r.exit_code() == 0 ? "converted\n"
-                            : fmt::format("converted with {} shard{} skipped\n", r.skipped.size(),
-                                          r.skipped.size() == 1 ? "" : "s");
+  out += r.exit_code() == 0
+             ? "converted\n"
+             : fmt::format("converted with {} shard{} skipped\n", r.skipped.size(), r.skipped.size() == 1 ? "" : "s");
   return out;
 }
 

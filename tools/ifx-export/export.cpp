@@ -21,8 +21,7 @@ namespace {
 
 bool in_filters(const Options& o, const ShardInBackup& s) {
   return (!o.database || *o.database == s.database) &&
-         (!o.retention_policy || *o.retention_policy == s.retention_policy) &&
-         (!o.shard || *o.shard == s.shard_id);
+         (!o.retention_policy || *o.retention_policy == s.retention_policy) && (!o.shard || *o.shard == s.shard_id);
 }
 
 // A shard holds only points of its group's [start, end) (influxd routes writes by time), so a
@@ -45,7 +44,7 @@ Result<void> check_filters(const Options& o, const BackupSet& set) {
     std::vector<std::string> names;
     for (const auto& db : set.meta.databases) names.push_back(db.name);
     return fail(ErrorCode::usage, fmt::format("database \"{}\" is not in the backup (it has: {})", *o.database,
-                                     names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "))));
+                                              names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "))));
   }
   if (o.retention_policy) {
     bool found = std::any_of(set.shards.begin(), set.shards.end(), [&](const auto& s) {
@@ -56,7 +55,7 @@ Result<void> check_filters(const Options& o, const BackupSet& set) {
         found = found || meta::find_retention_policy(db, *o.retention_policy) != nullptr;
     if (!found)
       return fail(ErrorCode::usage, fmt::format("retention policy \"{}\" is not in the backup{}", *o.retention_policy,
-                                       o.database ? fmt::format(" under database \"{}\"", *o.database) : ""));
+                                                o.database ? fmt::format(" under database \"{}\"", *o.database) : ""));
   }
   if (o.shard && !set.find_shard(*o.shard))
     return fail(ErrorCode::usage, fmt::format("shard {} is not in the backup (no archive holds it)", *o.shard));
@@ -74,7 +73,8 @@ lp::RetentionClauses clauses_of(const meta::RetentionPolicyInfo* rp) {
 
 // # DDL: each database once, created with its default RP (CREATE DATABASE … NAME makes that RP
 // the default, as in the backup), then its other RPs in scope.
-void append_ddl(std::string& out, const BackupSet& set, const std::vector<std::pair<std::string, std::string>>& scopes) {
+void append_ddl(std::string& out, const BackupSet& set,
+                const std::vector<std::pair<std::string, std::string>>& scopes) {
   lp::append_ddl_marker(out);
   std::vector<std::string> databases;
   for (const auto& [db, rp] : scopes)
@@ -198,14 +198,16 @@ Result<Summary> run(const Options& o, OutputSink& sink, const ProgressCallback& 
     append_ddl(out.text(), set, scopes);
     for (const auto& [db, rp] : scopes)
       if (db.find(':') != std::string::npos || rp.find(':') != std::string::npos)
-        summary.warnings.push_back(fmt::format(
-            "\"{}\"/\"{}\": influx -import cuts a # CONTEXT- name at its first ':', so it would write "
-            "these points elsewhere", db, rp));
+        summary.warnings.push_back(
+            fmt::format("\"{}\"/\"{}\": influx -import cuts a # CONTEXT- name at its first ':', so it would write "
+                        "these points elsewhere",
+                        db, rp));
   }
 
   const fs::path scratch = o.scratch_root.empty() ? default_scratch_root() : o.scratch_root;
   auto unpack = [&](std::size_t i) {
-    return std::async(std::launch::async, [&set, s = todo[i], scratch] { return UnpackedShard::unpack(set, *s, scratch); });
+    return std::async(std::launch::async,
+                      [&set, s = todo[i], scratch] { return UnpackedShard::unpack(set, *s, scratch); });
   };
   Progress state{0, todo.size(), 0, 0};
   auto tick = [&](std::uint64_t values) {
@@ -255,9 +257,13 @@ nlohmann::ordered_json to_json(const Summary& s) {
   auto points = [&](std::uint64_t n) { return s.options.per_field ? json(nullptr) : json(n); };
   json scopes = json::array();
   for (const auto& c : s.scopes)
-    scopes.push_back(json{{"database", c.database}, {"retention_policy", c.retention_policy},
-                          {"shards", c.shards}, {"series", c.series}, {"points", points(c.points)},
-                          {"values", c.values}, {"lines", c.lines}});
+    scopes.push_back(json{{"database", c.database},
+                          {"retention_policy", c.retention_policy},
+                          {"shards", c.shards},
+                          {"series", c.series},
+                          {"points", points(c.points)},
+                          {"values", c.values},
+                          {"lines", c.lines}});
   auto bound = [](std::int64_t v, std::int64_t open) { return v == open ? json(nullptr) : json(v); };
   return json{{"backup", s.options.backup_dir.string()},
               {"per_field", s.options.per_field},
@@ -274,8 +280,7 @@ nlohmann::ordered_json to_json(const Summary& s) {
               {"warnings", s.warnings}};
 }
 
-Result<Summary> export_to(const Options& options, const std::string& out, bool gzip,
-                          const ProgressCallback& progress) {
+Result<Summary> export_to(const Options& options, const std::string& out, bool gzip, const ProgressCallback& progress) {
   std::unique_ptr<OutputSink> sink;
   if (out == "-") {
     sink = make_fd_sink(1, "stdout");

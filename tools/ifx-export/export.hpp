@@ -27,8 +27,8 @@ struct Options {
   std::optional<std::uint64_t> shard;
   std::int64_t start_ns = std::numeric_limits<std::int64_t>::min();  // inclusive
   std::int64_t end_ns = std::numeric_limits<std::int64_t>::max();    // inclusive
-  bool per_field = false;  // one line per field value (influx_inspect export) instead of per point
-  bool header = false;     // # DDL / # DML / # CONTEXT-… framing for `influx -import`
+  bool per_field = false;              // one line per field value (influx_inspect export) instead of per point
+  bool header = false;                 // # DDL / # DML / # CONTEXT-… framing for `influx -import`
   std::filesystem::path scratch_root;  // where one shard at a time is unpacked; empty: $TMPDIR or /tmp
 };
 
@@ -56,10 +56,10 @@ struct Summary {
   std::uint64_t points = 0;
   std::uint64_t values = 0;
   std::uint64_t lines = 0;
-  std::uint64_t bytes = 0;              // line protocol bytes produced (framing included)
-  std::uint64_t output_bytes = 0;       // bytes written to the destination (after gzip)
-  std::vector<ScopeCounts> scopes;      // per database / retention policy, in backup order
-  std::vector<std::string> warnings;    // backup problems that did not stop the export
+  std::uint64_t bytes = 0;            // line protocol bytes produced (framing included)
+  std::uint64_t output_bytes = 0;     // bytes written to the destination (after gzip)
+  std::vector<ScopeCounts> scopes;    // per database / retention policy, in backup order
+  std::vector<std::string> warnings;  // backup problems that did not stop the export
 };
 
 // Called every few thousand lines while exporting; the caller decides what to show.

@@ -71,8 +71,8 @@ int main(int argc, char** argv) {
   ifx::cli::StatusLine progress(std::chrono::seconds(1));
   auto summary = ifx::exporter::export_to(o, out, compress == "gzip", [&](const ifx::exporter::Progress& p) {
     progress.update(fmt::format("{}: shard {}/{}, {} values, {} of line protocol", kTool,
-                                std::min(p.shards_done + 1, p.shards_total), p.shards_total,
-                                p.values, ifx::cli::format_bytes(p.bytes)));
+                                std::min(p.shards_done + 1, p.shards_total), p.shards_total, p.values,
+                                ifx::cli::format_bytes(p.bytes)));
   });
   progress.end();
   if (!summary) {
@@ -81,8 +81,7 @@ int main(int argc, char** argv) {
   }
   for (const auto& w : summary->warnings) std::cerr << kTool << ": warning: " << w << "\n";
   if (json)
-    std::cout << ifx::exporter::to_json(*summary).dump(2, ' ', false,
-                                                       nlohmann::ordered_json::error_handler_t::replace)
+    std::cout << ifx::exporter::to_json(*summary).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
               << "\n";
   return ifx::cli::kOk;
 }

@@ -69,7 +69,8 @@ class StringSink final : public OutputSink {
 // gzip.Reader (`influx -import -compressed`) read them all as one stream.
 class GzipSink final : public OutputSink {
  public:
-  GzipSink(std::unique_ptr<OutputSink> inner, GzipWriter writer) : inner_(std::move(inner)), writer_(std::move(writer)) {}
+  GzipSink(std::unique_ptr<OutputSink> inner, GzipWriter writer)
+      : inner_(std::move(inner)), writer_(std::move(writer)) {}
   Result<void> write(std::string_view bytes) override {
     return writer_.write({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
   }
@@ -98,9 +99,7 @@ Result<std::unique_ptr<OutputSink>> make_file_sink(const std::filesystem::path& 
   return std::make_unique<FileSink>(std::move(*file));
 }
 
-std::unique_ptr<OutputSink> make_string_sink(std::string& out) {
-  return std::make_unique<StringSink>(out);
-}
+std::unique_ptr<OutputSink> make_string_sink(std::string& out) { return std::make_unique<StringSink>(out); }
 
 Result<std::unique_ptr<OutputSink>> make_gzip_sink(std::unique_ptr<OutputSink> inner, int level) {
   GzipWriterOptions o;

@@ -9,11 +9,16 @@ namespace {
 
 lp::FieldValue value_at(const tsm::DecodedBlock& b, std::size_t i) {
   switch (b.type) {
-    case tsm::BlockType::Float: return b.floats[i];
-    case tsm::BlockType::Integer: return b.integers[i];
-    case tsm::BlockType::Unsigned: return b.unsigneds[i];
-    case tsm::BlockType::Boolean: return b.booleans[i] != 0;
-    case tsm::BlockType::String: return std::string_view(b.strings[i]);
+    case tsm::BlockType::Float:
+      return b.floats[i];
+    case tsm::BlockType::Integer:
+      return b.integers[i];
+    case tsm::BlockType::Unsigned:
+      return b.unsigneds[i];
+    case tsm::BlockType::Boolean:
+      return b.booleans[i] != 0;
+    case tsm::BlockType::String:
+      return std::string_view(b.strings[i]);
   }
   return b.floats[i];
 }
@@ -28,8 +33,8 @@ class FieldStream {
     while (!done_) {
       if (pos_ < batch_.size()) {
         if (batch_.times[pos_] < range_.min) {
-          auto it = std::lower_bound(batch_.times.begin() + static_cast<std::ptrdiff_t>(pos_),
-                                     batch_.times.end(), range_.min);
+          auto it = std::lower_bound(batch_.times.begin() + static_cast<std::ptrdiff_t>(pos_), batch_.times.end(),
+                                     range_.min);
           pos_ = static_cast<std::size_t>(it - batch_.times.begin());
           continue;
         }
@@ -137,9 +142,8 @@ Result<void> LineBuffer::flush() {
 bool restrict_to_range(tsm::KeyInfo& key, ExportRange range) {
   bool any = false;
   for (auto& source : key.sources) {
-    std::erase_if(source.entries, [&](const tsm::IndexEntry& e) {
-      return e.max_time < range.min || e.min_time > range.max;
-    });
+    std::erase_if(source.entries,
+                  [&](const tsm::IndexEntry& e) { return e.max_time < range.min || e.min_time > range.max; });
     any = any || !source.entries.empty();
   }
   std::erase_if(key.sources, [](const tsm::KeyInfo::Source& s) { return s.entries.empty(); });

@@ -19,11 +19,11 @@ namespace ifx::inspect {
 
 struct Options {
   std::filesystem::path backup_dir;
-  bool deep = false;   // read every point: per-measurement counts
+  bool deep = false;  // read every point: per-measurement counts
   std::optional<std::string> database;
   std::optional<std::string> retention_policy;
   std::optional<std::uint64_t> shard;
-  unsigned jobs = 0;   // shards read in parallel; 0 = number of cores
+  unsigned jobs = 0;                   // shards read in parallel; 0 = number of cores
   std::filesystem::path scratch_root;  // where --deep unpacks a shard; empty = $TMPDIR or /tmp
 };
 
@@ -37,7 +37,7 @@ struct Report {
   Options options;
   BackupSet set;
   std::map<std::uint64_t, ShardResult> shards;  // shards of the backup within the filters
-  std::vector<Error> errors;                   // set.problems plus every shard error
+  std::vector<Error> errors;                    // set.problems plus every shard error
 
   bool ok() const { return errors.empty(); }
 };

@@ -38,18 +38,15 @@ int main(int argc, char** argv) {
   auto report = ifx::inspect::run(o);
   if (!report) {
     if (json) {
-      nlohmann::ordered_json out{{"backup", o.backup_dir.string()},
-                                 {"errors", {ifx::cli::error_json(report.error())}}};
+      nlohmann::ordered_json out{{"backup", o.backup_dir.string()}, {"errors", {ifx::cli::error_json(report.error())}}};
       std::cout << out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
     }
     ifx::cli::print_error("ifx-inspect", report.error());
     return ifx::cli::kFailed;
   }
   if (json)
-    std::cout << ifx::inspect::to_json(*report).dump(2, ' ', false,
-                                                     nlohmann::ordered_json::error_handler_t::replace)
+    std::cout << ifx::inspect::to_json(*report).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
               << "\n";
-  else
-    std::cout << ifx::inspect::to_text(*report);
+  else std::cout << ifx::inspect::to_text(*report);
   return report->ok() ? ifx::cli::kOk : ifx::cli::kFailed;
 }

@@ -21,9 +21,8 @@ bool shard_selected(const Options& o, std::uint64_t id) { return !o.shard || *o.
 json measurement_json(const MeasurementStats& m) {
   json fields = json::object();
   for (const auto& [k, t] : m.fields) fields[k] = std::string(tsm::block_type_name(t));
-  return json{{"name", m.name},         {"series", m.series},     {"points", m.points},
-              {"values", m.values},     {"fields", fields},       {"min_time", m.min_time},
-              {"max_time", m.max_time}};
+  return json{{"name", m.name},   {"series", m.series},     {"points", m.points},    {"values", m.values},
+              {"fields", fields}, {"min_time", m.min_time}, {"max_time", m.max_time}};
 }
 
 json shard_json(const Report& r, std::uint64_t id) {
@@ -55,8 +54,7 @@ json shard_json(const Report& r, std::uint64_t id) {
 
 struct Totals {
   std::uint64_t databases = 0, retention_policies = 0, shards = 0, shards_in_backup = 0, archives = 0,
-                archive_bytes = 0, tar_bytes = 0, tsm_files = 0, tombstones = 0, series = 0, points = 0,
-                values = 0;
+                archive_bytes = 0, tar_bytes = 0, tsm_files = 0, tombstones = 0, series = 0, points = 0, values = 0;
 };
 
 Totals totals(const Report& r) {
@@ -129,9 +127,8 @@ nlohmann::ordered_json to_json(const Report& r) {
                          {"default", rp.name == db.default_retention_policy},
                          {"shard_groups", groups}});
     }
-    dbs.push_back(json{{"name", db.name},
-                       {"default_retention_policy", db.default_retention_policy},
-                       {"retention_policies", rps}});
+    dbs.push_back(json{
+        {"name", db.name}, {"default_retention_policy", db.default_retention_policy}, {"retention_policies", rps}});
     for (const auto& cq : db.continuous_queries)
       cqs.push_back(json{{"database", db.name}, {"name", cq.name}, {"query", cq.query}});
   }
@@ -159,10 +156,10 @@ nlohmann::ordered_json to_json(const Report& r) {
   out["unreferenced_files"] = r.set.unreferenced_files;
 
   Totals t = totals(r);
-  json tj{{"databases", t.databases},       {"retention_policies", t.retention_policies},
-          {"shards", t.shards},             {"shards_in_backup", t.shards_in_backup},
-          {"archives", t.archives},         {"archive_bytes", t.archive_bytes},
-          {"tar_bytes", t.tar_bytes},       {"tsm_files", t.tsm_files},
+  json tj{{"databases", t.databases},  {"retention_policies", t.retention_policies},
+          {"shards", t.shards},        {"shards_in_backup", t.shards_in_backup},
+          {"archives", t.archives},    {"archive_bytes", t.archive_bytes},
+          {"tar_bytes", t.tar_bytes},  {"tsm_files", t.tsm_files},
           {"tombstones", t.tombstones}};
   if (o.deep) {
     tj["series"] = t.series;
@@ -195,19 +192,19 @@ std::string to_text(const Report& r) {
                          rp.name == db.default_retention_policy ? " (default)" : "",
                          rp.duration_ns ? text::format_go_duration(rp.duration_ns) : "infinite",
                          text::format_go_duration(rp.shard_group_duration_ns), rp.replica_n);
-      cli::Table shards({"group", "start", "end", "shard", "archive", "archive size", "tar size", "tsm",
-                         "tombstones"},
+      cli::Table shards({"group", "start", "end", "shard", "archive", "archive size", "tar size", "tsm", "tombstones"},
                         {true, false, false, true, false, true, true, true, true});
       cli::Table ms({"shard", "measurement", "series", "points", "values", "fields", "min time", "max time"},
                     {true, false, true, true, true, false, false, false});
       for (const auto& g : rp.shard_groups) {
         std::string group = fmt::format("{}", g.id) + (g.deleted() ? " (deleted)" : "");
         if (g.shards.empty() && !o.shard)
-          shards.add_row({group, text::format_rfc3339_nano(g.start_ns), text::format_rfc3339_nano(g.end_ns), "-", "(no shards)"});
+          shards.add_row(
+              {group, text::format_rfc3339_nano(g.start_ns), text::format_rfc3339_nano(g.end_ns), "-", "(no shards)"});
         for (const auto& s : g.shards) {
           if (!shard_selected(o, s.id)) continue;
-          std::vector<std::string> row{group, text::format_rfc3339_nano(g.start_ns), text::format_rfc3339_nano(g.end_ns),
-                                       fmt::format("{}", s.id)};
+          std::vector<std::string> row{group, text::format_rfc3339_nano(g.start_ns),
+                                       text::format_rfc3339_nano(g.end_ns), fmt::format("{}", s.id)};
           const ShardInBackup* in = r.set.find_shard(s.id);
           auto it = r.shards.find(s.id);
           if (!in) {
@@ -241,8 +238,7 @@ std::string to_text(const Report& r) {
       if (!shards.empty()) out += shards.render("    ");
       if (!ms.empty()) out += "\n" + ms.render("    ");
     }
-    for (const auto& cq : db.continuous_queries)
-      out += fmt::format("  CQ \"{}\": {}\n", cq.name, cq.query);
+    for (const auto& cq : db.continuous_queries) out += fmt::format("  CQ \"{}\": {}\n", cq.name, cq.query);
   }
 
   if (!r.set.meta.users.empty()) {
@@ -258,18 +254,19 @@ std::string to_text(const Report& r) {
   }
   for (const auto& s : r.set.shards)
     if (!s.in_meta && r.shards.count(s.shard_id))
-      out += fmt::format("\nShard {} ({}/{}) has archives but the meta store does not list it there\n",
-                         s.shard_id, s.database, s.retention_policy);
+      out += fmt::format("\nShard {} ({}/{}) has archives but the meta store does not list it there\n", s.shard_id,
+                         s.database, s.retention_policy);
   if (!r.set.unreferenced_files.empty()) {
     out += "\nFiles no manifest or naming rule accounts for:\n";
     for (const auto& f : r.set.unreferenced_files) out += "  " + f + "\n";
   }
 
   Totals t = totals(r);
-  out += fmt::format("\nTotals: {} databases, {} retention policies, {} shards in the meta ({} in this backup), "
-                     "{} archives, {} compressed, {} of tar, {} TSM files, {} tombstone files",
-                     t.databases, t.retention_policies, t.shards, t.shards_in_backup, t.archives,
-                     cli::format_bytes(t.archive_bytes), cli::format_bytes(t.tar_bytes), t.tsm_files, t.tombstones);
+  out += fmt::format(
+      "\nTotals: {} databases, {} retention policies, {} shards in the meta ({} in this backup), "
+      "{} archives, {} compressed, {} of tar, {} TSM files, {} tombstone files",
+      t.databases, t.retention_policies, t.shards, t.shards_in_backup, t.archives, cli::format_bytes(t.archive_bytes),
+      cli::format_bytes(t.tar_bytes), t.tsm_files, t.tombstones);
   if (o.deep) out += fmt::format("; {} series, {} points, {} values", t.series, t.points, t.values);
   out += "\n";
   if (!r.errors.empty()) {

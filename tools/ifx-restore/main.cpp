@@ -27,9 +27,11 @@ int main(int argc, char** argv) {
   app.add_flag("--portable", portable, "Restore into a running influxd (any backup format)");
   app.add_flag("--online", online, "Restore a legacy backup into a running influxd (same as -portable here)");
   app.add_option("--host", o.host, "influxd's RPC address (bind-address), default localhost:8088");
-  app.add_option("--http", http, "InfluxDB's HTTP API, used to check the target, wait for the data and roll back a failure (default: the "
-                 "-host address with port 8086; when nothing usable answers there, the restore runs over the RPC alone, "
-                 "as influxd's does)");
+  app.add_option(
+      "--http", http,
+      "InfluxDB's HTTP API, used to check the target, wait for the data and roll back a failure (default: the "
+      "-host address with port 8086; when nothing usable answers there, the restore runs over the RPC alone, "
+      "as influxd's does)");
   app.add_option("--db,--database", database, "Only this database of the backup");
   app.add_option("--newdb", new_database, "Restore it under this name");
   app.add_option("--rp,--retention", rp, "Only this retention policy (needs -db)");
@@ -46,7 +48,8 @@ int main(int argc, char** argv) {
   app.add_option("--progress", progress, "auto, plain or none")->check(CLI::IsMember({"auto", "plain", "none"}));
   app.add_option("--verify", verify, "Check the backup first: full (default), quick (CRCs only) or none")
       ->check(CLI::IsMember({"full", "quick", "none"}));
-  app.add_option("-j,--jobs", o.jobs, "Shards staged and uploaded at once, one connection each (default 4: the server spends most of an "
+  app.add_option("-j,--jobs", o.jobs,
+                 "Shards staged and uploaded at once, one connection each (default 4: the server spends most of an "
                  "upload waiting on its disk, so more of them overlap)")
       ->check(CLI::Range(1, 64));
   app.add_option("--scratch-dir", o.scratch_root, "Where shard tars are staged (default: $TMPDIR or /tmp)");
@@ -65,8 +68,7 @@ int main(int argc, char** argv) {
     std::cerr << "ifx-restore: -portable and -online exclude each other\n";
     return ifx::cli::kUsage;
   }
-  o.mode = portable ? ifx::restore::Mode::Portable
-                    : online ? ifx::restore::Mode::Online : ifx::restore::Mode::Offline;
+  o.mode = portable ? ifx::restore::Mode::Portable : online ? ifx::restore::Mode::Online : ifx::restore::Mode::Offline;
   if (!http.empty()) o.http_url = http;
   if (!database.empty()) o.database = database;
   if (!new_database.empty()) o.new_database = new_database;
@@ -77,9 +79,9 @@ int main(int argc, char** argv) {
   o.data_dir = data_dir;
   o.wait_timeout = std::chrono::seconds(wait_seconds);
   if (timeout_seconds > 0) o.net_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(timeout_seconds * 1000));
-  o.verify = verify == "quick" ? ifx::restore::VerifyLevel::Quick
-           : verify == "none"  ? ifx::restore::VerifyLevel::None
-                               : ifx::restore::VerifyLevel::Full;
+  o.verify = verify == "quick"  ? ifx::restore::VerifyLevel::Quick
+             : verify == "none" ? ifx::restore::VerifyLevel::None
+                                : ifx::restore::VerifyLevel::Full;
   if (!new_duration.empty()) {
     if (new_duration == "INF" || new_duration == "inf" || new_duration == "0") {
       o.new_duration_ns = 0;

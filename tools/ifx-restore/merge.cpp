@@ -99,11 +99,21 @@ Result<std::uint64_t> write_shard_points(const Options& o, const UnpackedShard& 
       for (std::size_t i = 0; i < batch.size(); ++i) {
         const std::int64_t t = batch.times[i];
         switch (batch.type) {
-          case tsm::BlockType::Float: lines.write_float(batch.floats[i], t); break;
-          case tsm::BlockType::Integer: lines.write_integer(batch.integers[i], t); break;
-          case tsm::BlockType::Unsigned: lines.write_unsigned(batch.unsigneds[i], t); break;
-          case tsm::BlockType::Boolean: lines.write_boolean(batch.booleans[i] != 0, t); break;
-          case tsm::BlockType::String: lines.write_string(batch.strings[i], t); break;
+          case tsm::BlockType::Float:
+            lines.write_float(batch.floats[i], t);
+            break;
+          case tsm::BlockType::Integer:
+            lines.write_integer(batch.integers[i], t);
+            break;
+          case tsm::BlockType::Unsigned:
+            lines.write_unsigned(batch.unsigneds[i], t);
+            break;
+          case tsm::BlockType::Boolean:
+            lines.write_boolean(batch.booleans[i] != 0, t);
+            break;
+          case tsm::BlockType::String:
+            lines.write_string(batch.strings[i], t);
+            break;
         }
         if (auto r = out.line_added(); !r) return std::unexpected(r.error());
       }
@@ -141,7 +151,8 @@ Result<void> ensure_targets(const Options& o, const RestorePlan& plan, const Inf
       const meta::RetentionPolicyInfo* info = src ? meta::find_retention_policy(*src, rp.source) : nullptr;
       const std::string q = fmt::format(
           "CREATE RETENTION POLICY {} ON {} DURATION {} REPLICATION {}{}", text::quote_influxql_ident(rp.target),
-          text::quote_influxql_ident(dp.target), info && info->duration_ns ? text::format_influxql_duration(info->duration_ns) : "INF",
+          text::quote_influxql_ident(dp.target),
+          info && info->duration_ns ? text::format_influxql_duration(info->duration_ns) : "INF",
           info ? std::max<std::uint32_t>(1, info->replica_n) : 1,
           info && info->shard_group_duration_ns
               ? " SHARD DURATION " + text::format_influxql_duration(info->shard_group_duration_ns)
@@ -149,8 +160,10 @@ Result<void> ensure_targets(const Options& o, const RestorePlan& plan, const Inf
       say(o, q);
       if (!o.dry_run)
         if (auto r = http.query(q); !r) return std::unexpected(r.error());
-      report.notes.push_back(fmt::format("created retention policy \"{}\" on \"{}\" (the meta import cannot add one to "
-                                         "an existing database; --merge creates it over HTTP)", rp.target, dp.target));
+      report.notes.push_back(
+          fmt::format("created retention policy \"{}\" on \"{}\" (the meta import cannot add one to "
+                      "an existing database; --merge creates it over HTTP)",
+                      rp.target, dp.target));
     }
     report.databases.push_back(std::move(out));
   }
@@ -167,9 +180,10 @@ std::string drop_created(const Options& o, const InfluxHttp& http, Report& repor
   }
   return dropped.empty() ? "points already written into existing databases stay there (writing them again is "
                            "harmless)"
-                         : fmt::format("rolled back: dropped database(s) {} that this run created; points already "
-                                       "written into existing databases stay (writing them again is harmless)",
-                                       fmt::join(dropped, ", "));
+                         : fmt::format(
+                               "rolled back: dropped database(s) {} that this run created; points already "
+                               "written into existing databases stay (writing them again is harmless)",
+                               fmt::join(dropped, ", "));
 }
 
 }  // namespace
@@ -201,9 +215,18 @@ Result<void> run_merge(const Options& o, RestorePlan& plan, InfluxHttp& http, Re
     auto n = write_shard_points(o, *unpacked, writer);
     if (!n) return fail_after_change(n.error());
     report.points_written += *n;
-    ShardOutcome out{s.database, s.retention_policy, s.shard_id, sp.target_database, sp.target_retention_policy,
-                     0, s.archives.size(), unpacked->scan().tsm_files, unpacked->scan().tar_bytes,
-                     unpacked->scan().tombstones > 0, unpacked->scan().tombstones > 0, "merged"};
+    ShardOutcome out{s.database,
+                     s.retention_policy,
+                     s.shard_id,
+                     sp.target_database,
+                     sp.target_retention_policy,
+                     0,
+                     s.archives.size(),
+                     unpacked->scan().tsm_files,
+                     unpacked->scan().tar_bytes,
+                     unpacked->scan().tombstones > 0,
+                     unpacked->scan().tombstones > 0,
+                     "merged"};
     report.shards.push_back(std::move(out));
   }
   if (auto r = wait_until_queryable(o, plan, http, report, report.points_written > 0); !r)

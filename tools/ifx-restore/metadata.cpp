@@ -169,8 +169,8 @@ Result<void> restore_continuous_queries(const Options& o, const RestorePlan& pla
         continue;
       }
       if (auto r = http.query(text, dp.target); !r)
-        return fail(r.error().code, fmt::format("continuous query \"{}\" of \"{}\": {}", cq.name, dp.source,
-                                                r.error().message));
+        return fail(r.error().code,
+                    fmt::format("continuous query \"{}\" of \"{}\": {}", cq.name, dp.source, r.error().message));
       report.continuous_queries.push_back(text);
     }
   }
@@ -189,10 +189,11 @@ Result<void> restore_user_grants(const Options& o, const RestorePlan& plan, cons
       const DatabasePlan* dp = find_database_plan(plan, p.database);
       if (!dp || p.privilege == meta::Privilege::None) continue;
       if (!present.count(u.name)) {
-        report.notes.push_back(fmt::format("user \"{}\" ({} on \"{}\") is not on the server and the HTTP API cannot "
-                                           "set its password hash: create it, then run again with --users (or "
-                                           "restore offline, which brings users back)",
-                                           u.name, meta::privilege_name(p.privilege), dp->target));
+        report.notes.push_back(
+            fmt::format("user \"{}\" ({} on \"{}\") is not on the server and the HTTP API cannot "
+                        "set its password hash: create it, then run again with --users (or "
+                        "restore offline, which brings users back)",
+                        u.name, meta::privilege_name(p.privilege), dp->target));
         continue;
       }
       const std::string q = fmt::format("GRANT {} ON {} TO {}", meta::privilege_name(p.privilege),

@@ -185,7 +185,9 @@ Result<void> move_aside(const fs::path& path, const std::string& stamp, Report& 
   for (int n = 1; fs::exists(fs::symlink_status(dest, ec)); ++n)
     dest = fmt::format("{}.ifx-replaced-{}-{}", path.string(), stamp, n);
   fs::rename(path, dest, ec);
-  if (ec) return fail(ErrorCode::io, fmt::format("cannot move {} aside to {}: {}", path.string(), dest.string(), ec.message()));
+  if (ec)
+    return fail(ErrorCode::io,
+                fmt::format("cannot move {} aside to {}: {}", path.string(), dest.string(), ec.message()));
   report.moved_aside.push_back(fmt::format("{} → {}", path.string(), dest.string()));
   changes.moved_aside.emplace_back(path, dest);
   return {};
@@ -250,7 +252,8 @@ Result<void> restore_shard(const Options& o, const RestorePlan& plan, const Shar
   if (!unpacked) {
     // The reader names the archive and entry but not where it was writing (a full disk there).
     Error e = unpacked.error();
-    if (e.code == ErrorCode::io) e.message = fmt::format("{} (unpacking shard {} into {})", e.message, s.shard_id, staging.string());
+    if (e.code == ErrorCode::io)
+      e.message = fmt::format("{} (unpacking shard {} into {})", e.message, s.shard_id, staging.string());
     return std::unexpected(std::move(e));
   }
   for (const auto& name : unpacked->scan().files) {
@@ -262,7 +265,9 @@ Result<void> restore_shard(const Options& o, const RestorePlan& plan, const Shar
   if (fs::exists(target, ec))
     if (auto r = move_aside(target, stamp, report, changes); !r) return r;
   fs::rename(unpacked->dir(), target, ec);
-  if (ec) return fail(ErrorCode::io, fmt::format("cannot move the restored shard into {}: {}", target.string(), ec.message()));
+  if (ec)
+    return fail(ErrorCode::io,
+                fmt::format("cannot move the restored shard into {}: {}", target.string(), ec.message()));
   changes.placed.push_back(target);
   if (auto r = fsync_dir(rp_dir); !r) return r;
   say(o, fmt::format("restored shard {} into {}", s.shard_id, target.string()));
@@ -280,8 +285,10 @@ Result<void> run_offline(const Options& o, RestorePlan& plan, Report& report) {
   if (!o.meta_dir.empty()) dirs.push_back(canonical_or_absolute(o.meta_dir));
   if (!o.data_dir.empty()) dirs.push_back(canonical_or_absolute(o.data_dir));
   if (auto user = process_using(dirs))
-    return fail(ErrorCode::server_running, fmt::format("{}: stop influxd before an offline restore (or restore into the "
-                                              "running server with -portable/-online). Nothing was changed.", *user));
+    return fail(ErrorCode::server_running,
+                fmt::format("{}: stop influxd before an offline restore (or restore into the "
+                            "running server with -portable/-online). Nothing was changed.",
+                            *user));
   for (const auto& d : plan.databases) {
     DatabaseOutcome out{d.source, d.target, false, {}};
     for (const auto& r : d.retention_policies) {
@@ -311,9 +318,11 @@ Result<void> run_offline(const Options& o, RestorePlan& plan, Report& report) {
       if (auto r = restore_shard(o, plan, sp, stamp, report, changes); !r) return failed(r.error());
   }
   if (!report.moved_aside.empty())
-    report.notes.push_back("what this restore replaced was moved aside (listed above); delete it once the restored "
-                           "server is checked");
-  report.notes.push_back("WAL segments of the replaced shards (if any) were not touched: influxd replays them on start");
+    report.notes.push_back(
+        "what this restore replaced was moved aside (listed above); delete it once the restored "
+        "server is checked");
+  report.notes.push_back(
+      "WAL segments of the replaced shards (if any) were not touched: influxd replays them on start");
   return {};
 }
 

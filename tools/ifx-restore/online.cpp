@@ -51,9 +51,10 @@ Result<std::string> meta_blob_for_import(const Options& o, const RestorePlan& pl
       for (const auto& r : dp->retention_policies)
         if (r.source == rp.name) {
           if (*o.new_duration_ns != 0 && *o.new_duration_ns < rp.shard_group_duration_ns)
-            return fail(ErrorCode::usage, fmt::format("-newduration {} ns is shorter than the shard group duration of \"{}\" "
-                                             "({} ns); InfluxDB refuses such a retention policy",
-                                             *o.new_duration_ns, rp.name, rp.shard_group_duration_ns));
+            return fail(ErrorCode::usage,
+                        fmt::format("-newduration {} ns is shorter than the shard group duration of \"{}\" "
+                                    "({} ns); InfluxDB refuses such a retention policy",
+                                    *o.new_duration_ns, rp.name, rp.shard_group_duration_ns));
           rp.duration_ns = *o.new_duration_ns;
         }
   }
@@ -141,13 +142,13 @@ std::string roll_back(const Options& o, const InfluxHttp& http, const std::set<s
     if (existed_before.count(d.target) || std::find(now->begin(), now->end(), d.target) == now->end()) continue;
     say(o, fmt::format("rolling back: dropping database \"{}\" which this run created", d.target));
     const std::string drop = "DROP DATABASE " + text::quote_influxql_ident(d.target);
-    if (auto r = with_rollback_retries(o, [&] { return http.query(drop); }); r)
-      dropped.push_back(d.target);
+    if (auto r = with_rollback_retries(o, [&] { return http.query(drop); }); r) dropped.push_back(d.target);
     else failed.push_back(d.target + " (" + r.error().message + ")");
   }
   for (auto& d : report.databases) d.created = false;
   std::string out;
-  if (!dropped.empty()) out += fmt::format("rolled back: dropped database(s) {} that this run created", fmt::join(dropped, ", "));
+  if (!dropped.empty())
+    out += fmt::format("rolled back: dropped database(s) {} that this run created", fmt::join(dropped, ", "));
   if (!failed.empty())
     out += fmt::format("{}could not drop {}: drop them by hand", out.empty() ? "" : "; ", fmt::join(failed, ", "));
   if (out.empty()) out = "nothing on the server needed rolling back";
@@ -155,8 +156,8 @@ std::string roll_back(const Options& o, const InfluxHttp& http, const std::set<s
 }
 
 // One shard: staged (decompressed, renamed, tombstones applied) and uploaded, with retries.
-Result<ShardOutcome> stage_and_upload(const RestorePlan& plan, const ShardPlan& sp,
-                                      const ShardTarget& t, net::SnapshotClient& client, const fs::path& scratch,
+Result<ShardOutcome> stage_and_upload(const RestorePlan& plan, const ShardPlan& sp, const ShardTarget& t,
+                                      net::SnapshotClient& client, const fs::path& scratch,
                                       const std::function<void(const std::string&)>& tell,
                                       const std::atomic<bool>& stop) {
   const ShardInBackup& s = plan.set.shards[sp.index];
@@ -221,8 +222,10 @@ Result<void> upload_all(const Options& o, RestorePlan& plan, const net::ShardIdM
     const ShardInBackup& s = plan.set.shards[sp.index];
     auto it = ids.find(s.shard_id);
     if (it == ids.end()) {
-      report.notes.push_back(fmt::format("shard {} ({}/{}): the server's import did not map it to a new shard; "
-                                         "skipped", s.shard_id, s.database, s.retention_policy));
+      report.notes.push_back(
+          fmt::format("shard {} ({}/{}): the server's import did not map it to a new shard; "
+                      "skipped",
+                      s.shard_id, s.database, s.retention_policy));
       continue;
     }
     jobs.push_back({&sp, {sp.target_database, sp.target_retention_policy, it->second}});
@@ -230,7 +233,7 @@ Result<void> upload_all(const Options& o, RestorePlan& plan, const net::ShardIdM
 
   std::mutex mu;  // guards everything below it, and the progress output
   std::size_t next = 0, done = 0;
-  std::optional<Error> failure;  // the first one: the other workers stop after their current shard
+  std::optional<Error> failure;   // the first one: the other workers stop after their current shard
   std::atomic<bool> stop{false};  // failure is set (read without the lock between retries)
   std::vector<std::optional<ShardOutcome>> outcomes(jobs.size());
   // The staged tars of the jobs running at once must fit in the scratch space together: a job
@@ -286,9 +289,10 @@ Result<void> upload_all(const Options& o, RestorePlan& plan, const net::ShardIdM
   for (auto& out : outcomes) {
     if (!out) continue;
     if (out->tombstones && !out->tombstones_applied)
-      report.notes.push_back(fmt::format("shard {}: holds tombstones that this build cannot apply yet; influxd drops "
-                                         "them on upload, so points deleted before the backup are back",
-                                         out->source_id));
+      report.notes.push_back(
+          fmt::format("shard {}: holds tombstones that this build cannot apply yet; influxd drops "
+                      "them on upload, so points deleted before the backup are back",
+                      out->source_id));
     report.shards.push_back(std::move(*out));
   }
   return {};
@@ -304,11 +308,13 @@ Result<void> run_online(const Options& o, RestorePlan& plan, const InfluxHttp* h
   for (const auto& d : plan.databases)
     if (existed.count(d.target)) clashes.push_back(d.target);
   if (!clashes.empty()) {
-    std::string what = clashes.size() == 1 ? fmt::format("database \"{}\" already exists", clashes[0])
-                                           : fmt::format("databases \"{}\" already exist", fmt::join(clashes, "\", \""));
-    std::string hint = o.new_retention_policy
-        ? " (the server's meta import cannot add a retention policy to an existing database, docs/FORMATS.md §5.3)"
-        : "";
+    std::string what = clashes.size() == 1
+                           ? fmt::format("database \"{}\" already exists", clashes[0])
+                           : fmt::format("databases \"{}\" already exist", fmt::join(clashes, "\", \""));
+    std::string hint =
+        o.new_retention_policy
+            ? " (the server's meta import cannot add a retention policy to an existing database, docs/FORMATS.md §5.3)"
+            : "";
     return fail(ErrorCode::target_exists,
                 fmt::format("{} on {}{}: restore under another name with -newdb NAME, or write the backup's points "
                             "into it with --merge. Nothing was changed.",
@@ -339,15 +345,16 @@ Result<void> run_online(const Options& o, RestorePlan& plan, const InfluxHttp* h
       out.message = fmt::format("{} [{}]; {}. Running the same command again starts over.", e.message, e.code,
                                 roll_back(o, *http, existed, plan, report));
     else
-      out.message = fmt::format("{} [{}]; without the HTTP API nothing could be rolled back: drop {} (DROP DATABASE), "
-                                "then run the same command again (with --http URL a failure is rolled back)",
-                                e.message, e.code, created_list(existed, plan));
+      out.message = fmt::format(
+          "{} [{}]; without the HTTP API nothing could be rolled back: drop {} (DROP DATABASE), "
+          "then run the same command again (with --http URL a failure is rolled back)",
+          e.message, e.code, created_list(existed, plan));
     return std::unexpected(std::move(out));
   };
   if (!ids) {
     if (ids.error().code == ErrorCode::meta_not_changed)  // someone created the database meanwhile
-      return fail(ErrorCode::target_exists, fmt::format("the server refused the meta import: {}. Nothing was changed.",
-                                               ids.error().message));
+      return fail(ErrorCode::target_exists,
+                  fmt::format("the server refused the meta import: {}. Nothing was changed.", ids.error().message));
     return failed_after_change(ids.error());  // a cut connection may still have committed it
   }
   for (auto& d : report.databases) d.created = true;

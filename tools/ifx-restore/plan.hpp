@@ -35,7 +35,7 @@ struct ShardPlan {
 struct RestorePlan {
   BackupSet set;
   std::vector<DatabasePlan> databases;
-  std::vector<ShardPlan> shards;  // in meta order
+  std::vector<ShardPlan> shards;   // in meta order
   std::vector<std::string> notes;  // shards left out and why
 };
 

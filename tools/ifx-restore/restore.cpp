@@ -14,9 +14,12 @@ namespace ifx::restore {
 
 std::string_view to_string(Mode m) {
   switch (m) {
-    case Mode::Portable: return "portable";
-    case Mode::Online: return "online";
-    case Mode::Offline: return "offline";
+    case Mode::Portable:
+      return "portable";
+    case Mode::Online:
+      return "online";
+    case Mode::Offline:
+      return "offline";
   }
   return "?";
 }
@@ -42,9 +45,10 @@ Result<InfluxHttp> connect_http(const Options& o) {
   InfluxHttp http = o.net_timeout ? InfluxHttp(ep, *o.net_timeout) : InfluxHttp(ep);
   // The guessed address gets a short first look: a firewall that drops packets to it would
   // otherwise hold the restore for the whole HTTP timeout before it goes on without it.
-  const InfluxHttp first_look = o.http_url ? http : InfluxHttp(ep, std::min<std::chrono::milliseconds>(
-                                                                        o.net_timeout.value_or(kGuessedHttpTimeout),
-                                                                        kGuessedHttpTimeout));
+  const InfluxHttp first_look = o.http_url ? http
+                                           : InfluxHttp(ep, std::min<std::chrono::milliseconds>(
+                                                                o.net_timeout.value_or(kGuessedHttpTimeout),
+                                                                kGuessedHttpTimeout));
   if (auto r = first_look.ping(); !r) return std::unexpected(r.error());
   // /ping answers without credentials: a query shows whether the API can be used (http-auth).
   if (auto r = http.databases(); !r) return std::unexpected(r.error());
@@ -77,10 +81,10 @@ Result<void> verify_backup(const Options& o, Report& report) {
   }
   if (!defects.empty()) {
     Error first = defects.front();
-    first.message = fmt::format("{} — the backup is damaged ({} defect{}; `ifx-verify {}` lists them all), so "
-                                "nothing was restored and nothing on the server changed",
-                                first.message, defects.size(), defects.size() == 1 ? "" : "s",
-                                o.backup_dir.string());
+    first.message = fmt::format(
+        "{} — the backup is damaged ({} defect{}; `ifx-verify {}` lists them all), so "
+        "nothing was restored and nothing on the server changed",
+        first.message, defects.size(), defects.size() == 1 ? "" : "s", o.backup_dir.string());
     first.message = fmt::format("{}: {}", first.code, first.message);
     first.code = ErrorCode::backup_damaged;
     return std::unexpected(std::move(first));
@@ -98,8 +102,8 @@ Result<void> verify_backup(const Options& o, Report& report) {
 bool can_go_without_http(const Options& o, const Error& failure) {
   HttpEndpoint guessed = net::http_endpoint_for_rpc_host(o.host);
   net::apply_env_credentials(guessed);
-  const bool credentials_refused =
-      failure.code == ErrorCode::http_auth && (!guessed.username.empty() || !guessed.password.empty());
+  const bool credentials_refused = failure.code == ErrorCode::http_auth &&
+                                   (!guessed.username.empty() || !guessed.password.empty());
   return !credentials_refused && !o.http_url && !o.merge && !o.cqs && !o.users && !o.count_values;
 }
 
@@ -110,11 +114,14 @@ std::string rpc_alone_note(const Options& o, const Error& failure) {
   if (failure.code == ErrorCode::http_auth) why = fmt::format("the HTTP API at {} needs credentials", url);
   else if (failure.code == ErrorCode::http_unreachable)
     why = fmt::format("no HTTP API answered at {} (the default for -host {})", url, o.host);
-  else why = fmt::format("the HTTP API at {} (the default for -host {}) cannot be used ({})", url, o.host, failure.message);
-  return fmt::format("{}, so the restore runs over the RPC alone, as influxd restore does: the target is checked in "
-                     "the server's meta store, but the restore does not wait for the data to answer queries and cannot "
-                     "roll back a failure (pass --http URL{} for both)",
-                     why, failure.code == ErrorCode::http_auth ? " and INFLUX_USERNAME/INFLUX_PASSWORD of an admin" : "");
+  else
+    why = fmt::format("the HTTP API at {} (the default for -host {}) cannot be used ({})", url, o.host,
+                      failure.message);
+  return fmt::format(
+      "{}, so the restore runs over the RPC alone, as influxd restore does: the target is checked in "
+      "the server's meta store, but the restore does not wait for the data to answer queries and cannot "
+      "roll back a failure (pass --http URL{} for both)",
+      why, failure.code == ErrorCode::http_auth ? " and INFLUX_USERNAME/INFLUX_PASSWORD of an admin" : "");
 }
 
 }  // namespace
@@ -169,16 +176,16 @@ nlohmann::ordered_json to_json(const Report& r) {
   }
   json shards = json::array();
   for (const auto& s : r.shards)
-    shards.push_back({{"source", {{"database", s.source_database},
-                                  {"retention_policy", s.source_retention_policy},
-                                  {"id", s.source_id}}},
-                      {"target", {{"database", s.database}, {"retention_policy", s.retention_policy}, {"id", s.id}}},
-                      {"archives", s.archives},
-                      {"tsm_files", s.tsm_files},
-                      {"bytes", s.bytes},
-                      {"tombstones", s.tombstones},
-                      {"tombstones_applied", s.tombstones_applied},
-                      {"status", s.status}});
+    shards.push_back(
+        {{"source",
+          {{"database", s.source_database}, {"retention_policy", s.source_retention_policy}, {"id", s.source_id}}},
+         {"target", {{"database", s.database}, {"retention_policy", s.retention_policy}, {"id", s.id}}},
+         {"archives", s.archives},
+         {"tsm_files", s.tsm_files},
+         {"bytes", s.bytes},
+         {"tombstones", s.tombstones},
+         {"tombstones_applied", s.tombstones_applied},
+         {"status", s.status}});
   return json{{"mode", to_string(r.mode)},
               {"backup", r.backup_dir},
               {"format", r.format},
@@ -198,9 +205,10 @@ std::string to_text(const Report& r) {
   std::string out = fmt::format("{} {} restore of {} ({} backup, verified: {})\n", r.dry_run ? "Planned" : "Finished",
                                 to_string(r.mode), r.backup_dir, r.format, r.verified);
   // The values column only when --count counted them on the server.
-  cli::Table dbs = r.counted ? cli::Table({"database", "from", "retention policy", "shards", "values"},
-                                          {false, false, false, true, true})
-                             : cli::Table({"database", "from", "retention policy", "shards"}, {false, false, false, true});
+  cli::Table dbs = r.counted
+                       ? cli::Table({"database", "from", "retention policy", "shards", "values"},
+                                    {false, false, false, true, true})
+                       : cli::Table({"database", "from", "retention policy", "shards"}, {false, false, false, true});
   for (const auto& d : r.databases)
     for (const auto& rp : d.retention_policies) {
       std::vector<std::string> row{d.target, d.source == d.target ? "" : d.source, rp.name, std::to_string(rp.shards)};

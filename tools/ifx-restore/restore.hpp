@@ -42,22 +42,22 @@ enum class VerifyLevel { Full, Quick, None };
 struct Options {
   Mode mode = Mode::Portable;
   std::filesystem::path backup_dir;
-  std::string host = "localhost:8088";     // the snapshotter RPC (-host)
-  std::optional<std::string> http_url;     // --http; default: -host's address with port 8086
-  std::optional<std::string> database;     // -db
-  std::optional<std::string> new_database; // -newdb
+  std::string host = "localhost:8088";              // the snapshotter RPC (-host)
+  std::optional<std::string> http_url;              // --http; default: -host's address with port 8086
+  std::optional<std::string> database;              // -db
+  std::optional<std::string> new_database;          // -newdb
   std::optional<std::string> retention_policy;      // -rp
   std::optional<std::string> new_retention_policy;  // -newrp
   std::optional<std::uint64_t> shard;               // -shard
   std::optional<std::int64_t> new_duration_ns;      // -newduration (0 = infinite)
-  std::filesystem::path meta_dir;  // offline -metadir
-  std::filesystem::path data_dir;  // offline -datadir
-  bool merge = false;     // --merge: write the points into an existing database over HTTP
-  bool users = false;     // --users
-  bool cqs = false;       // --cqs
-  bool dry_run = false;   // --dry-run: verify and plan, change nothing
+  std::filesystem::path meta_dir;                   // offline -metadir
+  std::filesystem::path data_dir;                   // offline -datadir
+  bool merge = false;                               // --merge: write the points into an existing database over HTTP
+  bool users = false;                               // --users
+  bool cqs = false;                                 // --cqs
+  bool dry_run = false;                             // --dry-run: verify and plan, change nothing
   VerifyLevel verify = VerifyLevel::Full;
-  std::filesystem::path scratch_root;  // where shard tars are staged; empty = $TMPDIR or /tmp
+  std::filesystem::path scratch_root;      // where shard tars are staged; empty = $TMPDIR or /tmp
   std::chrono::seconds wait_timeout{300};  // for the restored data to answer queries
   // Count every restored value on the server (count(*) per RP) and report the counts. Off by
   // default: on a large database the count takes the server longer than the restore itself.
@@ -84,10 +84,10 @@ struct ShardOutcome {
   std::uint64_t id = 0;                    // the server's new ID (offline: the same ID)
   std::size_t archives = 0;                // files applied, oldest first
   std::size_t tsm_files = 0;
-  std::uint64_t bytes = 0;                 // tar bytes sent or written
-  bool tombstones = false;                 // the shard held .tombstone files
-  bool tombstones_applied = false;         // … and deleted points stay deleted
-  std::string status;                      // "restored", "merged", "planned", "skipped: why"
+  std::uint64_t bytes = 0;          // tar bytes sent or written
+  bool tombstones = false;          // the shard held .tombstone files
+  bool tombstones_applied = false;  // … and deleted points stay deleted
+  std::string status;               // "restored", "merged", "planned", "skipped: why"
 };
 
 struct MeasurementCount {
@@ -113,15 +113,15 @@ struct Report {
   Mode mode = Mode::Portable;
   bool counted = false;  // the values of databases[].retention_policies[] were counted (--count)
   std::string backup_dir;
-  std::string format;  // "portable" / "legacy"
+  std::string format;    // "portable" / "legacy"
   std::string verified;  // "full", "quick", "skipped"
   bool dry_run = false;
   std::vector<DatabaseOutcome> databases;
   std::vector<ShardOutcome> shards;
-  std::uint64_t points_written = 0;  // --merge: points sent over HTTP
-  std::vector<std::string> users;     // --users: users created / granted
+  std::uint64_t points_written = 0;             // --merge: points sent over HTTP
+  std::vector<std::string> users;               // --users: users created / granted
   std::vector<std::string> continuous_queries;  // --cqs: CQs created
-  std::vector<std::string> notes;     // what the user should know (skips, moved-aside paths)
+  std::vector<std::string> notes;               // what the user should know (skips, moved-aside paths)
   // Offline: where each replaced file or shard directory went. Next to the original with a
   // non-numeric suffix, because influxd skips such names; a separate directory tree under the
   // data dir would be loaded as a database holding duplicate shard IDs.

@@ -14,8 +14,12 @@ namespace ifx::restore {
 namespace fs = std::filesystem;
 
 StagedShard::StagedShard(StagedShard&& o) noexcept
-    : tar(std::exchange(o.tar, {})), bytes(o.bytes), archives(o.archives), tsm_files(o.tsm_files),
-      tombstones(o.tombstones), tombstones_applied(o.tombstones_applied) {}
+    : tar(std::exchange(o.tar, {})),
+      bytes(o.bytes),
+      archives(o.archives),
+      tsm_files(o.tsm_files),
+      tombstones(o.tombstones),
+      tombstones_applied(o.tombstones_applied) {}
 
 StagedShard& StagedShard::operator=(StagedShard&& o) noexcept {
   if (this != &o) {
@@ -128,8 +132,7 @@ Result<StagedShard> stage_shard(const BackupSet& set, const ShardInBackup& shard
   if (!streamed) return std::unexpected(streamed.error());
   if (!*streamed) {
     staged.tsm_files = 0;
-    if (auto r = stage_unpacked(set, shard, target, scratch_dir, out, staged); !r)
-      return std::unexpected(r.error());
+    if (auto r = stage_unpacked(set, shard, target, scratch_dir, out, staged); !r) return std::unexpected(r.error());
   }
   staged.tar = out;
   return staged;

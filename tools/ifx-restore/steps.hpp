@@ -31,8 +31,8 @@ Result<void> run_offline(const Options& o, RestorePlan& plan, Report& report);
 
 // Waits until every target RP that received TSM data answers a count over the restored shard
 // groups' ranges, then records per-measurement value counts in the report.
-Result<void> wait_until_queryable(const Options& o, const RestorePlan& plan, const InfluxHttp& http,
-                                  Report& report, bool expect_data);
+Result<void> wait_until_queryable(const Options& o, const RestorePlan& plan, const InfluxHttp& http, Report& report,
+                                  bool expect_data);
 
 // --cqs: the backup's continuous queries of the restored databases, renames applied inside the
 // query text, created over HTTP.
@@ -40,8 +40,7 @@ Result<void> restore_continuous_queries(const Options& o, const RestorePlan& pla
                                         Report& report);
 // --users online: grants for users the server has; the others are named in a note (the HTTP API
 // cannot set a password hash).
-Result<void> restore_user_grants(const Options& o, const RestorePlan& plan, const InfluxHttp& http,
-                                 Report& report);
+Result<void> restore_user_grants(const Options& o, const RestorePlan& plan, const InfluxHttp& http, Report& report);
 
 // The text of a CREATE CONTINUOUS QUERY with database and RP identifiers renamed: `ON db`, and
 // the db / rp parts of dotted names `db.rp.m`, `db..m`, `rp.m` (InfluxQL identifiers, quoted or

@@ -43,18 +43,18 @@ std::vector<MeasurementCount> counts_of(const nlohmann::json& series) {
 
 // Whether `db`.`rp` answers a one-field query over [start, end) for some measurement the server
 // knows in `db`: an error while a shard is still opening, false while no measurement answers.
-Result<bool> answers_a_probe(const InfluxHttp& http, const std::string& db, const std::string& rp,
-                             std::int64_t start, std::int64_t end) {
+Result<bool> answers_a_probe(const InfluxHttp& http, const std::string& db, const std::string& rp, std::int64_t start,
+                             std::int64_t end) {
   // FROM the RP: without it the server lists the default RP's measurements only.
   auto keys = http.series(fmt::format("SHOW FIELD KEYS FROM {}./.*/", text::quote_influxql_ident(rp)), db);
   if (!keys) return std::unexpected(keys.error());
   for (const auto& s : *keys) {
     const auto values = s.value("values", nlohmann::json::array());
     if (values.empty() || !values[0][0].is_string()) continue;
-    const std::string q =
-        fmt::format("SELECT {} FROM {}.{}.{} WHERE time >= {} AND time < {} GROUP BY * LIMIT 1 SLIMIT 1",
-                    text::quote_influxql_ident(values[0][0].get<std::string>()), text::quote_influxql_ident(db),
-                    text::quote_influxql_ident(rp), text::quote_influxql_ident(s.value("name", "")), start, end);
+    const std::string q = fmt::format(
+        "SELECT {} FROM {}.{}.{} WHERE time >= {} AND time < {} GROUP BY * LIMIT 1 SLIMIT 1",
+        text::quote_influxql_ident(values[0][0].get<std::string>()), text::quote_influxql_ident(db),
+        text::quote_influxql_ident(rp), text::quote_influxql_ident(s.value("name", "")), start, end);
     auto answer = http.series(q, db);
     if (!answer) return std::unexpected(answer.error());
     if (!answer->empty()) return true;
@@ -108,10 +108,10 @@ Result<void> wait_until_queryable(const Options& o, const RestorePlan& plan, con
           break;
         }
         if (clock::now() > deadline)
-          return fail(ErrorCode::restore_failed,
-                      fmt::format("the restored data of {}.{} did not answer \"{}\" within {} s ({})", db.target,
-                                  rp.name, q, o.wait_timeout.count(),
-                                  s ? std::string("no series yet") : s.error().message));
+          return fail(
+              ErrorCode::restore_failed,
+              fmt::format("the restored data of {}.{} did not answer \"{}\" within {} s ({})", db.target, rp.name, q,
+                          o.wait_timeout.count(), s ? std::string("no series yet") : s.error().message));
         std::this_thread::sleep_for(delay);  // a poll interval: the server said "not yet"
         delay = std::min(delay * 3 / 2, std::chrono::milliseconds(100));
       }

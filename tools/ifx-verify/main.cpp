@@ -26,8 +26,9 @@ int main(int argc, char** argv) {
   app.add_option("--rp,--retention", rp, "Only this retention policy");
   app.add_option("--shard", shard, "Only this shard ID");
   app.add_option("--max-age", max_age, "Fail when the newest backup is older than this (e.g. 26h, 90m, 2d)");
-  app.add_option("--expect-db", o.expect_databases, "Fail unless this database is in the backup with data "
-                                                    "(repeatable)");
+  app.add_option("--expect-db", o.expect_databases,
+                 "Fail unless this database is in the backup with data "
+                 "(repeatable)");
   app.add_option("-j,--jobs", o.jobs, "Shards checked in parallel (default: number of cores)");
   app.add_option("--scratch-dir", o.scratch_root,
                  "Where one shard per job is spooled while checked (default: $TMPDIR or /tmp)");

@@ -39,13 +39,11 @@ std::string to_text(const check::BackupCheckReport& r) {
   }
   for (const auto& n : r.notes) out += fmt::format("  note: {}\n", n);
   const check::Checked& c = r.checked;
-  out += fmt::format("Checked {} files, {} archives, {} TSM files, {} blocks, {} points, {}\n", c.files,
-                     c.archives, c.tsm_files, c.blocks, r.options.quick ? std::string("(not decoded)")
-                                                                        : std::to_string(c.points),
+  out += fmt::format("Checked {} files, {} archives, {} TSM files, {} blocks, {} points, {}\n", c.files, c.archives,
+                     c.tsm_files, c.blocks, r.options.quick ? std::string("(not decoded)") : std::to_string(c.points),
                      cli::format_bytes(c.bytes));
   if (r.valid()) out += "VALID: every byte read, no defect found\n";
-  else
-    out += fmt::format("INVALID: {} defect{} found\n", r.defects.size(), r.defects.size() == 1 ? "" : "s");
+  else out += fmt::format("INVALID: {} defect{} found\n", r.defects.size(), r.defects.size() == 1 ? "" : "s");
   return out;
 }
 

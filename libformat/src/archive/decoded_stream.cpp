@@ -72,9 +72,12 @@ Result<OpenedStream> open_decoded_stream(int fd) {
   // is not worth it: a 1-3 byte first read just falls back to "plain" and fails as a tar.
   auto compression = detect_compression({in->data(), in->available()});
   switch (compression) {
-    case ArchiveCompression::gzip: return OpenedStream{compression, make_gzip_stream(std::move(in))};
-    case ArchiveCompression::zstd: return OpenedStream{compression, make_zstd_stream(std::move(in))};
-    case ArchiveCompression::none: break;
+    case ArchiveCompression::gzip:
+      return OpenedStream{compression, make_gzip_stream(std::move(in))};
+    case ArchiveCompression::zstd:
+      return OpenedStream{compression, make_zstd_stream(std::move(in))};
+    case ArchiveCompression::none:
+      break;
   }
   return OpenedStream{compression, make_plain_stream(std::move(in))};
 }

@@ -69,9 +69,7 @@ class ZstdSink final : public EncodedSink {
     return {};
   }
 
-  Result<void> write(std::span<const std::uint8_t> bytes) override {
-    return compress(bytes, ZSTD_e_continue);
-  }
+  Result<void> write(std::span<const std::uint8_t> bytes) override { return compress(bytes, ZSTD_e_continue); }
   Result<void> finish() override { return compress({}, ZSTD_e_end); }
 
  private:
@@ -99,8 +97,7 @@ class ZstdSink final : public EncodedSink {
 
 }  // namespace
 
-Result<std::unique_ptr<EncodedSink>> make_encoded_sink(AtomicFile& file,
-                                                      const ShardArchiveWriterOptions& options) {
+Result<std::unique_ptr<EncodedSink>> make_encoded_sink(AtomicFile& file, const ShardArchiveWriterOptions& options) {
   switch (options.compression) {
     case ArchiveCompression::gzip: {
       GzipWriterOptions g;
@@ -108,8 +105,8 @@ Result<std::unique_ptr<EncodedSink>> make_encoded_sink(AtomicFile& file,
       g.threads = options.threads;
       g.name = options.gzip_name;
       g.mtime = options.gzip_mtime;
-      auto writer = GzipWriter::create(
-          [&file](std::span<const std::uint8_t> member) { return file.write(member); }, std::move(g));
+      auto writer = GzipWriter::create([&file](std::span<const std::uint8_t> member) { return file.write(member); },
+                                       std::move(g));
       if (!writer) return std::unexpected(writer.error());
       return std::unique_ptr<EncodedSink>(std::make_unique<GzipSink>(std::move(*writer)));
     }
@@ -118,7 +115,8 @@ Result<std::unique_ptr<EncodedSink>> make_encoded_sink(AtomicFile& file,
       if (auto r = sink->start(); !r) return std::unexpected(r.error());
       return sink;
     }
-    case ArchiveCompression::none: break;
+    case ArchiveCompression::none:
+      break;
   }
   return std::unique_ptr<EncodedSink>(std::make_unique<PlainSink>(file));
 }

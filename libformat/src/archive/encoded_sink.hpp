@@ -18,7 +18,6 @@ class EncodedSink {
 };
 
 // `file` must outlive the sink.
-Result<std::unique_ptr<EncodedSink>> make_encoded_sink(AtomicFile& file,
-                                                      const ShardArchiveWriterOptions& options);
+Result<std::unique_ptr<EncodedSink>> make_encoded_sink(AtomicFile& file, const ShardArchiveWriterOptions& options);
 
 }  // namespace ifx::archive

@@ -23,16 +23,18 @@ constexpr std::size_t kMaxHeaderText = 64 * 1024;
 
 const char* describe(int rc) {
   switch (rc) {
-    case ISAL_INVALID_BLOCK: return "invalid block";
-    case ISAL_INVALID_SYMBOL: return "invalid code";
-    case ISAL_INVALID_LOOKBACK: return "distance too far back";
-    default: return "inflate error";
+    case ISAL_INVALID_BLOCK:
+      return "invalid block";
+    case ISAL_INVALID_SYMBOL:
+      return "invalid code";
+    case ISAL_INVALID_LOOKBACK:
+      return "distance too far back";
+    default:
+      return "inflate error";
   }
 }
 
-std::uint32_t load_le32(const std::uint8_t* p) {
-  return p[0] | p[1] << 8 | p[2] << 16 | std::uint32_t(p[3]) << 24;
-}
+std::uint32_t load_le32(const std::uint8_t* p) { return p[0] | p[1] << 8 | p[2] << 16 | std::uint32_t(p[3]) << 24; }
 
 }  // namespace
 
@@ -56,9 +58,7 @@ struct GzipReader::State {
   std::uint64_t members = 0;
   std::uint64_t member_size = 0;
 
-  std::uint64_t offset() const {
-    return in->offset() - (past_deflate.size() - past_deflate_used);
-  }
+  std::uint64_t offset() const { return in->offset() - (past_deflate.size() - past_deflate_used); }
 
   std::unexpected<Error> truncated(std::string_view where) {
     return fail(ErrorCode::gzip_truncated,
@@ -132,8 +132,7 @@ struct GzipReader::State {
     }
     if (members > 0 && (*first)[0] != 0x1f) {
       return fail(ErrorCode::gzip_invalid,
-                  fmt::format("unexpected bytes after the end of the gzip stream at offset {}", start),
-                  start);
+                  fmt::format("unexpected bytes after the end of the gzip stream at offset {}", start), start);
     }
     header = GzipMemberHeader{};
     header.offset = start;
@@ -152,8 +151,8 @@ struct GzipReader::State {
     header.xfl = fixed[8];
     header.os = fixed[9];
     if (header.flags & kFlagReserved) {
-      return fail(ErrorCode::gzip_invalid,
-                  fmt::format("gzip header flags 0x{:02x} set reserved bits", header.flags), start + 3);
+      return fail(ErrorCode::gzip_invalid, fmt::format("gzip header flags 0x{:02x} set reserved bits", header.flags),
+                  start + 3);
     }
     if (header.flags & GzipMemberHeader::kExtra) {
       std::uint8_t xlen[2];
@@ -174,8 +173,7 @@ struct GzipReader::State {
       const auto stored = static_cast<std::uint16_t>(crc16[0] | crc16[1] << 8);
       if (stored != computed) {
         return fail(ErrorCode::gzip_crc,
-                    fmt::format("gzip header CRC-16 is 0x{:04x}, the header bytes give 0x{:04x}",
-                                stored, computed),
+                    fmt::format("gzip header CRC-16 is 0x{:04x}, the header bytes give 0x{:04x}", stored, computed),
                     offset() - 2);
       }
     }
@@ -278,8 +276,7 @@ struct GzipReader::State {
 
 GzipReader::GzipReader(int fd, std::uint64_t start_offset)
     : GzipReader(std::make_unique<archive::InputBuffer>(fd, start_offset)) {}
-GzipReader::GzipReader(std::unique_ptr<archive::InputBuffer> in)
-    : state_(std::make_unique<State>(std::move(in))) {}
+GzipReader::GzipReader(std::unique_ptr<archive::InputBuffer> in) : state_(std::make_unique<State>(std::move(in))) {}
 GzipReader::GzipReader(GzipReader&&) noexcept = default;
 GzipReader& GzipReader::operator=(GzipReader&&) noexcept = default;
 GzipReader::~GzipReader() = default;
@@ -288,14 +285,16 @@ Result<bool> GzipReader::next_member() {
   State& s = *state_;
   if (s.error) return std::unexpected(*s.error);
   switch (s.phase) {
-    case State::Phase::end: return false;
+    case State::Phase::end:
+      return false;
     case State::Phase::body:
     case State::Phase::trailer:
       return fail(ErrorCode::invalid_argument,
                   fmt::format("the gzip member at offset {} was not read to its end", s.header.offset),
                   s.header.offset);
     case State::Phase::before:
-    case State::Phase::member_end: break;
+    case State::Phase::member_end:
+      break;
   }
   return s.remember(s.next_member());
 }

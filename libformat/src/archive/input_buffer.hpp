@@ -30,7 +30,9 @@ class InputBuffer {
     while (true) {
       ssize_t n = ::read(fd_, buf_.data(), buf_.size());
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return fail(ErrorCode::io, fmt::format("read failed at offset {}: {}", total_read_, std::strerror(errno)), total_read_);
+      if (n < 0)
+        return fail(ErrorCode::io, fmt::format("read failed at offset {}: {}", total_read_, std::strerror(errno)),
+                    total_read_);
       pos_ = 0;
       len_ = static_cast<std::size_t>(n);
       total_read_ += len_;

@@ -24,13 +24,20 @@ constexpr std::uint64_t kTarTrailer = 1024;  // two zero blocks (§4.1)
 
 const char* type_name(mode_t type) {
   switch (type) {
-    case AE_IFDIR: return "a directory";
-    case AE_IFLNK: return "a symbolic link";
-    case AE_IFCHR: return "a character device";
-    case AE_IFBLK: return "a block device";
-    case AE_IFIFO: return "a FIFO";
-    case AE_IFSOCK: return "a socket";
-    default: return "not a regular file";
+    case AE_IFDIR:
+      return "a directory";
+    case AE_IFLNK:
+      return "a symbolic link";
+    case AE_IFCHR:
+      return "a character device";
+    case AE_IFBLK:
+      return "a block device";
+    case AE_IFIFO:
+      return "a FIFO";
+    case AE_IFSOCK:
+      return "a socket";
+    default:
+      return "not a regular file";
   }
 }
 
@@ -111,14 +118,13 @@ struct ShardArchiveReader::State {
   Result<void> check_bomb() const {
     std::uint64_t in = std::max<std::uint64_t>(stream->compressed_bytes(), 1);
     if (options.max_uncompressed_bytes && produced > options.max_uncompressed_bytes) {
-      return fail(ErrorCode::decompression_bomb,
-                  fmt::format("the archive decompresses to more than the allowed {} bytes",
-                              options.max_uncompressed_bytes),
-                  stream->compressed_bytes());
+      return fail(
+          ErrorCode::decompression_bomb,
+          fmt::format("the archive decompresses to more than the allowed {} bytes", options.max_uncompressed_bytes),
+          stream->compressed_bytes());
     }
     double ratio = static_cast<double>(produced) / static_cast<double>(in);
-    if (compression != ArchiveCompression::none && produced > options.bomb_grace_bytes &&
-        ratio > options.max_ratio) {
+    if (compression != ArchiveCompression::none && produced > options.bomb_grace_bytes && ratio > options.max_ratio) {
       return fail(ErrorCode::decompression_bomb,
                   fmt::format("{} compressed bytes expanded to {} bytes (ratio {:.0f}, above the "
                               "allowed {:.0f}); refusing a likely decompression bomb",
@@ -146,20 +152,17 @@ struct ShardArchiveReader::State {
     std::string why = archive_error_string(ar) ? archive_error_string(ar) : "unknown error";
     bool truncated = stream_ended && why.find("runcated") != std::string::npos;
     if (truncated) {
-      return finish_with(
-          fail(ErrorCode::tar_truncated,
-               inside_data
-                   ? fmt::format("the tar stream ends at offset {} inside the data of entry {}",
-                                 produced, entry)
-                   : fmt::format("the tar stream ends at offset {} inside an entry header "
-                                 "(header starts at {})",
-                                 produced, header_offset),
-               produced),
-          inside_data);
+      return finish_with(fail(ErrorCode::tar_truncated,
+                              inside_data ? fmt::format("the tar stream ends at offset {} inside the data of entry {}",
+                                                        produced, entry)
+                                          : fmt::format("the tar stream ends at offset {} inside an entry header "
+                                                        "(header starts at {})",
+                                                        produced, header_offset),
+                              produced),
+                         inside_data);
     }
     return finish_with(fail(ErrorCode::tar_header,
-                            fmt::format("damaged tar header at offset {} ({})", header_offset, why),
-                            header_offset),
+                            fmt::format("damaged tar header at offset {} ({})", header_offset, why), header_offset),
                        false);
   }
 
@@ -171,15 +174,15 @@ struct ShardArchiveReader::State {
       return finish_with(std::move(err), false);
     };
     if (const char* target = archive_entry_hardlink(e)) {
-      return unsafe(fmt::format("entry {} is a hard link to {}; a shard archive holds only "
-                                "regular files",
-                                out.name, target));
+      return unsafe(
+          fmt::format("entry {} is a hard link to {}; a shard archive holds only "
+                      "regular files",
+                      out.name, target));
     }
     mode_t type = archive_entry_filetype(e);
     if (type != AE_IFREG) {
       const char* target = archive_entry_symlink(e);
-      return unsafe(fmt::format("entry {} is {}{}; a shard archive holds only regular files",
-                                out.name, type_name(type),
+      return unsafe(fmt::format("entry {} is {}{}; a shard archive holds only regular files", out.name, type_name(type),
                                 target ? fmt::format(" to {}", target) : std::string()));
     }
     auto parsed = parse_shard_entry_name(out.name);
@@ -195,10 +198,10 @@ struct ShardArchiveReader::State {
     };
     if ((x.db && *x.db != out.shard.db) || (x.rp && *x.rp != out.shard.rp) ||
         (x.shard_id && *x.shard_id != out.shard.shard_id)) {
-      return unsafe(fmt::format("entry {} belongs to shard {}/{}/{}, but this archive should "
-                                "hold only {}",
-                                out.name, out.shard.db, out.shard.rp, out.shard.shard_id,
-                                expected()));
+      return unsafe(
+          fmt::format("entry {} belongs to shard {}/{}/{}, but this archive should "
+                      "hold only {}",
+                      out.name, out.shard.db, out.shard.rp, out.shard.shard_id, expected()));
     }
     return {};
   }
@@ -212,23 +215,21 @@ struct ShardArchiveReader::State {
       if (!n) return finish_with(std::move(n.error()), false);
     }
     if (zero_run_start > end_marker) {
-      return finish_with(
-          fail(ErrorCode::tar_header,
-               fmt::format("non-zero bytes follow the end-of-archive marker at offset {} (the "
-                           "stream goes on to offset {})",
-                           end_marker, produced),
-               end_marker),
-          false);
+      return finish_with(fail(ErrorCode::tar_header,
+                              fmt::format("non-zero bytes follow the end-of-archive marker at offset {} (the "
+                                          "stream goes on to offset {})",
+                                          end_marker, produced),
+                              end_marker),
+                         false);
     }
     if (produced - end_marker < kTarTrailer) {
-      return finish_with(
-          fail(ErrorCode::tar_truncated,
-               fmt::format("the tar stream ends at offset {} without its end-of-archive marker "
-                           "(two 512-byte zero blocks; found {} zero bytes after the last "
-                           "entry)",
-                           produced, produced - end_marker),
-               produced),
-          false);
+      return finish_with(fail(ErrorCode::tar_truncated,
+                              fmt::format("the tar stream ends at offset {} without its end-of-archive marker "
+                                          "(two 512-byte zero blocks; found {} zero bytes after the last "
+                                          "entry)",
+                                          produced, produced - end_marker),
+                              produced),
+                         false);
     }
     done = true;
     return false;
@@ -272,7 +273,7 @@ Result<ShardArchiveReader> ShardArchiveReader::open_fd(int fd, const std::string
   if (archive_read_open(s->ar, s.get(), nullptr, &State::read_callback, nullptr) != ARCHIVE_OK) {
     if (s->stream_error) return std::unexpected(std::move(*s->stream_error).in_file(s->path));
     auto e = fail(ErrorCode::io, fmt::format("cannot start reading {}: {}", s->path,
-                                    archive_error_string(s->ar) ? archive_error_string(s->ar) : "?"));
+                                             archive_error_string(s->ar) ? archive_error_string(s->ar) : "?"));
     e.error().file = s->path;
     return e;
   }
@@ -334,7 +335,7 @@ Result<std::uint64_t> ShardArchiveReader::copy_to_fd(int fd, const std::filesyst
       if (w < 0 && errno == EINTR) continue;
       if (w < 0) {
         auto e = fail(ErrorCode::io, fmt::format("cannot write {} (copying entry {}): {}", dest.string(), s.entry,
-                                        std::strerror(errno)));
+                                                 std::strerror(errno)));
         e.error().file = dest.string();
         return e;
       }
@@ -345,12 +346,8 @@ Result<std::uint64_t> ShardArchiveReader::copy_to_fd(int fd, const std::filesyst
 }
 
 ArchiveCompression ShardArchiveReader::compression() const { return state_->compression; }
-const std::vector<std::string>& ShardArchiveReader::duplicate_names() const {
-  return state_->duplicates;
-}
+const std::vector<std::string>& ShardArchiveReader::duplicate_names() const { return state_->duplicates; }
 std::uint64_t ShardArchiveReader::uncompressed_bytes() const { return state_->produced; }
-std::uint64_t ShardArchiveReader::compressed_bytes() const {
-  return state_->stream->compressed_bytes();
-}
+std::uint64_t ShardArchiveReader::compressed_bytes() const { return state_->stream->compressed_bytes(); }
 
 }  // namespace ifx

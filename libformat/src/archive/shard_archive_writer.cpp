@@ -22,8 +22,8 @@ struct ShardArchiveWriter::State {
   AtomicFile file;
   std::unique_ptr<archive::EncodedSink> sink;
   std::uint64_t tar_bytes = 0;
-  std::string entry;             // current entry name
-  std::uint64_t remaining = 0;   // data bytes still owed to the current entry
+  std::string entry;            // current entry name
+  std::uint64_t remaining = 0;  // data bytes still owed to the current entry
   std::uint64_t entry_size = 0;
   bool in_entry = false;
   bool pass_through = false;  // write_tar_stream() mode
@@ -42,9 +42,7 @@ struct ShardArchiveWriter::State {
     tar_bytes += bytes.size();
     return {};
   }
-  Result<void> emit(const std::string& s) {
-    return emit({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
-  }
+  Result<void> emit(const std::string& s) { return emit({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}); }
 
   Result<void> usable() const {
     if (failed) return fail(ErrorCode::invalid_argument, fmt::format("{}: the writer failed earlier", path));
@@ -56,9 +54,8 @@ struct ShardArchiveWriter::State {
   Result<void> close_entry() {
     if (!in_entry) return {};
     if (remaining != 0) {
-      auto e = fail(ErrorCode::invalid_argument,
-                    fmt::format("entry {} declared {} bytes but only {} were written", entry,
-                                entry_size, entry_size - remaining));
+      auto e = fail(ErrorCode::invalid_argument, fmt::format("entry {} declared {} bytes but only {} were written",
+                                                             entry, entry_size, entry_size - remaining));
       e.error().file = path;
       e.error().entry = entry;
       return e;
@@ -94,8 +91,7 @@ Result<void> ShardArchiveWriter::begin_entry(const TarEntryHeader& header) {
   State& s = *state_;
   if (auto r = s.usable(); !r) return r;
   if (s.pass_through) {
-    return fail(ErrorCode::invalid_argument,
-                fmt::format("{}: begin_entry() after write_tar_stream()", s.path));
+    return fail(ErrorCode::invalid_argument, fmt::format("{}: begin_entry() after write_tar_stream()", s.path));
   }
   s.has_entries = true;
   if (auto r = s.close_entry(); !r) return r;
@@ -105,8 +101,8 @@ Result<void> ShardArchiveWriter::begin_entry(const TarEntryHeader& header) {
     e.file = s.path;
     return std::unexpected(std::move(e));
   }
-  archive::GoTarHeader h{header.name, header.size, header.mode, header.mtime, s.options.uid,
-                         s.options.gid, s.options.uname, s.options.gname};
+  archive::GoTarHeader h{header.name,   header.size,   header.mode,     header.mtime,
+                         s.options.uid, s.options.gid, s.options.uname, s.options.gname};
   if (auto r = s.emit(archive::encode_go_tar_header(h)); !r) return r;
   s.entry = header.name;
   s.entry_size = s.remaining = header.size;
@@ -118,11 +114,11 @@ Result<void> ShardArchiveWriter::write(std::span<const std::uint8_t> data) {
   State& s = *state_;
   if (auto r = s.usable(); !r) return r;
   if (!s.in_entry || data.size() > s.remaining) {
-    auto e = fail(ErrorCode::invalid_argument,
-                  s.in_entry ? fmt::format("entry {} declared {} bytes; writing {} more would "
-                                           "exceed it",
-                                           s.entry, s.entry_size, data.size())
-                             : std::string("write() before begin_entry()"));
+    auto e = fail(ErrorCode::invalid_argument, s.in_entry
+                                                   ? fmt::format("entry {} declared {} bytes; writing {} more would "
+                                                                 "exceed it",
+                                                                 s.entry, s.entry_size, data.size())
+                                                   : std::string("write() before begin_entry()"));
     e.error().file = s.path;
     e.error().entry = s.entry;
     return e;
@@ -165,8 +161,8 @@ Result<void> ShardArchiveWriter::add_file(const std::string& name, const std::fi
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return io_fail("read");
     if (n == 0) {
-      return fail(ErrorCode::io, fmt::format("{} shrank while being archived ({} bytes missing)",
-                                    source.string(), left));
+      return fail(ErrorCode::io,
+                  fmt::format("{} shrank while being archived ({} bytes missing)", source.string(), left));
     }
     if (auto r = write({buf.data(), static_cast<std::size_t>(n)}); !r) return r;
     left -= static_cast<std::uint64_t>(n);
@@ -178,8 +174,7 @@ Result<void> ShardArchiveWriter::write_tar_stream(std::span<const std::uint8_t> 
   State& s = *state_;
   if (auto r = s.usable(); !r) return r;
   if (s.has_entries) {
-    return fail(ErrorCode::invalid_argument,
-                fmt::format("{}: write_tar_stream() after begin_entry()", s.path));
+    return fail(ErrorCode::invalid_argument, fmt::format("{}: write_tar_stream() after begin_entry()", s.path));
   }
   s.pass_through = true;
   return s.emit(tar_bytes);

@@ -9,8 +9,8 @@ namespace {
 
 std::unexpected<Error> unsafe(std::string_view name, std::string_view why) {
   auto e = fail(ErrorCode::unsafe_path, fmt::format("entry name \"{}\" {}; a shard archive entry must be "
-                                           "<db>/<rp>/<shard id>/<file>",
-                                           name, why));
+                                                    "<db>/<rp>/<shard id>/<file>",
+                                                    name, why));
   e.error().entry = std::string(name);
   return e;
 }
@@ -19,17 +19,19 @@ std::unexpected<Error> unsafe(std::string_view name, std::string_view why) {
 
 std::string_view to_string(ArchiveCompression c) {
   switch (c) {
-    case ArchiveCompression::none: return "none";
-    case ArchiveCompression::gzip: return "gzip";
-    case ArchiveCompression::zstd: return "zstd";
+    case ArchiveCompression::none:
+      return "none";
+    case ArchiveCompression::gzip:
+      return "gzip";
+    case ArchiveCompression::zstd:
+      return "zstd";
   }
   return "unknown";
 }
 
 ArchiveCompression detect_compression(std::span<const std::uint8_t> head) {
   if (head.size() >= 2 && head[0] == 0x1f && head[1] == 0x8b) return ArchiveCompression::gzip;
-  if (head.size() >= 4 && head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f &&
-      head[3] == 0xfd) {
+  if (head.size() >= 4 && head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f && head[3] == 0xfd) {
     return ArchiveCompression::zstd;
   }
   return ArchiveCompression::none;  // legacy db.rp.NNNNN.NN files are raw tar (§2.4)
@@ -44,8 +46,8 @@ Result<ShardEntryName> parse_shard_entry_name(std::string_view name) {
     std::string_view part = name.substr(start, slash == std::string_view::npos ? slash : slash - start);
     if (count == 4) return unsafe(name, "has more than four path components");
     if (part.empty()) {
-      return unsafe(name, start == 0 ? "is an absolute path or starts with an empty component"
-                                     : "has an empty path component");
+      return unsafe(
+          name, start == 0 ? "is an absolute path or starts with an empty component" : "has an empty path component");
     }
     if (part == "." || part == "..") return unsafe(name, fmt::format("contains \"{}\"", part));
     if (part.find('\0') != std::string_view::npos) return unsafe(name, "contains a NUL byte");

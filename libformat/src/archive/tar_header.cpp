@@ -17,9 +17,9 @@ constexpr std::size_t kBlock = 512;
 struct Field {
   std::size_t offset, size;
 };
-constexpr Field kName{0, 100}, kMode{100, 8}, kUid{108, 8}, kGid{116, 8}, kSize{124, 12},
-    kMtime{136, 12}, kChksum{148, 8}, kType{156, 1}, kMagic{257, 6}, kVersion{263, 2},
-    kUname{265, 32}, kGname{297, 32}, kDevMajor{329, 8}, kDevMinor{337, 8}, kPrefix{345, 155};
+constexpr Field kName{0, 100}, kMode{100, 8}, kUid{108, 8}, kGid{116, 8}, kSize{124, 12}, kMtime{136, 12},
+    kChksum{148, 8}, kType{156, 1}, kMagic{257, 6}, kVersion{263, 2}, kUname{265, 32}, kGname{297, 32},
+    kDevMajor{329, 8}, kDevMinor{337, 8}, kPrefix{345, 155};
 
 bool is_ascii(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80 && c != 0; });
@@ -88,8 +88,7 @@ std::string pax_record(const std::string& key, const std::string& value) {
   return fmt::format("{} {}={}\n", total, key, value);
 }
 
-std::string main_block(const GoTarHeader& h, const std::string& name, const std::string& prefix,
-                       bool ascii_strings) {
+std::string main_block(const GoTarHeader& h, const std::string& name, const std::string& prefix, bool ascii_strings) {
   std::string blk(kBlock, '\0');
   auto str = [&](Field f, const std::string& s) { put_string(blk, f, ascii_strings ? ascii_only(s) : s); };
   str(kName, name);

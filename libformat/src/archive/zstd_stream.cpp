@@ -9,8 +9,7 @@ namespace {
 
 class ZstdStream final : public DecodedStream {
  public:
-  explicit ZstdStream(std::unique_ptr<InputBuffer> in)
-      : in_(std::move(in)), dctx_(ZSTD_createDCtx()) {}
+  explicit ZstdStream(std::unique_ptr<InputBuffer> in) : in_(std::move(in)), dctx_(ZSTD_createDCtx()) {}
   ~ZstdStream() override { ZSTD_freeDCtx(dctx_); }
 
   std::uint64_t compressed_bytes() const override { return in_->offset(); }
@@ -31,9 +30,7 @@ class ZstdStream final : public DecodedStream {
       in_->consume(input.pos);
       if (ZSTD_isError(rc)) {
         return fail(ErrorCode::zstd_invalid,
-                    fmt::format("the zstd data is damaged near file offset {} ({})", at,
-                                ZSTD_getErrorName(rc)),
-                    at);
+                    fmt::format("the zstd data is damaged near file offset {} ({})", at, ZSTD_getErrorName(rc)), at);
       }
       frame_open_ = rc != 0;
       if (!*more && output.pos == 0) {

@@ -17,9 +17,7 @@
 namespace ifx {
 namespace fs = std::filesystem;
 
-std::string_view to_string(BackupFormat f) {
-  return f == BackupFormat::Portable ? "portable" : "legacy";
-}
+std::string_view to_string(BackupFormat f) { return f == BackupFormat::Portable ? "portable" : "legacy"; }
 
 const ShardInBackup* BackupSet::find_shard(std::uint64_t id) const {
   for (const auto& s : shards)
@@ -70,8 +68,7 @@ void sort_in_meta_order(BackupSet& set) {
     auto it = rank.find(s.shard_id);
     return std::pair{it == rank.end() ? SIZE_MAX : it->second, s.shard_id};
   };
-  std::stable_sort(set.shards.begin(), set.shards.end(),
-                   [&](const auto& a, const auto& b) { return key(a) < key(b); });
+  std::stable_sort(set.shards.begin(), set.shards.end(), [&](const auto& a, const auto& b) { return key(a) < key(b); });
 }
 
 bool shard_in_meta(const meta::MetaData& m, std::uint64_t id, std::string_view db, std::string_view rp) {
@@ -115,30 +112,29 @@ Result<void> open_portable(BackupSet& set, const std::vector<std::string>& names
   }
 
   std::set<std::string> present(names.begin(), names.end());
-  ManifestChain chain = merge_manifest_chain(
-      parsed, [&](const std::string& f) { return present.count(f) > 0; });
+  ManifestChain chain = merge_manifest_chain(parsed, [&](const std::string& f) { return present.count(f) > 0; });
 
   if (!chain.meta)
     return fail(ErrorCode::manifest_invalid, "no manifest names a meta file (meta.fileName is empty in all)");
   const std::string meta_name = chain.meta->file_name;
   if (!present.count(meta_name))
     return std::unexpected(problem(ErrorCode::file_missing, meta_name,
-        fmt::format("the meta file named by {} does not exist", chain.meta_manifest)));
+                                   fmt::format("the meta file named by {} does not exist", chain.meta_manifest)));
   auto bytes = read_small_file(set.dir / meta_name);
   if (!bytes) return std::unexpected(std::move(bytes.error()).in_file(meta_name));
   auto blob = meta::parse_portable_meta(*bytes);
   if (!blob) return std::unexpected(std::move(blob.error()).in_file(meta_name));
   if (static_cast<std::int64_t>(blob->size()) != chain.meta->size)
     set.problems.push_back(problem(ErrorCode::size_mismatch, meta_name,
-        fmt::format("{} says meta.size is {} bytes, but the meta blob inside {} is {} bytes",
-                    chain.meta_manifest, chain.meta->size, meta_name, blob->size())));
+                                   fmt::format("{} says meta.size is {} bytes, but the meta blob inside {} is {} bytes",
+                                               chain.meta_manifest, chain.meta->size, meta_name, blob->size())));
   if (auto r = load_meta_blob(set, std::move(*blob), meta_name); !r) return r;
 
   for (const auto& missing : chain.missing) {
-    set.problems.push_back(problem(ErrorCode::file_missing, missing.entry.file_name,
-        fmt::format("{} lists shard {} ({}/{}) in {}, which does not exist", missing.manifest,
-                    missing.entry.shard_id, missing.entry.database, missing.entry.policy,
-                    missing.entry.file_name)));
+    set.problems.push_back(problem(
+        ErrorCode::file_missing, missing.entry.file_name,
+        fmt::format("{} lists shard {} ({}/{}) in {}, which does not exist", missing.manifest, missing.entry.shard_id,
+                    missing.entry.database, missing.entry.policy, missing.entry.file_name)));
     // Still a shard of this backup: its data is missing, which verify reports.
   }
   std::map<std::uint64_t, ShardInBackup> shards;
@@ -150,8 +146,8 @@ Result<void> open_portable(BackupSet& set, const std::vector<std::string>& names
       s.database = f.entry.database;  // the newest entry names it
       s.retention_policy = f.entry.policy;
       accounted.insert(f.entry.file_name);
-      s.archives.push_back(ShardArchiveFile{f.entry.file_name,
-                                            static_cast<std::uint64_t>(f.entry.size), f.manifest, i++, true});
+      s.archives.push_back(
+          ShardArchiveFile{f.entry.file_name, static_cast<std::uint64_t>(f.entry.size), f.manifest, i++, true});
     }
   }
   for (const auto& missing : chain.missing) {
@@ -162,8 +158,7 @@ Result<void> open_portable(BackupSet& set, const std::vector<std::string>& names
       s.retention_policy = missing.entry.policy;
     }
     accounted.insert(missing.entry.file_name);
-    s.archives.push_back(ShardArchiveFile{missing.entry.file_name,
-                                          static_cast<std::uint64_t>(missing.entry.size),
+    s.archives.push_back(ShardArchiveFile{missing.entry.file_name, static_cast<std::uint64_t>(missing.entry.size),
                                           missing.manifest, 0, false});
   }
   for (auto& [id, s] : shards) {
@@ -241,10 +236,12 @@ Result<BackupSet> open_backup_set(const fs::path& dir) {
   BackupSet set;
   set.dir = dir;
   bool portable = std::any_of(names.begin(), names.end(), [](const auto& n) { return is_manifest_file(n); });
-  bool legacy = std::any_of(names.begin(), names.end(), [](const auto& n) { return parse_legacy_meta_file(n).has_value(); });
+  bool legacy = std::any_of(names.begin(), names.end(),
+                            [](const auto& n) { return parse_legacy_meta_file(n).has_value(); });
   if (!portable && !legacy)
-    return std::unexpected(problem(ErrorCode::manifest_invalid, dir.string(),
-        "no backup here: expected <base>.manifest files (portable format) or meta.NN files (legacy format)"));
+    return std::unexpected(
+        problem(ErrorCode::manifest_invalid, dir.string(),
+                "no backup here: expected <base>.manifest files (portable format) or meta.NN files (legacy format)"));
   set.format = portable ? BackupFormat::Portable : BackupFormat::Legacy;
   auto r = portable ? open_portable(set, names) : open_legacy(set, names);
   if (!r) {

@@ -56,10 +56,10 @@ Result<std::unique_ptr<BackupWriter>> create_backup_writer(std::filesystem::path
 
 // ---- portable (§3) ----------------------------------------------------------------------------
 
-Result<PortableBackupWriter> PortableBackupWriter::create(std::filesystem::path dir,
-                                                                          BackupWriterOptions options) {
+Result<PortableBackupWriter> PortableBackupWriter::create(std::filesystem::path dir, BackupWriterOptions options) {
   if (options.compression == ArchiveCompression::none)
-    return fail(ErrorCode::invalid_argument, "a portable backup's shard archives are compressed (docs/FORMATS.md §3.3)");
+    return fail(ErrorCode::invalid_argument,
+                "a portable backup's shard archives are compressed (docs/FORMATS.md §3.3)");
   if (auto r = make_backup_dir(dir); !r) return std::unexpected(r.error());
   const std::string manifest = portable_manifest_file(options.base);
   std::error_code ec;
@@ -89,7 +89,7 @@ Result<std::string> PortableBackupWriter::write_meta(std::string_view meta_blob,
 }
 
 Result<ShardArchiveWriter> PortableBackupWriter::open_shard(std::string_view db, std::string_view rp,
-                                                             std::uint64_t id) {
+                                                            std::uint64_t id) {
   ShardArchiveWriterOptions o;
   o.compression = options_.compression;
   o.level = options_.level;
@@ -166,8 +166,7 @@ std::string LegacyBackupWriter::shard_file_name(std::string_view db, std::string
   return next_free(legacy_shard_stem(db, rp, id));
 }
 
-Result<ShardArchiveWriter> LegacyBackupWriter::open_shard(std::string_view db, std::string_view rp,
-                                                           std::uint64_t id) {
+Result<ShardArchiveWriter> LegacyBackupWriter::open_shard(std::string_view db, std::string_view rp, std::uint64_t id) {
   ShardArchiveWriterOptions o;
   o.compression = ArchiveCompression::none;
   o.file = {.mode = 0644};

@@ -33,8 +33,8 @@ std::string portable_base_name(std::int64_t unix_ns) {
   std::time_t t = static_cast<std::time_t>(secs);
   std::tm tm{};
   ::gmtime_r(&t, &tm);
-  return fmt::format("{:04}{:02}{:02}T{:02}{:02}{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return fmt::format("{:04}{:02}{:02}T{:02}{:02}{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                     tm.tm_min, tm.tm_sec);
 }
 
 std::optional<std::int64_t> parse_portable_base_time(std::string_view name) {
@@ -117,9 +117,7 @@ std::string legacy_shard_stem(std::string_view db, std::string_view rp, std::uin
   return fmt::format("{}.{}.{:05}", db, rp, id);
 }
 
-std::string legacy_increment_file(std::string_view stem, std::uint64_t nn) {
-  return fmt::format("{}.{:02}", stem, nn);
-}
+std::string legacy_increment_file(std::string_view stem, std::uint64_t nn) { return fmt::format("{}.{:02}", stem, nn); }
 
 std::optional<LegacyShardFileName> parse_legacy_shard_file(std::string_view name) {
   // The last two dot-separated parts are the ID and NN; db and rp may hold dots themselves.

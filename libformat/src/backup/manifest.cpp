@@ -48,12 +48,24 @@ void newline(std::string& out, int depth) {
 
 void append_go_value(std::string& out, const ojson& v, int depth) {
   switch (v.type()) {
-    case ojson::value_t::null: out += "null"; break;
-    case ojson::value_t::boolean: out += v.get<bool>() ? "true" : "false"; break;
-    case ojson::value_t::number_integer: out += fmt::format("{}", v.get<std::int64_t>()); break;
-    case ojson::value_t::number_unsigned: out += fmt::format("{}", v.get<std::uint64_t>()); break;
-    case ojson::value_t::number_float: text::append_go_json_float(out, v.get<double>()); break;
-    case ojson::value_t::string: text::append_go_json_string(out, v.get_ref<const std::string&>()); break;
+    case ojson::value_t::null:
+      out += "null";
+      break;
+    case ojson::value_t::boolean:
+      out += v.get<bool>() ? "true" : "false";
+      break;
+    case ojson::value_t::number_integer:
+      out += fmt::format("{}", v.get<std::int64_t>());
+      break;
+    case ojson::value_t::number_unsigned:
+      out += fmt::format("{}", v.get<std::uint64_t>());
+      break;
+    case ojson::value_t::number_float:
+      text::append_go_json_float(out, v.get<double>());
+      break;
+    case ojson::value_t::string:
+      text::append_go_json_string(out, v.get_ref<const std::string&>());
+      break;
     case ojson::value_t::array: {
       if (v.empty()) {
         out += "[]";
@@ -90,7 +102,9 @@ void append_go_value(std::string& out, const ojson& v, int depth) {
       out += '}';
       break;
     }
-    default: out += "null"; break;  // binary/discarded never come from JSON text
+    default:
+      out += "null";
+      break;  // binary/discarded never come from JSON text
   }
 }
 
@@ -166,12 +180,18 @@ std::string shown(const ojson& v) {
 
 const char* kind(const ojson& v) {
   switch (v.type()) {
-    case ojson::value_t::null: return "null";
-    case ojson::value_t::boolean: return "a boolean";
-    case ojson::value_t::string: return "a string";
-    case ojson::value_t::array: return "an array";
-    case ojson::value_t::object: return "an object";
-    default: return "a number";
+    case ojson::value_t::null:
+      return "null";
+    case ojson::value_t::boolean:
+      return "a boolean";
+    case ojson::value_t::string:
+      return "a string";
+    case ojson::value_t::array:
+      return "an array";
+    case ojson::value_t::object:
+      return "an object";
+    default:
+      return "a number";
   }
 }
 
@@ -259,8 +279,7 @@ Result<void> read_entry(const ojson& v, const std::string& path, PortableManifes
   if (!v.is_object()) return type_error(path, "an object", v);
   return read_fields(v, path, e.extra,
                      {field("database", e.database), field("policy", e.policy), field("shardid", e.shard_id),
-                      field("filename", e.file_name), field("size", e.size),
-                      field("lastmodified", e.last_modified)});
+                      field("filename", e.file_name), field("size", e.size), field("lastmodified", e.last_modified)});
 }
 
 Result<void> read_files(const ojson& v, std::vector<PortableManifest::ShardFileEntry>& files) {
@@ -278,14 +297,15 @@ Result<PortableManifest> from_json(const ojson& root) {
   PortableManifest m;
   if (root.is_null()) return m;  // Go: decoding null into a struct is a no-op
   if (!root.is_object()) {
-    return fail(ErrorCode::manifest_invalid,
-                fmt::format("manifest must be a JSON object, found {}", kind(root)), 0);
+    return fail(ErrorCode::manifest_invalid, fmt::format("manifest must be a JSON object, found {}", kind(root)), 0);
   }
   auto r = read_fields(root, "", m.extra,
                        {{"meta", [&](const ojson& v, const std::string& path) { return read_meta(v, path, m.meta); }},
                         field("limited", m.limited),
                         {"files", [&](const ojson& v, const std::string&) { return read_files(v, m.files); }},
-                        field("database", m.database), field("policy", m.policy), field("shard_id", m.shard_id)});
+                        field("database", m.database),
+                        field("policy", m.policy),
+                        field("shard_id", m.shard_id)});
   if (!r) return std::unexpected(r.error());
   return m;
 }
@@ -301,8 +321,8 @@ Result<PortableManifest> parse_manifest(std::string_view text) {
   } catch (const ojson::parse_error& e) {
     // Map the position in `clean` back to the original text.
     std::uint64_t at = e.byte > 0 ? e.byte - 1 : 0;
-    const auto before = static_cast<std::uint64_t>(
-        std::lower_bound(inserted_at.begin(), inserted_at.end(), at) - inserted_at.begin());
+    const auto before = static_cast<std::uint64_t>(std::lower_bound(inserted_at.begin(), inserted_at.end(), at) -
+                                                   inserted_at.begin());
     at -= std::min(at, before * 2);
     std::string what = e.what();
     if (auto pos = what.find("] "); pos != std::string::npos) what.erase(0, pos + 2);
@@ -316,8 +336,7 @@ Result<PortableManifest> parse_manifest(std::string_view text) {
 Result<PortableManifest> read_manifest_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return std::unexpected(
-        Error{ErrorCode::io, "cannot open manifest file for reading", path.string()});
+    return std::unexpected(Error{ErrorCode::io, "cannot open manifest file for reading", path.string()});
   }
   std::ostringstream text;
   text << in.rdbuf();
@@ -381,8 +400,7 @@ std::string write_manifest(const PortableManifest& m) {
 ManifestChain merge_manifest_chain(std::vector<std::pair<std::string, PortableManifest>> manifests,
                                    const std::function<bool(const std::string&)>& exists) {
   // Oldest first: base names are UTC timestamps, so byte order is time order.
-  std::stable_sort(manifests.begin(), manifests.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(manifests.begin(), manifests.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
 
   ManifestChain chain;
   for (auto it = manifests.rbegin(); it != manifests.rend(); ++it) {
@@ -405,9 +423,8 @@ ManifestChain merge_manifest_chain(std::vector<std::pair<std::string, PortableMa
         continue;
       }
       auto& files = chain.shards[entry.shard_id].files;
-      const bool listed = std::any_of(files.begin(), files.end(), [&](const auto& f) {
-        return f.entry.file_name == entry.file_name;
-      });
+      const bool listed = std::any_of(files.begin(), files.end(),
+                                      [&](const auto& f) { return f.entry.file_name == entry.file_name; });
       if (!listed) files.push_back({name, entry});
     }
   }

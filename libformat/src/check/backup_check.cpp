@@ -76,13 +76,14 @@ std::vector<ShardCheck> check_shards(const BackupSet& set, const std::vector<con
 Result<BackupCheckReport> check_backup(const BackupCheckOptions& options) {
   for (const auto& name : options.expect_databases)
     if (options.database && *options.database != name)
-      return fail(ErrorCode::usage, fmt::format("--expect-db {} lies outside the -db {} filter: that database would not "
-                                       "be checked",
-                                       name, *options.database));
+      return fail(ErrorCode::usage,
+                  fmt::format("--expect-db {} lies outside the -db {} filter: that database would not "
+                              "be checked",
+                              name, *options.database));
   std::error_code ec;
   if (!std::filesystem::is_directory(options.backup_dir, ec)) {
-    auto e = fail(ErrorCode::io, fmt::format("{} is not a directory (expected a backup directory)",
-                                    options.backup_dir.string()));
+    auto e = fail(ErrorCode::io,
+                  fmt::format("{} is not a directory (expected a backup directory)", options.backup_dir.string()));
     e.error().file = options.backup_dir.string();
     return e;
   }

@@ -56,9 +56,9 @@ void check_older_portable_metas(const BackupSet& set, DefectSink& sink, Checked&
     const fs::path path = set.dir / meta.file_name;
     std::error_code ec;
     if (!fs::exists(path, ec)) {
-      sink.add(defect(ErrorCode::file_missing, meta.file_name, "", std::nullopt,
-                      fmt::format("{} names the meta file {}, which does not exist", set.manifest_files[i],
-                                  meta.file_name)));
+      sink.add(defect(
+          ErrorCode::file_missing, meta.file_name, "", std::nullopt,
+          fmt::format("{} names the meta file {}, which does not exist", set.manifest_files[i], meta.file_name)));
       continue;
     }
     ++checked.files;
@@ -111,8 +111,7 @@ void check_manifests(const BackupSet& set, DefectSink& sink, Checked& checked) {
       if (e.policy.empty()) invalid("policy is missing or empty");
       if (e.shard_id == 0) invalid("shardID is missing or 0 (shard IDs start at 1)");
       if (e.size < 1024)
-        invalid(fmt::format("size is {}; a tar stream is at least 1024 bytes (its end-of-archive marker)",
-                            e.size));
+        invalid(fmt::format("size is {}; a tar stream is at least 1024 bytes (its end-of-archive marker)", e.size));
     }
   }
   if (!set.meta_file.empty()) {
@@ -172,13 +171,13 @@ void check_shards_against_meta(const BackupSet& set, const BackupCheckOptions& o
   for (const auto& s : set.shards) {
     if (s.in_meta || !o.selects(s.database, s.retention_policy, s.shard_id)) continue;
     auto loc = meta::find_shard(set.meta, s.shard_id);
-    std::string where = loc ? fmt::format("the meta store has shard {} under {}/{}", s.shard_id,
-                                          loc->database->name, loc->retention_policy->name)
+    std::string where = loc ? fmt::format("the meta store has shard {} under {}/{}", s.shard_id, loc->database->name,
+                                          loc->retention_policy->name)
                             : fmt::format("the meta store has no shard {}", s.shard_id);
     sink.add(defect(ErrorCode::shard_not_in_meta, s.archives.empty() ? set.meta_file : s.archives.front().file_name, "",
                     std::nullopt,
-                    fmt::format("the backup holds shard {} of {}/{}, but {}: a restore cannot place it",
-                                s.shard_id, s.database, s.retention_policy, where)));
+                    fmt::format("the backup holds shard {} of {}/{}, but {}: a restore cannot place it", s.shard_id,
+                                s.database, s.retention_policy, where)));
   }
 
   auto scope = recorded_scope(set.manifest_files, set.manifests);
@@ -194,16 +193,14 @@ void check_shards_against_meta(const BackupSet& set, const BackupCheckOptions& o
                             fmt::format("shard {} of {}/{} is live in the meta store and inside the scope "
                                         "this backup records, but no archive holds it",
                                         sh.id, db.name, rp.name)));
-          else
-            absent.push_back(fmt::format("{} ({}/{})", sh.id, db.name, rp.name));
+          else absent.push_back(fmt::format("{} ({}/{})", sh.id, db.name, rp.name));
         }
       }
   if (!absent.empty())
-    sink.note(fmt::format("{} live shard{} of the meta store not in this backup{}: {}", absent.size(),
-                          absent.size() == 1 ? "" : "s",
-                          scope ? " (outside its recorded scope)"
-                                : " (the backup records no scope, as influxd's OSS backups do not)",
-                          fmt::join(absent, ", ")));
+    sink.note(fmt::format(
+        "{} live shard{} of the meta store not in this backup{}: {}", absent.size(), absent.size() == 1 ? "" : "s",
+        scope ? " (outside its recorded scope)" : " (the backup records no scope, as influxd's OSS backups do not)",
+        fmt::join(absent, ", ")));
 }
 
 }  // namespace

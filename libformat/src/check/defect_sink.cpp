@@ -13,8 +13,8 @@ void DefectSink::add(Error e) {
 void DefectSink::finish() {
   for (const auto& [where, n] : per_entry_)
     if (n > cap_)
-      note(fmt::format("{}{}{}: {} more defects not listed (only the first {} of one file or entry are)",
-                       where.first, where.second.empty() ? "" : ": ", where.second, n - cap_, cap_));
+      note(fmt::format("{}{}{}: {} more defects not listed (only the first {} of one file or entry are)", where.first,
+                       where.second.empty() ? "" : ": ", where.second, n - cap_, cap_));
 }
 
 Error defect(ErrorCode code, std::string file, std::string entry, std::optional<std::uint64_t> offset,

@@ -30,7 +30,8 @@ std::pair<std::optional<std::int64_t>, std::string> newest_backup(const BackupSe
     if (!t) t = mtime_ns(set.dir / name);
     if (t && (!best || *t >= *best)) best = t, file = name;
   }
-  if (!best && !set.meta_file.empty()) best = set.created_ns ? set.created_ns : mtime_ns(set.dir / set.meta_file), file = set.meta_file;
+  if (!best && !set.meta_file.empty())
+    best = set.created_ns ? set.created_ns : mtime_ns(set.dir / set.meta_file), file = set.meta_file;
   return {best, file};
 }
 
@@ -49,15 +50,14 @@ void check_freshness(const BackupSet& set, const BackupCheckOptions& o, DefectSi
     return;
   }
   if (now - *made <= *o.max_age_ns) return;
-  sink.add(defect(ErrorCode::backup_too_old, file, "", std::nullopt,
-                  fmt::format("the newest backup was made at {}, {} ago; --max-age allows {}",
-                              text::format_rfc3339_nano(*made), text::format_go_duration(now - *made),
-                              text::format_go_duration(*o.max_age_ns))));
+  sink.add(defect(
+      ErrorCode::backup_too_old, file, "", std::nullopt,
+      fmt::format("the newest backup was made at {}, {} ago; --max-age allows {}", text::format_rfc3339_nano(*made),
+                  text::format_go_duration(now - *made), text::format_go_duration(*o.max_age_ns))));
 }
 
 void check_expected_databases(const BackupSet& set, const BackupCheckOptions& o,
-                              const std::map<std::string, std::uint64_t>& blocks_per_database,
-                              DefectSink& sink) {
+                              const std::map<std::string, std::uint64_t>& blocks_per_database, DefectSink& sink) {
   for (const auto& name : o.expect_databases) {
     if (!meta::find_database(set.meta, name)) {
       sink.add(defect(ErrorCode::db_missing, set.meta_file, "", std::nullopt,

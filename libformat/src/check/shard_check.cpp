@@ -55,14 +55,15 @@ ShardCheck check_shard_archives(const std::vector<ShardArchiveSource>& archives,
       return;
     }
     for (const auto& name : read.duplicate_names)
-      sink.note(fmt::format("{}: entry {} occurs more than once; the later copy wins (influxd's export writes "
-                            "such duplicates, docs/FORMATS.md §4.4)",
-                            source.name, name));
+      sink.note(
+          fmt::format("{}: entry {} occurs more than once; the later copy wins (influxd's export writes "
+                      "such duplicates, docs/FORMATS.md §4.4)",
+                      source.name, name));
     // §3.4: the manifest's `size` is the uncompressed tar length, trailer included.
     if (source.manifest_size && *source.manifest_size != read.tar_bytes)
       sink.add(defect(ErrorCode::size_mismatch, source.name, "", std::nullopt,
-                      fmt::format("{} says the tar inside {} is {} bytes; it is {} bytes", source.manifest,
-                                  source.name, *source.manifest_size, read.tar_bytes)));
+                      fmt::format("{} says the tar inside {} is {} bytes; it is {} bytes", source.manifest, source.name,
+                                  *source.manifest_size, read.tar_bytes)));
   };
   auto unpacked = UnpackedShard::unpack(
       present, expect, options.scratch_root.empty() ? default_scratch_root() : options.scratch_root, unpack);
@@ -71,7 +72,8 @@ ShardCheck check_shard_archives(const std::vector<ShardArchiveSource>& archives,
   } else {
     std::vector<std::pair<fs::path, EntryOrigin>> tsm_files;
     for (const auto& [name, file] : unpacked->files())  // name order = generation order (§6.3)
-      if (name.ends_with(".tsm")) tsm_files.emplace_back(unpacked->path_of(name), EntryOrigin{file.archive, file.entry});
+      if (name.ends_with(".tsm"))
+        tsm_files.emplace_back(unpacked->path_of(name), EntryOrigin{file.archive, file.entry});
     check_type_conflicts(tsm_files, sink);
     if (options.keep_files) out.files.emplace(std::move(*unpacked));
   }

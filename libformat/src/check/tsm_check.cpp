@@ -19,20 +19,24 @@ namespace {
 std::optional<Error> time_range_defect(const tsm::IndexEntry& e, const tsm::DecodedBlock& block) {
   if (block.times.empty())
     return Error{ErrorCode::tsm_time_range,
-                 fmt::format("TSM block at offset {} holds no timestamps but its index entry says [{}, {}]",
-                             e.offset, e.min_time, e.max_time),
-                 {}, {}, e.offset};
+                 fmt::format("TSM block at offset {} holds no timestamps but its index entry says [{}, {}]", e.offset,
+                             e.min_time, e.max_time),
+                 {},
+                 {},
+                 e.offset};
   if (block.times.front() == e.min_time && block.times.back() == e.max_time) return std::nullopt;
   return Error{ErrorCode::tsm_time_range,
                fmt::format("TSM block at offset {} spans timestamps [{}, {}] but its index entry says [{}, {}]",
                            e.offset, block.times.front(), block.times.back(), e.min_time, e.max_time),
-               {}, {}, e.offset};
+               {},
+               {},
+               e.offset};
 }
 
 }  // namespace
 
-void check_tsm_file(const std::filesystem::path& path, const EntryOrigin& origin, bool quick,
-                    TsmTally& tally, DefectSink& sink) {
+void check_tsm_file(const std::filesystem::path& path, const EntryOrigin& origin, bool quick, TsmTally& tally,
+                    DefectSink& sink) {
   auto reader = tsm::TsmReader::open(path);
   if (!reader) {
     sink.add(relocated(std::move(reader.error()), origin));
@@ -81,7 +85,9 @@ void check_tsm_file(const std::filesystem::path& path, const EntryOrigin& origin
                              fmt::format("the index entries cover {} bytes of blocks, but the block region "
                                          "[5, {}) holds {} bytes",
                                          referenced_bytes, reader->index_offset(), region),
-                             {}, {}, reader->index_offset()},
+                             {},
+                             {},
+                             reader->index_offset()},
                        origin));
 }
 
@@ -90,8 +96,7 @@ void check_tombstone_file(const std::filesystem::path& path, const EntryOrigin& 
   if (!r) sink.add(relocated(std::move(r.error()), origin));
 }
 
-void check_type_conflicts(const std::vector<std::pair<std::filesystem::path, EntryOrigin>>& files,
-                          DefectSink& sink) {
+void check_type_conflicts(const std::vector<std::pair<std::filesystem::path, EntryOrigin>>& files, DefectSink& sink) {
   if (files.size() < 2) return;
   struct Stream {
     const EntryOrigin* origin;

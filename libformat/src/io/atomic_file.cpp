@@ -13,8 +13,7 @@
 namespace ifx {
 namespace {
 
-std::unexpected<Error> io_error(const std::filesystem::path& path, const std::string& what,
-                                int err) {
+std::unexpected<Error> io_error(const std::filesystem::path& path, const std::string& what, int err) {
   auto e = fail(ErrorCode::io, fmt::format("cannot {} {}: {}", what, path.string(), std::strerror(err)));
   e.error().file = path.string();
   return e;
@@ -27,8 +26,7 @@ std::filesystem::path parent_or_dot(const std::filesystem::path& p) {
 
 // rename that refuses to replace an existing NAME when asked to; RENAME_NOREPLACE makes the
 // check and the rename one atomic step.
-int rename_file(const std::filesystem::path& from, const std::filesystem::path& to,
-                bool replace_existing) {
+int rename_file(const std::filesystem::path& from, const std::filesystem::path& to, bool replace_existing) {
   if (replace_existing) return ::rename(from.c_str(), to.c_str());
   return ::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE);
 }
@@ -52,26 +50,24 @@ Result<void> fsync_dir(const std::filesystem::path& dir) {
   return {};
 }
 
-Result<AtomicFile> AtomicFile::create(std::filesystem::path final_path,
-                                      AtomicFileOptions options) {
+Result<AtomicFile> AtomicFile::create(std::filesystem::path final_path, AtomicFileOptions options) {
   AtomicFile file;
   file.final_path_ = std::move(final_path);
   file.pending_path_ = pending_path_of(file.final_path_);
   file.options_ = options;
 
   std::error_code ec;
-  if (!options.replace_existing && std::filesystem::symlink_status(file.final_path_, ec).type() !=
-                                       std::filesystem::file_type::not_found) {
+  if (!options.replace_existing &&
+      std::filesystem::symlink_status(file.final_path_, ec).type() != std::filesystem::file_type::not_found) {
     return io_error(file.final_path_, "create", EEXIST);
   }
-  file.fd_ = ::open(file.pending_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                    options.mode);
+  file.fd_ = ::open(file.pending_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, options.mode);
   if (file.fd_ < 0) {
     int err = errno;
     if (err == EEXIST) {
       auto e = fail(ErrorCode::io, fmt::format("cannot create {}: it already exists (another writer, or a "
-                                      "leftover of an interrupted run: remove it and retry)",
-                                      file.pending_path_.string()));
+                                               "leftover of an interrupted run: remove it and retry)",
+                                               file.pending_path_.string()));
       e.error().file = file.pending_path_.string();
       return e;
     }

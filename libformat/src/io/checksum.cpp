@@ -28,9 +28,7 @@ Sha256::Sha256(Sha256&&) noexcept = default;
 Sha256& Sha256::operator=(Sha256&&) noexcept = default;
 Sha256::~Sha256() = default;
 
-void Sha256::update(std::span<const std::uint8_t> data) {
-  EVP_DigestUpdate(ctx_->md, data.data(), data.size());
-}
+void Sha256::update(std::span<const std::uint8_t> data) { EVP_DigestUpdate(ctx_->md, data.data(), data.size()); }
 
 std::string Sha256::finish_hex() {
   unsigned char digest[EVP_MAX_MD_SIZE];

@@ -48,9 +48,10 @@ void sweep_once(const fs::path& root) {
 Result<ScratchDirectory> ScratchDirectory::create(const fs::path& root, std::string_view prefix) {
   sweep_once(root);
   auto failed = [&](const char* what) {
-    return fail(ErrorCode::io, fmt::format("cannot create a scratch directory under {}: {}: {} (is there room? the tools "
-                                  "take --scratch-dir)",
-                                  root.string(), what, std::strerror(errno)));
+    return fail(ErrorCode::io,
+                fmt::format("cannot create a scratch directory under {}: {}: {} (is there room? the tools "
+                            "take --scratch-dir)",
+                            root.string(), what, std::strerror(errno)));
   };
   for (int attempt = 0; attempt < 100; ++attempt) {
     std::string tmpl = (root / fmt::format("{}-XXXXXX.lock", prefix)).string();

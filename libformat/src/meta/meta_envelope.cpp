@@ -58,8 +58,7 @@ class FileSource {
     in_.seekg(static_cast<std::streamoff>(offset));
     in_.read(static_cast<char*>(dst), static_cast<std::streamsize>(n));
     if (!in_ || static_cast<std::size_t>(in_.gcount()) != n) {
-      return fail(ErrorCode::io, fmt::format("cannot read {} bytes at offset {}: {}", n, offset,
-                                    std::strerror(errno)),
+      return fail(ErrorCode::io, fmt::format("cannot read {} bytes at offset {}: {}", n, offset, std::strerror(errno)),
                   offset);
     }
     return {};
@@ -141,11 +140,9 @@ Result<LegacyMeta> parse_envelope(Source& src) {
   // OSS writes "null\n"; other producers {"ID":n}\n (§1.6.1). Anything else is damage.
   const auto node = nlohmann::json::parse(out.node_json, nullptr, /*allow_exceptions=*/false);
   if (node.is_discarded() || !(node.is_null() || node.is_object())) {
-    const std::string shown = out.node_json.size() > 40 ? out.node_json.substr(0, 40) + "…"
-                                                        : out.node_json;
+    const std::string shown = out.node_json.size() > 40 ? out.node_json.substr(0, 40) + "…" : out.node_json;
     return fail(ErrorCode::meta_invalid,
-                fmt::format("node JSON at offset {} must be `null` or a JSON object, found {:?}",
-                            json_at, shown),
+                fmt::format("node JSON at offset {} must be `null` or a JSON object, found {:?}", json_at, shown),
                 json_at);
   }
   return out;
@@ -162,22 +159,18 @@ Result<LegacyMeta> parse_legacy_meta(std::span<const std::uint8_t> bytes) {
   return parse_envelope(src);
 }
 
-Result<LegacyMeta> parse_legacy_meta(std::string_view bytes) {
-  return parse_legacy_meta(as_bytes(bytes));
-}
+Result<LegacyMeta> parse_legacy_meta(std::string_view bytes) { return parse_legacy_meta(as_bytes(bytes)); }
 
 Result<LegacyMeta> read_legacy_meta_file(const std::filesystem::path& path) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) {
-    return std::unexpected(
-        Error{ErrorCode::io, fmt::format("cannot read meta file: {}", ec.message()), path.string()});
+    return std::unexpected(Error{ErrorCode::io, fmt::format("cannot read meta file: {}", ec.message()), path.string()});
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return std::unexpected(Error{ErrorCode::io,
-                                 fmt::format("cannot open meta file: {}", std::strerror(errno)),
-                                 path.string()});
+    return std::unexpected(
+        Error{ErrorCode::io, fmt::format("cannot open meta file: {}", std::strerror(errno)), path.string()});
   }
   FileSource src(in, size);
   auto r = parse_envelope(src);
@@ -206,18 +199,14 @@ Result<std::string> parse_portable_meta(std::span<const std::uint8_t> bytes) {
     for (unsigned shift = 0; shift < 70; shift += 7) {
       if (pos >= end) {
         return fail(ErrorCode::meta_invalid,
-                    fmt::format("portable meta file is truncated inside the {} at offset {}",
-                                what, start),
-                    start);
+                    fmt::format("portable meta file is truncated inside the {} at offset {}", what, start), start);
       }
       const std::uint8_t b = bytes[pos++];
       if (shift < 64) v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
       if (!(b & 0x80)) return v;
     }
     return fail(ErrorCode::meta_invalid,
-                fmt::format("portable meta file: {} at offset {} is longer than 10 bytes", what,
-                            start),
-                start);
+                fmt::format("portable meta file: {} at offset {} is longer than 10 bytes", what, start), start);
   };
 
   std::optional<std::string> data;
@@ -259,8 +248,7 @@ Result<std::string> parse_portable_meta(std::span<const std::uint8_t> bytes) {
                     len_at);
       }
       if (field == 1) {  // Data; protobuf keeps the last occurrence
-        data.emplace(reinterpret_cast<const char*>(bytes.data() + pos),
-                     static_cast<std::size_t>(*len));
+        data.emplace(reinterpret_cast<const char*>(bytes.data() + pos), static_cast<std::size_t>(*len));
       }
       pos += static_cast<std::size_t>(*len);
     } else {
@@ -281,9 +269,7 @@ Result<std::string> parse_portable_meta(std::span<const std::uint8_t> bytes) {
   return std::move(*data);
 }
 
-Result<std::string> parse_portable_meta(std::string_view bytes) {
-  return parse_portable_meta(as_bytes(bytes));
-}
+Result<std::string> parse_portable_meta(std::string_view bytes) { return parse_portable_meta(as_bytes(bytes)); }
 
 std::string encode_portable_meta(std::string_view blob, std::uint64_t max_node_id) {
   std::string out;

@@ -26,13 +26,20 @@ struct WireIssue {
 
 const char* wire_type_name(unsigned wt) {
   switch (wt) {
-    case 0: return "varint";
-    case 1: return "64-bit";
-    case 2: return "length-delimited";
-    case 3: return "start-group";
-    case 4: return "end-group";
-    case 5: return "32-bit";
-    default: return "invalid";
+    case 0:
+      return "varint";
+    case 1:
+      return "64-bit";
+    case 2:
+      return "length-delimited";
+    case 3:
+      return "start-group";
+    case 4:
+      return "end-group";
+    case 5:
+      return "32-bit";
+    default:
+      return "invalid";
   }
 }
 
@@ -40,15 +47,20 @@ unsigned expected_wire_type(const gp::FieldDescriptor* f) {
   switch (f->type()) {
     case gp::FieldDescriptor::TYPE_STRING:
     case gp::FieldDescriptor::TYPE_BYTES:
-    case gp::FieldDescriptor::TYPE_MESSAGE: return 2;
+    case gp::FieldDescriptor::TYPE_MESSAGE:
+      return 2;
     case gp::FieldDescriptor::TYPE_DOUBLE:
     case gp::FieldDescriptor::TYPE_FIXED64:
-    case gp::FieldDescriptor::TYPE_SFIXED64: return 1;
+    case gp::FieldDescriptor::TYPE_SFIXED64:
+      return 1;
     case gp::FieldDescriptor::TYPE_FLOAT:
     case gp::FieldDescriptor::TYPE_FIXED32:
-    case gp::FieldDescriptor::TYPE_SFIXED32: return 5;
-    case gp::FieldDescriptor::TYPE_GROUP: return 3;
-    default: return 0;
+    case gp::FieldDescriptor::TYPE_SFIXED32:
+      return 5;
+    case gp::FieldDescriptor::TYPE_GROUP:
+      return 3;
+    default:
+      return 0;
   }
 }
 
@@ -61,8 +73,7 @@ class WireWalker {
   // First known field whose wire type differs from the schema (protobuf treats it as unknown).
   std::optional<WireIssue> mismatch;
 
-  void walk(const gp::Descriptor* d, std::size_t pos, std::size_t end, const std::string& path,
-            int depth) {
+  void walk(const gp::Descriptor* d, std::size_t pos, std::size_t end, const std::string& path, int depth) {
     std::vector<int> seen(64, 0);  // repeated-field counters for paths like Databases[2]
     while (pos < end && !fatal) {
       const std::size_t tag_at = pos;
@@ -71,11 +82,10 @@ class WireWalker {
       const unsigned wt = static_cast<unsigned>(*tag & 7);
       const std::uint64_t number = *tag >> 3;
       if (number == 0 || number > 536870911) {
-        return set_fatal(tag_at, fmt::format("{}field tag 0x{:x} has invalid field number {}",
-                                             where(path), *tag, number));
+        return set_fatal(tag_at,
+                         fmt::format("{}field tag 0x{:x} has invalid field number {}", where(path), *tag, number));
       }
-      const gp::FieldDescriptor* f =
-          d ? d->FindFieldByNumber(static_cast<int>(number)) : nullptr;
+      const gp::FieldDescriptor* f = d ? d->FindFieldByNumber(static_cast<int>(number)) : nullptr;
       std::string sub_path;
       if (f) {
         sub_path = path.empty() ? f->name() : path + "." + f->name();
@@ -87,10 +97,10 @@ class WireWalker {
         const unsigned want = expected_wire_type(f);
         const bool packed_ok = f->is_repeated() && want != 2 && wt == 2;
         if (wt != want && !packed_ok && !mismatch) {
-          mismatch = WireIssue{tag_at, fmt::format("field {} ({}) has wire type {} ({}), expected "
-                                                   "{} ({})",
-                                                   number, sub_path, wt, wire_type_name(wt), want,
-                                                   wire_type_name(want))};
+          mismatch = WireIssue{tag_at,
+                               fmt::format("field {} ({}) has wire type {} ({}), expected "
+                                           "{} ({})",
+                                           number, sub_path, wt, wire_type_name(wt), want, wire_type_name(want))};
         }
       }
       switch (wt) {
@@ -115,9 +125,8 @@ class WireWalker {
           if (*len > end - pos) {
             return set_fatal(len_at, fmt::format("{}field {}{} declares {} bytes but only {} "
                                                  "remain",
-                                                 f ? "" : where(path), number,
-                                                 f ? fmt::format(" ({})", sub_path) : "", *len,
-                                                 end - pos));
+                                                 f ? "" : where(path), number, f ? fmt::format(" ({})", sub_path) : "",
+                                                 *len, end - pos));
           }
           const std::size_t sub_end = pos + static_cast<std::size_t>(*len);
           if (f && f->type() == gp::FieldDescriptor::TYPE_MESSAGE && depth < 64) {
@@ -131,11 +140,9 @@ class WireWalker {
           if (!skip_group(pos, end, number, path, depth + 1)) return;
           break;
         case 4:
-          return set_fatal(tag_at, fmt::format("{}unexpected end-group tag for field {}",
-                                               where(path), number));
+          return set_fatal(tag_at, fmt::format("{}unexpected end-group tag for field {}", where(path), number));
         default:
-          return set_fatal(tag_at, fmt::format("{}field {} has invalid wire type {}",
-                                               where(path), number, wt));
+          return set_fatal(tag_at, fmt::format("{}field {} has invalid wire type {}", where(path), number, wt));
       }
     }
   }
@@ -147,8 +154,7 @@ class WireWalker {
     if (!fatal) fatal = WireIssue{at, std::move(msg)};
   }
 
-  std::optional<std::uint64_t> varint(std::size_t& pos, std::size_t end, const std::string& path,
-                                      const char* what) {
+  std::optional<std::uint64_t> varint(std::size_t& pos, std::size_t end, const std::string& path, const char* what) {
     const std::size_t start = pos;
     std::uint64_t v = 0;
     for (unsigned shift = 0; shift < 70; shift += 7) {
@@ -165,8 +171,7 @@ class WireWalker {
   }
 
   // An unknown group: skip to its matching end-group tag.
-  bool skip_group(std::size_t& pos, std::size_t end, std::uint64_t number,
-                  const std::string& path, int depth) {
+  bool skip_group(std::size_t& pos, std::size_t end, std::uint64_t number, const std::string& path, int depth) {
     while (pos < end) {
       const std::size_t tag_at = pos;
       auto tag = varint(pos, end, path, "field tag");
@@ -174,8 +179,7 @@ class WireWalker {
       const unsigned wt = static_cast<unsigned>(*tag & 7);
       if (wt == 4) {
         if ((*tag >> 3) == number) return true;
-        set_fatal(tag_at, fmt::format("{}end-group tag for field {} closes group {}", where(path),
-                                      *tag >> 3, number));
+        set_fatal(tag_at, fmt::format("{}end-group tag for field {} closes group {}", where(path), *tag >> 3, number));
         return false;
       }
       std::size_t len = 0;
@@ -250,8 +254,7 @@ RetentionPolicyInfo from_pb(const pb::RetentionPolicyInfo& p) {
   r.replica_n = p.replican();
   for (const auto& g : p.shardgroups()) r.shard_groups.push_back(from_pb(g));
   for (const auto& s : p.subscriptions()) {
-    r.subscriptions.push_back(
-        {s.name(), s.mode(), {s.destinations().begin(), s.destinations().end()}});
+    r.subscriptions.push_back({s.name(), s.mode(), {s.destinations().begin(), s.destinations().end()}});
   }
   return r;
 }
@@ -334,8 +337,7 @@ void to_pb(const UserInfo& u, pb::UserInfo* p) {
 Result<MetaData> decode_meta_data(std::span<const std::uint8_t> blob) {
   if (blob.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
     return fail(ErrorCode::meta_invalid,
-                fmt::format("meta.Data blob of {} bytes is larger than protobuf can parse (2 GiB)",
-                            blob.size()));
+                fmt::format("meta.Data blob of {} bytes is larger than protobuf can parse (2 GiB)", blob.size()));
   }
   pb::Data p;
   const bool parsed = p.ParsePartialFromArray(blob.data(), static_cast<int>(blob.size()));
@@ -345,18 +347,15 @@ Result<MetaData> decode_meta_data(std::span<const std::uint8_t> blob) {
     if (!parsed) {
       if (walker.fatal) {
         return fail(ErrorCode::meta_invalid,
-                    fmt::format("meta.Data blob of {} bytes is damaged: {}", blob.size(),
-                                walker.fatal->message),
+                    fmt::format("meta.Data blob of {} bytes is damaged: {}", blob.size(), walker.fatal->message),
                     walker.fatal->offset);
       }
-      return fail(ErrorCode::meta_invalid,
-                  fmt::format("meta.Data blob of {} bytes is not a valid protobuf message "
-                              "(nested too deeply or malformed)",
-                              blob.size()));
+      return fail(ErrorCode::meta_invalid, fmt::format("meta.Data blob of {} bytes is not a valid protobuf message "
+                                                       "(nested too deeply or malformed)",
+                                                       blob.size()));
     }
     // Go's gogo/protobuf decoder (table_unmarshal.go) also rejects a missing required field.
-    std::string msg = fmt::format("meta.Data blob lacks required field(s): {}",
-                                  p.InitializationErrorString());
+    std::string msg = fmt::format("meta.Data blob lacks required field(s): {}", p.InitializationErrorString());
     std::optional<std::uint64_t> offset;
     if (walker.mismatch) {
       msg += fmt::format(" (probably because {})", walker.mismatch->message);
@@ -378,8 +377,8 @@ Result<MetaData> decode_meta_data(std::span<const std::uint8_t> blob) {
 }
 
 Result<MetaData> decode_meta_data(std::string_view blob) {
-  return decode_meta_data(std::span<const std::uint8_t>(
-      reinterpret_cast<const std::uint8_t*>(blob.data()), blob.size()));
+  return decode_meta_data(
+      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(blob.data()), blob.size()));
 }
 
 std::string encode_meta_data(const MetaData& d) {
@@ -413,8 +412,7 @@ const RetentionPolicyInfo* find_retention_policy(const DatabaseInfo& db, std::st
   return nullptr;
 }
 
-const RetentionPolicyInfo* find_retention_policy(const MetaData& data, std::string_view db,
-                                                 std::string_view rp) {
+const RetentionPolicyInfo* find_retention_policy(const MetaData& data, std::string_view db, std::string_view rp) {
   const DatabaseInfo* d = find_database(data, db);
   return d ? find_retention_policy(*d, rp) : nullptr;
 }
@@ -434,10 +432,14 @@ std::optional<ShardLocation> find_shard(const MetaData& data, std::uint64_t shar
 
 std::string privilege_name(Privilege p) {
   switch (p) {
-    case Privilege::None: return "NO PRIVILEGES";
-    case Privilege::Read: return "READ";
-    case Privilege::Write: return "WRITE";
-    case Privilege::All: return "ALL";
+    case Privilege::None:
+      return "NO PRIVILEGES";
+    case Privilege::Read:
+      return "READ";
+    case Privilege::Write:
+      return "WRITE";
+    case Privilege::All:
+      return "ALL";
   }
   return fmt::format("UNKNOWN({})", static_cast<std::int32_t>(p));
 }

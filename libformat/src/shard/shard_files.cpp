@@ -59,7 +59,9 @@ std::vector<ShardArchiveSource> shard_archive_sources(const BackupSet& set, cons
       s.missing = Error{ErrorCode::file_missing,
                         fmt::format("archive of shard {} ({}/{}) does not exist", shard.shard_id, shard.database,
                                     shard.retention_policy),
-                        a.file_name, {}, std::nullopt};
+                        a.file_name,
+                        {},
+                        std::nullopt};
     out.push_back(std::move(s));
   }
   return out;
@@ -75,7 +77,10 @@ std::vector<ShardArchiveSource> shard_archive_sources(const std::vector<fs::path
     ShardArchiveSource s{p, p.string(), std::nullopt, {}, std::nullopt, {}};
     std::error_code ec;
     if (!fs::exists(p, ec))
-      s.missing = Error{ErrorCode::file_missing, fmt::format("shard archive {} does not exist", p.string()), p.string(), {},
+      s.missing = Error{ErrorCode::file_missing,
+                        fmt::format("shard archive {} does not exist", p.string()),
+                        p.string(),
+                        {},
                         std::nullopt};
     out.push_back(std::move(s));
   }
@@ -112,8 +117,7 @@ void finish_scan(ShardScan& scan, const std::set<std::string>& names) {
 void add_archive(ShardScan& scan, const ArchiveRead& read) {
   scan.archive_bytes += read.file_bytes;
   scan.tar_bytes += read.tar_bytes;
-  scan.duplicate_entries.insert(scan.duplicate_entries.end(), read.duplicate_names.begin(),
-                                read.duplicate_names.end());
+  scan.duplicate_entries.insert(scan.duplicate_entries.end(), read.duplicate_names.begin(), read.duplicate_names.end());
 }
 
 }  // namespace
@@ -147,8 +151,8 @@ Result<UnpackedShard> UnpackedShard::unpack(const std::vector<ShardArchiveSource
                                             const ShardExpectation& expect, const fs::path& scratch_root,
                                             const UnpackOptions& options) {
   auto scratch = ScratchDirectory::create(
-      scratch_root, expect.shard_id ? fmt::format("{}-{}", options.scratch_prefix, *expect.shard_id)
-                                    : options.scratch_prefix);
+      scratch_root,
+      expect.shard_id ? fmt::format("{}-{}", options.scratch_prefix, *expect.shard_id) : options.scratch_prefix);
   if (!scratch) return std::unexpected(std::move(scratch.error()));
   UnpackedShard out;
   out.dir_ = scratch->path();
@@ -163,8 +167,11 @@ Result<UnpackedShard> UnpackedShard::unpack(const std::vector<ShardArchiveSource
     const fs::path dest = out.dir_ / e.shard.file;
     int fd = ::open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-      Error err{ErrorCode::io, fmt::format("cannot write the scratch file {}: {}", dest.string(), std::strerror(errno)),
-                dest.string(), {}, std::nullopt};
+      Error err{ErrorCode::io,
+                fmt::format("cannot write the scratch file {}: {}", dest.string(), std::strerror(errno)),
+                dest.string(),
+                {},
+                std::nullopt};
       return std::unexpected(std::move(err));
     }
     auto copied = reader.copy_to_fd(fd, dest);

@@ -23,17 +23,17 @@ Result<void> check_arguments(const fs::path& out_dir, const ShardRewriteOptions&
   }
   if (options.keep && options.keep->min > options.keep->max) {
     return fail(ErrorCode::invalid_argument, fmt::format("the time range to keep starts at {}, after its end {}",
-                                                options.keep->min, options.keep->max));
+                                                         options.keep->min, options.keep->max));
   }
   std::error_code ec;
   if (!fs::is_directory(out_dir, ec)) {
-    return fail(ErrorCode::invalid_argument, fmt::format("output directory {} does not exist (or is not a directory)",
-                                                out_dir.string()));
+    return fail(ErrorCode::invalid_argument,
+                fmt::format("output directory {} does not exist (or is not a directory)", out_dir.string()));
   }
   if (!fs::is_empty(out_dir, ec) || ec) {
     return fail(ErrorCode::invalid_argument, fmt::format("output directory {} is not empty; the rewritten TSM files "
-                                                "need an empty one",
-                                                out_dir.string()));
+                                                         "need an empty one",
+                                                         out_dir.string()));
   }
   return {};
 }
@@ -70,8 +70,8 @@ class KeyRewriter {
     auto range = tsm::block_time_range(*data);
     if (!range || range->count == 0 || range->first != step.entry.min_time || range->last != step.entry.max_time) {
       if (auto r = reader.check_block_times(step.entry, *data); !r) return r;  // names the defect
-      return fail(ErrorCode::tsm_time_range, fmt::format("TSM block at offset {} does not match its index entry",
-                                                step.entry.offset));
+      return fail(ErrorCode::tsm_time_range,
+                  fmt::format("TSM block at offset {} does not match its index entry", step.entry.offset));
     }
     return out_.add_encoded_block(key.key, key.type, step.entry.min_time, step.entry.max_time, *data, range->count);
   }
@@ -87,8 +87,8 @@ class KeyRewriter {
       if (options_.keep) {
         begin = static_cast<std::size_t>(
             std::lower_bound(batch_.times.begin(), batch_.times.end(), options_.keep->min) - batch_.times.begin());
-        end = static_cast<std::size_t>(
-            std::upper_bound(batch_.times.begin(), batch_.times.end(), options_.keep->max) - batch_.times.begin());
+        end = static_cast<std::size_t>(std::upper_bound(batch_.times.begin(), batch_.times.end(), options_.keep->max) -
+                                       batch_.times.begin());
       }
       if (pending_.size() == 0 && begin == 0 && end == batch_.size() && end == out_.max_points_per_block()) {
         if (auto r = out_.add_block_points(blocks.key, batch_); !r) return r;  // a full block as is

@@ -18,9 +18,7 @@ namespace ifx {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 Result<ShardRewriteResult> write_rewritten_shard(const UnpackedShard& shard, std::string_view db, std::string_view rp,
                                                  std::uint64_t id, ShardArchiveWriter& writer,

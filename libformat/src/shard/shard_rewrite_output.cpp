@@ -42,8 +42,8 @@ Result<void> TsmFileSequence::before_block(std::string_view key) {
   if (writer_) return {};
   final_path_ = dir_ / fmt::format("{:09d}-{:09d}.tsm", next_generation_++, 1);
   pending_path_ = pending_path_of(final_path_);
-  auto writer = tsm::TsmWriter::create(pending_path_, {.max_points_per_block = max_points_per_block_,
-                                                      .sync_on_finish = true});
+  auto writer = tsm::TsmWriter::create(pending_path_,
+                                       {.max_points_per_block = max_points_per_block_, .sync_on_finish = true});
   if (!writer) {
     pending_path_.clear();
     return std::unexpected(std::move(writer.error()));
@@ -66,7 +66,7 @@ Result<void> TsmFileSequence::close_current() {
   writer_.reset();
   if (std::rename(pending_path_.c_str(), final_path_.c_str()) != 0) {
     return std::unexpected(fail(ErrorCode::io, fmt::format("cannot rename {} to {}: {}", pending_path_.string(),
-                                                  final_path_.filename().string(), std::strerror(errno)))
+                                                           final_path_.filename().string(), std::strerror(errno)))
                                .error()
                                .in_file(pending_path_.string()));
   }
@@ -86,7 +86,7 @@ Result<void> TsmFileSequence::add_encoded_block(std::string_view key, tsm::Block
 Result<void> TsmFileSequence::add_block_points(std::string_view key, const tsm::DecodedBlock& points) {
   if (points.size() > max_points_per_block_) {
     return fail(ErrorCode::invalid_argument, fmt::format("{} points for key \"{}\" do not fit one block of at most {}",
-                                                points.size(), key, max_points_per_block_));
+                                                         points.size(), key, max_points_per_block_));
   }
   if (auto r = before_block(key); !r) return r;
   if (auto r = writer_->add_points(key, points); !r) return r;

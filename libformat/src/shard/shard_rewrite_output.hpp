@@ -52,7 +52,7 @@ class TsmFileSequence {
   std::filesystem::path final_path_;
   std::vector<std::filesystem::path> committed_;
   std::uint32_t next_generation_ = 1;
-  std::string last_key_;           // the key of the latest block written, in any file
+  std::string last_key_;                  // the key of the latest block written, in any file
   std::uint64_t key_blocks_in_file_ = 0;  // blocks of last_key_ in the open file
   std::uint64_t keys_ = 0, blocks_ = 0, points_ = 0;
   bool finished_ = false;

@@ -31,8 +31,7 @@ struct FieldStream {
 };
 
 // Counts one series: distinct timestamps over its fields, values per field.
-Result<void> count_series(const tsm::ShardPoints& points, const std::vector<tsm::KeyInfo>& keys,
-                          MeasurementStats& m) {
+Result<void> count_series(const tsm::ShardPoints& points, const std::vector<tsm::KeyInfo>& keys, MeasurementStats& m) {
   std::vector<FieldStream> streams;
   streams.reserve(keys.size());
   for (const auto& k : keys) streams.push_back(FieldStream{points.open_cursor(k), {}, 0, false});

@@ -103,8 +103,7 @@ std::string format_go_duration(std::int64_t nanoseconds) {
 Result<std::int64_t> parse_go_duration(std::string_view text) {
   const auto bad = [&](std::string_view why) {
     return fail(ErrorCode::invalid_argument,
-                fmt::format("invalid duration \"{}\": {} (expected e.g. 26h, 90m, 1h30m, 1.5h, 2d)",
-                            text, why));
+                fmt::format("invalid duration \"{}\": {} (expected e.g. 26h, 90m, 1h30m, 1.5h, 2d)", text, why));
   };
   std::string_view s = text;
   bool negative = false;
@@ -169,8 +168,7 @@ Result<std::int64_t> parse_go_duration(std::string_view text) {
     std::uint64_t value = integer * unit->ns;
     if (fraction > 0) {
       // Go computes the fraction in float64: exact to the nanosecond for fractions of an hour.
-      value += static_cast<std::uint64_t>(static_cast<double>(fraction) *
-                                          (static_cast<double>(unit->ns) / scale));
+      value += static_cast<std::uint64_t>(static_cast<double>(fraction) * (static_cast<double>(unit->ns) / scale));
       if (value > kLimit) return bad("out of range");
     }
     total += value;

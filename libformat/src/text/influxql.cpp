@@ -13,20 +13,26 @@ namespace {
 // lookup is case-insensitive. Quoting one identifier too many is harmless, so this follows the
 // influxql revision 1.8.10 pins (which includes IN).
 constexpr std::string_view kInfluxqlKeywords[] = {
-    "all",          "alter",        "analyze",     "any",        "as",          "asc",
-    "begin",        "by",           "cardinality", "create",     "continuous",  "database",
-    "databases",    "default",      "delete",      "desc",       "destinations", "diagnostics",
-    "distinct",     "drop",         "duration",    "end",        "every",       "exact",
-    "explain",      "field",        "for",         "from",       "grant",       "grants",
-    "group",        "groups",       "in",          "inf",        "insert",      "into",
-    "key",          "keys",         "kill",        "limit",      "measurement", "measurements",
-    "name",         "offset",       "on",          "order",      "password",    "policy",
-    "policies",     "privileges",   "queries",     "query",      "read",        "replication",
-    "resample",     "retention",    "revoke",      "select",     "series",      "set",
-    "show",         "shard",        "shards",      "slimit",     "soffset",     "stats",
-    "subscription", "subscriptions", "tag",        "to",         "user",        "users",
-    "values",       "where",        "with",        "write",      "and",         "or",
-    "true",         "false",
+    "all",          "alter",        "analyze",      "any",
+    "as",           "asc",          "begin",        "by",
+    "cardinality",  "create",       "continuous",   "database",
+    "databases",    "default",      "delete",       "desc",
+    "destinations", "diagnostics",  "distinct",     "drop",
+    "duration",     "end",          "every",        "exact",
+    "explain",      "field",        "for",          "from",
+    "grant",        "grants",       "group",        "groups",
+    "in",           "inf",          "insert",       "into",
+    "key",          "keys",         "kill",         "limit",
+    "measurement",  "measurements", "name",         "offset",
+    "on",           "order",        "password",     "policy",
+    "policies",     "privileges",   "queries",      "query",
+    "read",         "replication",  "resample",     "retention",
+    "revoke",       "select",       "series",       "set",
+    "show",         "shard",        "shards",       "slimit",
+    "soffset",      "stats",        "subscription", "subscriptions",
+    "tag",          "to",           "user",         "users",
+    "values",       "where",        "with",         "write",
+    "and",          "or",           "true",         "false",
 };
 
 bool is_ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -46,9 +52,8 @@ bool is_influxql_keyword(std::string_view ident) {
 bool influxql_ident_needs_quotes(std::string_view ident) {
   if (ident.empty() || is_influxql_keyword(ident)) return true;
   if (!is_ascii_letter(ident[0]) && ident[0] != '_') return true;
-  return !std::all_of(ident.begin() + 1, ident.end(), [](char c) {
-    return is_ascii_letter(c) || is_ascii_digit(c) || c == '_';
-  });
+  return !std::all_of(ident.begin() + 1, ident.end(),
+                      [](char c) { return is_ascii_letter(c) || is_ascii_digit(c) || c == '_'; });
 }
 
 }  // namespace
@@ -76,9 +81,12 @@ std::string format_influxql_duration(std::int64_t ns) {
     const char* suffix;
   };
   static constexpr Unit kUnits[] = {
-      {7LL * 24 * 3600 * 1'000'000'000, "w"}, {24LL * 3600 * 1'000'000'000, "d"},
-      {3600LL * 1'000'000'000, "h"},          {60LL * 1'000'000'000, "m"},
-      {1'000'000'000, "s"},                   {1'000'000, "ms"},
+      {7LL * 24 * 3600 * 1'000'000'000, "w"},
+      {24LL * 3600 * 1'000'000'000, "d"},
+      {3600LL * 1'000'000'000, "h"},
+      {60LL * 1'000'000'000, "m"},
+      {1'000'000'000, "s"},
+      {1'000'000, "ms"},
       {1'000, "u"},
   };
   if (ns == 0) return "0s";

@@ -56,8 +56,8 @@ Error key_error(std::string_view key, std::size_t offset, std::string what) {
 // Reads one escaped element starting at `i` up to (not including) an unescaped byte of `stops`,
 // unescaping `\x` for x in `escapable`; a backslash before anything else stays literal, which is
 // how InfluxDB's key scanner and bytes.Replace unescaping read it. Returns the stop position.
-std::size_t read_element(std::string_view key, std::size_t i, std::string_view escapable,
-                         std::string_view stops, std::string& element) {
+std::size_t read_element(std::string_view key, std::size_t i, std::string_view escapable, std::string_view stops,
+                         std::string& element) {
   element.clear();
   while (i < key.size()) {
     const char c = key[i];
@@ -86,8 +86,7 @@ void append_escaped_tag(std::string& out, std::string_view key_or_value) {
 }
 
 void append_escaped_field_key(std::string& out, std::string_view key) {
-  append_escaped(out, key,
-                 [](char c) { return c == ',' || c == ' ' || c == '=' || c == '"'; });
+  append_escaped(out, key, [](char c) { return c == ',' || c == ' ' || c == '=' || c == '"'; });
 }
 
 void append_escaped_string_value(std::string& out, std::string_view value) {
@@ -135,8 +134,7 @@ std::string make_series_key(const SeriesKey& key) {
   for (const auto& tag : key.tags) {
     if (!tag.second.empty()) tags.push_back(&tag);
   }
-  std::stable_sort(tags.begin(), tags.end(),
-                   [](const auto* a, const auto* b) { return a->first < b->first; });
+  std::stable_sort(tags.begin(), tags.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
   std::string out;
   append_escaped_measurement(out, key.measurement);
   for (const auto* tag : tags) {
@@ -225,8 +223,7 @@ void LineWriter::write_value(const FieldValue& v, std::int64_t t) {
   finish_line(t);
 }
 
-void LineWriter::write_point(std::string_view series_key, std::span<const Field> fields,
-                             std::int64_t t) {
+void LineWriter::write_point(std::string_view series_key, std::span<const Field> fields, std::int64_t t) {
   if (fields.empty()) return;
   out_->append(series_key);
   out_->push_back(' ');
@@ -261,8 +258,7 @@ void append_create_database(std::string& out, std::string_view db, std::string_v
   out.append(" WITH");
   if (clauses.duration_ns) {
     out.append(" DURATION ");
-    out.append(*clauses.duration_ns == 0 ? std::string("INF")
-                                         : text::format_influxql_duration(*clauses.duration_ns));
+    out.append(*clauses.duration_ns == 0 ? std::string("INF") : text::format_influxql_duration(*clauses.duration_ns));
   }
   if (clauses.replication) {
     out.append(" REPLICATION ");

@@ -22,12 +22,10 @@ struct WallClock {
 
 WallClock wall_clock(std::int64_t unix_ns, std::int32_t utc_offset_seconds) {
   // int64 nanoseconds plus an offset can pass the int64 range: compute in 128 bits.
-  const __int128 local = static_cast<__int128>(unix_ns) +
-                         static_cast<__int128>(utc_offset_seconds) * kNsPerSecond;
+  const __int128 local = static_cast<__int128>(unix_ns) + static_cast<__int128>(utc_offset_seconds) * kNsPerSecond;
   __int128 seconds = local / kNsPerSecond;
   if (local % kNsPerSecond < 0) --seconds;
-  return {static_cast<std::int64_t>(seconds),
-          static_cast<std::int64_t>(local - seconds * kNsPerSecond)};
+  return {static_cast<std::int64_t>(seconds), static_cast<std::int64_t>(local - seconds * kNsPerSecond)};
 }
 
 void append_date_and_time(std::string& out, std::int64_t local_seconds) {
@@ -36,10 +34,9 @@ void append_date_and_time(std::string& out, std::int64_t local_seconds) {
   const sys_days day = floor<days>(at);
   const year_month_day ymd{day};
   const hh_mm_ss<seconds> hms{at - day};
-  fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-                 static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                 static_cast<unsigned>(ymd.day()), hms.hours().count(), hms.minutes().count(),
-                 hms.seconds().count());
+  fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
+                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
+                 hms.minutes().count(), hms.seconds().count());
 }
 
 // Go's Z07:00: "Z" for UTC, else the sign and whole hours and minutes of the offset.
@@ -50,8 +47,7 @@ void append_zone(std::string& out, std::int32_t utc_offset_seconds) {
   }
   const int minutes = utc_offset_seconds / 60;
   const int magnitude = minutes < 0 ? -minutes : minutes;
-  fmt::format_to(std::back_inserter(out), "{}{:02}:{:02}", minutes < 0 ? '-' : '+',
-                 magnitude / 60, magnitude % 60);
+  fmt::format_to(std::back_inserter(out), "{}{:02}:{:02}", minutes < 0 ? '-' : '+', magnitude / 60, magnitude % 60);
 }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -96,10 +92,9 @@ void append_rfc3339(std::string& out, std::int64_t unix_ns, std::int32_t utc_off
 
 Result<Rfc3339Time> parse_rfc3339(std::string_view text) {
   auto bad = [&](std::string_view what) {
-    return fail(ErrorCode::invalid_argument,
-                fmt::format("time \"{}\" is not RFC 3339 ({}); expected e.g. "
-                            "2024-01-31T12:00:00Z or 2024-01-31T13:00:00.5+01:00",
-                            text, what));
+    return fail(ErrorCode::invalid_argument, fmt::format("time \"{}\" is not RFC 3339 ({}); expected e.g. "
+                                                         "2024-01-31T12:00:00Z or 2024-01-31T13:00:00.5+01:00",
+                                                         text, what));
   };
   auto year = digits(text, 0, 4);
   auto month = digits(text, 5, 2);
@@ -107,13 +102,11 @@ Result<Rfc3339Time> parse_rfc3339(std::string_view text) {
   auto hour = digits(text, 11, 2);
   auto minute = digits(text, 14, 2);
   auto second = digits(text, 17, 2);
-  if (!year || !month || !day || !hour || !minute || !second || text[4] != '-' ||
-      text[7] != '-' || (text[10] != 'T' && text[10] != 't') || text[13] != ':' ||
-      text[16] != ':')
+  if (!year || !month || !day || !hour || !minute || !second || text[4] != '-' || text[7] != '-' ||
+      (text[10] != 'T' && text[10] != 't') || text[13] != ':' || text[16] != ':')
     return bad("the date and time must read YYYY-MM-DDTHH:MM:SS");
   using namespace std::chrono;
-  const year_month_day ymd{std::chrono::year{*year},
-                           std::chrono::month{static_cast<unsigned>(*month)},
+  const year_month_day ymd{std::chrono::year{*year}, std::chrono::month{static_cast<unsigned>(*month)},
                            std::chrono::day{static_cast<unsigned>(*day)}};
   if (!ymd.ok()) return bad("no such date");
   if (*hour > 23 || *minute > 59 || *second > 59) return bad("hour, minute or second out of range");
@@ -139,8 +132,7 @@ Result<Rfc3339Time> parse_rfc3339(std::string_view text) {
   } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
     auto oh = digits(text, pos + 1, 2);
     auto om = digits(text, pos + 4, 2);
-    if (!oh || !om || text[pos + 3] != ':' || *oh > 23 || *om > 59)
-      return bad("the zone offset must read ±hh:mm");
+    if (!oh || !om || text[pos + 3] != ':' || *oh > 23 || *om > 59) return bad("the zone offset must read ±hh:mm");
     offset = (*oh * 3600 + *om * 60) * (text[pos] == '-' ? -1 : 1);
     pos += 6;
   } else {
@@ -149,11 +141,10 @@ Result<Rfc3339Time> parse_rfc3339(std::string_view text) {
   if (pos != text.size()) return bad("unexpected text after the zone");
 
   const std::int64_t days_since_epoch = sys_days{ymd}.time_since_epoch().count();
-  const __int128 secs = static_cast<__int128>(days_since_epoch) * 86400 + *hour * 3600 +
-                        *minute * 60 + *second - offset;
+  const __int128 secs = static_cast<__int128>(days_since_epoch) * 86400 + *hour * 3600 + *minute * 60 + *second -
+                        offset;
   const __int128 ns = secs * kNsPerSecond + frac_ns;
-  if (ns < std::numeric_limits<std::int64_t>::min() ||
-      ns > std::numeric_limits<std::int64_t>::max())
+  if (ns < std::numeric_limits<std::int64_t>::min() || ns > std::numeric_limits<std::int64_t>::max())
     return fail(ErrorCode::invalid_argument,
                 fmt::format("time \"{}\" is outside the range InfluxDB can store "
                             "(1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z)",

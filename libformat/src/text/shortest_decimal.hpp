@@ -25,8 +25,7 @@ inline ShortestDecimal shortest_decimal(double v) {
   ShortestDecimal d;
   // Without a precision, to_chars gives the shortest digits that round-trip (C++17 [charconv]),
   // the closest to the exact value among them, as Go's shortest mode does.
-  auto res = std::to_chars(d.scientific, d.scientific + sizeof d.scientific, v,
-                           std::chars_format::scientific);
+  auto res = std::to_chars(d.scientific, d.scientific + sizeof d.scientific, v, std::chars_format::scientific);
   d.scientific_size = static_cast<std::size_t>(res.ptr - d.scientific);
   const char* p = d.scientific;
   const char* end = res.ptr;

@@ -20,16 +20,15 @@ DecodedRune decode_rune(std::string_view s, std::size_t i) {
     const unsigned lo = c == 0xe0 ? 0xa0 : 0x80;  // E0 80..9F would be overlong
     const unsigned hi = c == 0xed ? 0x9f : 0xbf;  // ED A0..BF would be a surrogate
     if (!continues(1, lo, hi) || !continues(2)) return {};
-    return {static_cast<char32_t>(((c & 0x0fu) << 12) | ((b(1) & 0x3fu) << 6) | (b(2) & 0x3fu)),
-            3};
+    return {static_cast<char32_t>(((c & 0x0fu) << 12) | ((b(1) & 0x3fu) << 6) | (b(2) & 0x3fu)), 3};
   }
   if (c >= 0xf0 && c <= 0xf4) {
     const unsigned lo = c == 0xf0 ? 0x90 : 0x80;  // F0 80..8F would be overlong
     const unsigned hi = c == 0xf4 ? 0x8f : 0xbf;  // F4 90.. would pass U+10FFFF
     if (!continues(1, lo, hi) || !continues(2) || !continues(3)) return {};
-    return {static_cast<char32_t>(((c & 0x07u) << 18) | ((b(1) & 0x3fu) << 12) |
-                                  ((b(2) & 0x3fu) << 6) | (b(3) & 0x3fu)),
-            4};
+    return {
+        static_cast<char32_t>(((c & 0x07u) << 18) | ((b(1) & 0x3fu) << 12) | ((b(2) & 0x3fu) << 6) | (b(3) & 0x3fu)),
+        4};
   }
   return {};  // 80..C1 (continuation or overlong lead) and F5..FF never start a rune
 }

@@ -20,11 +20,16 @@ using detail::block_decode_error;
 std::size_t DecodedBlock::value_count() const {
   const DecodedBlock& b = *this;
   switch (b.type) {
-    case BlockType::Float: return b.floats.size();
-    case BlockType::Integer: return b.integers.size();
-    case BlockType::Boolean: return b.booleans.size();
-    case BlockType::String: return b.strings.size();
-    case BlockType::Unsigned: return b.unsigneds.size();
+    case BlockType::Float:
+      return b.floats.size();
+    case BlockType::Integer:
+      return b.integers.size();
+    case BlockType::Boolean:
+      return b.booleans.size();
+    case BlockType::String:
+      return b.strings.size();
+    case BlockType::Unsigned:
+      return b.unsigneds.size();
   }
   return 0;
 }
@@ -33,11 +38,21 @@ namespace {
 
 void truncate_values(DecodedBlock& b, std::size_t n) {
   switch (b.type) {
-    case BlockType::Float: b.floats.resize(std::min(n, b.floats.size())); break;
-    case BlockType::Integer: b.integers.resize(std::min(n, b.integers.size())); break;
-    case BlockType::Boolean: b.booleans.resize(std::min(n, b.booleans.size())); break;
-    case BlockType::String: b.strings.resize(std::min(n, b.strings.size())); break;
-    case BlockType::Unsigned: b.unsigneds.resize(std::min(n, b.unsigneds.size())); break;
+    case BlockType::Float:
+      b.floats.resize(std::min(n, b.floats.size()));
+      break;
+    case BlockType::Integer:
+      b.integers.resize(std::min(n, b.integers.size()));
+      break;
+    case BlockType::Boolean:
+      b.booleans.resize(std::min(n, b.booleans.size()));
+      break;
+    case BlockType::String:
+      b.strings.resize(std::min(n, b.strings.size()));
+      break;
+    case BlockType::Unsigned:
+      b.unsigneds.resize(std::min(n, b.unsigneds.size()));
+      break;
   }
 }
 
@@ -53,11 +68,16 @@ void clear_other_values(DecodedBlock& b) {
 
 Result<void> decode_values(std::span<const std::uint8_t> section, DecodedBlock& out) {
   switch (out.type) {
-    case BlockType::Float: return decode_floats(section, out.floats);
-    case BlockType::Integer: return decode_integers(section, out.integers);
-    case BlockType::Boolean: return decode_booleans(section, out.booleans);
-    case BlockType::String: return decode_strings(section, out.strings);
-    case BlockType::Unsigned: return decode_unsigneds(section, out.unsigneds);
+    case BlockType::Float:
+      return decode_floats(section, out.floats);
+    case BlockType::Integer:
+      return decode_integers(section, out.integers);
+    case BlockType::Boolean:
+      return decode_booleans(section, out.booleans);
+    case BlockType::String:
+      return decode_strings(section, out.strings);
+    case BlockType::Unsigned:
+      return decode_unsigneds(section, out.unsigneds);
   }
   return {};
 }
@@ -66,11 +86,16 @@ Result<void> decode_values(std::span<const std::uint8_t> section, DecodedBlock& 
 
 std::string_view block_type_name(BlockType t) {
   switch (t) {
-    case BlockType::Float: return "float";
-    case BlockType::Integer: return "integer";
-    case BlockType::Boolean: return "boolean";
-    case BlockType::String: return "string";
-    case BlockType::Unsigned: return "unsigned";
+    case BlockType::Float:
+      return "float";
+    case BlockType::Integer:
+      return "integer";
+    case BlockType::Boolean:
+      return "boolean";
+    case BlockType::String:
+      return "string";
+    case BlockType::Unsigned:
+      return "unsigned";
   }
   return "unknown";
 }
@@ -112,13 +137,11 @@ Result<BlockSections> split_block(std::span<const std::uint8_t> block) {
   }
   const std::size_t ts_at = 1 + ts_len.length;
   if (ts_len.value > block.size() - ts_at) {
-    return block_decode_error(1,
-                              "block declares a {}-byte timestamp section but only {} bytes follow its length",
+    return block_decode_error(1, "block declares a {}-byte timestamp section but only {} bytes follow its length",
                               ts_len.value, block.size() - ts_at);
   }
   const auto ts_size = static_cast<std::size_t>(ts_len.value);
-  return BlockSections{*type, block.subspan(ts_at, ts_size), block.subspan(ts_at + ts_size), ts_at,
-                       ts_at + ts_size};
+  return BlockSections{*type, block.subspan(ts_at, ts_size), block.subspan(ts_at + ts_size), ts_at, ts_at + ts_size};
 }
 
 }  // namespace detail
@@ -186,10 +209,18 @@ Result<void> encode_block(const DecodedBlock& block, std::vector<std::uint8_t>& 
         return r;
       }
       break;
-    case BlockType::Integer: encode_integers(block.integers, out); break;
-    case BlockType::Boolean: encode_booleans(block.booleans, out); break;
-    case BlockType::String: encode_strings(block.strings, out); break;
-    case BlockType::Unsigned: encode_unsigneds(block.unsigneds, out); break;
+    case BlockType::Integer:
+      encode_integers(block.integers, out);
+      break;
+    case BlockType::Boolean:
+      encode_booleans(block.booleans, out);
+      break;
+    case BlockType::String:
+      encode_strings(block.strings, out);
+      break;
+    case BlockType::Unsigned:
+      encode_unsigneds(block.unsigneds, out);
+      break;
   }
   return {};
 }

@@ -38,8 +38,8 @@ Result<void> decode_booleans(std::span<const std::uint8_t> section, std::vector<
                               bytes - needed, count.value);
   }
   if (count.value > kMaxBlockValues) {
-    return block_decode_error(1, "boolean section declares {} values, more than the {} a block may hold",
-                              count.value, kMaxBlockValues);
+    return block_decode_error(1, "boolean section declares {} values, more than the {} a block may hold", count.value,
+                              kMaxBlockValues);
   }
   const auto n = static_cast<std::size_t>(count.value);
   out.resize(n);

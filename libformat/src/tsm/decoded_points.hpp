@@ -40,22 +40,42 @@ void retain_points(DecodedBlock& b, Keep keep) {
     if (out != i) {
       b.times[out] = b.times[i];
       switch (b.type) {
-        case BlockType::Float: b.floats[out] = b.floats[i]; break;
-        case BlockType::Integer: b.integers[out] = b.integers[i]; break;
-        case BlockType::Boolean: b.booleans[out] = b.booleans[i]; break;
-        case BlockType::String: b.strings[out] = std::move(b.strings[i]); break;
-        case BlockType::Unsigned: b.unsigneds[out] = b.unsigneds[i]; break;
+        case BlockType::Float:
+          b.floats[out] = b.floats[i];
+          break;
+        case BlockType::Integer:
+          b.integers[out] = b.integers[i];
+          break;
+        case BlockType::Boolean:
+          b.booleans[out] = b.booleans[i];
+          break;
+        case BlockType::String:
+          b.strings[out] = std::move(b.strings[i]);
+          break;
+        case BlockType::Unsigned:
+          b.unsigneds[out] = b.unsigneds[i];
+          break;
       }
     }
     ++out;
   }
   b.times.resize(out);
   switch (b.type) {
-    case BlockType::Float: b.floats.resize(out); break;
-    case BlockType::Integer: b.integers.resize(out); break;
-    case BlockType::Boolean: b.booleans.resize(out); break;
-    case BlockType::String: b.strings.resize(out); break;
-    case BlockType::Unsigned: b.unsigneds.resize(out); break;
+    case BlockType::Float:
+      b.floats.resize(out);
+      break;
+    case BlockType::Integer:
+      b.integers.resize(out);
+      break;
+    case BlockType::Boolean:
+      b.booleans.resize(out);
+      break;
+    case BlockType::String:
+      b.strings.resize(out);
+      break;
+    case BlockType::Unsigned:
+      b.unsigneds.resize(out);
+      break;
   }
 }
 

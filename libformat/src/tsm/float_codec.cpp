@@ -149,9 +149,8 @@ Result<void> decode_floats(std::span<const std::uint8_t> section, std::vector<do
                               section[0], section[0] >> 4);
   }
   if (section.size() < 9) {
-    return block_decode_error(section.size(),
-                              "float section is {} bytes long; it needs at least 9 (header and first value)",
-                              section.size());
+    return block_decode_error(
+        section.size(), "float section is {} bytes long; it needs at least 9 (header and first value)", section.size());
   }
   std::uint64_t value = detail::load_be64(section.data() + 1);
   if (value == kTerminator) return {};

@@ -60,8 +60,8 @@ Result<void> decode_zigzag_section(std::span<const std::uint8_t> s, std::vector<
       const auto words = s.subspan(9);
       if (words.size() % 8 != 0) {
         return block_decode_error(9 + words.size() - words.size() % 8,
-                                  "simple8b {} section ends with {} bytes that do not form a whole 8-byte word",
-                                  kind, words.size() % 8);
+                                  "simple8b {} section ends with {} bytes that do not form a whole 8-byte word", kind,
+                                  words.size() % 8);
       }
       const std::size_t count = 1 + simple8b::count_values(words);
       if (auto r = check_count(count, kind, 0); !r) return r;
@@ -81,8 +81,9 @@ Result<void> decode_zigzag_section(std::span<const std::uint8_t> s, std::vector<
       }
       const auto delta = detail::read_uvarint(s, 9);
       if (delta.length == 0) {
-        return block_decode_error(9, "RLE {} section: the delta after the first value is truncated or not a "
-                                     "valid uvarint",
+        return block_decode_error(9,
+                                  "RLE {} section: the delta after the first value is truncated or not a "
+                                  "valid uvarint",
                                   kind);
       }
       const std::size_t count_at = 9 + delta.length;

@@ -16,8 +16,8 @@ namespace {
 using State = KeyCursor::State;
 
 bool strictly_ascending(const std::vector<std::int64_t>& times) {
-  return std::adjacent_find(times.begin(), times.end(),
-                            [](std::int64_t a, std::int64_t b) { return a >= b; }) == times.end();
+  return std::adjacent_find(times.begin(), times.end(), [](std::int64_t a, std::int64_t b) { return a >= b; }) ==
+         times.end();
 }
 
 // Engine files never hold unsorted or duplicate timestamps inside a block, but a reader must
@@ -74,11 +74,10 @@ Result<void> load_next_block(State& s, std::size_t source_index) {
     return std::unexpected(
         fail(ErrorCode::tsm_time_range,
              points.size() == 0
-                 ? fmt::format("TSM block at offset {} holds no point but its index entry says [{}, {}]",
-                               entry.offset, entry.min_time, entry.max_time)
+                 ? fmt::format("TSM block at offset {} holds no point but its index entry says [{}, {}]", entry.offset,
+                               entry.min_time, entry.max_time)
                  : fmt::format("TSM block at offset {} spans timestamps [{}, {}] but its index entry says [{}, {}]",
-                               entry.offset, points.times.front(), points.times.back(), entry.min_time,
-                               entry.max_time),
+                               entry.offset, points.times.front(), points.times.back(), entry.min_time, entry.max_time),
              entry.offset)
             .error()
             .in_file(path));
@@ -155,9 +154,9 @@ Result<bool> fill_batch(State& s, DecodedBlock& batch) {
       const auto& times = b.points.times;
       std::size_t end = times.size();
       if (pending) {
-        end = static_cast<std::size_t>(std::lower_bound(times.begin() + static_cast<std::ptrdiff_t>(b.pos),
-                                                        times.end(), pending_min) -
-                                       times.begin());
+        end = static_cast<std::size_t>(
+            std::lower_bound(times.begin() + static_cast<std::ptrdiff_t>(b.pos), times.end(), pending_min) -
+            times.begin());
       }
       end = std::min(end, b.pos + (capacity - batch.size()));
       if (batch.size() == 0 && b.pos == 0 && end == times.size()) {

@@ -28,43 +28,91 @@ inline std::uint64_t sum(std::uint64_t word) {
 // Unpacks one word, returns how many values it held.
 inline unsigned unpack_word(std::uint64_t w, std::uint64_t* out) {
   switch (w >> 60) {
-    case 0: std::fill_n(out, 240, std::uint64_t{1}); return 240;  // selectors 0/1: runs of ones
-    case 1: std::fill_n(out, 120, std::uint64_t{1}); return 120;
-    case 2: unpack<60, 1>(w, out); return 60;
-    case 3: unpack<30, 2>(w, out); return 30;
-    case 4: unpack<20, 3>(w, out); return 20;
-    case 5: unpack<15, 4>(w, out); return 15;
-    case 6: unpack<12, 5>(w, out); return 12;
-    case 7: unpack<10, 6>(w, out); return 10;
-    case 8: unpack<8, 7>(w, out); return 8;
-    case 9: unpack<7, 8>(w, out); return 7;
-    case 10: unpack<6, 10>(w, out); return 6;
-    case 11: unpack<5, 12>(w, out); return 5;
-    case 12: unpack<4, 15>(w, out); return 4;
-    case 13: unpack<3, 20>(w, out); return 3;
-    case 14: unpack<2, 30>(w, out); return 2;
-    default: out[0] = w & kMaxValue; return 1;
+    case 0:
+      std::fill_n(out, 240, std::uint64_t{1});
+      return 240;  // selectors 0/1: runs of ones
+    case 1:
+      std::fill_n(out, 120, std::uint64_t{1});
+      return 120;
+    case 2:
+      unpack<60, 1>(w, out);
+      return 60;
+    case 3:
+      unpack<30, 2>(w, out);
+      return 30;
+    case 4:
+      unpack<20, 3>(w, out);
+      return 20;
+    case 5:
+      unpack<15, 4>(w, out);
+      return 15;
+    case 6:
+      unpack<12, 5>(w, out);
+      return 12;
+    case 7:
+      unpack<10, 6>(w, out);
+      return 10;
+    case 8:
+      unpack<8, 7>(w, out);
+      return 8;
+    case 9:
+      unpack<7, 8>(w, out);
+      return 7;
+    case 10:
+      unpack<6, 10>(w, out);
+      return 6;
+    case 11:
+      unpack<5, 12>(w, out);
+      return 5;
+    case 12:
+      unpack<4, 15>(w, out);
+      return 4;
+    case 13:
+      unpack<3, 20>(w, out);
+      return 3;
+    case 14:
+      unpack<2, 30>(w, out);
+      return 2;
+    default:
+      out[0] = w & kMaxValue;
+      return 1;
   }
 }
 
 inline std::uint64_t sum_word(std::uint64_t w) {
   switch (w >> 60) {
-    case 0: return 240;
-    case 1: return 120;
-    case 2: return sum<60, 1>(w);
-    case 3: return sum<30, 2>(w);
-    case 4: return sum<20, 3>(w);
-    case 5: return sum<15, 4>(w);
-    case 6: return sum<12, 5>(w);
-    case 7: return sum<10, 6>(w);
-    case 8: return sum<8, 7>(w);
-    case 9: return sum<7, 8>(w);
-    case 10: return sum<6, 10>(w);
-    case 11: return sum<5, 12>(w);
-    case 12: return sum<4, 15>(w);
-    case 13: return sum<3, 20>(w);
-    case 14: return sum<2, 30>(w);
-    default: return w & kMaxValue;
+    case 0:
+      return 240;
+    case 1:
+      return 120;
+    case 2:
+      return sum<60, 1>(w);
+    case 3:
+      return sum<30, 2>(w);
+    case 4:
+      return sum<20, 3>(w);
+    case 5:
+      return sum<15, 4>(w);
+    case 6:
+      return sum<12, 5>(w);
+    case 7:
+      return sum<10, 6>(w);
+    case 8:
+      return sum<8, 7>(w);
+    case 9:
+      return sum<7, 8>(w);
+    case 10:
+      return sum<6, 10>(w);
+    case 11:
+      return sum<5, 12>(w);
+    case 12:
+      return sum<4, 15>(w);
+    case 13:
+      return sum<3, 20>(w);
+    case 14:
+      return sum<2, 30>(w);
+    default:
+      return w & kMaxValue;
   }
 }
 

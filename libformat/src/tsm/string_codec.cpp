@@ -88,8 +88,8 @@ Result<void> decode_strings(std::span<const std::uint8_t> section, std::vector<s
   }
   if (section[0] >> 4 != kSnappyHeader >> 4) {
     out.clear();
-    return block_decode_error(0, "string section header 0x{:02x} names encoding {}; expected 1 (Snappy)",
-                              section[0], section[0] >> 4);
+    return block_decode_error(0, "string section header 0x{:02x} names encoding {}; expected 1 (Snappy)", section[0],
+                              section[0] >> 4);
   }
   const char* compressed = reinterpret_cast<const char*>(section.data() + 1);
   const std::size_t compressed_size = section.size() - 1;
@@ -114,8 +114,9 @@ Result<void> decode_strings(std::span<const std::uint8_t> section, std::vector<s
   if (!snappy::RawUncompress(compressed, compressed_size, raw)) {
     out.clear();
     scratch.trim();
-    return block_decode_error(1, "string section: the Snappy block is corrupt (it does not decompress to the {} "
-                                 "bytes it declares)",
+    return block_decode_error(1,
+                              "string section: the Snappy block is corrupt (it does not decompress to the {} "
+                              "bytes it declares)",
                               size);
   }
   auto r = split_values({reinterpret_cast<const std::uint8_t*>(raw), size}, out);

@@ -71,14 +71,16 @@ Result<TimestampLayout> parse_layout(std::span<const std::uint8_t> s) {
       t.first = detail::load_be64(s.data() + 1);
       const auto delta = detail::read_uvarint(s, 9);
       if (delta.length == 0) {
-        return block_decode_error(9, "RLE timestamp section: the delta after the first timestamp is truncated "
-                                     "or not a valid uvarint");
+        return block_decode_error(9,
+                                  "RLE timestamp section: the delta after the first timestamp is truncated "
+                                  "or not a valid uvarint");
       }
       const std::size_t count_at = 9 + delta.length;
       const auto count = detail::read_uvarint(s, count_at);
       if (count.length == 0) {
-        return block_decode_error(count_at, "RLE timestamp section: the repeat count is truncated or not a valid "
-                                            "uvarint");
+        return block_decode_error(count_at,
+                                  "RLE timestamp section: the repeat count is truncated or not a valid "
+                                  "uvarint");
       }
       if (count.value > kMaxBlockValues) {
         return block_decode_error(count_at,
@@ -102,8 +104,8 @@ Result<TimestampLayout> parse_layout(std::span<const std::uint8_t> s) {
                                 s[0], s[0] >> 4);
   }
   if (t.count > kMaxBlockValues) {
-    return block_decode_error(0, "timestamp section holds {} timestamps, more than the {} a block may hold",
-                              t.count, kMaxBlockValues);
+    return block_decode_error(0, "timestamp section holds {} timestamps, more than the {} a block may hold", t.count,
+                              kMaxBlockValues);
   }
   return t;
 }

@@ -202,10 +202,14 @@ Result<void> append_member(std::span<const std::uint8_t> records, std::vector<st
 TombstoneVersion detect_tombstone_version(std::span<const std::uint8_t> first_bytes) {
   if (first_bytes.size() < kHeaderSize) return TombstoneVersion::V1;
   switch (detail::load_u32_be(first_bytes.data())) {
-    case kHeaderV2: return TombstoneVersion::V2;
-    case kHeaderV3: return TombstoneVersion::V3;
-    case kHeaderV4: return TombstoneVersion::V4;
-    default: return TombstoneVersion::V1;
+    case kHeaderV2:
+      return TombstoneVersion::V2;
+    case kHeaderV3:
+      return TombstoneVersion::V3;
+    case kHeaderV4:
+      return TombstoneVersion::V4;
+    default:
+      return TombstoneVersion::V1;
   }
 }
 
@@ -221,10 +225,16 @@ Result<TombstoneVersion> for_each_tombstone(const std::filesystem::path& path, c
   const TombstoneVersion version = detect_tombstone_version(std::span(header, header_len));
   Result<void> r;
   switch (version) {
-    case TombstoneVersion::V1: r = read_v1(fd, file->size, on_record); break;
-    case TombstoneVersion::V2: r = read_v2(fd, file->size, on_record); break;
+    case TombstoneVersion::V1:
+      r = read_v1(fd, file->size, on_record);
+      break;
+    case TombstoneVersion::V2:
+      r = read_v2(fd, file->size, on_record);
+      break;
     case TombstoneVersion::V3:
-    case TombstoneVersion::V4: r = read_gzip_members(fd, version, on_record); break;
+    case TombstoneVersion::V4:
+      r = read_gzip_members(fd, version, on_record);
+      break;
   }
   if (!r) return std::unexpected(std::move(r.error()).in_file(path.string()));
   return version;
@@ -298,12 +308,14 @@ Result<void> write_tombstones(const std::filesystem::path& path, TombstoneVersio
   }
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
-    return in_file(fail(ErrorCode::io, fmt::format("cannot create {}: {}", path.string(), std::strerror(errno))).error());
+    return in_file(
+        fail(ErrorCode::io, fmt::format("cannot create {}: {}", path.string(), std::strerror(errno))).error());
   }
   detail::FileHandle file(fd);
   if (auto r = detail::write_all(fd, bytes); !r) return in_file(r.error());
   if (::close(file.release()) != 0) {
-    return in_file(fail(ErrorCode::io, fmt::format("close of {} failed: {}", path.string(), std::strerror(errno))).error());
+    return in_file(
+        fail(ErrorCode::io, fmt::format("close of {} failed: {}", path.string(), std::strerror(errno))).error());
   }
   return {};
 }

@@ -31,7 +31,7 @@ Result<OpenedFile> open_for_reading(const std::filesystem::path& path) {
     return fail(ErrorCode::io, fmt::format("cannot open {} for reading: {}", path.string(), std::strerror(errno)));
   }
   OpenedFile file{FileHandle(fd), 0};
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) {
     return fail(ErrorCode::io, fmt::format("cannot stat {}: {}", path.string(), std::strerror(errno)));
   }
@@ -48,14 +48,15 @@ Result<void> pread_exact(int fd, std::uint64_t offset, std::span<std::uint8_t> o
     ssize_t n = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
-      return fail(ErrorCode::io, fmt::format("read of {} bytes at offset {} failed: {}", out.size(), offset,
-                                    std::strerror(errno)),
+      return fail(ErrorCode::io,
+                  fmt::format("read of {} bytes at offset {} failed: {}", out.size(), offset, std::strerror(errno)),
                   offset);
     }
     if (n == 0) {
-      return fail(ErrorCode::io, fmt::format("file ended at offset {} while reading {} bytes at offset {}",
-                                    offset + done, out.size(), offset),
-                  offset + done);
+      return fail(
+          ErrorCode::io,
+          fmt::format("file ended at offset {} while reading {} bytes at offset {}", offset + done, out.size(), offset),
+          offset + done);
     }
     done += static_cast<std::size_t>(n);
   }
@@ -78,7 +79,10 @@ Result<void> write_all(int fd, std::span<const std::uint8_t> data) {
 BufferedRange::BufferedRange(int fd, std::uint64_t begin, std::uint64_t end, std::size_t buffer_size)
     // No larger than the range: tombstone files and small indexes are often a few bytes, and
     // zeroing 64 KiB for each of them dominated reading them.
-    : fd_(fd), pos_(begin), end_(end), buffer_(static_cast<std::size_t>(std::min<std::uint64_t>(buffer_size, end > begin ? end - begin : 0))) {}
+    : fd_(fd),
+      pos_(begin),
+      end_(end),
+      buffer_(static_cast<std::size_t>(std::min<std::uint64_t>(buffer_size, end > begin ? end - begin : 0))) {}
 
 Result<void> BufferedRange::refill() {
   std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer_.size(), end_ - pos_));

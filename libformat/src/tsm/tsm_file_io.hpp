@@ -14,12 +14,9 @@
 
 namespace ifx::tsm::detail {
 
-inline std::uint16_t load_u16_be(const std::uint8_t* p) {
-  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
-}
+inline std::uint16_t load_u16_be(const std::uint8_t* p) { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }
 inline std::uint32_t load_u32_be(const std::uint8_t* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
-         std::uint32_t{p[3]};
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
 }
 inline std::uint64_t load_u64_be(const std::uint8_t* p) {
   return (std::uint64_t{load_u32_be(p)} << 32) | load_u32_be(p + 4);

@@ -49,7 +49,7 @@ struct TsmReader::Impl {
   mutable std::vector<std::uint8_t> window;
   mutable std::uint64_t window_start = 0;
   mutable std::uint64_t next_sequential = 0;  // where the previous block ended
-  mutable std::mutex window_mutex;  // read_block stays safe to call concurrently
+  mutable std::mutex window_mutex;            // read_block stays safe to call concurrently
 
   Result<void> read(std::uint64_t offset, std::uint64_t end_limit, std::vector<std::uint8_t>& out) const {
     std::lock_guard lock(window_mutex);
@@ -102,15 +102,13 @@ Result<TsmReader> TsmReader::open(const std::filesystem::path& path) {
   if (auto r = detail::pread_exact(fd, 0, header); !r) return in_file(r.error());
   if (std::uint32_t magic = load_u32_be(header); magic != kTsmMagic) {
     return in_file(fail(ErrorCode::tsm_header,
-                        fmt::format("TSM magic is 0x{:08x}, expected 0x{:08x}: not a TSM file", magic,
-                                    kTsmMagic),
-                        0)
+                        fmt::format("TSM magic is 0x{:08x}, expected 0x{:08x}: not a TSM file", magic, kTsmMagic), 0)
                        .error());
   }
   if (header[4] != kTsmVersion) {
-    return in_file(fail(ErrorCode::tsm_header,
-                        fmt::format("TSM version is {}, only version {} exists", header[4], kTsmVersion), 4)
-                       .error());
+    return in_file(
+        fail(ErrorCode::tsm_header, fmt::format("TSM version is {}, only version {} exists", header[4], kTsmVersion), 4)
+            .error());
   }
 
   std::uint8_t footer[kTsmFooterSize];
@@ -162,8 +160,8 @@ Result<std::span<const std::uint8_t>> TsmReader::read_block(const IndexEntry& en
   if (entry.size < 5 || entry.offset < kTsmHeaderSize || entry.offset > index_offset_ ||
       entry.size > index_offset_ - entry.offset) {
     return in_file(fail(ErrorCode::tsm_index,
-                        fmt::format("block at offset {} of {} bytes is outside the block region [{}, {})",
-                                    entry.offset, entry.size, kTsmHeaderSize, index_offset_),
+                        fmt::format("block at offset {} of {} bytes is outside the block region [{}, {})", entry.offset,
+                                    entry.size, kTsmHeaderSize, index_offset_),
                         entry.offset)
                        .error());
   }
@@ -220,16 +218,16 @@ Result<bool> TsmIndexCursor::read_key(KeyIndex& out) {
   const std::uint64_t record_offset = in.position();
   if (in.remaining() < 2) {
     return fail(ErrorCode::tsm_index,
-                fmt::format("index ends inside a key length at offset {} ({} byte left, 2 needed)",
-                            record_offset, in.remaining()),
+                fmt::format("index ends inside a key length at offset {} ({} byte left, 2 needed)", record_offset,
+                            in.remaining()),
                 record_offset);
   }
   std::uint8_t small[3];
   if (auto r = in.read(std::span(small, 2)); !r) return std::unexpected(r.error());
   const std::uint16_t key_len = load_u16_be(small);
   if (key_len == 0) {
-    return fail(ErrorCode::tsm_index, fmt::format("index key at offset {} has length 0 (keys are 1 to 65535 bytes)",
-                                         record_offset),
+    return fail(ErrorCode::tsm_index,
+                fmt::format("index key at offset {} has length 0 (keys are 1 to 65535 bytes)", record_offset),
                 record_offset);
   }
   if (in.remaining() < std::uint64_t{key_len} + 3) {
@@ -252,16 +250,15 @@ Result<bool> TsmIndexCursor::read_key(KeyIndex& out) {
   if (auto r = in.read(std::span(small, 3)); !r) return std::unexpected(r.error());
   if (small[0] > static_cast<std::uint8_t>(BlockType::Unsigned)) {
     return fail(ErrorCode::tsm_index,
-                fmt::format("index key {} has block type {}; valid types are 0 to 4", printable_key(out.key),
-                            small[0]),
+                fmt::format("index key {} has block type {}; valid types are 0 to 4", printable_key(out.key), small[0]),
                 type_offset);
   }
   out.type = static_cast<BlockType>(small[0]);
   const std::uint16_t count = load_u16_be(small + 1);
   const std::uint64_t count_offset = type_offset + 1;
   if (count == 0) {
-    return fail(ErrorCode::tsm_index, fmt::format("index key {} has 0 index entries (at least 1 expected)",
-                                         printable_key(out.key)),
+    return fail(ErrorCode::tsm_index,
+                fmt::format("index key {} has 0 index entries (at least 1 expected)", printable_key(out.key)),
                 count_offset);
   }
   const std::uint64_t entries_bytes = std::uint64_t{count} * kTsmIndexEntrySize;
@@ -284,8 +281,8 @@ Result<bool> TsmIndexCursor::read_key(KeyIndex& out) {
                  load_u64_be(raw + 16), load_u32_be(raw + 24)};
     if (e.min_time > e.max_time) {
       return fail(ErrorCode::tsm_index,
-                  fmt::format("index entry {} of key {} has minTime {} after maxTime {}", i,
-                              printable_key(out.key), e.min_time, e.max_time),
+                  fmt::format("index entry {} of key {} has minTime {} after maxTime {}", i, printable_key(out.key),
+                              e.min_time, e.max_time),
                   entry_offset);
     }
     if (i > 0 && e.min_time < out.entries.back().min_time) {

@@ -31,7 +31,7 @@ struct TsmWriter::Impl {
   std::vector<std::uint8_t> index;    // serialized index of the keys already completed
   std::string key;                    // key being written
   BlockType type = BlockType::Float;
-  std::vector<IndexEntry> entries;    // its blocks
+  std::vector<IndexEntry> entries;  // its blocks
   std::uint64_t blocks = 0;
   std::uint64_t keys = 0;
   bool finished = false;
@@ -76,8 +76,9 @@ Result<TsmWriter> TsmWriter::create(const std::filesystem::path& path, TsmWriter
   if (options.max_points_per_block == 0) return misuse(path, "max_points_per_block must be at least 1");
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
-    return std::unexpected(
-        fail(ErrorCode::io, fmt::format("cannot create {}: {}", path.string(), std::strerror(errno))).error().in_file(path.string()));
+    return std::unexpected(fail(ErrorCode::io, fmt::format("cannot create {}: {}", path.string(), std::strerror(errno)))
+                               .error()
+                               .in_file(path.string()));
   }
   TsmWriter w;
   w.impl_ = std::make_unique<Impl>();
@@ -95,15 +96,15 @@ Result<void> TsmWriter::add_encoded_block(std::string_view key, BlockType type, 
     return misuse(w.path, fmt::format("a TSM key is 1 to 65535 bytes, got {} bytes", key.size()));
   }
   if (block.empty() || block[0] != static_cast<std::uint8_t>(type)) {
-    return misuse(w.path, fmt::format("block for key \"{}\" must start with its type byte {}", key,
-                                      static_cast<unsigned>(type)));
+    return misuse(
+        w.path, fmt::format("block for key \"{}\" must start with its type byte {}", key, static_cast<unsigned>(type)));
   }
   if (block.size() > std::numeric_limits<std::uint32_t>::max() - 4) {
     return misuse(w.path, fmt::format("block of {} bytes exceeds the u32 block size field", block.size()));
   }
   if (min_time > max_time) {
-    return misuse(w.path, fmt::format("block for key \"{}\" has min time {} after max time {}", key, min_time,
-                                      max_time));
+    return misuse(w.path,
+                  fmt::format("block for key \"{}\" has min time {} after max time {}", key, min_time, max_time));
   }
   const bool same_key = !w.entries.empty() && key == w.key;
   if (same_key) {
@@ -154,24 +155,28 @@ Result<void> TsmWriter::finish() {
   w.close_key();
   const std::uint64_t index_offset = w.offset;
   if (auto r = w.flush(); !r) return r;
-  if (auto r = detail::write_all(w.file.get(), w.index); !r) return std::unexpected(std::move(r.error()).in_file(w.path.string()));
+  if (auto r = detail::write_all(w.file.get(), w.index); !r)
+    return std::unexpected(std::move(r.error()).in_file(w.path.string()));
   w.offset += w.index.size();
   std::vector<std::uint8_t> footer;
   detail::append_u64_be(footer, index_offset);
-  if (auto r = detail::write_all(w.file.get(), footer); !r) return std::unexpected(std::move(r.error()).in_file(w.path.string()));
+  if (auto r = detail::write_all(w.file.get(), footer); !r)
+    return std::unexpected(std::move(r.error()).in_file(w.path.string()));
   w.offset += footer.size();
   w.index.clear();
   w.index.shrink_to_fit();
   if (w.options.sync_on_finish && ::fsync(w.file.get()) != 0) {
-    return std::unexpected(fail(ErrorCode::io, fmt::format("fsync of {} failed: {}", w.path.string(), std::strerror(errno)))
-                               .error()
-                               .in_file(w.path.string()));
+    return std::unexpected(
+        fail(ErrorCode::io, fmt::format("fsync of {} failed: {}", w.path.string(), std::strerror(errno)))
+            .error()
+            .in_file(w.path.string()));
   }
   int fd = w.file.release();
   if (::close(fd) != 0) {
-    return std::unexpected(fail(ErrorCode::io, fmt::format("close of {} failed: {}", w.path.string(), std::strerror(errno)))
-                               .error()
-                               .in_file(w.path.string()));
+    return std::unexpected(
+        fail(ErrorCode::io, fmt::format("close of {} failed: {}", w.path.string(), std::strerror(errno)))
+            .error()
+            .in_file(w.path.string()));
   }
   return {};
 }

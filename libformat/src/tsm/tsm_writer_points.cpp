@@ -10,19 +10,19 @@ namespace ifx::tsm {
 Result<void> TsmWriter::add_points(std::string_view key, const DecodedBlock& points) {
   const std::size_t n = points.size();
   if (n == 0 || points.value_count() != n) {
-    return std::unexpected(fail(ErrorCode::invalid_argument,
-                                fmt::format("points for key \"{}\" need as many values as timestamps and at "
-                                            "least one (got {} timestamps, {} values)",
-                                            key, n, points.value_count()))
-                               .error());
+    return std::unexpected(
+        fail(ErrorCode::invalid_argument, fmt::format("points for key \"{}\" need as many values as timestamps and at "
+                                                      "least one (got {} timestamps, {} values)",
+                                                      key, n, points.value_count()))
+            .error());
   }
   for (std::size_t i = 1; i < n; ++i) {
     if (points.times[i] <= points.times[i - 1]) {
-      return std::unexpected(fail(ErrorCode::invalid_argument,
-                                  fmt::format("points for key \"{}\" are not in strictly ascending time ({} "
-                                              "follows {})",
-                                              key, points.times[i], points.times[i - 1]))
-                                 .error());
+      return std::unexpected(
+          fail(ErrorCode::invalid_argument, fmt::format("points for key \"{}\" are not in strictly ascending time ({} "
+                                                        "follows {})",
+                                                        key, points.times[i], points.times[i - 1]))
+              .error());
     }
   }
   const std::size_t per_block = max_points_per_block();

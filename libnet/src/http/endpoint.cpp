@@ -10,14 +10,13 @@
 
 namespace ifx::net {
 
-std::string HttpEndpoint::url() const {
-  return fmt::format("http://{}{}", HostPort{host, port}.text(), base_path);
-}
+std::string HttpEndpoint::url() const { return fmt::format("http://{}{}", HostPort{host, port}.text(), base_path); }
 
 Result<HttpEndpoint> parse_http_url(std::string_view url) {
   if (url.starts_with("https://"))
     return fail(ErrorCode::usage, fmt::format("--http {}: https is not supported; give the plain http:// address of "
-                                     "InfluxDB's HTTP API (e.g. http://127.0.0.1:8086)", url));
+                                              "InfluxDB's HTTP API (e.g. http://127.0.0.1:8086)",
+                                              url));
   std::string_view rest = url;
   if (rest.starts_with("http://")) rest.remove_prefix(7);
   HttpEndpoint ep;
@@ -28,8 +27,8 @@ Result<HttpEndpoint> parse_http_url(std::string_view url) {
   }
   auto hp = parse_host_port(rest, kDefaultHttpPort);
   if (!hp)
-    return fail(ErrorCode::usage, fmt::format("--http {}: expected http://host:port (e.g. http://127.0.0.1:8086): {}", url,
-                                     hp.error().message));
+    return fail(ErrorCode::usage, fmt::format("--http {}: expected http://host:port (e.g. http://127.0.0.1:8086): {}",
+                                              url, hp.error().message));
   ep.host = hp->host;
   ep.port = hp->port;
   return ep;

@@ -42,8 +42,8 @@ Result<HttpAnswer> InfluxHttp::exchange(std::string_view method, std::string_vie
   const HostPort peer{endpoint_.host, endpoint_.port};
   auto conn = TcpConnection::connect(peer, timeout_);
   if (!conn) return unreachable(conn.error());
-  std::string head = fmt::format("{} {}{} HTTP/1.0\r\nHost: {}\r\nContent-Length: {}\r\n", method,
-                                 endpoint_.base_path, target, peer.text(), body.size());
+  std::string head = fmt::format("{} {}{} HTTP/1.0\r\nHost: {}\r\nContent-Length: {}\r\n", method, endpoint_.base_path,
+                                 target, peer.text(), body.size());
   if (!content_type.empty()) head += fmt::format("Content-Type: {}\r\n", content_type);
   if (!endpoint_.username.empty())
     head += fmt::format("Authorization: {}\r\n", basic_auth_header(endpoint_.username, endpoint_.password));
@@ -59,13 +59,15 @@ Result<HttpAnswer> InfluxHttp::exchange(std::string_view method, std::string_vie
     if (*n == 0) break;
     answer.append(buf.data(), *n);
     if (answer.size() > kMaxAnswerBytes)
-      return fail(ErrorCode::http_protocol, fmt::format("{} {}{}: the answer exceeds {} bytes", method, where, target,
-                                               kMaxAnswerBytes));
+      return fail(ErrorCode::http_protocol,
+                  fmt::format("{} {}{}: the answer exceeds {} bytes", method, where, target, kMaxAnswerBytes));
   }
   const auto header_end = answer.find("\r\n\r\n");
   if (!answer.starts_with("HTTP/") || header_end == std::string::npos)
-    return fail(ErrorCode::http_protocol, fmt::format("{} {}{}: not an HTTP answer (starts \"{}\"): is this InfluxDB's HTTP "
-                                             "port?", method, where, target, answer.substr(0, 40)));
+    return fail(ErrorCode::http_protocol,
+                fmt::format("{} {}{}: not an HTTP answer (starts \"{}\"): is this InfluxDB's HTTP "
+                            "port?",
+                            method, where, target, answer.substr(0, 40)));
   HttpAnswer r;
   const auto sp = answer.find(' ');
   std::from_chars(answer.data() + sp + 1, answer.data() + header_end, r.status);
@@ -77,8 +79,9 @@ Result<void> InfluxHttp::ping() const {
   auto a = exchange("GET", "/ping", {}, {});
   if (!a) return std::unexpected(a.error());
   if (a->status != 204)
-    return fail(ErrorCode::http_status, fmt::format("GET {}/ping answered HTTP {} (expected 204): is this InfluxDB 1.x?",
-                                           endpoint_.url(), a->status));
+    return fail(
+        ErrorCode::http_status,
+        fmt::format("GET {}/ping answered HTTP {} (expected 204): is this InfluxDB 1.x?", endpoint_.url(), a->status));
   return {};
 }
 
@@ -89,21 +92,23 @@ Result<nlohmann::json> InfluxHttp::query(std::string_view influxql, std::string_
   if (!a) return std::unexpected(a.error());
   if (a->status == 401 || a->status == 403)
     return fail(ErrorCode::http_auth, fmt::format("{} refused the query (HTTP {}: {}): set INFLUX_USERNAME and "
-                                         "INFLUX_PASSWORD for an admin user",
-                                         endpoint_.url(), a->status, error_text(a->body)));
+                                                  "INFLUX_PASSWORD for an admin user",
+                                                  endpoint_.url(), a->status, error_text(a->body)));
   if (a->status != 200)
-    return fail(ErrorCode::http_status, fmt::format("query \"{}\" at {} answered HTTP {}: {}", influxql, endpoint_.url(),
-                                           a->status, error_text(a->body)));
+    return fail(ErrorCode::http_status, fmt::format("query \"{}\" at {} answered HTTP {}: {}", influxql,
+                                                    endpoint_.url(), a->status, error_text(a->body)));
   auto doc = nlohmann::json::parse(a->body, nullptr, false);
   if (doc.is_discarded() || !doc.is_object())
-    return fail(ErrorCode::http_protocol, fmt::format("query \"{}\" at {}: the answer is not JSON", influxql, endpoint_.url()));
+    return fail(ErrorCode::http_protocol,
+                fmt::format("query \"{}\" at {}: the answer is not JSON", influxql, endpoint_.url()));
   if (doc.contains("error"))
     return fail(ErrorCode::http_query, fmt::format("query \"{}\" failed: {}", influxql, doc["error"].dump()));
   nlohmann::json results = doc.value("results", nlohmann::json::array());
   for (const auto& r : results)
     if (r.contains("error"))
-      return fail(ErrorCode::http_query, fmt::format("query \"{}\" failed: {}", influxql,
-                                            r["error"].is_string() ? r["error"].get<std::string>() : r["error"].dump()));
+      return fail(ErrorCode::http_query,
+                  fmt::format("query \"{}\" failed: {}", influxql,
+                              r["error"].is_string() ? r["error"].get<std::string>() : r["error"].dump()));
   return results;
 }
 
@@ -129,8 +134,7 @@ Result<HttpAnswer> InfluxHttp::write(std::string_view db, std::string_view rp, s
   return post_write(db, rp, precision, lines, false);
 }
 
-Result<HttpAnswer> InfluxHttp::write_gzip(std::string_view db, std::string_view rp,
-                                          std::string_view gzip_body) const {
+Result<HttpAnswer> InfluxHttp::write_gzip(std::string_view db, std::string_view rp, std::string_view gzip_body) const {
   return post_write(db, rp, "ns", gzip_body, true);
 }
 

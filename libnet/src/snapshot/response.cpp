@@ -25,17 +25,14 @@ Result<meta::LegacyMeta> parse_meta_backup_response(std::span<const std::uint8_t
   return meta::parse_legacy_meta(bytes);
 }
 
-std::string ShardPath::text() const {
-  return fmt::format("{}/{}/{}", database, retention_policy, shard_id);
-}
+std::string ShardPath::text() const { return fmt::format("{}/{}/{}", database, retention_policy, shard_id); }
 
 Result<ShardPath> parse_shard_path(std::string_view path) {
   // §1.6.2: the server joins with its OS separator; OSS servers run on Unix, so '/'.
   auto bad = [&](std::string_view why) {
-    return fail(ErrorCode::net_protocol,
-                fmt::format("shard path \"{}\" from the server is not <database>/<retention "
-                            "policy>/<shard id>: {}",
-                            path, why));
+    return fail(ErrorCode::net_protocol, fmt::format("shard path \"{}\" from the server is not <database>/<retention "
+                                                     "policy>/<shard id>: {}",
+                                                     path, why));
   };
   const auto first = path.find('/');
   if (first == std::string_view::npos) return bad("it has no '/'");
@@ -46,8 +43,7 @@ Result<ShardPath> parse_shard_path(std::string_view path) {
   out.database = std::string(path.substr(0, first));
   out.retention_policy = std::string(path.substr(first + 1, second - first - 1));
   const std::string_view id = path.substr(second + 1);
-  if (out.database.empty() || out.retention_policy.empty() || id.empty())
-    return bad("a part is empty");
+  if (out.database.empty() || out.retention_policy.empty() || id.empty()) return bad("a part is empty");
   for (char c : id)
     if (c < '0' || c > '9') return bad("the shard id is not a decimal number");
   auto [p, ec] = std::from_chars(id.data(), id.data() + id.size(), out.shard_id);
@@ -68,8 +64,7 @@ Result<std::vector<ShardPath>> parse_info_response(std::string_view bytes) {
                             shown()));
   if (!doc.is_object() || !doc.contains("Paths"))
     return fail(ErrorCode::net_protocol,
-                fmt::format("the shard list from the server has no \"Paths\" key (got \"{}\")",
-                            shown()));
+                fmt::format("the shard list from the server has no \"Paths\" key (got \"{}\")", shown()));
   std::vector<ShardPath> out;
   const auto& paths = doc["Paths"];
   if (paths.is_null()) return out;  // a database without local shards (§1.6.2)
@@ -120,8 +115,7 @@ Result<ShardIdMap> parse_meta_update_response(std::span<const std::uint8_t> byte
     const std::uint64_t from = read_u64_be(bytes, at);
     const std::uint64_t to = read_u64_be(bytes, at + 8);
     if (!out.emplace(from, to).second)
-      return fail(ErrorCode::net_protocol,
-                  fmt::format("the meta import answer maps old shard {} twice", from), at);
+      return fail(ErrorCode::net_protocol, fmt::format("the meta import answer maps old shard {} twice", from), at);
   }
   return out;
 }

@@ -11,8 +11,7 @@ namespace ifx::net {
 
 namespace {
 
-constexpr std::string_view kRpcPortHint =
-    "the backup/restore RPC listens on bind-address (default 127.0.0.1:8088)";
+constexpr std::string_view kRpcPortHint = "the backup/restore RPC listens on bind-address (default 127.0.0.1:8088)";
 
 // Go's net/http answers our binary request with "HTTP/1.1 400 Bad Request" (§1.1: a client
 // pointed at port 8086). No snapshotter answer can start like this: a meta stream starts with
@@ -34,8 +33,8 @@ std::span<const std::uint8_t> as_bytes(std::string_view s) {
 Error http_port_error(const HostPort& host, std::string_view head) {
   std::string status(head.substr(0, head.find_first_of("\r\n")));
   if (status.size() > 60) status.resize(60);
-  return Error{ErrorCode::net_http_port, fmt::format("{} is InfluxDB's HTTP port (it answered \"{}\"); {}",
-                                            host.text(), status, kRpcPortHint)};
+  return Error{ErrorCode::net_http_port,
+               fmt::format("{} is InfluxDB's HTTP port (it answered \"{}\"); {}", host.text(), status, kRpcPortHint)};
 }
 
 // One request over its own connection (§1.9: every request is a new TCP connection).
@@ -54,8 +53,7 @@ class Exchange {
     const std::string head = encode_request_head(request);
     std::array<std::span<const std::uint8_t>, 3> parts = {
         std::span<const std::uint8_t>(mux), as_bytes(head),
-        request.type == RequestType::MetaStoreUpdate ? as_bytes(request.payload)
-                                                     : std::span<const std::uint8_t>()};
+        request.type == RequestType::MetaStoreUpdate ? as_bytes(request.payload) : std::span<const std::uint8_t>()};
     auto w = conn_->write_all(parts, options_.read_timeout);
     if (!w) return std::unexpected(explain(std::move(w.error())));
     return {};
@@ -104,9 +102,8 @@ class Exchange {
       if (*n == 0) return out;
       if (out.size() + *n > options_.max_buffered_response_bytes)
         return fail(ErrorCode::net_protocol,
-                    fmt::format("{}: {} is larger than {} bytes; is this the RPC port? {}",
-                                host_.text(), what_, options_.max_buffered_response_bytes,
-                                kRpcPortHint));
+                    fmt::format("{}: {} is larger than {} bytes; is this the RPC port? {}", host_.text(), what_,
+                                options_.max_buffered_response_bytes, kRpcPortHint));
       out.append(reinterpret_cast<const char*>(buf.data()), *n);
     }
   }
@@ -246,9 +243,10 @@ Result<meta::LegacyMeta> SnapshotClient::backup_meta(const ChunkSink& sink) {
   if (!parsed) {
     Error e = std::move(parsed.error());
     e.code = ErrorCode::net_protocol;
-    e.message = fmt::format("the metastore backup from {} is not a valid meta stream ({}); is "
-                            "this the RPC port? {}",
-                            host_.text(), e.message, kRpcPortHint);
+    e.message = fmt::format(
+        "the metastore backup from {} is not a valid meta stream ({}); is "
+        "this the RPC port? {}",
+        host_.text(), e.message, kRpcPortHint);
     return std::unexpected(std::move(e));
   }
   if (sink) {
@@ -263,9 +261,8 @@ Result<meta::LegacyMeta> SnapshotClient::backup_meta(const ChunkSink& sink) {
 
 namespace {
 
-Result<std::vector<ShardPath>> fetch_paths(const HostPort& host, const ClientOptions& options,
-                                           const Request& req, std::string what,
-                                           std::string no_data_message) {
+Result<std::vector<ShardPath>> fetch_paths(const HostPort& host, const ClientOptions& options, const Request& req,
+                                           std::string what, std::string no_data_message) {
   Exchange ex(host, options, std::move(what));
   if (auto r = ex.send_request(req); !r) return std::unexpected(std::move(r.error()));
   auto bytes = ex.read_all();
@@ -283,9 +280,8 @@ Result<std::vector<ShardPath>> SnapshotClient::database_info(std::string_view da
   Request req;
   req.type = RequestType::DatabaseInfo;
   req.backup_database = std::string(database);
-  const std::string what = database.empty()
-                               ? std::string("the shard list of all databases")
-                               : fmt::format("the shard list of database \"{}\"", database);
+  const std::string what = database.empty() ? std::string("the shard list of all databases")
+                                            : fmt::format("the shard list of database \"{}\"", database);
   return fetch_paths(host_, options_, req, what,
                      fmt::format("{} sent nothing for {}: the database does not exist there "
                                  "(check SHOW DATABASES), or the server failed (see its log, "
@@ -299,8 +295,7 @@ Result<std::vector<ShardPath>> SnapshotClient::retention_policy_info(std::string
   req.type = RequestType::RetentionPolicyInfo;
   req.backup_database = std::string(database);
   req.backup_retention_policy = std::string(retention_policy);
-  const std::string what = fmt::format("the shard list of retention policy \"{}\".\"{}\"",
-                                       database, retention_policy);
+  const std::string what = fmt::format("the shard list of retention policy \"{}\".\"{}\"", database, retention_policy);
   return fetch_paths(host_, options_, req, what,
                      fmt::format("{} sent nothing for {}: the database or retention policy does "
                                  "not exist there (check SHOW RETENTION POLICIES ON \"{}\"), or "
@@ -311,13 +306,14 @@ Result<std::vector<ShardPath>> SnapshotClient::retention_policy_info(std::string
 namespace {
 
 std::string no_data_for_shard(const HostPort& host, std::uint64_t shard_id) {
-  return fmt::format("no data returned for shard {}: the shard may not exist on {} (check SHOW "
-                     "SHARDS), or the server failed to snapshot it — see its log",
-                     shard_id, host.text());
+  return fmt::format(
+      "no data returned for shard {}: the shard may not exist on {} (check SHOW "
+      "SHARDS), or the server failed to snapshot it — see its log",
+      shard_id, host.text());
 }
 
-Result<std::uint64_t> fetch_stream(const HostPort& host, const ClientOptions& options,
-                                   const Request& req, const ChunkSink& sink) {
+Result<std::uint64_t> fetch_stream(const HostPort& host, const ClientOptions& options, const Request& req,
+                                   const ChunkSink& sink) {
   if (!sink) return fail(ErrorCode::invalid_argument, "a shard stream needs a sink to write to");
   Exchange ex(host, options, fmt::format("shard {}", req.shard_id));
   if (auto r = ex.send_request(req); !r) return std::unexpected(std::move(r.error()));
@@ -362,10 +358,9 @@ Result<ShardIdMap> SnapshotClient::import_meta(std::string_view meta_blob, std::
   auto bytes = ex.read_all();
   if (!bytes) return std::unexpected(std::move(bytes.error()));
   if (bytes->empty())
-    return fail(ErrorCode::net_no_data,
-                fmt::format("{} closed the connection without answering the meta import: the "
-                            "server failed to apply it (see its log, service=snapshot)",
-                            host_.text()));
+    return fail(ErrorCode::net_no_data, fmt::format("{} closed the connection without answering the meta import: the "
+                                                    "server failed to apply it (see its log, service=snapshot)",
+                                                    host_.text()));
   if (looks_like_http(*bytes)) return std::unexpected(http_port_error(host_, *bytes));
   auto map = parse_meta_update_response(as_bytes(*bytes));
   if (!map) return std::unexpected(prefix_host(host_, std::move(map.error())));
@@ -443,10 +438,8 @@ Result<void> run_with_retries(const RetryPolicy& policy, const std::function<Res
     }
     const auto wait = policy.wait_after(i);
     if (policy.on_retry) policy.on_retry(i, e, wait);
-    if (policy.sleep)
-      policy.sleep(wait);
-    else
-      std::this_thread::sleep_for(wait);
+    if (policy.sleep) policy.sleep(wait);
+    else std::this_thread::sleep_for(wait);
     // §1.8: the next attempt must not append to what this one wrote.
     if (reset)
       if (auto rr = reset(); !rr) return std::unexpected(std::move(rr.error()));

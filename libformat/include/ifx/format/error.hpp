@@ -20,60 +20,60 @@
 namespace ifx {
 
 // X(identifier, "code as scripts see it"). Grouped by who reports them; the order is the docs'.
-#define IFX_ERROR_CODES(X)                                                                       \
-  /* a backup's defects (ifx-verify and every reader) */                                        \
-  X(manifest_invalid, "manifest-invalid")                                                       \
-  X(file_missing, "file-missing")                                                               \
-  X(file_unexpected, "file-unexpected")                                                         \
-  X(sha256_mismatch, "sha256-mismatch")                                                         \
-  X(size_mismatch, "size-mismatch")                                                             \
-  X(meta_invalid, "meta-invalid")                                                               \
-  X(chain_gap, "chain-gap")                                                                     \
-  X(gzip_truncated, "gzip-truncated")                                                           \
-  X(gzip_crc, "gzip-crc")                                                                       \
-  X(gzip_invalid, "gzip-invalid")                                                               \
-  X(zstd_invalid, "zstd-invalid")                                                               \
-  X(decompression_bomb, "decompression-bomb")                                                   \
-  X(tar_truncated, "tar-truncated")                                                             \
-  X(tar_header, "tar-header")                                                                   \
-  X(unsafe_path, "unsafe-path")                                                                 \
-  X(tsm_header, "tsm-header")                                                                   \
-  X(tsm_index, "tsm-index")                                                                     \
-  X(tsm_block_crc, "tsm-block-crc")                                                             \
-  X(tsm_block_decode, "tsm-block-decode")                                                       \
-  X(tsm_time_range, "tsm-time-range")                                                           \
-  X(tsm_type_conflict, "tsm-type-conflict")                                                     \
-  X(tombstone_invalid, "tombstone-invalid")                                                     \
-  X(shard_not_in_meta, "shard-not-in-meta")                                                     \
-  X(shard_missing, "shard-missing")                                                             \
-  X(backup_too_old, "backup-too-old")                                                           \
-  X(db_missing, "db-missing")                                                                   \
-  X(db_empty, "db-empty")                                                                       \
-  X(io, "io")                                                                                   \
-  /* the snapshotter RPC (libnet/snapshot) */                                                   \
-  X(net_refused, "net-refused")                                                                 \
-  X(net_unreachable, "net-unreachable")                                                         \
-  X(net_http_port, "net-http-port")                                                             \
-  X(net_reset, "net-reset")                                                                     \
-  X(net_io, "net-io")                                                                           \
-  X(net_timeout, "net-timeout")                                                                 \
-  X(net_protocol, "net-protocol")                                                               \
-  X(net_no_data, "net-no-data")                                                                 \
-  X(meta_not_changed, "meta-not-changed")                                                       \
-  /* InfluxDB's HTTP API (libnet/http) */                                                       \
-  X(http_unreachable, "http-unreachable")                                                       \
-  X(http_status, "http-status")                                                                 \
-  X(http_auth, "http-auth")                                                                     \
-  X(http_query, "http-query")                                                                   \
-  X(http_protocol, "http-protocol")                                                             \
-  /* what the tools decide */                                                                   \
-  X(not_in_backup, "not-in-backup")                                                             \
-  X(backup_damaged, "backup-damaged")                                                           \
-  X(target_exists, "target-exists")                                                             \
-  X(server_running, "server-running")                                                           \
-  X(restore_failed, "restore-failed")                                                           \
-  X(cancelled, "cancelled")                                                                     \
-  X(usage, "usage")                                                                             \
+#define IFX_ERROR_CODES(X)                               \
+  /* a backup's defects (ifx-verify and every reader) */ \
+  X(manifest_invalid, "manifest-invalid")                \
+  X(file_missing, "file-missing")                        \
+  X(file_unexpected, "file-unexpected")                  \
+  X(sha256_mismatch, "sha256-mismatch")                  \
+  X(size_mismatch, "size-mismatch")                      \
+  X(meta_invalid, "meta-invalid")                        \
+  X(chain_gap, "chain-gap")                              \
+  X(gzip_truncated, "gzip-truncated")                    \
+  X(gzip_crc, "gzip-crc")                                \
+  X(gzip_invalid, "gzip-invalid")                        \
+  X(zstd_invalid, "zstd-invalid")                        \
+  X(decompression_bomb, "decompression-bomb")            \
+  X(tar_truncated, "tar-truncated")                      \
+  X(tar_header, "tar-header")                            \
+  X(unsafe_path, "unsafe-path")                          \
+  X(tsm_header, "tsm-header")                            \
+  X(tsm_index, "tsm-index")                              \
+  X(tsm_block_crc, "tsm-block-crc")                      \
+  X(tsm_block_decode, "tsm-block-decode")                \
+  X(tsm_time_range, "tsm-time-range")                    \
+  X(tsm_type_conflict, "tsm-type-conflict")              \
+  X(tombstone_invalid, "tombstone-invalid")              \
+  X(shard_not_in_meta, "shard-not-in-meta")              \
+  X(shard_missing, "shard-missing")                      \
+  X(backup_too_old, "backup-too-old")                    \
+  X(db_missing, "db-missing")                            \
+  X(db_empty, "db-empty")                                \
+  X(io, "io")                                            \
+  /* the snapshotter RPC (libnet/snapshot) */            \
+  X(net_refused, "net-refused")                          \
+  X(net_unreachable, "net-unreachable")                  \
+  X(net_http_port, "net-http-port")                      \
+  X(net_reset, "net-reset")                              \
+  X(net_io, "net-io")                                    \
+  X(net_timeout, "net-timeout")                          \
+  X(net_protocol, "net-protocol")                        \
+  X(net_no_data, "net-no-data")                          \
+  X(meta_not_changed, "meta-not-changed")                \
+  /* InfluxDB's HTTP API (libnet/http) */                \
+  X(http_unreachable, "http-unreachable")                \
+  X(http_status, "http-status")                          \
+  X(http_auth, "http-auth")                              \
+  X(http_query, "http-query")                            \
+  X(http_protocol, "http-protocol")                      \
+  /* what the tools decide */                            \
+  X(not_in_backup, "not-in-backup")                      \
+  X(backup_damaged, "backup-damaged")                    \
+  X(target_exists, "target-exists")                      \
+  X(server_running, "server-running")                    \
+  X(restore_failed, "restore-failed")                    \
+  X(cancelled, "cancelled")                              \
+  X(usage, "usage")                                      \
   X(invalid_argument, "invalid-argument")
 
 enum class ErrorCode : std::uint8_t {
@@ -100,10 +100,10 @@ void to_json(Json& j, ErrorCode code) {
 
 struct Error {
   ErrorCode code = ErrorCode::io;
-  std::string message;                 // a sentence a user can act on
-  std::string file;                    // backup file (or path) concerned, "" when none
-  std::string entry;                   // entry inside an archive, "" when none
-  std::optional<std::uint64_t> offset; // byte offset inside `entry` (or `file`), when known
+  std::string message;                  // a sentence a user can act on
+  std::string file;                     // backup file (or path) concerned, "" when none
+  std::string entry;                    // entry inside an archive, "" when none
+  std::optional<std::uint64_t> offset;  // byte offset inside `entry` (or `file`), when known
 
   // "file: entry: offset N: message" with the parts that are known.
   std::string describe() const;

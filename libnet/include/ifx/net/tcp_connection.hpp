@@ -48,8 +48,7 @@ class TcpConnection {
 
   // Sends all buffers as one gather write (writev/sendmsg): one system call for small requests,
   // which 1.6.7's single-read payload bug needs (§1.5).
-  Result<void> write_all(std::span<const std::span<const std::uint8_t>> buffers,
-                         std::chrono::milliseconds timeout);
+  Result<void> write_all(std::span<const std::span<const std::uint8_t>> buffers, std::chrono::milliseconds timeout);
   Result<void> write_all(std::span<const std::uint8_t> bytes, std::chrono::milliseconds timeout);
   // Up to out.size() bytes; 0 means the peer closed its side (EOF). "net-timeout" when no byte
   // arrives within `timeout`.

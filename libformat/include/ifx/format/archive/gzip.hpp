@@ -34,8 +34,7 @@ class InputBuffer;
 
 // One member's header as read (RFC 1952 §2.3.1).
 struct GzipMemberHeader {
-  static constexpr std::uint8_t kText = 0x01, kHeaderCrc = 0x02, kExtra = 0x04, kName = 0x08,
-                                kComment = 0x10;
+  static constexpr std::uint8_t kText = 0x01, kHeaderCrc = 0x02, kExtra = 0x04, kName = 0x08, kComment = 0x10;
   std::uint64_t offset = 0;  // file offset of the member's first byte (1f)
   std::uint8_t flags = 0;    // FLG
   std::uint32_t mtime = 0;   // MTIME as stored (influxd's is not a time, §3.3)

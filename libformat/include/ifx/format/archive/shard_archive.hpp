@@ -41,11 +41,11 @@ struct ShardEntryName {
 Result<ShardEntryName> parse_shard_entry_name(std::string_view name);
 
 struct ArchiveEntry {
-  std::string name;   // full path: PAX `path`, or USTAR prefix + "/" + name
+  std::string name;  // full path: PAX `path`, or USTAR prefix + "/" + name
   ShardEntryName shard;
   std::uint64_t size = 0;
-  std::uint32_t mode = 0;   // permission bits, e.g. 0644
-  std::int64_t mtime = 0;   // Unix seconds
+  std::uint32_t mode = 0;           // permission bits, e.g. 0644
+  std::int64_t mtime = 0;           // Unix seconds
   std::uint64_t header_offset = 0;  // where the entry's first header starts in the tar stream
 };
 
@@ -73,8 +73,7 @@ struct ShardArchiveReaderOptions {
 // "gzip-invalid", "zstd-invalid", "decompression-bomb"). After an error the reader is finished.
 class ShardArchiveReader {
  public:
-  static Result<ShardArchiveReader> open(const std::filesystem::path& path,
-                                         ShardArchiveReaderOptions options = {});
+  static Result<ShardArchiveReader> open(const std::filesystem::path& path, ShardArchiveReaderOptions options = {});
   // The same over an open descriptor, which the reader takes over (and closes), read from its
   // current position to its end: a pipe works. `name` stands for the path in errors.
   static Result<ShardArchiveReader> open_fd(int fd, const std::string& name, ShardArchiveReaderOptions options = {});
@@ -136,18 +135,17 @@ struct TarEntryAttributes {
 };
 
 struct TarEntryHeader {
-  std::string name;          // `<db>/<rp>/<shardID>/<file>`, checked like the reader does
+  std::string name;  // `<db>/<rp>/<shardID>/<file>`, checked like the reader does
   std::uint64_t size = 0;
   std::uint32_t mode = 0644;
-  std::int64_t mtime = 0;    // Unix seconds
+  std::int64_t mtime = 0;  // Unix seconds
 };
 
 // Writes a shard archive exactly like Go's archive/tar as influxd does (§4.1) inside the chosen
 // compression, through an AtomicFile (nothing appears under the final name before finish()).
 class ShardArchiveWriter {
  public:
-  static Result<ShardArchiveWriter> create(const std::filesystem::path& path,
-                                           ShardArchiveWriterOptions options = {});
+  static Result<ShardArchiveWriter> create(const std::filesystem::path& path, ShardArchiveWriterOptions options = {});
   ShardArchiveWriter(ShardArchiveWriter&&) noexcept;
   ShardArchiveWriter& operator=(ShardArchiveWriter&&) noexcept;
   ~ShardArchiveWriter();  // without finish(): the .pending file is removed

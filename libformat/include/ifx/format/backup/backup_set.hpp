@@ -30,11 +30,11 @@ std::string_view to_string(BackupFormat f);  // "portable" / "legacy"
 // One archive file of a shard: a legacy increment `<db>.<rp>.<id>.<NN>`, or a portable
 // `<base>.s<id>.tar.gz` (or .tar.zst) listed by one manifest.
 struct ShardArchiveFile {
-  std::string file_name;                     // inside the backup directory
-  std::optional<std::uint64_t> manifest_size; // portable: the manifest's uncompressed tar size
-  std::string manifest;                      // portable: the manifest that lists it
-  std::uint32_t increment = 0;               // legacy: NN; portable: position in the chain
-  bool exists = true;                        // false: listed by a manifest but not on disk
+  std::string file_name;                       // inside the backup directory
+  std::optional<std::uint64_t> manifest_size;  // portable: the manifest's uncompressed tar size
+  std::string manifest;                        // portable: the manifest that lists it
+  std::uint32_t increment = 0;                 // legacy: NN; portable: position in the chain
+  bool exists = true;                          // false: listed by a manifest but not on disk
 };
 
 struct ShardInBackup {
@@ -51,12 +51,12 @@ struct BackupSet {
   std::string meta_file;  // the meta file used (`<base>.meta` or `meta.NN`)
   std::string meta_blob;  // the raw meta.Data protobuf
   meta::MetaData meta;
-  std::vector<std::string> manifest_files;     // portable: oldest → newest
-  std::vector<PortableManifest> manifests;     // parallel to manifest_files
-  std::vector<ShardInBackup> shards;           // in meta order (db, rp, group, shard)
-  std::optional<std::int64_t> created_ns;      // newest base-name time (portable) or meta mtime (legacy)
-  std::vector<std::string> unreferenced_files; // files no manifest / naming rule accounts for
-  std::vector<Error> problems;                 // defects found while reading the directory
+  std::vector<std::string> manifest_files;      // portable: oldest → newest
+  std::vector<PortableManifest> manifests;      // parallel to manifest_files
+  std::vector<ShardInBackup> shards;            // in meta order (db, rp, group, shard)
+  std::optional<std::int64_t> created_ns;       // newest base-name time (portable) or meta mtime (legacy)
+  std::vector<std::string> unreferenced_files;  // files no manifest / naming rule accounts for
+  std::vector<Error> problems;                  // defects found while reading the directory
 
   const ShardInBackup* find_shard(std::uint64_t id) const;
 };

@@ -72,8 +72,8 @@ struct BackupWriterOptions {
   std::string base;
   ArchiveCompression compression = ArchiveCompression::gzip;
   int level = ShardArchiveWriterOptions::kDefaultLevel;  // unless set: the compressor's default
-  int threads = 1;         // compression threads per archive (gzip: independent members)
-  std::string created_by;  // e.g. "ifx-backup 0.2.0", recorded as extra key "created_by"
+  int threads = 1;                                       // compression threads per archive (gzip: independent members)
+  std::string created_by;                                // e.g. "ifx-backup 0.2.0", recorded as extra key "created_by"
 };
 
 // Creates `dir` (0700, like influxd) when missing. Portable: refuses a directory that already
@@ -119,8 +119,8 @@ class LegacyBackupWriter final : public BackupWriter {
   Result<std::string> write_meta(std::string_view meta_blob, std::string_view node_json = "null\n") override;
   std::string shard_file_name(std::string_view db, std::string_view rp, std::uint64_t id) const override;
   Result<ShardArchiveWriter> open_shard(std::string_view db, std::string_view rp, std::uint64_t id) override;
-  void add_shard(std::string_view, std::string_view, std::uint64_t, std::uint64_t,
-                 const ShardArchiveWriter&) override {}
+  void add_shard(std::string_view, std::string_view, std::uint64_t, std::uint64_t, const ShardArchiveWriter&) override {
+  }
   Result<void> adopt_shard(std::string_view db, std::string_view rp, std::uint64_t id,
                            std::uint64_t tar_bytes) override;
   Result<std::string> finish(const std::optional<BackupScope>& scope,

@@ -35,7 +35,7 @@ struct PortableManifest {
   };
 
   MetaEntry meta;
-  bool limited = false;  // OSS always false
+  bool limited = false;               // OSS always false
   std::vector<ShardFileEntry> files;  // written as `null` when empty, as Go does for a nil slice
   // Enterprise limited-backup keys; like Go's `omitempty`, "" / 0 means absent.
   std::string database;

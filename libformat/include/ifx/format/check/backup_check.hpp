@@ -23,7 +23,7 @@ namespace ifx::check {
 
 struct BackupCheckOptions {
   std::filesystem::path backup_dir;
-  bool quick = false;  // structure and CRCs only: TSM blocks are not decoded
+  bool quick = false;                           // structure and CRCs only: TSM blocks are not decoded
   std::optional<std::string> database;          // only this database's shards
   std::optional<std::string> retention_policy;  // only this retention policy's shards
   std::optional<std::uint64_t> shard;           // only this shard

@@ -46,8 +46,8 @@ struct ShardCheckOptions {
 struct ShardCheck {
   Checked checked;
   std::vector<Error> defects;
-  std::vector<std::string> notes;  // duplicate entry names (legal, §4.4), defects past the cap
-  std::uint64_t data_blocks = 0;   // TSM blocks found (a database "holds data")
+  std::vector<std::string> notes;      // duplicate entry names (legal, §4.4), defects past the cap
+  std::uint64_t data_blocks = 0;       // TSM blocks found (a database "holds data")
   std::optional<UnpackedShard> files;  // keep_files: the shard's files, each entry's mode and mtime
 
   bool valid() const { return defects.empty(); }

@@ -26,7 +26,6 @@ void check_tsm_file(const std::filesystem::path& path, const EntryOrigin& origin
 void check_tombstone_file(const std::filesystem::path& path, const EntryOrigin& origin, DefectSink& sink);
 // §6.2: a field has one block type; across the TSM files of one shard the same key must carry the
 // same type ("tsm-type-conflict"). `files` in generation order.
-void check_type_conflicts(const std::vector<std::pair<std::filesystem::path, EntryOrigin>>& files,
-                          DefectSink& sink);
+void check_type_conflicts(const std::vector<std::pair<std::filesystem::path, EntryOrigin>>& files, DefectSink& sink);
 
 }  // namespace ifx::check

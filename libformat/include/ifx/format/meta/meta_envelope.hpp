@@ -15,8 +15,7 @@
 
 namespace ifx::meta {
 
-inline constexpr std::uint8_t kLegacyMetaMagic[8] = {0x00, 0x00, 0x00, 0x00,
-                                                     0x59, 0x59, 0x01, 0x01};
+inline constexpr std::uint8_t kLegacyMetaMagic[8] = {0x00, 0x00, 0x00, 0x00, 0x59, 0x59, 0x01, 0x01};
 // The node JSON is a tiny object (OSS: "null\n"); anything larger is treated as damage so a
 // corrupted length cannot make a reader allocate gigabytes.
 inline constexpr std::uint64_t kMaxNodeJsonBytes = 1 << 20;

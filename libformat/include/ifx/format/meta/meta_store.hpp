@@ -105,8 +105,7 @@ std::string encode_meta_data(const MetaData& data);
 // Lookups. Pointers stay valid while `data` is not modified; nullptr when absent.
 const DatabaseInfo* find_database(const MetaData& data, std::string_view name);
 const RetentionPolicyInfo* find_retention_policy(const DatabaseInfo& db, std::string_view name);
-const RetentionPolicyInfo* find_retention_policy(const MetaData& data, std::string_view db,
-                                                 std::string_view rp);
+const RetentionPolicyInfo* find_retention_policy(const MetaData& data, std::string_view db, std::string_view rp);
 
 struct ShardLocation {
   const DatabaseInfo* database = nullptr;

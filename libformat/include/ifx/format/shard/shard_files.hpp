@@ -41,10 +41,10 @@ std::vector<ShardArchiveSource> shard_archive_sources(const std::vector<std::fil
 
 // How the reading of one archive ended.
 struct ArchiveRead {
-  std::uint64_t tar_bytes = 0;   // uncompressed bytes read (the whole tar when it ended cleanly)
-  std::uint64_t file_bytes = 0;  // on-disk size of the archive file (0 when not a file)
+  std::uint64_t tar_bytes = 0;               // uncompressed bytes read (the whole tar when it ended cleanly)
+  std::uint64_t file_bytes = 0;              // on-disk size of the archive file (0 when not a file)
   std::vector<std::string> duplicate_names;  // entries named twice in this archive (§4.4)
-  std::optional<Error> error;    // what ended it early, named after the archive
+  std::optional<Error> error;                // what ended it early, named after the archive
 };
 
 struct ShardEntryVisitor {
@@ -90,7 +90,7 @@ struct UnpackOptions {
   // it lies now. The checks read it there.
   std::function<void(const std::filesystem::path& path, const UnpackedFile& file)> on_file;
   std::function<void(const ShardArchiveSource&, const ArchiveRead&)> on_archive_end;
-  bool keep_going = false;  // as ShardEntryVisitor::keep_going
+  bool keep_going = false;                   // as ShardEntryVisitor::keep_going
   std::string scratch_prefix = "ifx-shard";  // the scratch directory's name starts with it
 };
 
@@ -106,8 +106,7 @@ class UnpackedShard {
   // entry must name the shard `expect` describes ("unsafe-path" otherwise). A path that does not
   // exist is "file-missing". Errors name the archive path as given.
   static Result<UnpackedShard> unpack_archives(const std::vector<std::filesystem::path>& archives,
-                                               ShardExpectation expect,
-                                               const std::filesystem::path& scratch_root);
+                                               ShardExpectation expect, const std::filesystem::path& scratch_root);
   // Both of the above are this: every entry of every archive written to dir() under its file
   // name, a later copy replacing an earlier one.
   static Result<UnpackedShard> unpack(const std::vector<ShardArchiveSource>& archives, const ShardExpectation& expect,
@@ -128,8 +127,7 @@ class UnpackedShard {
 
   // The files as tar entries `<db>/<rp>/<id>/<file>` (§4.1) in name order, each with the mode and
   // mtime of the entry it came from. Does not finish() the writer.
-  Result<void> write_to(ShardArchiveWriter& writer, std::string_view db, std::string_view rp,
-                        std::uint64_t id) const;
+  Result<void> write_to(ShardArchiveWriter& writer, std::string_view db, std::string_view rp, std::uint64_t id) const;
 
  private:
   UnpackedShard() = default;

@@ -26,10 +26,10 @@ struct ShardRewriteOptions {
 
 struct ShardRewriteResult {
   std::vector<std::filesystem::path> tsm_files;  // in generation order
-  std::uint64_t keys = 0;           // distinct keys written (a key split across files counts once)
-  std::uint64_t blocks = 0;         // blocks written, copied ones included
-  std::uint64_t blocks_copied = 0;  // blocks copied encoded, without decoding their values
-  std::uint64_t points = 0;         // points written
+  std::uint64_t keys = 0;                        // distinct keys written (a key split across files counts once)
+  std::uint64_t blocks = 0;                      // blocks written, copied ones included
+  std::uint64_t blocks_copied = 0;               // blocks copied encoded, without decoding their values
+  std::uint64_t points = 0;                      // points written
 };
 
 // The shard's points (newest file wins, tombstones applied, only `keep`) as fresh TSM files
@@ -53,9 +53,8 @@ Result<ShardRewriteResult> rewrite_shard_points(std::vector<tsm::TsmFileRef> fil
 // §4.1, in file-name order): the rewritten TSM files plus every other file of the shard except
 // `.tombstone` and the old `.tsm` files. The rewrite happens in a scratch directory under
 // `scratch_root`, removed afterwards. Does not call writer.finish(): the caller owns the archive.
-Result<ShardRewriteResult> write_rewritten_shard(const UnpackedShard& shard, std::string_view db,
-                                                 std::string_view rp, std::uint64_t id,
-                                                 ShardArchiveWriter& writer,
+Result<ShardRewriteResult> write_rewritten_shard(const UnpackedShard& shard, std::string_view db, std::string_view rp,
+                                                 std::uint64_t id, ShardArchiveWriter& writer,
                                                  const std::filesystem::path& scratch_root,
                                                  const ShardRewriteOptions& options = {});
 

@@ -16,7 +16,7 @@
 namespace ifx {
 
 struct MeasurementStats {
-  std::string name;  // unescaped measurement name
+  std::string name;          // unescaped measurement name
   std::uint64_t series = 0;  // series with at least one point
   std::uint64_t points = 0;  // distinct (series, timestamp)
   std::uint64_t values = 0;  // field values

@@ -31,8 +31,8 @@ void append_escaped_string_value(std::string& out, std::string_view value);
 // ---- Series keys (§6.4) ------------------------------------------------------------------
 
 struct SeriesKey {
-  std::string measurement;                                  // unescaped
-  std::vector<std::pair<std::string, std::string>> tags;    // unescaped, in key order
+  std::string measurement;                                // unescaped
+  std::vector<std::pair<std::string, std::string>> tags;  // unescaped, in key order
 
   bool operator==(const SeriesKey&) const = default;
 };
@@ -58,8 +58,8 @@ struct Field {
   FieldValue value;
 };
 
-// float → text::append_go_float (FormatFloat 'g', text/go_float.hpp), integer → "-7i", unsigned → "7u", boolean → true/false,
-// string → "..." escaped.
+// float → text::append_go_float (FormatFloat 'g', text/go_float.hpp), integer → "-7i",
+// unsigned → "7u", boolean → true/false, string → "..." escaped.
 void append_field_value(std::string& out, const FieldValue& value);
 
 // Streams lines into `out` (which the caller owns and flushes, e.g. when it passes 1 MiB).

@@ -26,8 +26,7 @@ inline constexpr std::string_view kGoZeroTime = "0001-01-01T00:00:00Z";
 // time.RFC3339Nano: "2006-01-02T15:04:05.999999999Z07:00", the wall clock of the zone, the
 // fraction with its trailing zeros trimmed (none when zero), "Z" or "±hh:mm".
 // 0 → "1970-01-01T00:00:00Z", -1 → "1969-12-31T23:59:59.999999999Z".
-void append_rfc3339_nano(std::string& out, std::int64_t unix_ns,
-                         std::int32_t utc_offset_seconds = 0);
+void append_rfc3339_nano(std::string& out, std::int64_t unix_ns, std::int32_t utc_offset_seconds = 0);
 std::string format_rfc3339_nano(std::int64_t unix_ns, std::int32_t utc_offset_seconds = 0);
 
 // time.RFC3339: "2006-01-02T15:04:05Z07:00", the instant floored to its second (as

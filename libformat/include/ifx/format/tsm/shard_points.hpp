@@ -50,9 +50,9 @@ struct TimeRange {
 // without covering its span.)
 struct KeyInfo {
   struct Source {
-    std::size_t file = 0;                // position in the ShardPoints file list
-    std::vector<IndexEntry> entries;     // blocks to read, sorted by min_time
-    std::vector<TimeRange> deleted;      // this file's tombstones for the key: sorted, disjoint
+    std::size_t file = 0;             // position in the ShardPoints file list
+    std::vector<IndexEntry> entries;  // blocks to read, sorted by min_time
+    std::vector<TimeRange> deleted;   // this file's tombstones for the key: sorted, disjoint
   };
   std::string key;
   BlockType type = BlockType::Float;

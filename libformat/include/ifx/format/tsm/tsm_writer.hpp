@@ -35,8 +35,8 @@ class TsmWriter {
   // the CRC computed. Keys come in strictly increasing bytewise order; the blocks of one key in
   // ascending, non-overlapping time (min_time > the previous block's max_time) and of one type.
   // A key has at most 65534 blocks in one file (§6.3). Misuse is "invalid-argument".
-  Result<void> add_encoded_block(std::string_view key, BlockType type, std::int64_t min_time,
-                                 std::int64_t max_time, std::span<const std::uint8_t> block);
+  Result<void> add_encoded_block(std::string_view key, BlockType type, std::int64_t min_time, std::int64_t max_time,
+                                 std::span<const std::uint8_t> block);
 
   // Encodes `points` (times strictly ascending) with encode_block, in blocks of at most
   // max_points_per_block points; same ordering rules as add_encoded_block.

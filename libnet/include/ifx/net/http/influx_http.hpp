@@ -40,8 +40,7 @@ class InfluxHttp {
   // One request to endpoint().base_path + target. Any status comes back as an answer; only
   // transport failures and answers that are not HTTP are errors.
   Result<HttpAnswer> exchange(std::string_view method, std::string_view target, std::string_view body,
-                              std::string_view content_type,
-                              const std::vector<std::string>& extra_headers = {}) const;
+                              std::string_view content_type, const std::vector<std::string>& extra_headers = {}) const;
 
   // GET /ping: 204 expected ("http-status" otherwise). Answers without credentials.
   Result<void> ping() const;

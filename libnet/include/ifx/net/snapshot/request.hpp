@@ -40,16 +40,13 @@ struct WireTime {
     return WireTime{ns, offset_seconds};
   }
   // A time read by text::parse_rfc3339, offset kept.
-  static WireTime from(const text::Rfc3339Time& t) {
-    return WireTime{t.unix_ns, t.utc_offset_seconds};
-  }
+  static WireTime from(const text::Rfc3339Time& t) { return WireTime{t.unix_ns, t.utc_offset_seconds}; }
   bool is_zero() const { return !unix_ns.has_value(); }
 
   // As Go's time.Time marshals it: RFC3339Nano in the typed zone (text/rfc3339.hpp), the zero
   // time as "0001-01-01T00:00:00Z".
   std::string rfc3339() const {
-    return unix_ns ? text::format_rfc3339_nano(*unix_ns, utc_offset_seconds)
-                   : std::string(text::kGoZeroTime);
+    return unix_ns ? text::format_rfc3339_nano(*unix_ns, utc_offset_seconds) : std::string(text::kGoZeroTime);
   }
 };
 

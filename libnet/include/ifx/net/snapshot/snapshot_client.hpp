@@ -66,23 +66,20 @@ class SnapshotClient {
   // Type 3: the shard paths of `database`, or of every database when it is empty (§1.6.2).
   Result<std::vector<ShardPath>> database_info(std::string_view database);
   // Type 4: the shard paths of one retention policy.
-  Result<std::vector<ShardPath>> retention_policy_info(std::string_view database,
-                                                       std::string_view retention_policy);
+  Result<std::vector<ShardPath>> retention_policy_info(std::string_view database, std::string_view retention_policy);
 
   // Type 0: the shard's tar (§4.3), only files modified after `since` (zero time = all).
   // Returns the bytes received; 0 bytes is "net-no-data". The tar is not checked here.
-  Result<std::uint64_t> backup_shard(std::uint64_t shard_id, const WireTime& since,
-                                     const ChunkSink& sink);
+  Result<std::uint64_t> backup_shard(std::uint64_t shard_id, const WireTime& since, const ChunkSink& sink);
   // Type 5: the shard's tar filtered to blocks overlapping [start, end] (§4.4). Both bounds are
   // always sent; a missing (or zero) one becomes kExportMinUnixNs / kExportMaxUnixNs (§10.4).
-  Result<std::uint64_t> export_shard(std::uint64_t shard_id, std::optional<WireTime> start,
-                                     std::optional<WireTime> end, const ChunkSink& sink);
+  Result<std::uint64_t> export_shard(std::uint64_t shard_id, std::optional<WireTime> start, std::optional<WireTime> end,
+                                     const ChunkSink& sink);
 
   // Type 6 (§5.3): uploads a meta.Data blob; the server creates the database(s) and empty shards
   // and answers old → new shard IDs. Empty `restore_*` means "same name as the backup's".
   Result<ShardIdMap> import_meta(std::string_view meta_blob, std::string_view backup_database,
-                                 std::string_view restore_database,
-                                 std::string_view backup_retention_policy,
+                                 std::string_view restore_database, std::string_view backup_retention_policy,
                                  std::string_view restore_retention_policy);
 
   // Type 7 (§1.6.5, §4.5): streams a tar whose entries are already named
