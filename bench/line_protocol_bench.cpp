@@ -78,17 +78,17 @@ BENCHMARK(BM_Anchor_Snprintf);
 
 constexpr std::string_view kSeriesKey = "cpu,host=server-042,region=eu-west-1";
 
-// influx_inspect export's shape: one composite key, many float values.
-void BM_FloatLines(benchmark::State& state) {
+// One line per sample value, 10 s apart, into `out`, cleared at kFlushAt: `write_line(v, t)`
+// appends one line; `start_batch()` runs before each pass over the values.
+template <class StartBatch, class WriteLine>
+void float_lines(benchmark::State& state, std::string& out, StartBatch&& start_batch, WriteLine&& write_line) {
   const auto& values = sample_doubles();
-  std::string out;
   out.reserve(kFlushAt + 4096);
-  ifx::lp::LineWriter writer(out);
   std::int64_t t = 1600000000000000000;
   for (auto _ : state) {
-    writer.select_field(kSeriesKey, "usage_user");
+    start_batch();
     for (double v : values) {
-      writer.write_float(v, t);
+      write_line(v, t);
       t += 10'000'000'000;
     }
     if (out.size() >= kFlushAt) out.clear();
@@ -96,25 +96,28 @@ void BM_FloatLines(benchmark::State& state) {
   }
   count_lines(state, values.size());
 }
+
+// influx_inspect export's shape: one composite key, many float values.
+void BM_FloatLines(benchmark::State& state) {
+  std::string out;
+  ifx::lp::LineWriter writer(out);
+  float_lines(
+      state, out, [&] { writer.select_field(kSeriesKey, "usage_user"); },
+      [&](double v, std::int64_t t) { writer.write_float(v, t); });
+}
 BENCHMARK(BM_FloatLines);
 
 void BM_Anchor_SnprintfLines(benchmark::State& state) {
-  const auto& values = sample_doubles();
   std::string out;
-  out.reserve(kFlushAt + 4096);
-  std::int64_t t = 1600000000000000000;
   char buf[256];
-  for (auto _ : state) {
-    for (double v : values) {
-      const int n = std::snprintf(buf, sizeof buf, "%.*s usage_user=%.17g %lld\n", static_cast<int>(kSeriesKey.size()),
-                                  kSeriesKey.data(), v, static_cast<long long>(t));
-      out.append(buf, static_cast<std::size_t>(n));
-      t += 10'000'000'000;
-    }
-    if (out.size() >= kFlushAt) out.clear();
-    benchmark::DoNotOptimize(out.data());
-  }
-  count_lines(state, values.size());
+  float_lines(
+      state, out, [] {},
+      [&](double v, std::int64_t t) {
+        const int n = std::snprintf(buf, sizeof buf, "%.*s usage_user=%.17g %lld\n",
+                                    static_cast<int>(kSeriesKey.size()), kSeriesKey.data(), v,
+                                    static_cast<long long>(t));
+        out.append(buf, static_cast<std::size_t>(n));
+      });
 }
 BENCHMARK(BM_Anchor_SnprintfLines);
 

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "safety_checks.hpp"
+#include "support/expect_has.hpp"
 #include "support/child_process.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"
@@ -29,9 +30,6 @@ namespace {
 namespace fs = std::filesystem;
 using ifx::test::ProcessExit;
 using ifx::test::tool;
-
-#define EXPECT_HAS(text, needle) \
-  EXPECT_NE((text).find(needle), std::string::npos) << "expected \"" << (needle) << "\" in:\n" << (text)
 
 constexpr std::uint64_t kSmallFsBytes = 128 * 1024;
 

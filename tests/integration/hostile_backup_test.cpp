@@ -24,6 +24,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "support/expect_has.hpp"
 #include "support/archive_builder.hpp"
 #include "support/backup_builder.hpp"
 #include "support/child_process.hpp"
@@ -37,9 +38,6 @@ namespace {
 namespace fs = std::filesystem;
 using ifx::test::ProcessExit;
 using ifx::test::tool;
-
-#define EXPECT_HAS(text, needle) \
-  EXPECT_NE((text).find(needle), std::string::npos) << "expected \"" << (needle) << "\" in:\n" << (text)
 
 constexpr const char* kTsmName = "plain/autogen/9/000000001-000000001.tsm";
 constexpr long kMemoryBoundKiB = 200 * 1024;  // the bomb inflates to 256 MiB, the big entry claims 10 GB

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "safety_checks.hpp"
+#include "support/expect_has.hpp"
 #include "support/child_process.hpp"
 #include "support/fault_proxy.hpp"
 #include "support/influxd.hpp"
@@ -34,9 +35,6 @@ using namespace ifx::test;
 
 constexpr int kShardBackup = 0;  // request types, docs/FORMATS.md §1.2
 constexpr int kShardUpload = 7;
-
-#define EXPECT_HAS(text, needle) \
-  EXPECT_NE((text).find(needle), std::string::npos) << "expected \"" << (needle) << "\" in:\n" << (text)
 
 // The fault for every request of `type`, none for the others.
 ifx::test::FaultPolicy on_type(int type, Fault fault) {

@@ -1,9 +1,9 @@
 // ifx-backup: the backups `influxd backup` makes (docs/FORMATS.md §2 legacy, §3 portable), from the
 // same command lines, but each shard streamed straight into its archive, several shards at once
-// over separate connections, every received archive checked by ifx-verify's checks before the
+// over separate connections, every received archive checked (check/shard_check.hpp) before the
 // backup calls itself done, retries that discard a failed attempt, `-start/-end` cut exactly at
-// the bounds, and `--resume` after a crash. The operation is a function over an
-// options struct so tests call it in-process; main.cpp only parses flags.
+// the bounds, and `--resume` after a crash. The operation is a function over an options struct
+// so tests call it in-process; main.cpp only parses flags.
 #pragma once
 
 #include <chrono>

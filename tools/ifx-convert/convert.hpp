@@ -6,8 +6,8 @@
 //     `influxd restore -portable` takes it;
 //   * legacy (`--to legacy`, for OSS 1.0–1.4, §2): `meta.00` and `<db>.<rp>.<%05d id>.00` raw
 //     tars; `influxd restore -online` and the offline restore take it.
-// The source is verified as it is read with libformat's checks, ifx-verify's own (every TSM block's CRC, the
-// blocks decoded unless quick). A damaged source is refused with the defect (file, entry, offset),
+// The source is verified as it is read, by the checks ifx-verify runs (check/shard_check.hpp:
+// every TSM block's CRC, the blocks decoded unless quick). A damaged source is refused with the defect (file, entry, offset),
 // or with skip_errors the damaged shard is left out and reported. Everything is written into
 // `DEST.pending` and renamed to DEST at the end. The operation is a function over an options
 // struct so tests call it in-process; main.cpp only parses flags.

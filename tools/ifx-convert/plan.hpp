@@ -1,5 +1,5 @@
 // Deciding before writing: which shards of the source are converted, which of the backup-level
-// defects (ifx-verify's check_backup_level) belong to one of them, what scope the converted
+// defects (check::check_backup_level) belong to one of them, what scope the converted
 // backup can truthfully record, and what a stock influxd restore of the result would get wrong.
 #pragma once
 

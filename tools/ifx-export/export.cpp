@@ -102,7 +102,7 @@ void append_ddl(std::string& out, const BackupSet& set,
 Error in_backup_terms(Error e, const ShardInBackup& s, const fs::path& unpacked_dir) {
   const fs::path p(e.file);
   if (!unpacked_dir.empty() && !e.file.empty() && p.parent_path() == unpacked_dir) {
-    e.entry = fmt::format("{}/{}/{}/{}", s.database, s.retention_policy, s.shard_id, p.filename().string());
+    e.entry = shard_entry_name(s.database, s.retention_policy, s.shard_id, p.filename().string());
     std::vector<std::string> names;
     for (const auto& a : s.archives) names.push_back(a.file_name);
     e.file = fmt::format("{}", fmt::join(names, ", "));

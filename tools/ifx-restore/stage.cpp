@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "ifx/format/tsm/tsm_file_names.hpp"
 #include "ifx/format/archive/shard_archive.hpp"
 #include "ifx/format/shard/shard_files.hpp"
 #include "ifx/format/shard/shard_rewrite.hpp"
@@ -46,7 +47,7 @@ StagedShard::~StagedShard() {
 namespace {
 
 std::string renamed(const ShardTarget& t, const std::string& file) {
-  return fmt::format("{}/{}/{}/{}", t.database, t.retention_policy, t.shard_id, file);
+  return shard_entry_name(t.database, t.retention_policy, t.shard_id, file);
 }
 
 Result<ShardArchiveWriter> create_plain_tar(const fs::path& path) {
@@ -67,7 +68,7 @@ Result<bool> stream_renamed(const BackupSet& set, const ShardInBackup& shard, co
   std::vector<std::uint8_t> buf(256 * 1024);
   ShardEntryVisitor visitor;
   visitor.on_entry = [&](ShardArchiveReader& reader, const ArchiveEntry& e, const ShardArchiveSource&) -> Result<bool> {
-    if (e.shard.file.ends_with(".tombstone")) {
+    if (tsm::is_tombstone_file(e.shard.file)) {
       staged.tombstones = true;
       return false;
     }
@@ -84,7 +85,7 @@ Result<bool> stream_renamed(const BackupSet& set, const ShardInBackup& shard, co
         return std::unexpected(std::move(err));
       }
     }
-    if (e.shard.file.ends_with(".tsm")) ++staged.tsm_files;
+    if (tsm::is_tsm_file(e.shard.file)) ++staged.tsm_files;
     return true;
   };
   auto whole = for_each_shard_entry(shard_archive_sources(set, shard), shard_expectation(shard), visitor);

@@ -1,4 +1,4 @@
-// ifx-verify: flags → verify::run per directory → text or JSON, exit code. Nothing else lives here.
+// ifx-verify: flags → check::check_backup per directory → text or JSON, exit code. Nothing else lives here.
 #include <iostream>
 
 #include "common/cli.hpp"

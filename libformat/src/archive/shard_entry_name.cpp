@@ -70,4 +70,9 @@ Result<ShardEntryName> parse_shard_entry_name(std::string_view name) {
   return out;
 }
 
+std::string shard_entry_name(std::string_view db, std::string_view rp, std::uint64_t shard_id,
+                             std::string_view file) {
+  return fmt::format("{}/{}/{}/{}", db, rp, shard_id, file);
+}
+
 }  // namespace ifx

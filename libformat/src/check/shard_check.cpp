@@ -1,3 +1,4 @@
+#include "ifx/format/tsm/tsm_file_names.hpp"
 #include "ifx/format/check/shard_check.hpp"
 
 #include <map>
@@ -34,14 +35,14 @@ ShardCheck check_shard_archives(const std::vector<ShardArchiveSource>& archives,
   unpack.on_file = [&](const fs::path& path, const UnpackedFile& file) {
     const EntryOrigin origin{file.archive, file.entry};
     const std::string name = path.filename().string();
-    if (name.ends_with(".tsm")) {
+    if (tsm::is_tsm_file(name)) {
       ++out.checked.tsm_files;
       TsmTally tally;
       check_tsm_file(path, origin, options.quick, tally, sink);
       out.checked.blocks += tally.blocks;
       out.checked.points += tally.points;
       out.data_blocks += tally.blocks;
-    } else if (name.ends_with(".tombstone")) {
+    } else if (tsm::is_tombstone_file(name)) {
       check_tombstone_file(path, origin, sink);
     }
   };
@@ -72,7 +73,7 @@ ShardCheck check_shard_archives(const std::vector<ShardArchiveSource>& archives,
   } else {
     std::vector<std::pair<fs::path, EntryOrigin>> tsm_files;
     for (const auto& [name, file] : unpacked->files())  // name order = generation order (§6.3)
-      if (name.ends_with(".tsm"))
+      if (tsm::is_tsm_file(name))
         tsm_files.emplace_back(unpacked->path_of(name), EntryOrigin{file.archive, file.entry});
     check_type_conflicts(tsm_files, sink);
     if (options.keep_files) out.files.emplace(std::move(*unpacked));

@@ -1,3 +1,4 @@
+#include "ifx/format/tsm/tsm_file_names.hpp"
 #include "ifx/format/io/file_size.hpp"
 #include "ifx/format/shard/shard_files.hpp"
 
@@ -109,8 +110,8 @@ namespace {
 void finish_scan(ShardScan& scan, const std::set<std::string>& names) {
   scan.files.assign(names.begin(), names.end());
   for (const auto& n : scan.files) {
-    if (n.ends_with(".tsm")) ++scan.tsm_files;
-    if (n.ends_with(".tombstone")) ++scan.tombstones;
+    if (tsm::is_tsm_file(n)) ++scan.tsm_files;
+    if (tsm::is_tombstone_file(n)) ++scan.tombstones;
   }
 }
 
@@ -195,13 +196,12 @@ Result<UnpackedShard> UnpackedShard::unpack(const std::vector<ShardArchiveSource
 std::vector<fs::path> UnpackedShard::tsm_paths() const {
   std::vector<fs::path> out;
   for (const auto& n : scan_.files)
-    if (n.ends_with(".tsm")) out.push_back(dir_ / n);
+    if (tsm::is_tsm_file(n)) out.push_back(dir_ / n);
   return out;  // scan_.files is sorted
 }
 
 std::optional<fs::path> UnpackedShard::tombstone_for(const fs::path& tsm) const {
-  fs::path t = tsm;
-  t.replace_extension(".tombstone");
+  const fs::path t = tsm::tombstone_path_for(tsm);
   std::error_code ec;
   if (fs::exists(t, ec)) return t;
   return std::nullopt;
@@ -210,7 +210,7 @@ std::optional<fs::path> UnpackedShard::tombstone_for(const fs::path& tsm) const 
 Result<void> UnpackedShard::write_to(ShardArchiveWriter& writer, std::string_view db, std::string_view rp,
                                      std::uint64_t id) const {
   for (const auto& [name, file] : files_) {  // name order, as influxd's directory walk (§4.1)
-    if (auto r = writer.add_file(fmt::format("{}/{}/{}/{}", db, rp, id, name), path_of(name),
+    if (auto r = writer.add_file(shard_entry_name(db, rp, id, name), path_of(name),
                                  TarEntryAttributes{file.mode, file.mtime});
         !r)
       return r;

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "ifx/format/tsm/tsm_file_names.hpp"
 #include "ifx/format/shard/shard_rewrite.hpp"
 #include "ifx/format/io/scratch_directory.hpp"
 
@@ -33,12 +34,12 @@ Result<ShardRewriteResult> write_rewritten_shard(const UnpackedShard& shard, std
 
   std::map<std::string, fs::path> entries;  // file name → source, in name order (§4.1)
   for (const std::string& name : shard.scan().files) {
-    if (name.ends_with(".tsm") || name.ends_with(".tombstone")) continue;
+    if (tsm::is_tsm_file(name) || tsm::is_tombstone_file(name)) continue;
     entries[name] = shard.dir() / name;
   }
   for (const fs::path& tsm : rewritten->tsm_files) entries[tsm.filename().string()] = tsm;
   for (const auto& [name, source] : entries) {
-    if (auto r = writer.add_file(fmt::format("{}/{}/{}/{}", db, rp, id, name), source); !r) {
+    if (auto r = writer.add_file(shard_entry_name(db, rp, id, name), source); !r) {
       return std::unexpected(std::move(r.error()));
     }
   }

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "ifx/format/tsm/tsm_file_names.hpp"
 #include "ifx/format/io/atomic_file.hpp"
 
 namespace ifx::detail {
@@ -40,7 +41,7 @@ Result<void> TsmFileSequence::before_block(std::string_view key) {
     if (auto r = close_current(); !r) return r;
   }
   if (writer_) return {};
-  final_path_ = dir_ / fmt::format("{:09d}-{:09d}.tsm", next_generation_++, 1);
+  final_path_ = dir_ / tsm::tsm_file_name(next_generation_++, 1);
   pending_path_ = pending_path_of(final_path_);
   auto writer = tsm::TsmWriter::create(pending_path_,
                                        {.max_points_per_block = max_points_per_block_, .sync_on_finish = true});

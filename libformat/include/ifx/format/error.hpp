@@ -129,6 +129,10 @@ template <class T>
 class [[nodiscard]] Result : public std::expected<T, Error> {
  public:
   using std::expected<T, Error>::expected;
+  // The default constructor is not inherited, and must be user-provided: `return {};`
+  // value-initializes, which for a defaulted constructor zeroes the whole object first (the
+  // Error inside included) on every call of a hot loop.
+  Result() : std::expected<T, Error>() {}
   Result(const std::expected<T, Error>& other) : std::expected<T, Error>(other) {}
   Result(std::expected<T, Error>&& other) : std::expected<T, Error>(std::move(other)) {}
 };

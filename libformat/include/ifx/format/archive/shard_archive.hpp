@@ -39,6 +39,9 @@ struct ShardEntryName {
 // "unsafe-path" unless `name` has exactly four non-empty components, none of them "." or "..",
 // the third all decimal digits (fits in 64 bits). An absolute path has an empty first component.
 Result<ShardEntryName> parse_shard_entry_name(std::string_view name);
+// `<db>/<rp>/<shardID>/<file>`, the name every entry of a shard's tar carries (docs/FORMATS.md §4.1).
+std::string shard_entry_name(std::string_view db, std::string_view rp, std::uint64_t shard_id,
+                             std::string_view file);
 
 struct ArchiveEntry {
   std::string name;  // full path: PAX `path`, or USTAR prefix + "/" + name
