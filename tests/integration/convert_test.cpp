@@ -39,10 +39,7 @@ using namespace ifx::test;
 // What a command printed, stdout then stderr.
 std::string output(const Ran& r) { return r.out + r.err; }
 
-std::string influxd_binary() {
-  const char* env = std::getenv("IFX_INFLUXD");
-  return env && *env ? env : "/usr/bin/influxd";
-}
+using ifx::test::influxd_binary;
 
 std::string tool_binary() { return (ifx::test::build_dir() / "tools" / "ifx-convert").string(); }
 

@@ -25,15 +25,18 @@ namespace ifx::test {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
+std::string influxd_binary() {
+  const char* env = std::getenv("IFX_INFLUXD");
+  return env && *env ? env : "/usr/bin/influxd";
+}
+
 namespace {
 
 // A JSON string is a valid TOML basic string.
 std::string toml_str(std::string_view s) { return nlohmann::json(std::string(s)).dump(); }
 
 std::string influxd_binary(const InfluxdOptions& o) {
-  if (!o.binary.empty()) return o.binary;
-  const char* env = std::getenv("IFX_INFLUXD");
-  return env && *env ? env : "/usr/bin/influxd";
+  return o.binary.empty() ? ifx::test::influxd_binary() : o.binary;
 }
 
 // libnet's errors as the harness's exceptions.

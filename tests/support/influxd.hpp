@@ -62,6 +62,9 @@ net::HttpAnswer http_request(std::uint16_t port, std::string_view method, std::s
                              std::string_view body = {}, std::string_view content_type = {},
                              std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
+// The influxd the tests run: $IFX_INFLUXD, else /usr/bin/influxd.
+std::string influxd_binary();
+
 // A port the kernel just handed out on 127.0.0.1 (bound to 0, read, closed again).
 std::uint16_t free_port();
 

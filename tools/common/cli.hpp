@@ -20,6 +20,7 @@ enum ExitCode : int {
   kFailed = 1,   // the backup is unreadable / has defects / the operation failed
   kUsage = 2,    // bad command line, or (ifx-verify) an I/O error before checking
   kPartial = 3,  // done, but something was skipped (-skip-errors)
+  kLocked = 4,   // the snapshot repository is held by another run (--lock-wait ran out)
 };
 
 // influxd's CLIs use Go's flag package: `-db x`, `-db=x`, `--db x`, `-portable`,

@@ -17,14 +17,14 @@ ShardExpectation expectation_of(const PlannedShard& shard) {
 
 }  // namespace
 
-Result<void> check_archive(const std::filesystem::path& dir, const std::string& file_name, const PlannedShard& shard,
-                           std::optional<std::uint64_t> tar_bytes, const std::filesystem::path& scratch_root,
-                           ArchiveOpener open_archive) {
+Result<check::Checked> check_archive(const std::filesystem::path& dir, const std::string& file_name,
+                                     const PlannedShard& shard, std::optional<std::uint64_t> tar_bytes,
+                                     const std::filesystem::path& scratch_root, ArchiveOpener open_archive) {
   ShardArchiveSource source{dir / file_name,     file_name,    tar_bytes,
                             "the bytes written", std::nullopt, std::move(open_archive)};
   const check::ShardCheckOptions options{.quick = true, .scratch_root = scratch_root, .max_defects_per_entry = 5};
   auto outcome = check::check_shard_archives({source}, expectation_of(shard), options);
-  if (outcome.defects.empty()) return {};
+  if (outcome.defects.empty()) return outcome.checked;
   Error first = std::move(outcome.defects.front());
   if (outcome.defects.size() > 1)
     first.message += fmt::format(" (and {} more defect{})", outcome.defects.size() - 1,

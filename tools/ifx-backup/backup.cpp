@@ -11,11 +11,15 @@
 #include <set>
 #include <thread>
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include "ifx-backup/steps.hpp"
 #include "ifx/format/backup/backup_writer.hpp"
 #include "ifx/format/backup/file_names.hpp"
+#include "ifx/format/backup/repository.hpp"
+#include "ifx/format/text/rfc3339.hpp"
 #include "ifx/format/meta/meta_envelope.hpp"
 #include "ifx/format/shard/shard_files.hpp"
 
@@ -29,6 +33,8 @@ std::string_view to_string(ShardStatus s) {
       return "written";
     case ShardStatus::adopted:
       return "adopted";
+    case ShardStatus::reused:
+      return "reused";
     case ShardStatus::skipped:
       return "skipped";
     case ShardStatus::failed:
@@ -37,10 +43,12 @@ std::string_view to_string(ShardStatus s) {
   return "failed";
 }
 
+bool in_backup(ShardStatus s) {
+  return s == ShardStatus::written || s == ShardStatus::adopted || s == ShardStatus::reused;
+}
+
 bool Summary::complete() const {
-  return std::all_of(shards.begin(), shards.end(), [](const ShardReport& r) {
-    return r.status == ShardStatus::written || r.status == ShardStatus::adopted;
-  });
+  return std::all_of(shards.begin(), shards.end(), [](const ShardReport& r) { return in_backup(r.status); });
 }
 
 int Summary::exit_code() const {
@@ -192,9 +200,8 @@ Result<meta::LegacyMeta> fetch_meta(net::SnapshotClient& client, const net::Retr
   return net::with_retries<meta::LegacyMeta>(rest, [&] { return client.backup_meta(); });
 }
 
-}  // namespace
-
-Result<Summary> run(const Options& options, const ProgressCallback& progress) {
+// The backup into options.dir; with `repo`, a snapshot of that repository being written there.
+Result<Summary> run_into(const Options& options, Repository* repo, const ProgressCallback& progress) {
   const auto t0 = Clock::now();
   if (auto r = detail::check_options(options); !r) return std::unexpected(r.error());
   auto client = net::SnapshotClient::create(options.host, options.client);
@@ -254,15 +261,25 @@ Result<Summary> run(const Options& options, const ProgressCallback& progress) {
   if (!meta_file) return std::unexpected(meta_file.error());
   summary.meta_file = *meta_file;
 
-  summary.shards = run_jobs(options, *plan, destination, *client, scratch_root, progress, t0);
+  detail::ReuseOutcome reuse;
+  reuse.fetch.assign(plan->size(), true);
+  std::atomic<std::uint64_t> probe_bytes{0};
+  if (repo) reuse = detail::reuse_unchanged(options, *repo, *meta, *plan, *client, **writer, probe_bytes);
+  summary.server_time_ns = reuse.server_time_ns;
+  for (auto& n : reuse.notes) summary.notes.push_back(std::move(n));
+  std::vector<PlannedShard> to_fetch;
+  for (std::size_t i = 0; i < plan->size(); ++i)
+    if (reuse.fetch[i]) to_fetch.push_back((*plan)[i]);
+  auto fetched = run_jobs(options, to_fetch, destination, *client, scratch_root, progress, t0);
+  for (std::size_t i = 0, f = 0; i < plan->size(); ++i)
+    summary.shards.push_back(reuse.fetch[i] ? std::move(fetched[f++]) : std::move(reuse.reports[i]));
   summary.scopes = detail::summarize_scopes(summary.shards);
 
   if (std::any_of(summary.shards.begin(), summary.shards.end(),
                   [](const ShardReport& r) { return r.status == ShardStatus::failed; })) {
     Error e = first_failure(summary.shards);
-    std::size_t good = std::count_if(summary.shards.begin(), summary.shards.end(), [](const ShardReport& r) {
-      return r.status == ShardStatus::written || r.status == ShardStatus::adopted;
-    });
+    std::size_t good = std::count_if(summary.shards.begin(), summary.shards.end(),
+                                     [](const ShardReport& r) { return in_backup(r.status); });
     e.message += options.portable ? fmt::format(
                                         ". The backup in {} is incomplete ({} of {} shards written, no manifest): run "
                                         "the same command with --resume to keep them and fetch the rest, or "
@@ -277,6 +294,7 @@ Result<Summary> run(const Options& options, const ProgressCallback& progress) {
 
   nlohmann::ordered_json extra = nlohmann::ordered_json::object();
   if (auto skipped = skipped_json(summary.shards); !skipped.empty()) extra["skipped"] = std::move(skipped);
+  if (summary.server_time_ns) extra["server_time"] = *summary.server_time_ns;
   auto manifest = (*writer)->finish(scope_of(options, *plan), extra);
   if (!manifest) return std::unexpected(manifest.error());
   summary.manifest_file = *manifest;
@@ -294,6 +312,67 @@ Result<Summary> run(const Options& options, const ProgressCallback& progress) {
       "first, so points written after that moment are not in this backup");
   summary.elapsed = since(t0);
   return summary;
+}
+
+std::string lock_holder() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return fmt::format("ifx-backup (pid {} on {}, since {})", ::getpid(), host,
+                     text::format_rfc3339_nano(wall_clock_ns()));
+}
+
+Result<Summary> run_in_repository(const Options& options, const ProgressCallback& progress) {
+  if (!options.dir.empty())
+    return fail(ErrorCode::usage, "--repo writes a snapshot into the repository: give no backup directory beside it");
+  if (!options.portable) return fail(ErrorCode::usage, "--repo keeps portable snapshots: add -portable");
+  if (options.since || options.start || options.end)
+    return fail(ErrorCode::usage,
+                "--repo snapshots hold whole shards (unchanged ones are shared, so each is complete): "
+                "-since/-start/-end do not apply");
+  auto opened = Repository::open(options.repo, true);
+  if (!opened) return std::unexpected(opened.error());
+  auto lock = RepositoryLock::acquire(options.repo, lock_holder(), options.lock_wait);
+  if (!lock) return std::unexpected(lock.error());
+  auto repo = Repository::open(options.repo, false);  // as it is now that no one else writes it
+  if (!repo) return std::unexpected(repo.error());
+
+  std::vector<std::string> notes;
+  if (!lock->previous_holder().empty())
+    notes.push_back(fmt::format("took over the repository's lock from {}, which ended without releasing it",
+                                lock->previous_holder()));
+  Options o = options;
+  o.repo.clear();
+  std::string base;
+  if (options.resume && !repo->pending().empty()) {
+    base = repo->pending().back();
+  } else {
+    // Interrupted snapshots nobody resumes: the lock says no run is writing them any more.
+    for (const auto& stale : repo->pending()) {
+      std::error_code ec;
+      fs::remove_all(repo->pending_dir(stale), ec);
+      notes.push_back(fmt::format("removed the interrupted snapshot {} (--resume continues one instead)",
+                                  repo->pending_dir(stale).filename().string()));
+    }
+    base = repo->new_base(options.now_ns.value_or(wall_clock_ns()));
+    o.resume = false;
+  }
+  o.dir = repo->pending_dir(base);
+  o.now_ns = *parse_portable_base_time(base);
+  auto summary = run_into(o, &*repo, progress);
+  if (!summary) return summary;
+  auto snapshot = repo->publish(base);
+  if (!snapshot) return std::unexpected(snapshot.error());
+  summary->options = options;
+  summary->snapshot = snapshot->dir.string();
+  summary->notes.insert(summary->notes.begin(), notes.begin(), notes.end());
+  return summary;
+}
+
+}  // namespace
+
+Result<Summary> run(const Options& options, const ProgressCallback& progress) {
+  if (!options.repo.empty()) return run_in_repository(options, progress);
+  return run_into(options, nullptr, progress);
 }
 
 }  // namespace ifx::backup

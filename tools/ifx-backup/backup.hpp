@@ -45,28 +45,41 @@ struct Options {
   net::ClientOptions client;
   net::RetryPolicy retry;
   std::optional<std::int64_t> now_ns;  // the portable base name's time; unset: the wall clock
+  // --repo: write a snapshot into this repository (backup/repository.hpp) instead of into `dir`:
+  // a complete portable backup `REPO/<base>/`, sharing the archives of shards the server proves
+  // unchanged since an earlier snapshot (reuse.cpp).
+  std::filesystem::path repo;
+  // The server's HTTP API, which the change test needs (its clock and file counts); unset: -host's
+  // address with port 8086. Without it every shard is fetched.
+  std::optional<std::string> http_url;
+  std::chrono::milliseconds lock_wait{0};  // --lock-wait: how long to wait for the repository
 };
 
 // What happened to one shard in scope.
 enum class ShardStatus {
   written,  // fetched, written, checked
   adopted,  // --resume: the archive of the interrupted run passed the check and was kept
+  reused,   // --repo: unchanged since an earlier snapshot, whose archive this one shares
   skipped,  // failed and left out (-skip-errors)
   failed,   // failed; the backup stopped
 };
 std::string_view to_string(ShardStatus s);
+// The shard's archive is in the backup: written, adopted or reused.
+bool in_backup(ShardStatus s);
 
 struct ShardReport {
   std::string database;
   std::string retention_policy;
   std::uint64_t shard_id = 0;
   ShardStatus status = ShardStatus::failed;
-  std::string file;                     // inside the backup directory; "" when nothing was written
-  std::uint64_t tar_bytes = 0;          // uncompressed tar bytes (the manifest `size`, §3.4)
-  std::uint64_t file_bytes = 0;         // on disk
-  std::uint64_t received_bytes = 0;     // from the server (0 when adopted or out of -start/-end)
-  std::optional<std::uint64_t> points;  // -start/-end: points kept after the cut
-  bool fetched = true;                  // false: -start/-end range misses the shard group, nothing asked
+  std::string file;                        // inside the backup directory; "" when nothing was written
+  std::uint64_t tar_bytes = 0;             // uncompressed tar bytes (the manifest `size`, §3.4)
+  std::uint64_t file_bytes = 0;            // on disk
+  std::uint64_t received_bytes = 0;        // from the server (0 when adopted or out of -start/-end)
+  std::optional<std::uint64_t> points;     // -start/-end: points kept after the cut
+  bool fetched = true;                     // false: -start/-end range misses the shard group, nothing asked
+  std::optional<std::uint64_t> tsm_files;  // TSM files in the archive, when known
+  std::string reused_from;                 // reused: the snapshot (base) whose archive it shares
   std::optional<Error> error;
 };
 
@@ -75,24 +88,29 @@ struct ScopeSummary {  // per database / retention policy, in backup order
   std::string retention_policy;
   std::uint64_t shards = 0;   // in scope
   std::uint64_t written = 0;  // written or adopted
+  std::uint64_t reused = 0;   // shared with an earlier snapshot (--repo)
   std::uint64_t skipped = 0;
   std::uint64_t file_bytes = 0;
 };
 
 struct Summary {
   Options options;
-  std::string format;               // "portable" / "legacy"
-  std::string base;                 // portable base name
-  std::string meta_file;            // `<base>.meta` or `meta.NN`
-  std::uint64_t meta_bytes = 0;     // the raw meta blob
-  std::string manifest_file;        // portable, when written
+  std::string format;            // "portable" / "legacy"
+  std::string base;              // portable base name
+  std::string meta_file;         // `<base>.meta` or `meta.NN`
+  std::uint64_t meta_bytes = 0;  // the raw meta blob
+  std::string manifest_file;     // portable, when written
+  std::string snapshot;          // --repo: the snapshot's directory once published
+  // --repo: the server's clock read before the first shard was asked for (recorded in the
+  // manifest as "server_time"; the next snapshot's change test starts from it)
+  std::optional<std::int64_t> server_time_ns;
   std::vector<ShardReport> shards;  // in backup order (the info answer's order)
   std::vector<ScopeSummary> scopes;
   std::vector<std::string> removed;  // --resume: stale .pending / unchecked files removed
   std::vector<std::string> notes;    // plain words for the completeness report
   std::chrono::milliseconds elapsed{0};
 
-  bool complete() const;  // every shard written or adopted
+  bool complete() const;  // every shard written, adopted or reused
   int exit_code() const;  // 0 complete, 3 partial (-skip-errors), 1 a shard failed
 };
 

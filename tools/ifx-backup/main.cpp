@@ -54,7 +54,7 @@ class ProgressDisplay {
 
 int main(int argc, char** argv) {
   ifx::backup::Options o;
-  std::string database, rp, since, start, end, compress = "gzip", progress_mode = "auto";
+  std::string database, rp, since, start, end, compress = "gzip", progress_mode = "auto", http_url;
   std::uint64_t shard = 0;
   bool json = false;
 
@@ -68,10 +68,23 @@ int main(int argc, char** argv) {
       "from scratch; -start/-end keep exactly the points in range (influxd keeps whole shards or\n"
       "blocks); the manifest records the scope and each file's SHA-256 (influxd ignores both).\n"
       "A legacy backup without -db holds the meta store only, as influxd's does.\n"
+      "--repo REPO keeps nightly snapshots: each REPO/<base>/ is a complete portable backup, and a\n"
+      "shard the server proves unchanged since an earlier snapshot is shared with it, not fetched.\n"
       "Exit codes: 0 complete, 1 failed (an interrupted portable backup continues with --resume),\n"
-      "2 usage, 3 partial (-skip-errors left shards out; listed in the report).",
+      "2 usage, 3 partial (-skip-errors left shards out; listed in the report), 4 the repository\n"
+      "is locked by another run.",
       kTool};
-  app.add_option("backup_dir", o.dir, "Backup directory (created 0700 when missing)")->required();
+  app.add_option("backup_dir", o.dir, "Backup directory (created 0700 when missing); not with --repo");
+  app.add_option("--repo", o.repo,
+                 "Write a snapshot into this repository (REPO/<base>/, REPO/latest): a complete portable backup "
+                 "that shares the archives of shards the server proves unchanged since an earlier snapshot");
+  app.add_option("--http", http_url,
+                 "The server's HTTP API, which proves shards unchanged for --repo (its clock and file counts; "
+                 "default: the -host address with port 8086; without it every shard is fetched)");
+  double lock_wait_seconds = 0;
+  app.add_option("--lock-wait", lock_wait_seconds,
+                 "Seconds to wait for a repository another run holds (default 0: exit code 4 at once)")
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("--portable", o.portable, "Portable format (influxd 1.5+ and Enterprise restore it)");
   app.add_option("--host", o.host, "Snapshotter address host:port (default localhost:8088)");
   // The InfluxDB 1.8 backup documentation's restore examples write `influxd backup` with restore
@@ -125,6 +138,12 @@ int main(int argc, char** argv) {
 
   int code = 0;
   if (!ifx::cli::parse(app, argc, argv, code)) return code;
+  if (o.dir.empty() == o.repo.empty()) {
+    std::cerr << kTool << ": give a backup directory, or --repo REPO (one of the two)\n";
+    return ifx::cli::kUsage;
+  }
+  if (!http_url.empty()) o.http_url = http_url;
+  o.lock_wait = std::chrono::milliseconds(static_cast<std::int64_t>(lock_wait_seconds * 1000));
   if (timeout_seconds > 0) {
     const auto t = std::chrono::milliseconds(static_cast<std::int64_t>(timeout_seconds * 1000));
     o.client.read_timeout = t;
@@ -158,6 +177,7 @@ int main(int argc, char** argv) {
   display.end();
   if (!summary) {
     ifx::cli::print_error(kTool, summary.error());
+    if (summary.error().code == ifx::ErrorCode::repository_locked) return ifx::cli::kLocked;
     return summary.error().code == ifx::ErrorCode::usage ? ifx::cli::kUsage : ifx::cli::kFailed;
   }
   if (json)

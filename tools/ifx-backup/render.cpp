@@ -18,6 +18,7 @@ std::vector<ScopeSummary> summarize_scopes(const std::vector<ShardReport>& shard
     if (it == out.end()) it = out.insert(out.end(), ScopeSummary{r.database, r.retention_policy});
     ++it->shards;
     if (r.status == ShardStatus::written || r.status == ShardStatus::adopted) ++it->written;
+    if (r.status == ShardStatus::reused) ++it->reused;
     if (r.status == ShardStatus::skipped) ++it->skipped;
     it->file_bytes += r.file_bytes;
   }
@@ -47,6 +48,8 @@ nlohmann::ordered_json to_json(const Summary& s) {
                       {"tar_bytes", r.tar_bytes},
                       {"file_bytes", r.file_bytes},
                       {"received_bytes", r.received_bytes},
+                      {"reused_from",
+                       r.reused_from.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.reused_from)},
                       {"points", r.points ? nlohmann::ordered_json(*r.points) : nlohmann::ordered_json(nullptr)},
                       {"error", r.error ? cli::error_json(*r.error) : nlohmann::ordered_json(nullptr)}});
   nlohmann::ordered_json scopes = nlohmann::ordered_json::array();
@@ -55,6 +58,7 @@ nlohmann::ordered_json to_json(const Summary& s) {
                       {"retention_policy", sc.retention_policy},
                       {"shards", sc.shards},
                       {"written", sc.written},
+                      {"reused", sc.reused},
                       {"skipped", sc.skipped},
                       {"file_bytes", sc.file_bytes}});
   auto opt = [](const auto& v) -> nlohmann::ordered_json {
@@ -62,7 +66,7 @@ nlohmann::ordered_json to_json(const Summary& s) {
     return nullptr;
   };
   return {
-      {"backup_dir", o.dir.string()},
+      {"backup_dir", s.snapshot.empty() ? o.dir.string() : s.snapshot},
       {"format", s.format},
       {"host", o.host},
       {"base", s.base.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s.base)},
@@ -76,6 +80,9 @@ nlohmann::ordered_json to_json(const Summary& s) {
         {"start", time_or_null(o.start)},
         {"end", time_or_null(o.end)},
         {"since", time_or_null(o.since)}}},
+      {"repository", o.repo.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(o.repo.string())},
+      {"snapshot", s.snapshot.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s.snapshot)},
+      {"server_time", opt(s.server_time_ns)},
       {"shards", shards},
       {"scopes", scopes},
       {"removed", s.removed},
@@ -85,15 +92,17 @@ nlohmann::ordered_json to_json(const Summary& s) {
 }
 
 std::string to_text(const Summary& s) {
-  std::string out = fmt::format("{} backup of {} in {}", s.format, s.options.host, s.options.dir.string());
+  std::string out = s.snapshot.empty()
+                        ? fmt::format("{} backup of {} in {}", s.format, s.options.host, s.options.dir.string())
+                        : fmt::format("snapshot of {} in {}", s.options.host, s.snapshot);
   if (!s.base.empty()) out += fmt::format(" (base {})", s.base);
   out += fmt::format("\nmeta store: {} ({} blob)\n", s.meta_file, cli::format_bytes(s.meta_bytes));
   if (!s.scopes.empty()) {
-    cli::Table t({"database", "retention policy", "shards", "written", "skipped", "size"},
-                 {false, false, true, true, true, true});
+    cli::Table t({"database", "retention policy", "shards", "written", "reused", "skipped", "size"},
+                 {false, false, true, true, true, true, true});
     for (const auto& sc : s.scopes)
       t.add_row({sc.database, sc.retention_policy, std::to_string(sc.shards), std::to_string(sc.written),
-                 std::to_string(sc.skipped), cli::format_bytes(sc.file_bytes)});
+                 std::to_string(sc.reused), std::to_string(sc.skipped), cli::format_bytes(sc.file_bytes)});
     out += t.render();
   } else {
     out += "no shard in scope\n";

@@ -53,8 +53,11 @@ struct Job {
     std::error_code ec;
     if (!fs::exists(path, ec)) return false;
     auto tar = tar_length(path, shard);
-    if (tar && check_archive(writer.dir(), name, shard, *tar, ctx.scratch_root) &&
-        writer.adopt_shard(shard.database, shard.retention_policy, shard.shard_id, *tar)) {
+    auto checked = tar ? check_archive(writer.dir(), name, shard, *tar, ctx.scratch_root)
+                       : Result<check::Checked>(std::unexpected(tar.error()));
+    if (checked && writer.adopt_shard(shard.database, shard.retention_policy, shard.shard_id, *tar,
+                                      {{"tsm_files", checked->tsm_files}})) {
+      report.tsm_files = checked->tsm_files;
       report.status = ShardStatus::adopted;
       report.file = name;
       report.tar_bytes = *tar;
@@ -70,8 +73,10 @@ struct Job {
   }
   // Manifest entries in completion order (with -j 1 influxd's order): restore keys them by ID.
   void record(const ShardArchiveWriter& finished) {
-    ctx.destination.writer.add_shard(shard.database, shard.retention_policy, shard.shard_id, report.tar_bytes,
-                                     finished);
+    nlohmann::ordered_json extra = nlohmann::ordered_json::object();
+    if (report.tsm_files) extra["tsm_files"] = *report.tsm_files;
+    ctx.destination.writer.add_shard(shard.database, shard.retention_policy, shard.shard_id, report.tar_bytes, finished,
+                                     extra);
   }
 
   void record_written(const ShardArchiveWriter& writer, std::uint64_t tar_bytes) {
@@ -85,14 +90,15 @@ struct Job {
   Result<void> seal(ShardArchiveWriter& writer) {
     auto tar = writer.finish();
     if (!tar) return std::unexpected(std::move(tar.error()));
-    if (auto c = check_archive(ctx.destination.writer.dir(), writer.path().filename().string(), shard, *tar,
-                               ctx.scratch_root);
-        !c) {
+    auto c = check_archive(ctx.destination.writer.dir(), writer.path().filename().string(), shard, *tar,
+                           ctx.scratch_root);
+    if (!c) {
       std::error_code ec;
       fs::remove(writer.path(), ec);
       return std::unexpected(std::move(c.error()));
     }
     record_written(writer, *tar);
+    report.tsm_files = c->tsm_files;
     return {};
   }
 
@@ -115,7 +121,8 @@ struct Job {
       });
       report.received_bytes += got;
       if (!n) return std::unexpected(std::move(n.error()));  // the check's view of a cut stream adds nothing
-      if (auto c = (*check)->finish(); !c) {
+      auto c = (*check)->finish();
+      if (!c) {
         Error found = std::move(c.error());
         // The check's own trouble (its scratch space full or unwritable) is no fault of the answer.
         if (found.code == ErrorCode::io) {
@@ -128,6 +135,7 @@ struct Job {
       auto tar = writer->finish();
       if (!tar) return std::unexpected(std::move(tar.error()));
       record_written(*writer, *tar);
+      report.tsm_files = c->tsm_files;
       return {};
     };
     auto discard = [&]() -> Result<void> {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -16,6 +17,8 @@
 #include "ifx-backup/backup.hpp"
 #include "ifx/format/backup/backup_writer.hpp"
 #include "ifx/format/backup/file_names.hpp"
+#include "ifx/format/backup/repository.hpp"
+#include "ifx/format/check/shard_check.hpp"
 #include "ifx/format/meta/meta_store.hpp"
 #include "ifx/format/archive/shard_archive.hpp"
 #include "ifx/format/shard/shard_files.hpp"
@@ -47,11 +50,12 @@ Result<std::vector<PlannedShard>> plan_shards(const Options& o, net::SnapshotCli
 // ---- archive_check.cpp ------------------------------------------------------------------------
 // The check of one shard archive in `dir` (tar complete, every TSM block's CRC, the tar length
 // equal to `tar_bytes` when given). The first defect comes back as the error, the count of the
-// others in its message. `open_archive` replaces how the file is opened (unset: by its path).
+// others in its message; else what was read (the TSM files among it). `open_archive` replaces how
+// the file is opened (unset: by its path).
 using ArchiveOpener = std::function<Result<ShardArchiveReader>(ShardArchiveReaderOptions)>;
-Result<void> check_archive(const std::filesystem::path& dir, const std::string& file_name, const PlannedShard& shard,
-                           std::optional<std::uint64_t> tar_bytes, const std::filesystem::path& scratch_root,
-                           ArchiveOpener open_archive = {});
+Result<check::Checked> check_archive(const std::filesystem::path& dir, const std::string& file_name,
+                                     const PlannedShard& shard, std::optional<std::uint64_t> tar_bytes,
+                                     const std::filesystem::path& scratch_root, ArchiveOpener open_archive = {});
 // The uncompressed tar length of an archive read to its end (all reader checks apply).
 Result<std::uint64_t> tar_length(const std::filesystem::path& path, const PlannedShard& shard);
 
@@ -65,14 +69,14 @@ class StreamCheck {
                                                     const std::filesystem::path& scratch_root);
   ~StreamCheck();
   Result<void> feed(std::span<const std::uint8_t> bytes);
-  Result<void> finish();
+  Result<check::Checked> finish();
 
  private:
   explicit StreamCheck(int write_end) : write_end_(write_end) {}
   void close_write_end();
   int write_end_;
   std::thread checker_;
-  Result<void> verdict_;
+  Result<check::Checked> verdict_;
 };
 
 // ---- shard_job.cpp ----------------------------------------------------------------------------
@@ -107,6 +111,19 @@ Result<std::string> find_resumable_base(const std::filesystem::path& dir);
 // every shard archive of the base for which `keep(name)` is false. Returns the names removed.
 std::vector<std::string> clean_resumed_base(const std::filesystem::path& dir, const std::string& base,
                                             const std::function<bool(const PortableFileName&)>& keep);
+
+// ---- reuse.cpp -------------------------------------------------------------------------------
+// --repo: which planned shards the server proves unchanged since the newest snapshot holding
+// them (the argument is in reuse.cpp); those are linked from it into `writer` and recorded.
+struct ReuseOutcome {
+  std::vector<bool> fetch;                     // per plan index: still to be fetched
+  std::map<std::size_t, ShardReport> reports;  // the reused ones, by plan index
+  std::optional<std::int64_t> server_time_ns;  // the server's clock before any shard was asked for
+  std::vector<std::string> notes;
+};
+ReuseOutcome reuse_unchanged(const Options& o, Repository& repo, const meta::MetaData& meta,
+                             const std::vector<PlannedShard>& plan, net::SnapshotClient& client, BackupWriter& writer,
+                             std::atomic<std::uint64_t>& received);
 
 // ---- render.cpp -------------------------------------------------------------------------------
 std::vector<ScopeSummary> summarize_scopes(const std::vector<ShardReport>& shards);

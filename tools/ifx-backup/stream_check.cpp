@@ -71,7 +71,7 @@ Result<void> StreamCheck::feed(std::span<const std::uint8_t> bytes) {
   return {};
 }
 
-Result<void> StreamCheck::finish() {
+Result<check::Checked> StreamCheck::finish() {
   close_write_end();
   if (checker_.joinable()) checker_.join();
   return verdict_;

@@ -28,31 +28,8 @@ void say(const Options& o, const std::string& line) {
   if (o.progress) o.progress(line);
 }
 
-namespace {
-constexpr std::chrono::milliseconds kGuessedHttpTimeout{5000};
-}  // namespace
-
 Result<InfluxHttp> connect_http(const Options& o) {
-  HttpEndpoint ep;
-  if (o.http_url) {
-    auto parsed = net::parse_http_url(*o.http_url);
-    if (!parsed) return std::unexpected(parsed.error());
-    ep = *parsed;
-  } else {
-    ep = net::http_endpoint_for_rpc_host(o.host);
-  }
-  net::apply_env_credentials(ep);
-  InfluxHttp http = o.net_timeout ? InfluxHttp(ep, *o.net_timeout) : InfluxHttp(ep);
-  // The guessed address gets a short first look: a firewall that drops packets to it would
-  // otherwise hold the restore for the whole HTTP timeout before it goes on without it.
-  const InfluxHttp first_look = o.http_url ? http
-                                           : InfluxHttp(ep, std::min<std::chrono::milliseconds>(
-                                                                o.net_timeout.value_or(kGuessedHttpTimeout),
-                                                                kGuessedHttpTimeout));
-  if (auto r = first_look.ping(); !r) return std::unexpected(r.error());
-  // /ping answers without credentials: a query shows whether the API can be used (http-auth).
-  if (auto r = http.databases(); !r) return std::unexpected(r.error());
-  return http;
+  return net::connect_influx_http(o.http_url, o.host, o.net_timeout);
 }
 
 namespace {

@@ -12,10 +12,8 @@
 namespace ifx {
 namespace {
 
-std::unexpected<Error> io_error(const std::filesystem::path& file, std::string message) {
-  auto e = fail(ErrorCode::io, std::move(message));
-  e.error().file = file.string();
-  return e;
+std::unexpected<Error> io_error(const std::filesystem::path& path, std::string message) {
+  return fail_in_file(ErrorCode::io, path.string(), std::move(message));
 }
 
 Result<void> make_backup_dir(const std::filesystem::path& dir) {
@@ -100,7 +98,8 @@ Result<ShardArchiveWriter> PortableBackupWriter::open_shard(std::string_view db,
 }
 
 void PortableBackupWriter::record_shard(std::string_view db, std::string_view rp, std::uint64_t id,
-                                        std::uint64_t tar_bytes, std::string sha256) {
+                                        std::uint64_t tar_bytes, std::string sha256,
+                                        const nlohmann::ordered_json& extra) {
   PortableManifest::ShardFileEntry e;
   e.database = db;
   e.policy = rp;
@@ -108,20 +107,27 @@ void PortableBackupWriter::record_shard(std::string_view db, std::string_view rp
   e.file_name = shard_file_name(db, rp, id);
   e.size = static_cast<std::int64_t>(tar_bytes);
   e.extra["sha256"] = std::move(sha256);
+  for (const auto& [k, v] : extra.items())
+    if (k != "sha256") e.extra[k] = v;
   std::lock_guard lock(*mutex_);
   manifest_.files.push_back(std::move(e));
 }
 
 void PortableBackupWriter::add_shard(std::string_view db, std::string_view rp, std::uint64_t id,
-                                     std::uint64_t tar_bytes, const ShardArchiveWriter& finished) {
-  record_shard(db, rp, id, tar_bytes, finished.file_sha256());
+                                     std::uint64_t tar_bytes, const ShardArchiveWriter& finished,
+                                     const nlohmann::ordered_json& extra) {
+  record_shard(db, rp, id, tar_bytes, finished.file_sha256(), extra);
 }
 
 Result<void> PortableBackupWriter::adopt_shard(std::string_view db, std::string_view rp, std::uint64_t id,
-                                               std::uint64_t tar_bytes) {
+                                               std::uint64_t tar_bytes, const nlohmann::ordered_json& extra) {
+  if (auto known = extra.find("sha256"); known != extra.end() && known->is_string()) {
+    record_shard(db, rp, id, tar_bytes, known->get<std::string>(), extra);
+    return {};
+  }
   auto sha = sha256_file(dir_ / shard_file_name(db, rp, id));
   if (!sha) return std::unexpected(sha.error());
-  record_shard(db, rp, id, tar_bytes, std::move(*sha));
+  record_shard(db, rp, id, tar_bytes, std::move(*sha), extra);
   return {};
 }
 
@@ -173,7 +179,8 @@ Result<ShardArchiveWriter> LegacyBackupWriter::open_shard(std::string_view db, s
   return ShardArchiveWriter::create(dir_ / shard_file_name(db, rp, id), o);
 }
 
-Result<void> LegacyBackupWriter::adopt_shard(std::string_view, std::string_view, std::uint64_t id, std::uint64_t) {
+Result<void> LegacyBackupWriter::adopt_shard(std::string_view, std::string_view, std::uint64_t id, std::uint64_t,
+                                             const nlohmann::ordered_json&) {
   return fail(ErrorCode::invalid_argument,
               fmt::format("shard {}: a legacy backup has no manifest to record a kept archive in", id));
 }

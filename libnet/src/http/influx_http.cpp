@@ -1,5 +1,7 @@
 #include "ifx/net/http/influx_http.hpp"
 
+#include "ifx/format/text/rfc3339.hpp"
+
 #include <charconv>
 #include <span>
 
@@ -145,6 +147,61 @@ Result<HttpAnswer> InfluxHttp::post_write(std::string_view db, std::string_view 
   std::vector<std::string> headers;
   if (gzip) headers.emplace_back("Content-Encoding: gzip");
   return exchange("POST", target, body, "text/plain; charset=utf-8", headers);
+}
+
+Result<std::int64_t> InfluxHttp::server_time_ns() const {
+  auto s = series("SHOW DIAGNOSTICS FOR 'system'");
+  if (!s) return std::unexpected(s.error());
+  for (const auto& one : *s) {
+    const auto& columns = one.value("columns", nlohmann::json::array());
+    const auto& values = one.value("values", nlohmann::json::array());
+    for (std::size_t c = 0; c < columns.size() && !values.empty(); ++c)
+      if (columns[c] == "currentTime" && values[0].size() > c && values[0][c].is_string())
+        if (auto t = text::parse_rfc3339(values[0][c].get<std::string>())) return t->unix_ns;
+  }
+  return fail(ErrorCode::http_protocol,
+              fmt::format("SHOW DIAGNOSTICS at {} gave no system currentTime: {}", endpoint_.url(), s->dump()));
+}
+
+Result<std::map<std::uint64_t, std::uint64_t>> InfluxHttp::tsm_file_counts() const {
+  auto s = series("SHOW STATS FOR 'tsm1_filestore'");
+  if (!s) return std::unexpected(s.error());
+  std::map<std::uint64_t, std::uint64_t> out;
+  for (const auto& one : *s) {
+    const auto tags = one.value("tags", nlohmann::json::object());
+    const auto& columns = one.value("columns", nlohmann::json::array());
+    const auto& values = one.value("values", nlohmann::json::array());
+    if (!tags.contains("id") || !tags["id"].is_string() || values.empty()) continue;
+    std::uint64_t id = 0;
+    const std::string id_text = tags["id"].get<std::string>();
+    if (std::from_chars(id_text.data(), id_text.data() + id_text.size(), id).ec != std::errc{}) continue;
+    for (std::size_t c = 0; c < columns.size(); ++c)
+      if (columns[c] == "numFiles" && values[0].size() > c && values[0][c].is_number_unsigned())
+        out[id] = values[0][c].get<std::uint64_t>();
+  }
+  return out;
+}
+
+Result<InfluxHttp> connect_influx_http(const std::optional<std::string>& url, std::string_view rpc_host,
+                                       std::optional<std::chrono::milliseconds> timeout) {
+  constexpr std::chrono::milliseconds kGuessedFirstLook{5000};
+  HttpEndpoint ep;
+  if (url) {
+    auto parsed = parse_http_url(*url);
+    if (!parsed) return std::unexpected(parsed.error());
+    ep = *parsed;
+  } else {
+    ep = http_endpoint_for_rpc_host(rpc_host);
+  }
+  apply_env_credentials(ep);
+  InfluxHttp http = timeout ? InfluxHttp(ep, *timeout) : InfluxHttp(ep);
+  const InfluxHttp first_look = url ? http
+                                    : InfluxHttp(ep, std::min<std::chrono::milliseconds>(
+                                                         timeout.value_or(kGuessedFirstLook), kGuessedFirstLook));
+  if (auto r = first_look.ping(); !r) return std::unexpected(r.error());
+  // /ping answers without credentials: a query shows whether the API can be used (http-auth).
+  if (auto r = http.databases(); !r) return std::unexpected(r.error());
+  return http;
 }
 
 }  // namespace ifx::net

@@ -72,6 +72,7 @@ namespace ifx {
   X(target_exists, "target-exists")                      \
   X(server_running, "server-running")                    \
   X(restore_failed, "restore-failed")                    \
+  X(repository_locked, "repository-locked")              \
   X(cancelled, "cancelled")                              \
   X(usage, "usage")                                      \
   X(invalid_argument, "invalid-argument")
@@ -140,6 +141,10 @@ class [[nodiscard]] Result : public std::expected<T, Error> {
 inline std::unexpected<Error> fail(ErrorCode code, std::string message,
                                    std::optional<std::uint64_t> offset = std::nullopt) {
   return std::unexpected(Error{code, std::move(message), {}, {}, offset});
+}
+// The same, naming the file (or directory) concerned.
+inline std::unexpected<Error> fail_in_file(ErrorCode code, std::string file, std::string message) {
+  return std::unexpected(Error{code, std::move(message), std::move(file), {}, std::nullopt});
 }
 
 }  // namespace ifx

@@ -45,14 +45,16 @@ class BackupWriter {
   // SHA-256 computed while writing, mode 0600; legacy a plain tar, mode 0644 (as influxd).
   virtual Result<ShardArchiveWriter> open_shard(std::string_view db, std::string_view rp, std::uint64_t id) = 0;
   // Records a finished archive (`tar_bytes` = ShardArchiveWriter::finish()'s result). Portable:
-  // the manifest entry with the SHA-256, in the order of the calls.
+  // the manifest entry with the SHA-256 and `extra`'s keys (e.g. "tsm_files"), in call order.
   virtual void add_shard(std::string_view db, std::string_view rp, std::uint64_t id, std::uint64_t tar_bytes,
-                         const ShardArchiveWriter& finished) = 0;
+                         const ShardArchiveWriter& finished,
+                         const nlohmann::ordered_json& extra = nlohmann::ordered_json::object()) = 0;
   // Records an archive already complete on disk under shard_file_name() (a resumed run kept it
-  // after checking it); its SHA-256 is computed from the file. Legacy backups keep no record:
-  // "invalid-argument".
-  virtual Result<void> adopt_shard(std::string_view db, std::string_view rp, std::uint64_t id,
-                                   std::uint64_t tar_bytes) = 0;
+  // after checking it, or a snapshot shares it with an earlier one); its SHA-256 is `extra`'s
+  // "sha256" when given (the same bytes were hashed before), else computed from the file. Legacy
+  // backups keep no record: "invalid-argument".
+  virtual Result<void> adopt_shard(std::string_view db, std::string_view rp, std::uint64_t id, std::uint64_t tar_bytes,
+                                   const nlohmann::ordered_json& extra = nlohmann::ordered_json::object()) = 0;
 
   // Completes the backup. Portable: writes `<base>.manifest` (mode 0600, Go's MarshalIndent
   // layout, §3.4) with the extra keys "scope" (null when unknown), "created_by" and `extra`'s,
@@ -90,9 +92,10 @@ class PortableBackupWriter final : public BackupWriter {
   std::string shard_file_name(std::string_view db, std::string_view rp, std::uint64_t id) const override;
   Result<ShardArchiveWriter> open_shard(std::string_view db, std::string_view rp, std::uint64_t id) override;
   void add_shard(std::string_view db, std::string_view rp, std::uint64_t id, std::uint64_t tar_bytes,
-                 const ShardArchiveWriter& finished) override;
-  Result<void> adopt_shard(std::string_view db, std::string_view rp, std::uint64_t id,
-                           std::uint64_t tar_bytes) override;
+                 const ShardArchiveWriter& finished,
+                 const nlohmann::ordered_json& extra = nlohmann::ordered_json::object()) override;
+  Result<void> adopt_shard(std::string_view db, std::string_view rp, std::uint64_t id, std::uint64_t tar_bytes,
+                           const nlohmann::ordered_json& extra = nlohmann::ordered_json::object()) override;
   Result<std::string> finish(const std::optional<BackupScope>& scope,
                              const nlohmann::ordered_json& extra = nlohmann::ordered_json::object()) override;
 
@@ -102,7 +105,7 @@ class PortableBackupWriter final : public BackupWriter {
   PortableBackupWriter(std::filesystem::path dir, BackupWriterOptions options)
       : BackupWriter(std::move(dir)), options_(std::move(options)) {}
   void record_shard(std::string_view db, std::string_view rp, std::uint64_t id, std::uint64_t tar_bytes,
-                    std::string sha256);
+                    std::string sha256, const nlohmann::ordered_json& extra);
   BackupWriterOptions options_;
   std::unique_ptr<std::mutex> mutex_ = std::make_unique<std::mutex>();  // guards manifest_ (movable)
   PortableManifest manifest_;
@@ -119,10 +122,10 @@ class LegacyBackupWriter final : public BackupWriter {
   Result<std::string> write_meta(std::string_view meta_blob, std::string_view node_json = "null\n") override;
   std::string shard_file_name(std::string_view db, std::string_view rp, std::uint64_t id) const override;
   Result<ShardArchiveWriter> open_shard(std::string_view db, std::string_view rp, std::uint64_t id) override;
-  void add_shard(std::string_view, std::string_view, std::uint64_t, std::uint64_t, const ShardArchiveWriter&) override {
-  }
-  Result<void> adopt_shard(std::string_view db, std::string_view rp, std::uint64_t id,
-                           std::uint64_t tar_bytes) override;
+  void add_shard(std::string_view, std::string_view, std::uint64_t, std::uint64_t, const ShardArchiveWriter&,
+                 const nlohmann::ordered_json& = nlohmann::ordered_json::object()) override {}
+  Result<void> adopt_shard(std::string_view db, std::string_view rp, std::uint64_t id, std::uint64_t tar_bytes,
+                           const nlohmann::ordered_json& extra = nlohmann::ordered_json::object()) override;
   Result<std::string> finish(const std::optional<BackupScope>& scope,
                              const nlohmann::ordered_json& extra = nlohmann::ordered_json::object()) override;
 

@@ -15,6 +15,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +53,12 @@ class InfluxHttp {
   Result<nlohmann::json> series(std::string_view influxql, std::string_view db = {}) const;
   // SHOW DATABASES, the names in the server's order.
   Result<std::vector<std::string>> databases() const;
+  // The server's own clock, to the nanosecond (SHOW DIAGNOSTICS FOR 'system': currentTime).
+  // "http-protocol" when the answer has no parseable time.
+  Result<std::int64_t> server_time_ns() const;
+  // How many TSM files each shard of the server has now, by shard ID (SHOW STATS FOR
+  // 'tsm1_filestore': numFiles, read live from each shard's file store).
+  Result<std::map<std::uint64_t, std::uint64_t>> tsm_file_counts() const;
   // POST /write?db=&precision=[&rp=] of line protocol. Any status comes back (204: written).
   Result<HttpAnswer> write(std::string_view db, std::string_view rp, std::string_view lines,
                            std::string_view precision = "ns") const;
@@ -63,5 +72,13 @@ class InfluxHttp {
   HttpEndpoint endpoint_;
   std::chrono::milliseconds timeout_;
 };
+
+// The HTTP API a tool talks to: `url` when the user gave one (--http), else the snapshotter RPC
+// host's address with port 8086; credentials from INFLUX_USERNAME / INFLUX_PASSWORD. A guessed
+// address gets a short first look (5 s at most), so a firewall that drops packets to it does not
+// hold the caller for the whole timeout; then a query proves the API usable ("http-auth" when it
+// needs credentials it was not given).
+Result<InfluxHttp> connect_influx_http(const std::optional<std::string>& url, std::string_view rpc_host,
+                                       std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 
 }  // namespace ifx::net
