@@ -27,6 +27,7 @@ namespace {
 constexpr std::string_view kLockFile = "lock";
 constexpr std::string_view kLatest = "latest";
 constexpr std::string_view kPendingDirSuffix = ".pending";
+constexpr std::string_view kRemovingDirSuffix = ".removing";
 
 std::unexpected<Error> io_error(const std::filesystem::path& path, std::string message) {
   return fail_in_file(ErrorCode::io, path.string(), std::move(message));
@@ -88,6 +89,7 @@ Result<Repository> Repository::open(const fs::path& dir, bool create) {
 void Repository::rescan() {
   snapshots_.clear();
   pending_.clear();
+  removing_.clear();
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir_, ec)) {
     const std::string n = e.path().filename().string();
@@ -97,10 +99,14 @@ void Repository::rescan() {
     } else if (n.ends_with(kPendingDirSuffix)) {
       const std::string base = n.substr(0, n.size() - kPendingDirSuffix.size());
       if (is_base(base)) pending_.push_back(base);
+    } else if (n.ends_with(kRemovingDirSuffix)) {
+      const std::string base = n.substr(0, n.size() - kRemovingDirSuffix.size());
+      if (is_base(base)) removing_.push_back(base);
     }
   }
   std::sort(snapshots_.begin(), snapshots_.end(), [](const auto& a, const auto& b) { return a.base < b.base; });
   std::sort(pending_.begin(), pending_.end());
+  std::sort(removing_.begin(), removing_.end());
 }
 
 fs::path Repository::pending_dir(std::string_view base) const {
@@ -173,6 +179,30 @@ Result<Snapshot> Repository::publish(std::string_view base) {
   if (auto r = fsync_dir(dir_); !r) return std::unexpected(r.error());
   rescan();
   return Snapshot{std::string(base), to, *parse_portable_base_time(base)};
+}
+
+Result<void> Repository::remove(std::string_view base) {
+  if (!snapshots_.empty() && snapshots_.back().base == base)
+    return fail(ErrorCode::invalid_argument,
+                fmt::format("{} is the newest snapshot of {} (latest): it is never removed", base, dir_.string()));
+  const fs::path from = dir_ / std::string(base);
+  const fs::path to = dir_ / fmt::format("{}{}", base, kRemovingDirSuffix);
+  if (::rename(from.c_str(), to.c_str()) != 0)
+    return io_error(from, fmt::format("cannot rename {} to {}: {}", from.string(), to.string(), std::strerror(errno)));
+  if (auto r = fsync_dir(dir_); !r) return std::unexpected(r.error());
+  std::error_code ec;
+  fs::remove_all(to, ec);
+  if (ec) return io_error(to, fmt::format("cannot remove {}: {}", to.string(), ec.message()));
+  rescan();
+  return {};
+}
+
+void Repository::remove_leftovers() {
+  for (const auto& base : removing_) {
+    std::error_code ec;
+    fs::remove_all(dir_ / fmt::format("{}{}", base, kRemovingDirSuffix), ec);
+  }
+  rescan();
 }
 
 // ---- the lock ------------------------------------------------------------------------------------

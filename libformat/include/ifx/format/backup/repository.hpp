@@ -6,6 +6,8 @@
 //   REPO/<base>.pending/    a snapshot being written; renamed to REPO/<base>/ once complete
 //   REPO/latest             symlink to the newest complete snapshot, replaced atomically
 //   REPO/lock               held (flock) by the run that writes or prunes the repository
+//   REPO/<base>.removing/   a snapshot being removed (renamed first, so it is never half a
+//                           snapshot under its name); removed again by the next prune
 //
 // Snapshots share unchanged shard archives by hard link: removing one snapshot directory never
 // takes a file away from another.
@@ -70,12 +72,21 @@ class Repository {
   // (a new symlink renamed over the old one). Returns the snapshot.
   Result<Snapshot> publish(std::string_view base);
 
+  // Removes a complete snapshot: renamed to `<base>.removing/` (fsynced), then deleted. Files it
+  // shares with other snapshots by hard link stay theirs. The newest snapshot (`latest`) is
+  // refused ("invalid-argument").
+  Result<void> remove(std::string_view base);
+  // `<base>.removing/` directories a killed removal left, and deleting them.
+  const std::vector<std::string>& removing() const { return removing_; }
+  void remove_leftovers();
+
  private:
   Repository() = default;
   void rescan();
   std::filesystem::path dir_;
   std::vector<Snapshot> snapshots_;
   std::vector<std::string> pending_;
+  std::vector<std::string> removing_;
   std::map<std::string, PortableManifest> manifests_;
   std::map<std::string, meta::MetaData> metas_;
 };
