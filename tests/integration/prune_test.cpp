@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 
 #include <filesystem>
-#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -19,11 +18,10 @@
 #include "ifx/format/backup/file_names.hpp"
 #include "ifx/format/backup/repository.hpp"
 #include "ifx/format/check/backup_check.hpp"
-#include "support/backup_builder.hpp"
 #include "support/child_process.hpp"
 #include "support/paths.hpp"
 #include "support/run.hpp"
-#include "support/tsm_builder.hpp"
+#include "support/repository_builder.hpp"
 
 namespace {
 
@@ -31,70 +29,13 @@ namespace fs = std::filesystem;
 using ifx::Repository;
 using ifx::test::ScratchDir;
 
-// A small valid TSM file whose points depend on `seed`.
-std::string tsm_bytes(const fs::path& scratch, std::int64_t seed) {
-  const fs::path p = scratch / fmt::format("t{}.tsm", seed);
-  ifx::test::write_tsm(p, {{"cpu,host=a#!~#usage", ifx::test::points<double>({{seed, 1.5}, {seed + 10, 2.5}})}});
-  std::string bytes = ifx::test::read_file(p);
-  fs::remove(p);
-  return bytes;
-}
-
-// One snapshot a day at 01:00 UTC from 2026-06-01 to 2026-11-30. Each holds shard 1 (written
-// once, on the first day, then hard-linked from snapshot to snapshot as an unchanged shard is)
-// and shard 2 (new points every day, so a file of its own).
+// One snapshot a day at 01:00 UTC from 2026-06-01 to 2026-11-30.
 std::vector<std::string> make_six_months(const fs::path& root, const fs::path& scratch) {
-  auto repo = Repository::open(root, true);
-  EXPECT_TRUE(repo) << repo.error().describe();
-  const std::string steady = tsm_bytes(scratch, 1);
-  std::vector<std::string> bases;
-  std::string previous;
+  std::vector<std::int64_t> times;
   for (std::int64_t t = *ifx::parse_portable_base_time("20260601T010000Z");
-       t <= *ifx::parse_portable_base_time("20261130T010000Z"); t += 86400LL * 1'000'000'000) {
-    const std::string base = ifx::portable_base_name(t);
-    const fs::path dir = repo->pending_dir(base);
-    ifx::test::write_portable_backup(
-        dir, {.base = base,
-              .shards = {{.id = 1, .files = {{"000000001-000000001.tsm", steady}}},
-                         {.id = 2,
-                          .group_start_ns = ifx::test::kWeekNs,
-                          .files = {{"000000001-000000001.tsm", tsm_bytes(scratch, t / 1'000'000'000)}}}}});
-    if (!previous.empty()) {
-      // Shard 1 unchanged: the earlier archive's inode under this snapshot's name, and its
-      // manifest entry (size, SHA-256), as ifx-backup reuses one.
-      const fs::path mine = dir / fmt::format("{}.s1.tar.gz", base);
-      const fs::path theirs = root / previous / fmt::format("{}.s1.tar.gz", previous);
-      fs::remove(mine);
-      fs::create_hard_link(theirs, mine);
-      auto earlier = ifx::read_manifest_file(root / previous / (previous + ".manifest"));
-      EXPECT_TRUE(earlier) << earlier.error().describe();
-      ifx::test::edit_manifest(dir, [&](ifx::PortableManifest& m) {
-        for (auto& f : m.files)
-          if (f.shard_id == 1) {
-            f.size = earlier->files.front().size;
-            f.extra = earlier->files.front().extra;
-          }
-      });
-    }
-    auto s = repo->publish(base);
-    EXPECT_TRUE(s) << s.error().describe();
-    bases.push_back(base);
-    previous = base;
-  }
-  return bases;
-}
-
-// Bytes of the distinct regular files (inodes) under `root`: what `du --apparent-size` counts.
-std::uint64_t distinct_file_bytes(const fs::path& root) {
-  std::map<std::pair<dev_t, ino_t>, std::uint64_t> files;
-  for (const auto& e : fs::recursive_directory_iterator(root)) {
-    struct stat st {};
-    if (::lstat(e.path().c_str(), &st) == 0 && S_ISREG(st.st_mode))
-      files[{st.st_dev, st.st_ino}] = static_cast<std::uint64_t>(st.st_size);
-  }
-  std::uint64_t total = 0;
-  for (const auto& [id, size] : files) total += size;
-  return total;
+       t <= *ifx::parse_portable_base_time("20261130T010000Z"); t += 86400LL * 1'000'000'000)
+    times.push_back(t);
+  return ifx::test::write_snapshots(root, scratch, times);
 }
 
 std::vector<std::string> snapshot_dirs(const fs::path& root) {
@@ -130,7 +71,7 @@ class Prune : public ::testing::Test {
 
 TEST_F(Prune, DailyWeeklyMonthlyKeepTheCalendarSetAndEveryKeptSnapshotVerifies) {
   ASSERT_EQ(bases_.size(), 183u);
-  const std::uint64_t before = distinct_file_bytes(root_);
+  const std::uint64_t before = ifx::test::distinct_file_bytes(root_);
 
   // 7 days (24th … 30th November); 4 ISO weeks, Monday first (the newest of the weeks starting
   // 30 Nov, 23 Nov, 16 Nov, 9 Nov: the 30th, 29th, 22nd, 15th); 6 months (the last day of
@@ -146,7 +87,7 @@ TEST_F(Prune, DailyWeeklyMonthlyKeepTheCalendarSetAndEveryKeptSnapshotVerifies) 
   ASSERT_TRUE(dry) << dry.error().describe();
   EXPECT_EQ(dry->removed(), 183u - expected.size());
   EXPECT_EQ(snapshot_dirs(root_).size(), 183u) << "--dry-run removes nothing";
-  EXPECT_EQ(distinct_file_bytes(root_), before);
+  EXPECT_EQ(ifx::test::distinct_file_bytes(root_), before);
 
   auto report = ifx::prune::run(options({.daily = 7, .weekly = 4, .monthly = 6}));
   ASSERT_TRUE(report) << report.error().describe();
@@ -159,7 +100,7 @@ TEST_F(Prune, DailyWeeklyMonthlyKeepTheCalendarSetAndEveryKeptSnapshotVerifies) 
   const auto on_disk = snapshot_dirs(root_);
   EXPECT_EQ(std::set<std::string>(on_disk.begin(), on_disk.end()), expected);
   EXPECT_EQ(report->freed_bytes, dry->freed_bytes) << "the dry run predicted what the run freed";
-  EXPECT_EQ(report->freed_bytes, before - distinct_file_bytes(root_));
+  EXPECT_EQ(report->freed_bytes, before - ifx::test::distinct_file_bytes(root_));
   EXPECT_GT(report->freed_bytes, 0u);
   const auto& newest = report->snapshots.back();
   EXPECT_EQ(newest.reasons, (std::vector<std::string>{"newest", "daily", "weekly", "monthly"}));

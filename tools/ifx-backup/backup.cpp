@@ -295,6 +295,7 @@ Result<Summary> run_into(const Options& options, Repository* repo, const Progres
   nlohmann::ordered_json extra = nlohmann::ordered_json::object();
   if (auto skipped = skipped_json(summary.shards); !skipped.empty()) extra["skipped"] = std::move(skipped);
   if (summary.server_time_ns) extra["server_time"] = *summary.server_time_ns;
+  if (options.portable) extra["host"] = options.host;  // which server, for listings (influxd ignores the key)
   auto manifest = (*writer)->finish(scope_of(options, *plan), extra);
   if (!manifest) return std::unexpected(manifest.error());
   summary.manifest_file = *manifest;
@@ -340,6 +341,9 @@ Result<Summary> run_in_repository(const Options& options, const ProgressCallback
   if (!lock->previous_holder().empty())
     notes.push_back(fmt::format("took over the repository's lock from {}, which ended without releasing it",
                                 lock->previous_holder()));
+  auto repointed = repo->repoint_latest();  // a run killed between publishing and repointing
+  if (!repointed) return std::unexpected(repointed.error());
+  if (*repointed) notes.push_back(**repointed);
   Options o = options;
   o.repo.clear();
   std::string base;

@@ -83,6 +83,11 @@ Result<Report> run(const Options& o) {
         fmt::format("finished removing {} snapshot(s) an interrupted prune left", repo->removing().size()));
     repo->remove_leftovers();
   }
+  if (!o.dry_run) {
+    auto repointed = repo->repoint_latest();
+    if (!repointed) return std::unexpected(repointed.error());
+    if (*repointed) report.notes.push_back(**repointed);
+  }
   if (!o.policy.any())
     report.notes.push_back("no --keep-* rule given: every snapshot is kept (give at least one rule to remove any)");
 

@@ -7,44 +7,105 @@
 
 namespace ifx::verify {
 
+namespace {
+
+using json = nlohmann::ordered_json;
+
+json checked_json(const check::Checked& c) {
+  return json{{"files", c.files},   {"archives", c.archives}, {"tsm_files", c.tsm_files},
+              {"blocks", c.blocks}, {"points", c.points},     {"bytes", c.bytes}};
+}
+
+json defects_json(const std::vector<Error>& defects) {
+  json out = json::array();
+  for (const auto& d : defects) out.push_back(cli::error_json(d));
+  return out;
+}
+
+std::string defect_lines(const std::vector<Error>& defects, const std::vector<std::string>& notes,
+                         std::string_view nameless) {
+  std::string out;
+  for (const auto& d : defects) {
+    std::string where = d.file.empty() ? std::string(nameless) : d.file;
+    if (!d.entry.empty()) where += ": " + d.entry;
+    if (d.offset) where += fmt::format(" @ {}", *d.offset);
+    out += fmt::format("  DEFECT {:<18} {}: {}\n", d.code, where, d.message);
+  }
+  for (const auto& n : notes) out += fmt::format("  note: {}\n", n);
+  return out;
+}
+
+std::string checked_line(const check::Checked& c, bool quick) {
+  return fmt::format("Checked {} files, {} archives, {} TSM files, {} blocks, {} points, {}\n", c.files, c.archives,
+                     c.tsm_files, c.blocks, quick ? std::string("(not decoded)") : std::to_string(c.points),
+                     cli::format_bytes(c.bytes));
+}
+
+std::string verdict(bool valid, std::size_t defects) {
+  if (valid) return "VALID: every byte read, no defect found\n";
+  return fmt::format("INVALID: {} defect{} found\n", defects, defects == 1 ? "" : "s");
+}
+
+}  // namespace
+
 int exit_code(const check::BackupCheckReport& r) {
   if (r.incomplete()) return 2;
   return r.valid() ? 0 : 1;
 }
 
-nlohmann::ordered_json to_json(const check::BackupCheckReport& r) {
-  using json = nlohmann::ordered_json;
-  json defects = json::array();
-  for (const auto& d : r.defects) defects.push_back(cli::error_json(d));
-  const check::Checked& c = r.checked;
+json to_json(const check::BackupCheckReport& r) {
   return json{{"valid", r.valid()},
               {"backup", r.options.backup_dir.string()},
-              {"checked",
-               {{"files", c.files},
-                {"archives", c.archives},
-                {"tsm_files", c.tsm_files},
-                {"blocks", c.blocks},
-                {"points", c.points},
-                {"bytes", c.bytes}}},
-              {"defects", defects}};
+              {"checked", checked_json(r.checked)},
+              {"defects", defects_json(r.defects)}};
 }
 
 std::string to_text(const check::BackupCheckReport& r) {
   std::string out = fmt::format("Backup {}{}\n", r.options.backup_dir.string(), r.options.quick ? " (--quick)" : "");
-  for (const auto& d : r.defects) {
-    std::string where = d.file.empty() ? std::string("(backup)") : d.file;
-    if (!d.entry.empty()) where += ": " + d.entry;
-    if (d.offset) where += fmt::format(" @ {}", *d.offset);
-    out += fmt::format("  DEFECT {:<18} {}: {}\n", d.code, where, d.message);
+  out += defect_lines(r.defects, r.notes, "(backup)");
+  out += checked_line(r.checked, r.options.quick);
+  return out + verdict(r.valid(), r.defects.size());
+}
+
+int exit_code(const check::RepositoryCheckReport& r) {
+  if (r.incomplete()) return 2;
+  return r.valid() ? 0 : 1;
+}
+
+json to_json(const check::RepositoryCheckReport& r) {
+  json snapshots = json::array();
+  for (const auto& s : r.snapshots) {
+    json one{{"snapshot", s.snapshot.base}};
+    one.update(to_json(s.report));
+    if (!s.report.notes.empty()) one["notes"] = s.report.notes;
+    snapshots.push_back(std::move(one));
   }
-  for (const auto& n : r.notes) out += fmt::format("  note: {}\n", n);
-  const check::Checked& c = r.checked;
-  out += fmt::format("Checked {} files, {} archives, {} TSM files, {} blocks, {} points, {}\n", c.files, c.archives,
-                     c.tsm_files, c.blocks, r.options.quick ? std::string("(not decoded)") : std::to_string(c.points),
-                     cli::format_bytes(c.bytes));
-  if (r.valid()) out += "VALID: every byte read, no defect found\n";
-  else out += fmt::format("INVALID: {} defect{} found\n", r.defects.size(), r.defects.size() == 1 ? "" : "s");
-  return out;
+  return json{{"valid", r.valid()},
+              {"repository", r.options.repository_dir.string()},
+              {"checked", checked_json(r.checked())},
+              {"reads_skipped", r.reads_skipped},
+              {"bytes_skipped", r.bytes_skipped},
+              {"defects", defects_json(r.defects)},
+              {"notes", r.notes},
+              {"snapshots", snapshots}};
+}
+
+std::string to_text(const check::RepositoryCheckReport& r) {
+  std::string out = fmt::format("Repository {}{}{}\n", r.options.repository_dir.string(),
+                                r.options.latest_only ? " (--latest)" : "", r.options.backup.quick ? " (--quick)" : "");
+  out += defect_lines(r.defects, r.notes, "(repository)");
+  for (const auto& s : r.snapshots) {
+    out += fmt::format("Snapshot {}: {}\n", s.snapshot.base,
+                       s.report.valid() ? "valid"
+                                        : fmt::format("{} defect{}", s.report.defects.size(),
+                                                      s.report.defects.size() == 1 ? "" : "s"));
+    out += defect_lines(s.report.defects, s.report.notes, "(backup)");
+  }
+  out += checked_line(r.checked(), r.options.backup.quick);
+  if (r.reads_skipped)
+    out += fmt::format("Files shared by hard link, read once: {} read{} ({}) skipped\n", r.reads_skipped,
+                       r.reads_skipped == 1 ? "" : "s", cli::format_bytes(r.bytes_skipped));
+  return out + verdict(r.valid(), r.defect_count());
 }
 
 }  // namespace ifx::verify

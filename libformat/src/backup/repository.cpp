@@ -164,6 +164,12 @@ Result<Snapshot> Repository::publish(std::string_view base) {
   if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0)
     return io_error(to, fmt::format("cannot rename {} to {}: {}", from.string(), to.string(), std::strerror(errno)));
   if (auto r = fsync_dir(dir_); !r) return std::unexpected(r.error());
+  if (auto r = point_latest(base); !r) return std::unexpected(r.error());
+  rescan();
+  return Snapshot{std::string(base), to, *parse_portable_base_time(base)};
+}
+
+Result<void> Repository::point_latest(std::string_view base) {
   // `latest` is replaced by a rename, never removed first: a reader always finds one.
   const fs::path link_tmp = dir_ / fmt::format("{}.{}{}", kLatest, ::getpid(), kPendingSuffix);
   std::error_code ec;
@@ -176,9 +182,23 @@ Result<Snapshot> Repository::publish(std::string_view base) {
     return io_error(dir_ / kLatest,
                     fmt::format("cannot point {} at {}: {}", (dir_ / kLatest).string(), base, std::strerror(err)));
   }
-  if (auto r = fsync_dir(dir_); !r) return std::unexpected(r.error());
-  rescan();
-  return Snapshot{std::string(base), to, *parse_portable_base_time(base)};
+  return fsync_dir(dir_);
+}
+
+std::optional<std::string> Repository::latest_target() const {
+  std::error_code ec;
+  const fs::path link = dir_ / kLatest;
+  if (!fs::is_symlink(link, ec)) return std::nullopt;
+  const fs::path target = fs::read_symlink(link, ec);
+  if (ec) return std::nullopt;
+  return target.string();
+}
+
+Result<std::optional<std::string>> Repository::repoint_latest() {
+  if (snapshots_.empty() || latest_target() == snapshots_.back().base) return std::optional<std::string>();
+  if (auto r = point_latest(snapshots_.back().base); !r) return std::unexpected(r.error());
+  return std::optional(fmt::format("pointed latest at the newest snapshot {} (an interrupted run left it elsewhere)",
+                                   snapshots_.back().base));
 }
 
 Result<void> Repository::remove(std::string_view base) {

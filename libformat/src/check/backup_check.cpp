@@ -12,6 +12,7 @@
 
 #include "ifx/format/backup/file_names.hpp"
 #include "ifx/format/backup/manifest.hpp"
+#include "ifx/format/check/read_once.hpp"
 
 namespace ifx::check {
 
@@ -53,6 +54,26 @@ std::vector<Error> manifest_errors(const std::filesystem::path& dir) {
   return out;
 }
 
+// check_shard, unless the same archives (by inode) were checked clean earlier in this run.
+ShardCheck check_shard_once(const BackupSet& set, const ShardInBackup& shard, const ShardCheckOptions& options,
+                            ReadOnce* read_once) {
+  if (!read_once) return check_shard(set, shard, options);
+  const auto sources = shard_archive_sources(set, shard);
+  const auto expect = shard_expectation(shard);
+  const auto key = ReadOnce::shard_key(sources, expect, options.quick);
+  if (key)
+    if (auto earlier = read_once->clean_shard(*key)) {
+      read_once->count_skipped(earlier->checked.archives, earlier->checked.bytes);
+      ShardCheck out;
+      out.checked = earlier->checked;
+      out.data_blocks = earlier->data_blocks;
+      return out;
+    }
+  ShardCheck out = check_shard_archives(sources, expect, options);
+  if (key && out.valid() && out.notes.empty()) read_once->remember_clean_shard(*key, {out.checked, out.data_blocks});
+  return out;
+}
+
 // Every selected shard, `jobs` at a time; the outcomes in the order of `shards`.
 std::vector<ShardCheck> check_shards(const BackupSet& set, const std::vector<const ShardInBackup*>& shards,
                                      const BackupCheckOptions& options) {
@@ -62,7 +83,8 @@ std::vector<ShardCheck> check_shards(const BackupSet& set, const std::vector<con
   jobs = std::min<unsigned>(jobs, static_cast<unsigned>(std::max<std::size_t>(1, shards.size())));
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
-    for (std::size_t i; (i = next++) < shards.size();) outcomes[i] = check_shard(set, *shards[i], shard_options);
+    for (std::size_t i; (i = next++) < shards.size();)
+      outcomes[i] = check_shard_once(set, *shards[i], shard_options, options.read_once);
   };
   std::vector<std::thread> pool;
   for (unsigned i = 1; i < jobs; ++i) pool.emplace_back(worker);

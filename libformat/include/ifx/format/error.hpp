@@ -49,6 +49,7 @@ namespace ifx {
   X(backup_too_old, "backup-too-old")                    \
   X(db_missing, "db-missing")                            \
   X(db_empty, "db-empty")                                \
+  X(latest_invalid, "latest-invalid")                    \
   X(io, "io")                                            \
   /* the snapshotter RPC (libnet/snapshot) */            \
   X(net_refused, "net-refused")                          \

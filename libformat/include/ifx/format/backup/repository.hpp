@@ -71,6 +71,12 @@ class Repository {
   // Renames `<base>.pending/` to `<base>/`, fsyncs the repository, and points `latest` at it
   // (a new symlink renamed over the old one). Returns the snapshot.
   Result<Snapshot> publish(std::string_view base);
+  // The snapshot base `latest` names; nullopt when it is missing or not a symlink.
+  std::optional<std::string> latest_target() const;
+  // Points `latest` at the newest complete snapshot when it names anything else (a run killed
+  // between publishing and repointing, or one that removed it by hand). Returns a note saying
+  // so when it did, for the run's report.
+  Result<std::optional<std::string>> repoint_latest();
 
   // Removes a complete snapshot: renamed to `<base>.removing/` (fsynced), then deleted. Files it
   // shares with other snapshots by hard link stay theirs. The newest snapshot (`latest`) is
@@ -83,6 +89,7 @@ class Repository {
  private:
   Repository() = default;
   void rescan();
+  Result<void> point_latest(std::string_view base);
   std::filesystem::path dir_;
   std::vector<Snapshot> snapshots_;
   std::vector<std::string> pending_;

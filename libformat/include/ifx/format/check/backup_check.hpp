@@ -21,6 +21,8 @@
 
 namespace ifx::check {
 
+class ReadOnce;  // check/read_once.hpp
+
 struct BackupCheckOptions {
   std::filesystem::path backup_dir;
   bool quick = false;                           // structure and CRCs only: TSM blocks are not decoded
@@ -33,6 +35,9 @@ struct BackupCheckOptions {
   std::filesystem::path scratch_root;           // where a shard is unpacked; empty = default
   std::optional<std::int64_t> now_ns;           // "now" for max_age; unset = the wall clock
   std::size_t max_defects_per_entry = 100;      // further defects of one archive entry are counted
+  // Files already read in this run, by inode (check/read_once.hpp): the caller's, shared by the
+  // checks of several backups that hard-link the same archives; null: every file is read.
+  ReadOnce* read_once = nullptr;
 
   // The shard lies inside the database / retention policy / shard filters.
   bool selects(const std::string& db, const std::string& rp, std::uint64_t shard_id) const;
