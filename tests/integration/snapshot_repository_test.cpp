@@ -24,6 +24,7 @@
 #include "support/child_process.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"
+#include "support/repository_builder.hpp"
 #include "support/run.hpp"
 #include "support/server_data.hpp"
 #include "tool_runs.hpp"
@@ -117,6 +118,20 @@ class SnapshotRepository : public ::testing::Test {
   fs::path repo_ = scratch_ / "repo";
 };
 
+// What `du -sb` says of `dir`: apparent sizes, each hard-linked file once.
+std::uint64_t du_bytes(const fs::path& dir) {
+  const auto r = ifx::test::run_command({"du", "-sb", dir.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return std::stoull(r.out);
+}
+
+// What a directory itself adds to `du -sb`.
+std::uint64_t dir_entry_bytes(const fs::path& dir) {
+  struct stat st {};
+  EXPECT_EQ(::stat(dir.c_str(), &st), 0) << dir;
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
 ino_t inode_of(const fs::path& p) {
   struct stat st {};
   EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
@@ -147,9 +162,54 @@ TEST_F(SnapshotRepository, NightlySnapshotsShareUnchangedShardsAndRestoreAsTheyW
   EXPECT_EQ(fs::read_symlink(repo_ / "latest"), fs::path(second.snapshot).filename());
 
   // Nothing changed: everything shared, from the newest snapshot holding it.
+  const std::uint64_t du_before_third = du_bytes(repo_);
   const auto third = snapshot();
   expect_only_changed(third, {});
   for (const auto& r : third.shards) EXPECT_EQ(r.reused_from, second.base) << r.shard_id;
+
+  // The repository grew by each snapshot's own files only (du counts hard links once): the third
+  // added its meta and manifest and no archive. ifx-inspect's listing says the same.
+  const std::uint64_t third_own = fs::file_size(fs::path(third.snapshot) / (third.base + ".meta")) +
+                                  fs::file_size(fs::path(third.snapshot) / (third.base + ".manifest"));
+  EXPECT_EQ(du_bytes(repo_) - du_before_third, third_own + dir_entry_bytes(third.snapshot));
+  const auto listed = ifx::test::run_command({ifx::test::tool("ifx-inspect"), repo_.string(), "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  const json l = json::parse(listed.out);
+  ASSERT_EQ(l["snapshots"].size(), 3u);
+  EXPECT_EQ(l["latest"], third.base);
+  const std::vector<std::size_t> written{static_cast<std::size_t>(kDays), 1, 0};
+  const ifx::backup::Summary* runs[] = {&first, &second, &third};
+  std::uint64_t logical = 0;
+  for (std::size_t i = 0; i < 3; ++i) {
+    const json& s = l["snapshots"][i];
+    EXPECT_EQ(s["snapshot"], runs[i]->base);
+    EXPECT_EQ(s["host"], srv_->rpc_address());
+    EXPECT_EQ(s["scope"]["database"], "night");
+    EXPECT_EQ(s["shards"], kDays);
+    EXPECT_EQ(s["shards_written"], written[i]);
+    EXPECT_EQ(s["shards_reused"], kDays - written[i]);
+    logical += s["logical_bytes"].get<std::uint64_t>();
+  }
+  EXPECT_EQ(l["snapshots"][2]["added_bytes"], third_own);
+  EXPECT_EQ(l["totals"]["logical_bytes"], logical);
+  EXPECT_EQ(l["totals"]["on_disk_bytes"], ifx::test::distinct_file_bytes(repo_) - fs::file_size(repo_ / "lock"));
+  std::uint64_t added = 0;
+  for (const auto& s : l["snapshots"]) added += s["added_bytes"].get<std::uint64_t>();
+  EXPECT_EQ(l["totals"]["on_disk_bytes"], added);
+  // What sharing saved: the archives of the 5 + 6 reused shards, counted in logical only.
+  std::uint64_t shared = 0;
+  for (const auto* run : {&second, &third})
+    for (const auto& r : run->shards)
+      if (r.status == ShardStatus::reused) shared += fs::file_size(fs::path(run->snapshot) / r.file);
+  EXPECT_EQ(logical - added, shared);
+  const auto table = ifx::test::run_command({ifx::test::tool("ifx-inspect"), repo_.string()});
+  EXPECT_EQ(table.exit_code, 0) << table.err;
+  const auto row = table.out.find(third.base + " ");
+  ASSERT_NE(row, std::string::npos) << table.out;
+  const std::string line = table.out.substr(row, table.out.find('\n', row) - row);
+  EXPECT_NE(line.find(srv_->rpc_address()), std::string::npos) << line;
+  EXPECT_TRUE(line.ends_with("(latest)")) << line;
+  EXPECT_NE(table.out.find("3 snapshots: "), std::string::npos) << table.out;
 
   expect_restores_to(first.snapshot, "night_first", truth1);
   expect_restores_to(second.snapshot, "night_second", truth2);

@@ -1,9 +1,10 @@
-// ifx-inspect: flags → inspect::run → text or JSON. Nothing else lives here.
+// ifx-inspect: flags → inspect::run (or list_repository) → text or JSON. Nothing else lives here.
 #include <iostream>
 
 #include "common/cli.hpp"
 #include "common/json_output.hpp"
 #include "ifx-inspect/inspect.hpp"
+#include "ifx-inspect/repository_listing.hpp"
 
 int main(int argc, char** argv) {
   ifx::inspect::Options o;
@@ -17,9 +18,16 @@ int main(int argc, char** argv) {
       "their archives, users (never password hashes) and continuous queries. With --deep it reads\n"
       "every point and counts, per shard and measurement, series, points (distinct\n"
       "series+timestamp after overwrites and tombstones), values, field types and time range.\n"
+      "Given a snapshot repository (ifx-backup --repo), it lists the snapshots: time, host, scope,\n"
+      "shards written and reused, size, bytes each added, totals logical and on disk.\n"
+      "Examples:\n"
+      "  ifx-inspect /backups/20261202T101938Z --deep -db telegraf\n"
+      "  ifx-inspect /backups/repo\n"
+      "  ifx-inspect /backups/repo/latest --json\n"
       "Exit codes: 0 readable, 1 unreadable or damaged (what could be read is still shown), 2 usage.",
       "ifx-inspect"};
-  app.add_option("backup_dir", o.backup_dir, "Backup directory (portable or legacy)")->required();
+  app.add_option("backup_dir", o.backup_dir, "Backup directory (portable or legacy), or a snapshot repository")
+      ->required();
   app.add_flag("--deep", o.deep, "Read every point: per-measurement series, points, values, fields, times");
   app.add_flag("--json", json, "Print JSON (schema in the README) instead of tables");
   app.add_option("--db,--database", database, "Only this database");
@@ -35,18 +43,32 @@ int main(int argc, char** argv) {
   if (!rp.empty()) o.retention_policy = rp;
   if (app.count("--shard")) o.shard = shard;
 
-  auto report = ifx::inspect::run(o);
-  if (!report) {
-    if (json) {
-      nlohmann::ordered_json out{{"backup", o.backup_dir.string()}, {"errors", {ifx::cli::error_json(report.error())}}};
-      std::cout << out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
-    }
-    ifx::cli::print_error("ifx-inspect", report.error());
+  auto print = [](const nlohmann::ordered_json& j) {
+    std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+  };
+  // The JSON names what could not be read ("backup" or "repository") beside the error.
+  auto failed = [&](const char* what, const ifx::Error& e) {
+    if (json) print({{what, o.backup_dir.string()}, {"errors", {ifx::cli::error_json(e)}}});
+    ifx::cli::print_error("ifx-inspect", e);
     return ifx::cli::kFailed;
+  };
+  if (ifx::Repository::is_repository(o.backup_dir)) {
+    if (o.deep || o.database || o.retention_policy || o.shard) {
+      std::cerr << "ifx-inspect: " << o.backup_dir.string()
+                << " is a snapshot repository: give one of its snapshots (REPO/<base> or REPO/latest) "
+                   "for --deep or -db/-rp/-shard\n";
+      return ifx::cli::kUsage;
+    }
+    auto listing = ifx::inspect::list_repository(o.backup_dir);
+    if (!listing) return failed("repository", listing.error());
+    if (json) print(ifx::inspect::to_json(*listing));
+    else std::cout << ifx::inspect::to_text(*listing);
+    return listing->ok() ? ifx::cli::kOk : ifx::cli::kFailed;
   }
-  if (json)
-    std::cout << ifx::inspect::to_json(*report).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
-              << "\n";
+
+  auto report = ifx::inspect::run(o);
+  if (!report) return failed("backup", report.error());
+  if (json) print(ifx::inspect::to_json(*report));
   else std::cout << ifx::inspect::to_text(*report);
   return report->ok() ? ifx::cli::kOk : ifx::cli::kFailed;
 }

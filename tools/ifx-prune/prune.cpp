@@ -2,7 +2,6 @@
 // (by inode: a file still linked from a kept snapshot frees nothing), remove.
 #include "ifx-prune/prune.hpp"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,10 +10,10 @@
 #include <fmt/format.h>
 
 #include "ifx/format/backup/repository.hpp"
+#include "ifx/format/backup/repository_usage.hpp"
 #include "ifx/format/text/rfc3339.hpp"
 
 namespace ifx::prune {
-namespace fs = std::filesystem;
 
 std::size_t Report::removed() const {
   return static_cast<std::size_t>(std::count_if(snapshots.begin(), snapshots.end(), [](auto& s) { return !s.keep; }));
@@ -34,18 +33,14 @@ struct FileOnDisk {
 // first).
 void count_freed(const std::vector<Snapshot>& snapshots, std::vector<SnapshotOutcome>& out) {
   std::map<std::pair<dev_t, ino_t>, FileOnDisk> files;
-  for (std::size_t i = 0; i < snapshots.size(); ++i) {
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(snapshots[i].dir, ec)) {
-      struct stat st {};
-      if (::lstat(e.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-      FileOnDisk& f = files[{st.st_dev, st.st_ino}];
-      f.size = static_cast<std::uint64_t>(st.st_size);
-      f.links = st.st_nlink;
+  for (std::size_t i = 0; i < snapshots.size(); ++i)
+    for (const auto& file : snapshot_files(snapshots[i])) {
+      FileOnDisk& f = files[{file.device, file.inode}];
+      f.size = file.size;
+      f.links = file.links;
       if (out[i].keep) ++f.in_kept;
       else ++f.in_removed[i];
     }
-  }
   for (const auto& [id, f] : files) {
     std::uint64_t removed_names = 0;
     for (const auto& [i, n] : f.in_removed) removed_names += n;
