@@ -9,7 +9,9 @@
 //   * the rerun a user would type (ifx-backup --resume, ifx-convert --force as its message says,
 //     ifx-restore the same command) completes, and the result verifies.
 // The offline restore's directories are then served by a real influxd and compared with the
-// fixture's truth.
+// fixture's truth. ifx-backup --repo and ifx-prune are killed the same way over a snapshot
+// repository: after each kill every snapshot under a final name verifies and `latest` names a
+// complete one; the next run finishes what was left.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -22,11 +24,16 @@
 #include <fmt/format.h>
 
 #include "ifx-verify/verify.hpp"
+#include "ifx/format/backup/file_names.hpp"
+#include "ifx/format/backup/repository.hpp"
+#include "ifx/format/check/repository_check.hpp"
 #include "restore_truth.hpp"
 #include "safety_checks.hpp"
 #include "support/child_process.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"
+#include "support/repository_builder.hpp"
+#include "support/run.hpp"
 #include "support/server_data.hpp"
 #include "support/server_suite.hpp"
 
@@ -97,6 +104,27 @@ std::vector<std::string> damage_defects(const ifx::check::BackupCheckReport& rep
     if (d.code == ifx::ErrorCode::manifest_invalid && d.file.empty()) continue;
     out.push_back(d.describe());
   }
+  return out;
+}
+
+// A repository as a kill may leave it: every file outside .pending complete, every snapshot
+// under a final name valid, `latest` naming a complete snapshot.
+void expect_repository_sound(const fs::path& repo) {
+  EXPECT_EQ(ifx::test::incomplete_files(repo), std::vector<std::string>{});
+  ifx::check::RepositoryCheckOptions o{.repository_dir = repo};
+  o.backup.jobs = 1;
+  o.backup.quick = true;
+  auto r = ifx::check::check_repository(o);
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_TRUE(r->valid()) << ifx::verify::to_text(*r);
+}
+
+std::vector<std::string> snapshot_bases(const fs::path& repo) {
+  std::vector<std::string> out;
+  auto r = ifx::Repository::open(repo, false);
+  EXPECT_TRUE(r) << r.error().describe();
+  if (r)
+    for (const auto& s : r->snapshots()) out.push_back(s.base);
   return out;
 }
 
@@ -177,6 +205,88 @@ TEST_F(CrashSafety, BackupKilledTwentyTimesThenResumeCompletes) {
   }
   print_tally("ifx-backup", t);
   EXPECT_GE(t.killed, kKills / 2) << "the moments should mostly land inside the run";
+}
+
+TEST_F(CrashSafety, RepositoryBackupKilledTwentyTimesKeepsEverySnapshotWhole) {
+  const fs::path repo = scratch_ / "repo";
+  auto args = [&](int) {
+    return std::vector<std::string>{tool("ifx-backup"),
+                                    "-portable",
+                                    "-db",
+                                    "crash",
+                                    "-host",
+                                    server_->rpc_address(),
+                                    "--http",
+                                    server_->http_url(),
+                                    "--repo",
+                                    repo.string(),
+                                    "--progress",
+                                    "none",
+                                    "-j",
+                                    "1"};
+  };
+  const KillPlan plan = plan_kills(args, 8004);  // the two clean runs leave two snapshots
+  ASSERT_EQ(snapshot_bases(repo).size(), 2u);
+  Tally t;
+  for (int i = 0; i < kKills; ++i) {
+    SCOPED_TRACE(plan.trace(i));
+    // One shard changes before each run: it is fetched, the others shared by hard link.
+    server_->write("crash", std::vector<std::string>{fmt::format("cpu,host=h9 value={} {}", i,
+                                                                 kJan2022 + (i % 4) * 7 * kDay + 5 * kSecond)});
+    t.add(kill_after(args(0), plan.moments[i], spawn()), !ifx::test::pending_leftovers(repo).empty());
+    expect_repository_sound(repo);
+  }
+  const auto rerun = ifx::test::run_process(args(0), spawn());
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+  expect_repository_sound(repo);
+  EXPECT_EQ(ifx::test::pending_leftovers(repo), std::vector<std::string>{});
+  EXPECT_EQ(fs::read_symlink(repo / "latest"), fs::path(snapshot_bases(repo).back()));
+  print_tally("ifx-backup --repo", t);
+  EXPECT_GE(t.killed, kKills / 2);
+}
+
+TEST_F(CrashSafety, PruneKilledTwentyTimesKeepsEverySnapshotWhole) {
+  // Fresh repositories of 40 daily snapshots (shard 1 shared by all); --keep-last 1 removes 39.
+  std::vector<std::int64_t> times;
+  for (int d = 0; d < 40; ++d) times.push_back(*ifx::parse_portable_base_time("20261001T010000Z") + d * kDay);
+  const fs::path made = scratch_ / "made";
+  fs::create_directories(made);
+  ifx::test::write_snapshots(made / "repo", made, times);
+  auto fresh = [&](int i) {  // a copy, hard links kept
+    const fs::path root = scratch_ / fmt::format("prune{}", i);
+    const auto cp = ifx::test::run_command({"cp", "-a", (made / "repo").string(), root.string()});
+    EXPECT_EQ(cp.exit_code, 0) << cp.err;
+    return root;
+  };
+  auto removing_left = [](const fs::path& root) {
+    for (const auto& e : fs::directory_iterator(root))
+      if (e.path().filename().string().ends_with(".removing")) return true;
+    return false;
+  };
+  auto args = [&](const fs::path& root) {
+    return std::vector<std::string>{tool("ifx-prune"), root.string(), "--keep-last", "1"};
+  };
+  const KillPlan plan = plan_kills([&](int i) { return args(fresh(100 + i)); }, 8005);
+  Tally t;
+  int partly = 0;  // kills that left some but not all of the 39 removed
+  for (int i = 0; i < kKills; ++i) {
+    SCOPED_TRACE(plan.trace(i));
+    const fs::path root = fresh(i);
+    const std::string newest = snapshot_bases(root).back();
+    const auto run = kill_after(args(root), plan.moments[i], spawn());
+    t.add(run, removing_left(root));
+    const std::size_t left = snapshot_bases(root).size();
+    partly += left > 1 && left < times.size();
+    expect_repository_sound(root);
+    const auto rerun = ifx::test::run_process(args(root), spawn());
+    ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+    EXPECT_EQ(snapshot_bases(root), std::vector<std::string>{newest});
+    expect_repository_sound(root);
+    EXPECT_FALSE(removing_left(root));
+  }
+  std::printf("[crash-safety] ifx-prune: %d kills left the repository partly pruned\n", partly);
+  print_tally("ifx-prune (.removing for .pending)", t);
+  EXPECT_GE(t.killed, kKills / 2);
 }
 
 TEST_F(CrashSafety, ConvertKilledTwentyTimesThenForcedRerunCompletes) {
