@@ -56,39 +56,30 @@ int main(int argc, char** argv) {
 
   int exit_code = ifx::cli::kOk;
   nlohmann::ordered_json outputs = nlohmann::ordered_json::array();
-  for (const auto& dir : dirs) {
-    if (ifx::Repository::is_repository(dir)) {
-      auto report = ifx::check::check_repository({dir, o, latest_only});
-      if (!report) {
-        ifx::cli::print_error("ifx-verify", report.error());
-        if (report.error().code == ifx::ErrorCode::usage) return ifx::cli::kUsage;
-        exit_code = ifx::cli::kUsage;
-        outputs.push_back({{"valid", false},
-                           {"repository", dir.string()},
-                           {"checked", nullptr},
-                           {"defects", {ifx::cli::error_json(report.error())}}});
-        continue;
-      }
-      exit_code = std::max(exit_code, ifx::verify::exit_code(*report));
-      if (json) outputs.push_back(ifx::verify::to_json(*report));
-      else std::cout << ifx::verify::to_text(*report) << std::flush;
-      continue;
-    }
-    o.backup_dir = dir;
-    auto report = ifx::check::check_backup(o);
+  // One directory's outcome: its report, or the error that kept it from being checked (listed
+  // under `what`, "backup" or "repository"). False on a usage error: the run stops.
+  auto take = [&](const auto& report, const char* what, const std::filesystem::path& dir) {
     if (!report) {
       ifx::cli::print_error("ifx-verify", report.error());
-      if (report.error().code == ifx::ErrorCode::usage) return ifx::cli::kUsage;
+      if (report.error().code == ifx::ErrorCode::usage) return false;
       exit_code = ifx::cli::kUsage;
       outputs.push_back({{"valid", false},
-                         {"backup", dir.string()},
+                         {what, dir.string()},
                          {"checked", nullptr},
                          {"defects", {ifx::cli::error_json(report.error())}}});
-      continue;
+      return true;
     }
     exit_code = std::max(exit_code, ifx::verify::exit_code(*report));
     if (json) outputs.push_back(ifx::verify::to_json(*report));
     else std::cout << ifx::verify::to_text(*report) << std::flush;
+    return true;
+  };
+  for (const auto& dir : dirs) {
+    o.backup_dir = dir;
+    const bool go_on = ifx::Repository::is_repository(dir)
+                           ? take(ifx::check::check_repository({dir, o, latest_only}), "repository", dir)
+                           : take(ifx::check::check_backup(o), "backup", dir);
+    if (!go_on) return ifx::cli::kUsage;
   }
   if (json) {
     const auto& out = outputs.size() == 1 ? outputs[0] : outputs;
