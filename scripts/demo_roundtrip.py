@@ -107,6 +107,18 @@ def main():
             print("round trip FAILED")
             return 1
         print("round trip complete: the restored server answers with exactly the backed-up points")
+
+        repo = os.path.join(work, "repo")
+        http = f"http://127.0.0.1:{source.http_port}"
+        step("The nightly job: snapshots in a repository (ifx-backup --repo), unchanged shards shared")
+        run([tool("ifx-backup"), "-portable", "-host", source.rpc_address, "--http", http, "--repo", repo,
+             "--progress", "none"])
+        source.write("weather", ['weather,station=y temp=3.5 1700000000000000000'])
+        run([tool("ifx-backup"), "-portable", "-host", source.rpc_address, "--http", http, "--repo", repo,
+             "--progress", "none"])
+        run([tool("ifx-inspect"), repo])
+        run([tool("ifx-verify"), repo, "--latest", "--max-age", "26h"])
+        run([tool("ifx-prune"), repo, "--keep-daily", "7", "--keep-weekly", "5", "--dry-run"])
         return 0
     finally:
         source.cleanup()
