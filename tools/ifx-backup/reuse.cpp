@@ -3,9 +3,10 @@
 // the same SHA-256 and size in the new manifest).
 //
 // Why the test below is a proof and not a guess. Every run does, in this order:
-//   (a) asks influxd for every shard with Since = the end of time: an empty answer, but
-//       influxd's shard backup first flushes the shard's cache into a TSM file, so the points it
-//       held are on disk, in files older than T, from now on;
+//   (a) asks influxd for every shard whose cache holds points (SHOW STATS 'tsm1_cache'
+//       memBytes) with Since = the end of time: an empty answer, but influxd's shard backup
+//       first flushes the shard's cache into a TSM file, so the points it held are on disk, in
+//       files older than T, from now on (a shard the next run would otherwise find changed);
 //   (b) reads the server's clock, T (SHOW DIAGNOSTICS, to the nanosecond), and records it in the
 //       manifest ("server_time");
 //   (c) probes each shard it has an earlier archive of (below), then takes every other shard.
@@ -44,6 +45,7 @@
 #include "ifx/net/http/influx_http.hpp"
 #include "ifx/format/io/file_size.hpp"
 #include "ifx/format/meta/meta_store.hpp"
+#include "ifx/format/parallel_for.hpp"
 
 namespace ifx::backup::detail {
 namespace fs = std::filesystem;
@@ -125,8 +127,22 @@ ReuseOutcome reuse_unchanged(const Options& o, Repository& repo, const meta::Met
                               std::move(sha256)};
   }
 
-  // (a) Every shard's cache flushed before T.
-  for (const auto& s : plan) (void)written_since(client, s.shard_id, net::kExportMaxUnixNs, received);
+  // (a) Every shard's cache flushed before T: the shards whose cache holds points (all of them
+  // when the server does not say). A shard whose cache was empty when asked and is written to
+  // before T keeps those points in its cache past T; they reach a file newer than T, in this
+  // snapshot or the next, which then sees the shard changed and fetches it again: a cost, never
+  // a wrong answer. Requests go out -j at a time (influxd serves each on its own connection).
+  const auto cached = http->cache_bytes();
+  auto holds_points = [&](std::uint64_t id) {
+    if (!cached) return true;
+    const auto it = cached->find(id);
+    return it == cached->end() || it->second > 0;
+  };
+  std::vector<std::uint64_t> to_flush;
+  for (const auto& s : plan)
+    if (holds_points(s.shard_id)) to_flush.push_back(s.shard_id);
+  parallel_for(to_flush.size(), o.jobs,
+               [&](std::size_t i) { (void)written_since(client, to_flush[i], net::kExportMaxUnixNs, received); });
 
   // (b) T.
   auto now = http->server_time_ns();
@@ -139,16 +155,19 @@ ReuseOutcome reuse_unchanged(const Options& o, Repository& repo, const meta::Met
 
   // (c) The probes, then the live file counts (point 3).
   std::size_t clock_behind = 0;
-  std::vector<const Candidate*> unchanged;
+  std::vector<const Candidate*> probed;
   for (const auto& c : candidates) {
     if (!c) continue;
-    if (c->server_time_ns >= *now) {
-      ++clock_behind;
-      continue;
-    }
-    if (written_since(client, plan[c->plan_index].shard_id, c->server_time_ns, received) == false)
-      unchanged.push_back(&*c);
+    if (c->server_time_ns >= *now) ++clock_behind;
+    else probed.push_back(&*c);
   }
+  std::vector<char> changed(probed.size(), 1);
+  parallel_for(probed.size(), o.jobs, [&](std::size_t i) {
+    changed[i] = written_since(client, plan[probed[i]->plan_index].shard_id, probed[i]->server_time_ns, received);
+  });
+  std::vector<const Candidate*> unchanged;
+  for (std::size_t i = 0; i < probed.size(); ++i)
+    if (!changed[i]) unchanged.push_back(probed[i]);
   if (clock_behind)
     out.notes.push_back(
         fmt::format("{} shard{} fetched because the server's clock reads earlier than when the "

@@ -4,15 +4,14 @@
 #include "ifx/format/check/backup_check.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <iterator>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "ifx/format/backup/file_names.hpp"
 #include "ifx/format/backup/manifest.hpp"
 #include "ifx/format/check/read_once.hpp"
+#include "ifx/format/parallel_for.hpp"
 
 namespace ifx::check {
 
@@ -79,17 +78,9 @@ std::vector<ShardCheck> check_shards(const BackupSet& set, const std::vector<con
                                      const BackupCheckOptions& options) {
   const ShardCheckOptions shard_options{options.quick, options.scratch_root, options.max_defects_per_entry, false};
   std::vector<ShardCheck> outcomes(shards.size());
-  unsigned jobs = options.jobs ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
-  jobs = std::min<unsigned>(jobs, static_cast<unsigned>(std::max<std::size_t>(1, shards.size())));
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    for (std::size_t i; (i = next++) < shards.size();)
-      outcomes[i] = check_shard_once(set, *shards[i], shard_options, options.read_once);
-  };
-  std::vector<std::thread> pool;
-  for (unsigned i = 1; i < jobs; ++i) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
+  parallel_for(shards.size(), options.jobs, [&](std::size_t i) {
+    outcomes[i] = check_shard_once(set, *shards[i], shard_options, options.read_once);
+  });
   return outcomes;
 }
 

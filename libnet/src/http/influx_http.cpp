@@ -164,7 +164,16 @@ Result<std::int64_t> InfluxHttp::server_time_ns() const {
 }
 
 Result<std::map<std::uint64_t, std::uint64_t>> InfluxHttp::tsm_file_counts() const {
-  auto s = series("SHOW STATS FOR 'tsm1_filestore'");
+  return per_shard_stat("tsm1_filestore", "numFiles");
+}
+
+Result<std::map<std::uint64_t, std::uint64_t>> InfluxHttp::cache_bytes() const {
+  return per_shard_stat("tsm1_cache", "memBytes");
+}
+
+Result<std::map<std::uint64_t, std::uint64_t>> InfluxHttp::per_shard_stat(std::string_view module,
+                                                                          std::string_view column) const {
+  auto s = series(fmt::format("SHOW STATS FOR '{}'", module));
   if (!s) return std::unexpected(s.error());
   std::map<std::uint64_t, std::uint64_t> out;
   for (const auto& one : *s) {
@@ -176,7 +185,7 @@ Result<std::map<std::uint64_t, std::uint64_t>> InfluxHttp::tsm_file_counts() con
     const std::string id_text = tags["id"].get<std::string>();
     if (std::from_chars(id_text.data(), id_text.data() + id_text.size(), id).ec != std::errc{}) continue;
     for (std::size_t c = 0; c < columns.size(); ++c)
-      if (columns[c] == "numFiles" && values[0].size() > c && values[0][c].is_number_unsigned())
+      if (columns[c] == column && values[0].size() > c && values[0][c].is_number_unsigned())
         out[id] = values[0][c].get<std::uint64_t>();
   }
   return out;

@@ -59,6 +59,9 @@ class InfluxHttp {
   // How many TSM files each shard of the server has now, by shard ID (SHOW STATS FOR
   // 'tsm1_filestore': numFiles, read live from each shard's file store).
   Result<std::map<std::uint64_t, std::uint64_t>> tsm_file_counts() const;
+  // The bytes each shard's cache holds now (points not yet in a TSM file), by shard ID (SHOW
+  // STATS FOR 'tsm1_cache': memBytes).
+  Result<std::map<std::uint64_t, std::uint64_t>> cache_bytes() const;
   // POST /write?db=&precision=[&rp=] of line protocol. Any status comes back (204: written).
   Result<HttpAnswer> write(std::string_view db, std::string_view rp, std::string_view lines,
                            std::string_view precision = "ns") const;
@@ -66,6 +69,8 @@ class InfluxHttp {
   Result<HttpAnswer> write_gzip(std::string_view db, std::string_view rp, std::string_view gzip_body) const;
 
  private:
+  // One integer column of SHOW STATS FOR '<module>', by the series' shard ID tag ("id").
+  Result<std::map<std::uint64_t, std::uint64_t>> per_shard_stat(std::string_view module, std::string_view column) const;
   Result<HttpAnswer> post_write(std::string_view db, std::string_view rp, std::string_view precision,
                                 std::string_view body, bool gzip) const;
 
