@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "ifx/format/io/checksum.hpp"
 #include "support/backup_builder.hpp"
 #include "support/paths.hpp"
 
@@ -56,6 +57,8 @@ TEST(BackupSet, PortableBackupIsReadWhole) {
     EXPECT_TRUE(s.in_meta) << s.shard_id;
     ASSERT_EQ(s.archives.size(), 1u);
     EXPECT_TRUE(s.archives[0].manifest_size.has_value());
+    ASSERT_TRUE(s.archives[0].sha256.has_value());  // recorded by our writer (§3.9)
+    EXPECT_EQ(*s.archives[0].sha256, *ifx::sha256_file(dir / "b" / s.archives[0].file_name));
   }
   EXPECT_EQ(set->find_shard(7)->database, "other");
 }

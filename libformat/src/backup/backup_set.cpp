@@ -86,6 +86,13 @@ Result<void> load_meta_blob(BackupSet& set, std::string blob, const std::string&
 }
 
 // ---- portable (§3) ---------------------------------------------------------------------------
+// The SHA-256 ifxkit's writers record beside an archive (§3.9); influxd's manifests have none.
+std::optional<std::string> recorded_sha256(const PortableManifest::ShardFileEntry& entry) {
+  auto it = entry.extra.find("sha256");
+  if (it == entry.extra.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
 Result<void> open_portable(BackupSet& set, const std::vector<std::string>& names) {
   std::vector<std::pair<std::string, PortableManifest>> parsed;
   std::set<std::string> accounted;
@@ -146,8 +153,8 @@ Result<void> open_portable(BackupSet& set, const std::vector<std::string>& names
       s.database = f.entry.database;  // the newest entry names it
       s.retention_policy = f.entry.policy;
       accounted.insert(f.entry.file_name);
-      s.archives.push_back(
-          ShardArchiveFile{f.entry.file_name, static_cast<std::uint64_t>(f.entry.size), f.manifest, i++, true});
+      s.archives.push_back(ShardArchiveFile{f.entry.file_name, static_cast<std::uint64_t>(f.entry.size), f.manifest,
+                                            i++, true, recorded_sha256(f.entry)});
     }
   }
   for (const auto& missing : chain.missing) {

@@ -4,13 +4,72 @@
 #include "ifx/format/shard/shard_stats.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <climits>
 #include <map>
 
+#include "ifx/format/io/checksum.hpp"
 #include "ifx/format/tsm/shard_points.hpp"
 
 namespace ifx {
 namespace {
+
+// The bytes of a measurement's value digest: a series key once, before its first value, then per
+// value its field, type, timestamp and value. Lengths go before names and strings and numbers
+// have fixed widths, so two different sequences of points never give the same bytes. Bytes are
+// gathered per series and hashed in pieces: a measurement holds only its SHA-256 state.
+class PointHasher {
+ public:
+  void series(std::string_view key) {
+    put_text(key);
+    flush_if_large();
+  }
+  void value(std::string_view field, const tsm::DecodedBlock& b, std::size_t i) {
+    put_text(field);
+    pending_.push_back(static_cast<char>(b.type));
+    put_u64(static_cast<std::uint64_t>(b.times[i]));
+    switch (b.type) {
+      case tsm::BlockType::Float:
+        put_u64(std::bit_cast<std::uint64_t>(b.floats[i]));
+        break;
+      case tsm::BlockType::Integer:
+        put_u64(static_cast<std::uint64_t>(b.integers[i]));
+        break;
+      case tsm::BlockType::Unsigned:
+        put_u64(b.unsigneds[i]);
+        break;
+      case tsm::BlockType::Boolean:
+        pending_.push_back(static_cast<char>(b.booleans[i]));
+        break;
+      case tsm::BlockType::String:
+        put_text(b.strings[i]);
+        break;
+    }
+    flush_if_large();
+  }
+  void flush() {
+    sha_.update({reinterpret_cast<const std::uint8_t*>(pending_.data()), pending_.size()});
+    pending_.clear();
+  }
+  std::string finish_hex() {
+    flush();
+    return sha_.finish_hex();
+  }
+
+ private:
+  void put_u64(std::uint64_t v) {
+    for (int shift = 0; shift < 64; shift += 8) pending_.push_back(static_cast<char>(v >> shift));
+  }
+  void put_text(std::string_view text) {
+    put_u64(text.size());
+    pending_.append(text);
+  }
+  void flush_if_large() {
+    if (pending_.size() >= 64 * 1024) flush();
+  }
+  Sha256 sha_;
+  std::string pending_;
+};
 
 struct FieldStream {
   tsm::KeyCursor cursor;
@@ -30,8 +89,10 @@ struct FieldStream {
   }
 };
 
-// Counts one series: distinct timestamps over its fields, values per field.
-Result<void> count_series(const tsm::ShardPoints& points, const std::vector<tsm::KeyInfo>& keys, MeasurementStats& m) {
+// Counts one series: distinct timestamps over its fields, values per field; each value into
+// `hasher` when given.
+Result<void> count_series(const tsm::ShardPoints& points, const std::vector<tsm::KeyInfo>& keys, MeasurementStats& m,
+                          PointHasher* hasher) {
   std::vector<FieldStream> streams;
   streams.reserve(keys.size());
   for (const auto& k : keys) streams.push_back(FieldStream{points.open_cursor(k), {}, 0, false});
@@ -48,6 +109,7 @@ Result<void> count_series(const tsm::ShardPoints& points, const std::vector<tsm:
         any = true;
       }
     if (!any) break;
+    if (hasher && distinct == 0) hasher->series(tsm::split_composite_key(keys.front().key).series_key);
     ++distinct;
     m.min_time = std::min(m.min_time, t);
     m.max_time = std::max(m.max_time, t);
@@ -56,10 +118,12 @@ Result<void> count_series(const tsm::ShardPoints& points, const std::vector<tsm:
       if (s.done || s.batch.times[s.pos] != t) continue;
       ++m.values;
       has_value[i] = true;
+      if (hasher) hasher->value(tsm::split_composite_key(keys[i].key).field, s.batch, s.pos);
       ++s.pos;
       if (auto r = s.fill(); !r) return r;
     }
   }
+  if (hasher) hasher->flush();
   if (distinct == 0) return {};
   ++m.series;
   m.points += distinct;
@@ -70,7 +134,7 @@ Result<void> count_series(const tsm::ShardPoints& points, const std::vector<tsm:
 
 }  // namespace
 
-Result<ShardStats> measure_shard(const UnpackedShard& shard) {
+Result<ShardStats> measure_shard(const UnpackedShard& shard, const MeasureOptions& options) {
   std::vector<tsm::TsmFileRef> files;
   for (const auto& p : shard.tsm_paths()) files.push_back(tsm::TsmFileRef{p, shard.tombstone_for(p)});
   auto points = tsm::ShardPoints::open(std::move(files));
@@ -78,7 +142,8 @@ Result<ShardStats> measure_shard(const UnpackedShard& shard) {
 
   ShardStats stats;
   std::map<std::string, MeasurementStats> by_name;
-  std::vector<tsm::KeyInfo> series_keys;  // the field keys of the current series
+  std::map<std::string, PointHasher> hashers;  // by measurement name, with options.value_digest
+  std::vector<tsm::KeyInfo> series_keys;       // the field keys of the current series
   std::string current_series;
 
   auto flush = [&]() -> Result<void> {
@@ -86,7 +151,7 @@ Result<ShardStats> measure_shard(const UnpackedShard& shard) {
     std::string name = tsm::measurement_of(current_series);
     MeasurementStats& m = by_name[name];
     m.name = name;
-    auto r = count_series(*points, series_keys, m);
+    auto r = count_series(*points, series_keys, m, options.value_digest ? &hashers[name] : nullptr);
     series_keys.clear();
     return r;
   };
@@ -105,8 +170,11 @@ Result<ShardStats> measure_shard(const UnpackedShard& shard) {
     series_keys.push_back(key);
   }
   if (auto r = flush(); !r) return std::unexpected(std::move(r.error()));
-  for (auto& [name, m] : by_name)
-    if (m.series > 0) stats.measurements.push_back(std::move(m));
+  for (auto& [name, m] : by_name) {
+    if (m.series == 0) continue;
+    if (options.value_digest) m.value_digest = hashers[name].finish_hex();
+    stats.measurements.push_back(std::move(m));
+  }
   return stats;
 }
 

@@ -35,6 +35,7 @@ struct ShardArchiveFile {
   std::string manifest;                        // portable: the manifest that lists it
   std::uint32_t increment = 0;                 // legacy: NN; portable: position in the chain
   bool exists = true;                          // false: listed by a manifest but not on disk
+  std::optional<std::string> sha256;           // portable: the manifest's "sha256" of the file (§3.9)
 };
 
 struct ShardInBackup {
