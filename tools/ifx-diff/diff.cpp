@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "common/parallel.hpp"
+#include "ifx/format/parallel_for.hpp"
 #include "ifx-diff/meta_compare.hpp"
 #include "ifx-diff/shard_compare.hpp"
 #include "ifx/format/backup/repository.hpp"
@@ -131,7 +131,7 @@ Result<Report> run(const Options& options) {
   std::vector<ShardPair> todo;
   for (const auto& [key, pair] : pairs) todo.push_back(pair);
   report.shards.resize(todo.size());
-  cli::for_each_in_parallel(todo.size(), options.jobs, [&](std::size_t i) {
+  parallel_for(todo.size(), options.jobs, [&](std::size_t i) {
     report.shards[i] = compare_shard(options, old_set, new_set, todo[i]);
   });
   report.databases = compare_databases(options, old_set.meta, new_set.meta, report.shards);
