@@ -293,6 +293,8 @@ Result<Summary> run_into(const Options& options, Repository* repo, const Progres
   }
 
   nlohmann::ordered_json extra = nlohmann::ordered_json::object();
+  // The server the backup came from: ifx-prune and ifx-verify label their metrics with it.
+  extra["host"] = options.host;
   if (auto skipped = skipped_json(summary.shards); !skipped.empty()) extra["skipped"] = std::move(skipped);
   if (summary.server_time_ns) extra["server_time"] = *summary.server_time_ns;
   auto manifest = (*writer)->finish(scope_of(options, *plan), extra);

@@ -2,7 +2,6 @@
 // (by inode: a file still linked from a kept snapshot frees nothing), remove.
 #include "ifx-prune/prune.hpp"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,18 +32,13 @@ struct FileOnDisk {
 // outside the removed snapshots (a file shared by two removed snapshots is counted once, at the
 // first).
 void count_freed(const std::vector<Snapshot>& snapshots, std::vector<SnapshotOutcome>& out) {
-  std::map<std::pair<dev_t, ino_t>, FileOnDisk> files;
-  for (std::size_t i = 0; i < snapshots.size(); ++i) {
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(snapshots[i].dir, ec)) {
-      struct stat st {};
-      if (::lstat(e.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-      FileOnDisk& f = files[{st.st_dev, st.st_ino}];
-      f.size = static_cast<std::uint64_t>(st.st_size);
-      f.links = st.st_nlink;
-      if (out[i].keep) ++f.in_kept;
-      else ++f.in_removed[i];
-    }
+  std::map<std::pair<std::uint64_t, std::uint64_t>, FileOnDisk> files;
+  for (const SnapshotFile& s : snapshot_files(snapshots)) {
+    FileOnDisk& f = files[{s.device, s.inode}];
+    f.size = s.size;
+    f.links = s.links;
+    if (out[s.snapshot].keep) ++f.in_kept;
+    else ++f.in_removed[s.snapshot];
   }
   for (const auto& [id, f] : files) {
     std::uint64_t removed_names = 0;

@@ -3,6 +3,7 @@
 
 #include "common/cli.hpp"
 #include "common/json_output.hpp"
+#include "common/metrics.hpp"
 #include "ifx-verify/verify.hpp"
 
 int main(int argc, char** argv) {
@@ -32,6 +33,8 @@ int main(int argc, char** argv) {
   app.add_option("-j,--jobs", o.jobs, "Shards checked in parallel (default: number of cores)");
   app.add_option("--scratch-dir", o.scratch_root,
                  "Where one shard per job is spooled while checked (default: $TMPDIR or /tmp)");
+  std::filesystem::path metrics_file;
+  app.add_option("--metrics", metrics_file, ifx::cli::kMetricsFlagHelp)->type_name("FILE");
 
   int code = 0;
   if (!ifx::cli::parse(app, argc, argv, code)) return code;
@@ -49,9 +52,12 @@ int main(int argc, char** argv) {
 
   int exit_code = ifx::cli::kOk;
   nlohmann::ordered_json outputs = nlohmann::ordered_json::array();
+  ifx::verify::Metrics metrics;
   for (const auto& dir : dirs) {
     o.backup_dir = dir;
+    const auto started = std::chrono::steady_clock::now();
     auto report = ifx::check::check_backup(o);
+    metrics.add(dir, report, started);
     if (!report) {
       ifx::cli::print_error("ifx-verify", report.error());
       if (report.error().code == ifx::ErrorCode::usage) return ifx::cli::kUsage;
@@ -66,6 +72,7 @@ int main(int argc, char** argv) {
     if (json) outputs.push_back(ifx::verify::to_json(*report));
     else std::cout << ifx::verify::to_text(*report) << std::flush;
   }
+  if (!metrics_file.empty()) metrics.write(metrics_file);
   if (json) {
     const auto& out = outputs.size() == 1 ? outputs[0] : outputs;
     std::cout << out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";

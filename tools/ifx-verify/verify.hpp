@@ -3,7 +3,11 @@
 // code; main.cpp parses flags.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -18,5 +22,27 @@ int exit_code(const check::BackupCheckReport& report);
 nlohmann::ordered_json to_json(const check::BackupCheckReport& report);
 // One line per defect, the notes, what was checked, the verdict.
 std::string to_text(const check::BackupCheckReport& report);
+
+// --metrics FILE (metrics.cpp): each directory's check as node_exporter's textfile collector
+// reads it, one series per repository (a snapshot of a repository counts for the repository;
+// several checked in one run add up: valid only when all are).
+class Metrics {
+ public:
+  // The check of `dir` that began at `started`: its report, or the error that stopped it.
+  void add(const std::filesystem::path& dir, const Result<check::BackupCheckReport>& outcome,
+           std::chrono::steady_clock::time_point started);
+  // Writes every series; a failure is printed and changes no exit code.
+  void write(const std::filesystem::path& file) const;
+
+ private:
+  struct Check {
+    std::filesystem::path dir;
+    bool valid = false;
+    std::uint64_t defects = 0;
+    double seconds = 0;
+    std::int64_t ended_ns = 0;  // "now" for the backup's age
+  };
+  std::vector<Check> checks_;
+};
 
 }  // namespace ifx::verify

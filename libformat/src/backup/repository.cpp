@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -203,6 +204,33 @@ void Repository::remove_leftovers() {
     fs::remove_all(dir_ / fmt::format("{}{}", base, kRemovingDirSuffix), ec);
   }
   rescan();
+}
+
+// ---- what snapshots take ---------------------------------------------------------------------
+
+std::vector<SnapshotFile> snapshot_files(const std::vector<Snapshot>& snapshots) {
+  std::vector<SnapshotFile> files;
+  for (std::size_t i = 0; i < snapshots.size(); ++i) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(snapshots[i].dir, ec)) {
+      struct stat st {};
+      if (::lstat(e.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      files.push_back({i, static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+                       static_cast<std::uint64_t>(st.st_size), static_cast<std::uint64_t>(st.st_nlink)});
+    }
+  }
+  return files;
+}
+
+RepositoryUsage repository_usage(const std::vector<Snapshot>& snapshots) {
+  RepositoryUsage usage;
+  usage.snapshots = snapshots.size();
+  std::set<std::pair<std::uint64_t, std::uint64_t>> counted;
+  for (const auto& f : snapshot_files(snapshots)) {
+    usage.logical_bytes += f.size;
+    if (counted.insert({f.device, f.inode}).second) usage.on_disk_bytes += f.size;
+  }
+  return usage;
 }
 
 // ---- the lock ------------------------------------------------------------------------------------

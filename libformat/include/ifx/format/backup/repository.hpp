@@ -91,6 +91,27 @@ class Repository {
   std::map<std::string, meta::MetaData> metas_;
 };
 
+// A regular file of a snapshot's directory, and the inode behind the name: an archive shared by
+// hard link is one inode under a name in each snapshot.
+struct SnapshotFile {
+  std::size_t snapshot = 0;  // index into the snapshots listed
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  std::uint64_t size = 0;
+  std::uint64_t links = 0;  // st_nlink: every name the inode has, in the repository or outside it
+};
+// The files directly inside each snapshot's directory (snapshots hold no subdirectories).
+std::vector<SnapshotFile> snapshot_files(const std::vector<Snapshot>& snapshots);
+
+// What snapshots take: `logical_bytes` every file of every snapshot (what copying each out on
+// its own takes), `on_disk_bytes` each inode once (what the file system holds for them).
+struct RepositoryUsage {
+  std::uint64_t snapshots = 0;
+  std::uint64_t logical_bytes = 0;
+  std::uint64_t on_disk_bytes = 0;
+};
+RepositoryUsage repository_usage(const std::vector<Snapshot>& snapshots);
+
 // The repository's lock: one writer or pruner at a time. flock() on REPO/lock, so the kernel
 // frees it when its holder dies; the file also names the holder (pid, host, what it runs, since
 // when) for the message a waiting run prints.
