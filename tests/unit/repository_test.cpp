@@ -2,12 +2,14 @@
 // directory and repoints `latest`, the newest archive of a shard is found across snapshots, and
 // the lock excludes a second holder and names the first.
 #include "ifx/format/backup/repository.hpp"
+#include "ifx/format/backup/repository_usage.hpp"
 
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -86,6 +88,33 @@ TEST(Repository, RefusesADirectoryHoldingABackup) {
   auto r = Repository::open(dir / "backup", true);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ifx::ErrorCode::usage);
+}
+
+TEST(Repository, UsageCountsEveryNameAndEachInodeOnce) {
+  ScratchDir dir;
+  auto repo = Repository::open(dir / "repo", true);
+  ASSERT_TRUE(repo) << repo.error().describe();
+  EXPECT_EQ(ifx::repository_usage(repo->snapshots()).snapshots.size(), 0u);
+  add_snapshot(*repo, "20261201T010000Z", 3);
+  add_snapshot(*repo, "20261202T010000Z", 3);
+  // The second snapshot shares the first one's archive, as ifx-backup --repo shares one.
+  const fs::path first = dir / "repo" / "20261201T010000Z" / "20261201T010000Z.s3.tar.gz";
+  const fs::path second = dir / "repo" / "20261202T010000Z" / "20261202T010000Z.s3.tar.gz";
+  fs::remove(second);
+  fs::create_hard_link(first, second);
+  std::uint64_t every_name = 0;
+  for (const auto& s : repo->snapshots())
+    for (const auto& f : fs::directory_iterator(s.dir)) every_name += fs::file_size(f.path());
+  const auto usage = ifx::repository_usage(repo->snapshots());
+  ASSERT_EQ(usage.snapshots.size(), 2u);
+  EXPECT_EQ(usage.logical_bytes, every_name);
+  EXPECT_EQ(usage.on_disk_bytes, every_name - fs::file_size(first));
+  EXPECT_EQ(usage.snapshots[1].added_bytes, usage.snapshots[1].logical_bytes - fs::file_size(first));
+  std::vector<ifx::SnapshotFile> files;
+  for (const auto& s : repo->snapshots())
+    for (const auto& f : ifx::snapshot_files(s)) files.push_back(f);
+  ASSERT_EQ(files.size(), 6u);  // meta, manifest and one archive each
+  EXPECT_EQ(std::count_if(files.begin(), files.end(), [](const auto& f) { return f.links == 2; }), 2);
 }
 
 TEST(RepositoryLock, ExcludesASecondHolderAndNamesTheFirst) {

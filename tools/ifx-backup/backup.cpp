@@ -293,9 +293,11 @@ Result<Summary> run_into(const Options& options, Repository* repo, const Progres
   }
 
   nlohmann::ordered_json extra = nlohmann::ordered_json::object();
+  // The server the backup came from: listings, and the labels of ifx-prune's and ifx-verify's
+  // metrics (influxd's restore ignores the key).
+  extra["host"] = options.host;
   if (auto skipped = skipped_json(summary.shards); !skipped.empty()) extra["skipped"] = std::move(skipped);
   if (summary.server_time_ns) extra["server_time"] = *summary.server_time_ns;
-  if (options.portable) extra["host"] = options.host;  // which server, for listings (influxd ignores the key)
   auto manifest = (*writer)->finish(scope_of(options, *plan), extra);
   if (!manifest) return std::unexpected(manifest.error());
   summary.manifest_file = *manifest;

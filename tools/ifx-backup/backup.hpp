@@ -129,6 +129,11 @@ using ProgressCallback = std::function<void(const Progress&)>;
 // Summary is then lost, the error says what to do: run again with --resume). With -skip-errors a failed shard is in the Summary.
 Result<Summary> run(const Options& options, const ProgressCallback& progress = {});
 
+// --metrics FILE (metrics.cpp): the run's outcome, a failure included, written for
+// node_exporter's textfile collector; `elapsed` is how long run() took.
+void write_metrics(const std::filesystem::path& file, const Options& options, const Result<Summary>& outcome,
+                   std::chrono::duration<double> elapsed);
+
 // {"backup_dir", "format", "host", "base", "meta": {"file", "bytes"}, "manifest",
 //  "scope": {"database","retention_policy","shard","start","end","since"},
 //  "shards": [{"database","retention_policy","shard","status","file","tar_bytes","file_bytes",

@@ -7,6 +7,7 @@
 
 #include "common/cli.hpp"
 #include "common/human.hpp"
+#include "common/metrics.hpp"
 #include "ifx-backup/backup.hpp"
 
 namespace {
@@ -135,6 +136,8 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--scratch-dir", o.scratch_root,
                  "Where archives are checked and -start/-end shards cut (default: $TMPDIR or /tmp)");
+  std::filesystem::path metrics_file;
+  app.add_option("--metrics", metrics_file, ifx::cli::kMetricsFlagHelp)->type_name("FILE");
 
   int code = 0;
   if (!ifx::cli::parse(app, argc, argv, code)) return code;
@@ -173,8 +176,11 @@ int main(int argc, char** argv) {
               << o.host << " and ignores them\n";
 
   ProgressDisplay display(progress_mode);
+  const auto started = std::chrono::steady_clock::now();
   auto summary = ifx::backup::run(o, [&](const ifx::backup::Progress& p) { display(p); });
   display.end();
+  if (!metrics_file.empty())
+    ifx::backup::write_metrics(metrics_file, o, summary, std::chrono::steady_clock::now() - started);
   if (!summary) {
     ifx::cli::print_error(kTool, summary.error());
     if (summary.error().code == ifx::ErrorCode::repository_locked) return ifx::cli::kLocked;

@@ -3,6 +3,7 @@
 
 #include "common/cli.hpp"
 #include "common/json_output.hpp"
+#include "common/metrics.hpp"
 #include "ifx-prune/prune.hpp"
 
 int main(int argc, char** argv) {
@@ -36,6 +37,8 @@ int main(int argc, char** argv) {
   app.add_option("--lock-wait", lock_wait_seconds,
                  "Seconds to wait for a repository another run holds (default 0: exit code 4 at once)")
       ->check(CLI::NonNegativeNumber);
+  std::filesystem::path metrics_file;
+  app.add_option("--metrics", metrics_file, ifx::cli::kMetricsFlagHelp)->type_name("FILE");
 
   int code = 0;
   if (!ifx::cli::parse(app, argc, argv, code)) return code;
@@ -53,6 +56,7 @@ int main(int argc, char** argv) {
   o.lock_wait = std::chrono::milliseconds(static_cast<std::int64_t>(lock_wait_seconds * 1000));
 
   auto report = ifx::prune::run(o);
+  if (!metrics_file.empty()) ifx::prune::write_metrics(metrics_file, o, report);
   if (!report) {
     ifx::cli::print_error("ifx-prune", report.error());
     if (report.error().code == ifx::ErrorCode::repository_locked) return ifx::cli::kLocked;

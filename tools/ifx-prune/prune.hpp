@@ -47,6 +47,10 @@ struct Report {
 // time zone, or a removal that fails (the snapshots removed before it are gone, the rest kept).
 Result<Report> run(const Options& options);
 
+// --metrics FILE (metrics.cpp): the prune's outcome, a failure included, and the repository as
+// it stands after it, written for node_exporter's textfile collector. A dry run writes nothing.
+void write_metrics(const std::filesystem::path& file, const Options& options, const Result<Report>& outcome);
+
 // {"repository", "dry_run", "snapshots": [{"base", "time", "keep", "reasons", "freed_bytes"}],
 //  "kept", "removed", "freed_bytes", "notes"}
 nlohmann::ordered_json to_json(const Report& report);

@@ -4,6 +4,7 @@
 
 #include "common/cli.hpp"
 #include "common/json_output.hpp"
+#include "common/metrics.hpp"
 #include "ifx-verify/verify.hpp"
 
 int main(int argc, char** argv) {
@@ -39,6 +40,8 @@ int main(int argc, char** argv) {
   app.add_option("-j,--jobs", o.jobs, "Shards checked in parallel (default: number of cores)");
   app.add_option("--scratch-dir", o.scratch_root,
                  "Where one shard per job is spooled while checked (default: $TMPDIR or /tmp)");
+  std::filesystem::path metrics_file;
+  app.add_option("--metrics", metrics_file, ifx::cli::kMetricsFlagHelp)->type_name("FILE");
 
   int code = 0;
   if (!ifx::cli::parse(app, argc, argv, code)) return code;
@@ -74,13 +77,23 @@ int main(int argc, char** argv) {
     else std::cout << ifx::verify::to_text(*report) << std::flush;
     return true;
   };
+  ifx::verify::Metrics metrics;
   for (const auto& dir : dirs) {
     o.backup_dir = dir;
-    const bool go_on = ifx::Repository::is_repository(dir)
-                           ? take(ifx::check::check_repository({dir, o, latest_only}), "repository", dir)
-                           : take(ifx::check::check_backup(o), "backup", dir);
+    const auto started = std::chrono::steady_clock::now();
+    bool go_on = true;
+    if (ifx::Repository::is_repository(dir)) {
+      auto report = ifx::check::check_repository({dir, o, latest_only});
+      metrics.add(dir, report, started);
+      go_on = take(report, "repository", dir);
+    } else {
+      auto report = ifx::check::check_backup(o);
+      metrics.add(dir, report, started);
+      go_on = take(report, "backup", dir);
+    }
     if (!go_on) return ifx::cli::kUsage;
   }
+  if (!metrics_file.empty()) metrics.write(metrics_file);
   if (json) {
     const auto& out = outputs.size() == 1 ? outputs[0] : outputs;
     std::cout << out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
