@@ -20,8 +20,9 @@ Commands run round-robin (A B C A B C ...) after one unmeasured warm-up round (p
 and each figure is the median over the repetitions. Throughput is "data bytes / median wall",
 with the data bytes chosen by the comparison (for archives: the uncompressed tar bytes).
 
-Also here: where the bench data lives, the influxd settings it was made with, and
-bench_server(), which starts a private influxd on the existing DIR/server data.
+Also here: where the bench data lives, the influxd settings it was made with,
+bench_server(), which starts a private influxd on the existing DIR/server data, and tsm_files(),
+the TSM files of a data dir as they are on disk.
 """
 
 import argparse
@@ -68,6 +69,24 @@ def bench_server(bench_dir, name="influxd-bench"):
     os.makedirs(workdir, exist_ok=True)
     return Influxd(index_version="inmem", data_settings=BENCH_DATA_SETTINGS, workdir=workdir,
                    start_timeout=120.0, name=name)
+
+
+def tsm_files(data_dir):
+    """{path: size} of every .tsm and .tsm.tmp (a compaction being written) under data_dir."""
+    out = {}
+    for root, _dirs, files in os.walk(data_dir):
+        for n in files:
+            if n.endswith(".tsm") or n.endswith(".tsm.tmp"):
+                p = os.path.join(root, n)
+                try:
+                    out[p] = os.path.getsize(p)
+                except OSError:  # removed by a compaction since the listing
+                    pass
+    return out
+
+
+def tsm_bytes(data_dir):
+    return sum(s for p, s in tsm_files(data_dir).items() if p.endswith(".tsm"))
 
 
 def load_manifest(bench_dir):
