@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "common/version.hpp"
 #include "ifx/format/text/go_duration.hpp"
 
 namespace ifx::cli {
@@ -52,12 +53,19 @@ std::vector<std::string> normalize_go_flags(const CLI::App& app, int argc, const
 }
 
 bool parse(CLI::App& app, int argc, const char* const* argv, int& exit_code) {
+  if (!app.get_option_no_throw("--version"))
+    app.set_version_flag("--version", fmt::format("{} {}", app.get_name(), version_text()),
+                         "Print the version and the git revision, then exit");
   std::vector<std::string> args = normalize_go_flags(app, argc, argv);
   std::reverse(args.begin(), args.end());  // CLI11 takes the vector in reverse order
   try {
     app.parse(args);
   } catch (const CLI::CallForHelp&) {
     std::cout << app.help();
+    exit_code = kOk;
+    return false;
+  } catch (const CLI::CallForVersion& e) {
+    std::cout << e.what() << "\n";
     exit_code = kOk;
     return false;
   } catch (const CLI::CallForAllHelp&) {

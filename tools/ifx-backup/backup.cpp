@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "common/version.hpp"
 #include "ifx-backup/steps.hpp"
 #include "ifx/format/backup/backup_writer.hpp"
 #include "ifx/format/backup/file_names.hpp"
@@ -231,7 +232,7 @@ Result<Summary> run_into(const Options& options, Repository* repo, const Progres
   wo.compression = options.compression;
   wo.level = options.compress_level;
   wo.threads = compress_threads(options);
-  wo.created_by = kToolVersion;
+  wo.created_by = "ifx-backup " + cli::version_text();
   if (options.portable) {
     if (options.resume) {
       auto b = detail::find_resumable_base(options.dir);

@@ -23,8 +23,6 @@
 
 namespace ifx::backup {
 
-inline constexpr const char* kToolVersion = "ifx-backup 0.1.0";
-
 struct Options {
   std::string host = "localhost:8088";  // influxd backup's default -host
   std::filesystem::path dir;
