@@ -5,7 +5,8 @@ usage: make_seeds.py FIXTURES_DIR OUT_DIR
 
 Writes OUT_DIR/<target>/<name> for every target: real files from the fixtures (manifests, meta
 files, shard archives, and the TSM files, tombstones, blocks and block sections inside them) plus
-a few hand-made inputs for layouts the fixtures lack (zstd archives, v1-v3 tombstones). Nothing
+a few hand-made inputs for layouts the fixtures lack (zstd archives, v1-v3 tombstones, WAL
+segments: backups hold none). Nothing
 here is committed; scripts/fuzz regenerates it into the build directory.
 """
 import gzip
@@ -65,6 +66,46 @@ class Seeds:
         d = self.out / target
         d.mkdir(parents=True, exist_ok=True)
         (d / (name or hashlib.sha1(data).hexdigest())).write_bytes(data)
+
+
+def snappy_literal(data):
+    """A Snappy raw block holding `data` as literals only (docs/FORMATS.md §7.7), no library needed."""
+    out = bytearray()
+    n = len(data)
+    while True:  # uvarint of the decompressed length
+        out.append((n & 0x7F) | (0x80 if n >= 0x80 else 0))
+        n >>= 7
+        if not out[-1] & 0x80:
+            break
+    for at in range(0, len(data), 60):
+        chunk = data[at:at + 60]
+        out.append((len(chunk) - 1) << 2)  # tag 00: a literal of up to 60 bytes
+        out += chunk
+    return bytes(out)
+
+
+def wal_entry(entry_type, data):
+    """One WAL entry (docs/FORMATS.md §11.2): type, u32 BE length, Snappy block."""
+    block = snappy_literal(data)
+    return struct.pack(">BI", entry_type, len(block)) + block
+
+
+def wal_seeds(seeds):
+    """WAL segments with every entry and value type (§11.3-§11.5), whole and cut short."""
+    def record(value_type, key, values):
+        return struct.pack(">BH", value_type, len(key)) + key + struct.pack(">I", len(values)) + b"".join(values)
+
+    write = (record(1, b"cpu,host=a#!~#f", [struct.pack(">qd", 1, 1.5), struct.pack(">qd", 0, -2.0)])
+             + record(2, b"cpu,host=a#!~#i", [struct.pack(">qq", 1, -7)])
+             + record(3, b"cpu,host=a#!~#b", [struct.pack(">qB", 1, 1), struct.pack(">qB", 1, 0)])
+             + record(4, b"cpu,host=a#!~#s", [struct.pack(">qI", 2, 3) + b"abc", struct.pack(">qI", 3, 0)])
+             + record(5, b"cpu,host=a#!~#u", [struct.pack(">qQ", 4, 2**64 - 1)]))
+    delete = wal_entry(2, b"cpu,host=a#!~#f\nmem#!~#free")
+    delete_range = wal_entry(3, struct.pack(">qqI", -5, 100, 15) + b"cpu,host=a#!~#i")
+    segment = wal_entry(1, write) + delete_range + wal_entry(1, write[:60]) + delete
+    seeds.add("wal_segment_fuzz", segment, "all-entries")
+    seeds.add("wal_segment_fuzz", segment[:-7], "cut-short")
+    seeds.add("wal_segment_fuzz", b"", "empty")
 
 
 def tar_members(data):
@@ -146,6 +187,7 @@ def main(fixtures, out):
     seeds.add("tombstone_fuzz", struct.pack(">I", 0x1502) + record * 2, "v2")
     seeds.add("tombstone_fuzz", struct.pack(">I", 0x1503) + gzip.compress(record * 2, mtime=0), "v3")
     seeds.add("tombstone_fuzz", struct.pack(">I", 0x1504) + gzip.compress(record, mtime=0) * 2, "v4")
+    wal_seeds(seeds)
     for name in (b"db/rp/1/000000001-000000001.tsm", b"/db/rp/1/x", b"db/../1/x", b"db/rp/18446744073709551616/x"):
         seeds.add("shard_entry_name_fuzz", name)
     seeds.add("line_protocol_fuzz", b"cpu\x02host\x01a\x01 b,\\=\"\x00" + bytes(range(0, 64)))

@@ -255,15 +255,20 @@ void InfluxdServer::stop() {
   const auto deadline = std::chrono::steady_clock::now() + 15s;
   while (!exited(nullptr)) {
     if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid_, SIGKILL);
-      int st = 0;
-      ::waitpid(pid_, &st, 0);
-      forget_live(pid_);
-      pid_ = -1;
+      kill();
       return;
     }
     std::this_thread::sleep_for(10ms);
   }
+}
+
+void InfluxdServer::kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int st = 0;
+  ::waitpid(pid_, &st, 0);
+  forget_live(pid_);
+  pid_ = -1;
 }
 
 void InfluxdServer::restart() {

@@ -107,6 +107,8 @@ class InfluxdServer {
 
   // SIGTERM, wait up to 15 s, SIGKILL. Safe to call twice.
   void stop();
+  // SIGKILL and reap, as a crash stops it: the cache is not flushed, the WAL stays as it was.
+  void kill();
   // stop() then start again over the same directories (fresh ports if the old ones are taken).
   void restart();
   // The last `lines` lines of the server log.

@@ -1,5 +1,9 @@
 #include "support/tsm_builder.hpp"
 
+#include <gtest/gtest.h>
+
+#include <bit>
+
 #include "ifx/format/tsm/tsm_writer.hpp"
 #include "support/must.hpp"
 #include "support/paths.hpp"
@@ -22,6 +26,20 @@ tsm::DecodedBlock joined(std::initializer_list<tsm::DecodedBlock> parts) {
   tsm::DecodedBlock out;
   for (const auto& p : parts) append_points(out, p);
   return out;
+}
+
+void expect_same_points(const tsm::DecodedBlock& got, const tsm::DecodedBlock& want, const std::string& what) {
+  EXPECT_EQ(got.type, want.type) << what;
+  EXPECT_EQ(got.times, want.times) << what;
+  EXPECT_EQ(got.integers, want.integers) << what;
+  EXPECT_EQ(got.unsigneds, want.unsigneds) << what;
+  EXPECT_EQ(got.booleans, want.booleans) << what;
+  EXPECT_EQ(got.strings, want.strings) << what;
+  ASSERT_EQ(got.floats.size(), want.floats.size()) << what;
+  for (std::size_t i = 0; i < got.floats.size(); ++i) {
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(got.floats[i]), std::bit_cast<std::uint64_t>(want.floats[i]))
+        << what << ": float #" << i;
+  }
 }
 
 void write_tsm(const fs::path& path, const std::vector<TsmKey>& keys, std::size_t points_per_block) {

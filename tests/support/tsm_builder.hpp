@@ -63,6 +63,10 @@ tsm::DecodedBlock points(const std::vector<std::pair<std::int64_t, T>>& time_val
 tsm::DecodedBlock joined(std::initializer_list<tsm::DecodedBlock> parts);
 void append_points(tsm::DecodedBlock& to, const tsm::DecodedBlock& from);
 
+// A test failure (gtest) unless `got` holds exactly the points of `want`: type, times, values,
+// floats compared bit for bit (NaN and -0 come back as written). `what` names them in messages.
+void expect_same_points(const tsm::DecodedBlock& got, const tsm::DecodedBlock& want, const std::string& what = "");
+
 // One key (series#!~#field, docs/FORMATS.md §6.4) and its points.
 struct TsmKey {
   std::string key;

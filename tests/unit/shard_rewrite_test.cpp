@@ -108,14 +108,7 @@ std::map<std::string, DecodedBlock> read_back(const std::vector<fs::path>& files
 void expect_points(const std::map<std::string, DecodedBlock>& got, const std::string& key, const DecodedBlock& want) {
   auto it = got.find(key);
   ASSERT_NE(it, got.end()) << "key " << key << " missing from the rewritten files";
-  const DecodedBlock& g = it->second;
-  EXPECT_EQ(static_cast<int>(g.type), static_cast<int>(want.type)) << key;
-  EXPECT_EQ(g.times, want.times) << key;
-  EXPECT_EQ(g.floats, want.floats) << key;
-  EXPECT_EQ(g.integers, want.integers) << key;
-  EXPECT_EQ(g.booleans, want.booleans) << key;
-  EXPECT_EQ(g.strings, want.strings) << key;
-  EXPECT_EQ(g.unsigneds, want.unsigneds) << key;
+  ifx::test::expect_same_points(it->second, want, key);
 }
 
 std::vector<std::string> keys_of(const std::map<std::string, DecodedBlock>& m) {

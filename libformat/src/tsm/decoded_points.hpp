@@ -1,8 +1,12 @@
 // Private helpers over DecodedBlock (encoding.hpp): copying ranges of points between blocks
-// without caring which value vector the type uses.
+// without caring which value vector the type uses, and putting points in time order.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <numeric>
+#include <utility>
+#include <vector>
 
 #include "ifx/format/tsm/encoding.hpp"
 
@@ -77,6 +81,22 @@ void retain_points(DecodedBlock& b, Keep keep) {
       b.unsigneds.resize(out);
       break;
   }
+}
+
+// Ascending time, one point per timestamp: a stable sort, and of equal timestamps the last one
+// kept, as influxd's Values.Deduplicate does (a later write, or a later file, wins).
+inline void sort_and_deduplicate(DecodedBlock& block, DecodedBlock& scratch) {
+  std::vector<std::size_t> order(block.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return block.times[a] < block.times[b]; });
+  scratch.clear();
+  scratch.type = block.type;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    if (i + 1 < order.size() && block.times[order[i + 1]] == block.times[order[i]]) continue;
+    append_points(scratch, block, order[i], order[i] + 1);
+  }
+  std::swap(block, scratch);
 }
 
 }  // namespace ifx::tsm::detail

@@ -1,7 +1,6 @@
 // KeyCursor: the points of one key merged across the shard's TSM files (docs/FORMATS.md §6.2: a
 // later file wins on equal timestamps; §6.6: each file's deleted ranges apply to its own points).
 #include <algorithm>
-#include <numeric>
 
 #include <fmt/format.h>
 
@@ -18,23 +17,6 @@ using State = KeyCursor::State;
 bool strictly_ascending(const std::vector<std::int64_t>& times) {
   return std::adjacent_find(times.begin(), times.end(), [](std::int64_t a, std::int64_t b) { return a >= b; }) ==
          times.end();
-}
-
-// Engine files never hold unsorted or duplicate timestamps inside a block, but a reader must
-// still hand out ascending points: sort (stable), and of equal timestamps keep the last one, as
-// influxd's Values.Deduplicate does.
-void sort_and_deduplicate(DecodedBlock& block, DecodedBlock& scratch) {
-  std::vector<std::size_t> order(block.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return block.times[a] < block.times[b]; });
-  scratch.clear();
-  scratch.type = block.type;
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    if (i + 1 < order.size() && block.times[order[i + 1]] == block.times[order[i]]) continue;
-    detail::append_points(scratch, block, order[i], order[i] + 1);
-  }
-  std::swap(block, scratch);
 }
 
 // Drops the points inside the (sorted, disjoint) deleted ranges.
@@ -83,8 +65,10 @@ Result<void> load_next_block(State& s, std::size_t source_index) {
             .in_file(path));
   }
   if (!strictly_ascending(points.times)) {
+    // Engine files never hold unsorted or duplicate timestamps inside a block, but a reader must
+    // still hand out ascending points.
     DecodedBlock scratch;
-    sort_and_deduplicate(points, scratch);
+    detail::sort_and_deduplicate(points, scratch);
   }
   if (!source.deleted.empty()) remove_deleted(points, source.deleted);
   if (points.size() == 0) {

@@ -44,6 +44,7 @@ namespace ifx {
   X(tsm_time_range, "tsm-time-range")                    \
   X(tsm_type_conflict, "tsm-type-conflict")              \
   X(tombstone_invalid, "tombstone-invalid")              \
+  X(wal_invalid, "wal-invalid")                          \
   X(shard_not_in_meta, "shard-not-in-meta")              \
   X(shard_missing, "shard-missing")                      \
   X(backup_too_old, "backup-too-old")                    \
