@@ -1,9 +1,8 @@
 #include "ifx-diff/shard_compare.hpp"
 
-#include <sys/stat.h>
-
 #include <map>
 
+#include "ifx/format/io/file_identity.hpp"
 #include "ifx/format/io/scratch_directory.hpp"
 #include "ifx/format/shard/shard_digest.hpp"
 #include "ifx/format/shard/shard_stats.hpp"
@@ -16,12 +15,9 @@ namespace {
 bool same_files(const BackupSet& old_set, const ShardInBackup& a, const BackupSet& new_set, const ShardInBackup& b) {
   if (a.archives.size() != b.archives.size()) return false;
   for (std::size_t i = 0; i < a.archives.size(); ++i) {
-    struct stat sa {};
-    struct stat sb {};
-    if (::stat((old_set.dir / a.archives[i].file_name).c_str(), &sa) != 0 ||
-        ::stat((new_set.dir / b.archives[i].file_name).c_str(), &sb) != 0)
-      return false;
-    if (sa.st_dev != sb.st_dev || sa.st_ino != sb.st_ino) return false;
+    const auto x = identity_of(old_set.dir / a.archives[i].file_name);
+    const auto y = identity_of(new_set.dir / b.archives[i].file_name);
+    if (!x || !y || !x->same_file(*y)) return false;
   }
   return true;
 }

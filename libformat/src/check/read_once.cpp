@@ -1,17 +1,8 @@
 #include "ifx/format/check/read_once.hpp"
 
-#include <sys/stat.h>
-
 #include <fmt/format.h>
 
 namespace ifx::check {
-
-std::optional<FileIdentity> identity_of(const std::filesystem::path& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-  return FileIdentity{st.st_dev, st.st_ino, static_cast<std::uint64_t>(st.st_size),
-                      static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
-}
 
 std::optional<std::string> ReadOnce::sha256(const FileIdentity& file) const {
   std::lock_guard lock(mutex_);

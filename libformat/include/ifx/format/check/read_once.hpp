@@ -7,9 +7,6 @@
 // again wherever it appears, so each snapshot's report names its own files.
 #pragma once
 
-#include <sys/types.h>
-
-#include <compare>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -19,19 +16,9 @@
 #include <vector>
 
 #include "ifx/format/check/shard_check.hpp"
+#include "ifx/format/io/file_identity.hpp"
 
 namespace ifx::check {
-
-struct FileIdentity {
-  dev_t device = 0;
-  ino_t inode = 0;
-  std::uint64_t size = 0;
-  std::int64_t mtime_ns = 0;
-  auto operator<=>(const FileIdentity&) const = default;
-};
-
-// The file's identity; nullopt when it cannot be stat'ed (then it is simply read).
-std::optional<FileIdentity> identity_of(const std::filesystem::path& path);
 
 // Shared by the threads of one check: every member locks.
 class ReadOnce {
