@@ -437,28 +437,37 @@ TEST_F(WalSegmentTest, ReplayRefusesATypeChangeOfAKeyTheCacheHolds) {
   EXPECT_EQ(salvaged->segments[0].dropped_bytes, 0u);
 }
 
-TEST_F(WalSegmentTest, SalvageDropsTheRestOfADamagedSegmentAndReadsTheNext) {
+TEST_F(WalSegmentTest, SalvageDropsADamagedEntryKeepsTheRestAndReadsTheNextSegment) {
   const std::string before = ifx::test::wal_write_entry({{"m#!~#v", points<std::int64_t>({{1, 1}})}});
   const std::string damaged = ifx::test::wal_raw_entry(1, "\x05garbage");
-  const std::string lost = ifx::test::wal_write_entry({{"m#!~#v", points<std::int64_t>({{2, 2}})}});
+  const std::string after = ifx::test::wal_write_entry({{"m#!~#v", points<std::int64_t>({{2, 2}})}});
   const std::string next = ifx::test::wal_write_entry({{"m#!~#v", points<std::int64_t>({{3, 3}})}});
   const std::string cut = ifx::test::wal_write_entry({{"m#!~#v", points<std::int64_t>({{4, 4}})}});
   const std::string third = ifx::test::wal_write_entry({{"m#!~#v", points<std::int64_t>({{5, 5}})}});
   // Segment 2 is cut short (not the last one: the replay goes on, as influxd's does).
-  const std::vector<std::string> segments = {before + damaged + lost, next + cut.substr(0, 9), third};
+  const std::vector<std::string> segments = {before + damaged + after, next + cut.substr(0, 9), third};
 
   const auto r = replay(segments, /*salvage=*/true);
-  expect_keys(r.keys, {{"m#!~#v", points<std::int64_t>({{1, 1}, {3, 3}, {5, 5}})}});
+  // The entry after the damaged one is kept: its length field was whole.
+  expect_keys(r.keys, {{"m#!~#v", points<std::int64_t>({{1, 1}, {2, 2}, {3, 3}, {5, 5}})}});
   ASSERT_EQ(r.segments.size(), 3u);
-  EXPECT_EQ(r.segments[0].entries, 1u);
-  EXPECT_EQ(r.segments[0].replayed_bytes, before.size());
-  EXPECT_EQ(r.segments[0].dropped_bytes, damaged.size() + lost.size());
+  EXPECT_EQ(r.segments[0].entries, 2u);
+  EXPECT_EQ(r.segments[0].replayed_bytes, before.size() + after.size());
+  EXPECT_EQ(r.segments[0].dropped_bytes, damaged.size());
   ASSERT_EQ(r.segments[0].defects.size(), 1u);
   expect_invalid_at(r.segments[0].defects[0], before.size(), "Snappy");
+  EXPECT_NE(r.segments[0].defects[0].message.find("entries after it were read"), std::string::npos);
   EXPECT_EQ(r.segments[1].entries, 1u);
   EXPECT_EQ(r.segments[1].dropped_bytes, 9u);
   EXPECT_TRUE(r.segments[1].defects.empty());
   EXPECT_EQ(r.segments[2].entries, 1u);
+
+  // Two damaged entries in a row: their lengths are not trusted, the rest of the segment goes.
+  const auto twice = replay({before + damaged + damaged + after}, /*salvage=*/true);
+  expect_keys(twice.keys, {{"m#!~#v", points<std::int64_t>({{1, 1}})}});
+  ASSERT_EQ(twice.segments[0].defects.size(), 2u);
+  EXPECT_EQ(twice.segments[0].dropped_bytes, 2 * damaged.size() + after.size());
+  EXPECT_NE(twice.segments[0].defects[1].message.find("to the end of the segment were dropped"), std::string::npos);
 
   // Without salvage the damaged entry is the replay's error.
   std::vector<ifx::wal::SegmentFile> files;

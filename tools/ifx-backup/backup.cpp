@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "common/version.hpp"
 #include "ifx-backup/steps.hpp"
@@ -49,7 +50,8 @@ bool in_backup(ShardStatus s) {
 }
 
 bool Summary::complete() const {
-  return std::all_of(shards.begin(), shards.end(), [](const ShardReport& r) { return in_backup(r.status); });
+  return std::all_of(shards.begin(), shards.end(),
+                     [](const ShardReport& r) { return in_backup(r.status) && r.losses.empty(); });
 }
 
 int Summary::exit_code() const {
@@ -100,9 +102,10 @@ int compress_threads(const Options& o) {
 // Runs the jobs on `jobs` workers; the calling thread reports progress (every 250 ms and after
 // each shard). After a failure without -skip-errors no new shard is started.
 std::vector<ShardReport> run_jobs(const Options& o, const std::vector<PlannedShard>& plan,
-                                  const detail::Destination& destination, const net::SnapshotClient& client,
-                                  const fs::path& scratch_root, const ProgressCallback& progress,
-                                  Clock::time_point t0) {
+                                  const detail::Destination& destination,
+                                  const std::optional<net::SnapshotClient>& client,
+                                  const detail::OfflineSource* offline, const fs::path& scratch_root,
+                                  const ProgressCallback& progress, Clock::time_point t0) {
   std::vector<ShardReport> reports(plan.size());
   std::atomic<std::uint64_t> received{0};
   std::atomic<std::size_t> next{0};
@@ -113,7 +116,7 @@ std::vector<ShardReport> run_jobs(const Options& o, const std::vector<PlannedSha
   std::size_t done = 0;
 
   auto worker = [&] {
-    detail::JobContext ctx{o, client, destination, scratch_root, detail::keep_range(o), received};
+    detail::JobContext ctx{o, client, offline, destination, scratch_root, detail::keep_range(o), received};
     for (std::size_t i; !stop && (i = next++) < plan.size();) {
       reports[i] = detail::run_shard_job(ctx, plan[i]);
       if (reports[i].status == ShardStatus::failed) stop = true;
@@ -189,6 +192,43 @@ nlohmann::ordered_json skipped_json(const std::vector<ShardReport>& reports) {
   return a;
 }
 
+// --offline: what the WAL added and what the directories held that a backup leaves out, once
+// for the whole backup.
+void add_offline_notes(Summary& s) {
+  std::uint64_t points = 0, shards = 0, tail = 0, tail_shards = 0, deletes = 0, rewritten = 0;
+  std::set<std::string> left_out;
+  for (const auto& r : s.shards) {
+    if (!r.from_disk) continue;
+    const auto& d = *r.from_disk;
+    if (d.wal_points > 0) points += d.wal_points, ++shards;
+    if (d.wal_tail_bytes > 0) tail += d.wal_tail_bytes, ++tail_shards;
+    deletes += d.wal_deletes;
+    rewritten += d.deletions_applied ? 1 : 0;
+    left_out.insert(d.left_out.begin(), d.left_out.end());
+  }
+  s.notes.push_back(shards == 0 ? std::string("the WAL held no point that was not in a TSM file already")
+                                : fmt::format("{} point{} from the WAL of {} shard{} (written to TSM files by no "
+                                              "one yet) are in this backup, each shard's in a new TSM file that "
+                                              "wins over its older ones{}",
+                                              points, points == 1 ? "" : "s", shards, shards == 1 ? "" : "s",
+                                              deletes ? fmt::format("; {} deleted ranges applied", deletes) : ""));
+  if (rewritten > 0)
+    s.notes.push_back(
+        fmt::format("{} shard{} had deleted points (tombstones): written as fresh TSM files without "
+                    "them, because a restore by influxd drops tombstone files and would bring them back",
+                    rewritten, rewritten == 1 ? "" : "s"));
+  if (tail > 0)
+    s.notes.push_back(
+        fmt::format("{} byte{} at the end of the WAL of {} shard{} held no complete entry (a write cut "
+                    "short by the stop, never acknowledged) and were dropped, as influxd drops them",
+                    tail, tail == 1 ? "" : "s", tail_shards, tail_shards == 1 ? "" : "s"));
+  if (!left_out.empty())
+    s.notes.push_back(
+        fmt::format("left out of every shard, as influxd's own backup leaves them (the server "
+                    "rebuilds them): {}",
+                    fmt::join(left_out, ", ")));
+}
+
 // The first contact fails fast where waiting cannot help: nothing listens there, the name does
 // not resolve, or it is the HTTP port. Later failures (a restarting server) are retried.
 Result<meta::LegacyMeta> fetch_meta(net::SnapshotClient& client, const net::RetryPolicy& retry) {
@@ -202,29 +242,46 @@ Result<meta::LegacyMeta> fetch_meta(net::SnapshotClient& client, const net::Retr
 }
 
 // The backup into options.dir; with `repo`, a snapshot of that repository being written there.
-Result<Summary> run_into(const Options& options, Repository* repo, const ProgressCallback& progress) {
+Result<Summary> run_into(const Options& given, Repository* repo, const ProgressCallback& progress) {
   const auto t0 = Clock::now();
+  Options options = given;
   if (auto r = detail::check_options(options); !r) return std::unexpected(r.error());
-  auto client = net::SnapshotClient::create(options.host, options.client);
-  if (!client) return std::unexpected(client.error());
-
-  // §1.9: the meta store first; the shard list is decided before anything is written, so an
-  // unknown database leaves no file behind (influxd leaves a meta and an empty manifest).
-  auto legacy_meta = fetch_meta(*client, options.retry);
-  if (!legacy_meta) return std::unexpected(legacy_meta.error());
-  auto meta = meta::decode_meta_data(legacy_meta->blob);
-  if (!meta) {
-    Error e = std::move(meta.error());
-    e.message = fmt::format("the meta store received from {} does not decode: {}", client->host().text(), e.message);
-    return std::unexpected(std::move(e));
+  std::optional<net::SnapshotClient> client;
+  std::optional<detail::OfflineSource> offline;
+  meta::LegacyMeta legacy_meta;
+  Result<meta::MetaData> meta = meta::MetaData{};
+  Result<std::vector<PlannedShard>> plan;
+  if (options.offline) {
+    auto source = detail::open_offline(options);
+    if (!source) return std::unexpected(source.error());
+    offline.emplace(std::move(*source));
+    legacy_meta.blob = offline->meta_blob;
+    legacy_meta.node_json = "null\n";  // what the snapshotter of OSS sends (§1.6.1)
+    meta = offline->meta;
+    plan = detail::plan_shards(options, offline->source(), *meta);
+  } else {
+    auto c = net::SnapshotClient::create(options.host, options.client);
+    if (!c) return std::unexpected(c.error());
+    client.emplace(std::move(*c));
+    // §1.9: the meta store first; the shard list is decided before anything is written, so an
+    // unknown database leaves no file behind (influxd leaves a meta and an empty manifest).
+    auto fetched = fetch_meta(*client, options.retry);
+    if (!fetched) return std::unexpected(fetched.error());
+    legacy_meta = std::move(*fetched);
+    meta = meta::decode_meta_data(legacy_meta.blob);
+    if (!meta) {
+      Error e = std::move(meta.error());
+      e.message = fmt::format("the meta store received from {} does not decode: {}", client->host().text(), e.message);
+      return std::unexpected(std::move(e));
+    }
+    plan = detail::plan_shards(options, detail::server_shards(*client), *meta);
   }
-  auto plan = detail::plan_shards(options, *client, *meta);
   if (!plan) return std::unexpected(plan.error());
 
   Summary summary;
   summary.options = options;
   summary.format = options.portable ? "portable" : "legacy";
-  summary.meta_bytes = legacy_meta->blob.size();
+  summary.meta_bytes = legacy_meta.blob.size();
   const fs::path scratch_root = options.scratch_root.empty() ? default_scratch_root() : options.scratch_root;
 
   BackupWriterOptions wo;
@@ -258,7 +315,7 @@ Result<Summary> run_into(const Options& options, Repository* repo, const Progres
     });
   }
   // §2.3: a legacy meta.NN is the type-1 stream verbatim, node JSON included.
-  auto meta_file = (*writer)->write_meta(legacy_meta->blob, legacy_meta->node_json);
+  auto meta_file = (*writer)->write_meta(legacy_meta.blob, legacy_meta.node_json);
   if (!meta_file) return std::unexpected(meta_file.error());
   summary.meta_file = *meta_file;
 
@@ -271,7 +328,8 @@ Result<Summary> run_into(const Options& options, Repository* repo, const Progres
   std::vector<PlannedShard> to_fetch;
   for (std::size_t i = 0; i < plan->size(); ++i)
     if (reuse.fetch[i]) to_fetch.push_back((*plan)[i]);
-  auto fetched = run_jobs(options, to_fetch, destination, *client, scratch_root, progress, t0);
+  auto fetched = run_jobs(options, to_fetch, destination, client, offline ? &*offline : nullptr, scratch_root, progress,
+                          t0);
   for (std::size_t i = 0, f = 0; i < plan->size(); ++i)
     summary.shards.push_back(reuse.fetch[i] ? std::move(fetched[f++]) : std::move(reuse.reports[i]));
   summary.scopes = detail::summarize_scopes(summary.shards);
@@ -284,8 +342,11 @@ Result<Summary> run_into(const Options& options, Repository* repo, const Progres
     e.message += options.portable ? fmt::format(
                                         ". The backup in {} is incomplete ({} of {} shards written, no manifest): run "
                                         "the same command with --resume to keep them and fetch the rest, or "
-                                        "-skip-errors to leave this shard out",
-                                        options.dir.string(), good, summary.shards.size())
+                                        "{}",
+                                        options.dir.string(), good, summary.shards.size(),
+                                        options.offline ? "--skip-errors to keep what can be read of this shard "
+                                                          "and list what was lost"
+                                                        : "-skip-errors to leave this shard out")
                                   : fmt::format(
                                         ". The legacy backup in {} is incomplete ({} of {} shards written); run it "
                                         "again, or with -skip-errors to leave this shard out",
@@ -311,9 +372,14 @@ Result<Summary> run_into(const Options& options, Repository* repo, const Progres
     summary.notes.push_back(
         "-start/-end: every shard holds exactly the points in range (cut at the bounds, "
         "deletions applied), unlike influxd's export which keeps whole blocks");
-  summary.notes.push_back(
-      "each shard holds what its snapshot held: influxd writes its cache (the WAL) to TSM "
-      "first, so points written after that moment are not in this backup");
+  if (offline) {
+    for (const auto& n : offline->notes) summary.notes.push_back(n);
+    add_offline_notes(summary);
+  } else {
+    summary.notes.push_back(
+        "each shard holds what its snapshot held: influxd writes its cache (the WAL) to TSM "
+        "first, so points written after that moment are not in this backup");
+  }
   summary.elapsed = since(t0);
   return summary;
 }
@@ -329,6 +395,10 @@ Result<Summary> run_in_repository(const Options& options, const ProgressCallback
   if (!options.dir.empty())
     return fail(ErrorCode::usage, "--repo writes a snapshot into the repository: give no backup directory beside it");
   if (!options.portable) return fail(ErrorCode::usage, "--repo keeps portable snapshots: add -portable");
+  if (options.offline)
+    return fail(ErrorCode::usage,
+                "--repo shares unchanged shards, which only a running server can prove: --offline writes a "
+                "backup directory");
   if (options.since || options.start || options.end)
     return fail(ErrorCode::usage,
                 "--repo snapshots hold whole shards (unchanged ones are shared, so each is complete): "

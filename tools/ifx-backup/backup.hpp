@@ -51,6 +51,13 @@ struct Options {
   // address with port 8086. Without it every shard is fetched.
   std::optional<std::string> http_url;
   std::chrono::milliseconds lock_wait{0};  // --lock-wait: how long to wait for the repository
+  // --offline: the backup is made from a stopped server's directories (its meta store
+  // `meta_dir/meta.db`, its shards under `data_dir`, their WAL under `wal_dir`), not asked of a
+  // running one; the WAL's points go in as a TSM file per shard (shard/shard_on_disk.hpp).
+  bool offline = false;
+  std::filesystem::path meta_dir;
+  std::filesystem::path data_dir;
+  std::filesystem::path wal_dir;  // empty: <data_dir>/../wal when it exists
 };
 
 // What happened to one shard in scope.
@@ -79,6 +86,23 @@ struct ShardReport {
   std::optional<std::uint64_t> tsm_files;  // TSM files in the archive, when known
   std::string reused_from;                 // reused: the snapshot (base) whose archive it shares
   std::optional<Error> error;
+  // --offline: what the shard's WAL added (points, the TSM file that holds them, deleted ranges,
+  // bytes a crash cut off the end of its segments) and what its directory held that a backup
+  // leaves out.
+  struct FromDisk {
+    std::uint64_t wal_segments = 0;
+    std::uint64_t wal_points = 0;
+    std::string wal_tsm_file;
+    std::uint64_t wal_deletes = 0;
+    std::uint64_t wal_tail_bytes = 0;
+    std::vector<std::string> left_out;
+    bool deletions_applied = false;  // its tombstones applied to fresh TSM files (restores drop tombstones)
+  };
+  std::optional<FromDisk> from_disk;
+  // --offline --skip-errors: damage that was left behind, each naming the file on disk, the
+  // offset and the series; the shard holds everything else.
+  std::vector<Error> losses;
+  std::optional<std::uint64_t> points_lost;  // the points those losses took, when all are known
 };
 
 struct ScopeSummary {  // per database / retention policy, in backup order
@@ -108,8 +132,8 @@ struct Summary {
   std::vector<std::string> notes;    // plain words for the completeness report
   std::chrono::milliseconds elapsed{0};
 
-  bool complete() const;  // every shard written, adopted or reused
-  int exit_code() const;  // 0 complete, 3 partial (-skip-errors), 1 a shard failed
+  bool complete() const;  // every shard written, adopted or reused, nothing salvaged
+  int exit_code() const;  // 0 complete, 3 partial (-skip-errors: a shard left out or salvaged), 1 a shard failed
 };
 
 struct Progress {

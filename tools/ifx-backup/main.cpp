@@ -88,20 +88,18 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--portable", o.portable, "Portable format (influxd 1.5+ and Enterprise restore it)");
   app.add_option("--host", o.host, "Snapshotter address host:port (default localhost:8088)");
-  // The InfluxDB 1.8 backup documentation's restore examples write `influxd backup` with restore
-  // flags: `-online` twice and
-  // `-datadir D -metadir M` once. Accepted so those command lines run; a backup always reads a
-  // running server over -host, so they change nothing (a note says so for the directories).
-  bool online_ignored = false;
-  std::string datadir_ignored, metadir_ignored;
-  app.add_flag("--online", online_ignored,
-               "Accepted and ignored (the InfluxDB 1.8 documentation writes `influxd backup -online` in two restore "
-               "examples): a backup "
-               "always reads a running server");
-  app.add_option("--datadir", datadir_ignored,
-                 "Accepted and ignored, with a note (a restore flag the InfluxDB 1.8 "
-                 "documentation writes after `influxd backup` once)");
-  app.add_option("--metadir", metadir_ignored, "Same as --datadir");
+  // The InfluxDB 1.8 documentation writes `influxd backup -online` in two of its restore examples,
+  // where `influxd restore -online` is meant: a backup run there would quietly add an increment to
+  // the directory the user wants to restore from.
+  bool online_typo = false;
+  app.add_flag("--online", online_typo, "Refused, with a pointer to ifx-restore (a restore flag)");
+  app.add_flag("--offline", o.offline,
+               "Back up a stopped server from its directories (-metadir, -datadir, -waldir) instead of a running "
+               "one: its WAL's points included, damage salvaged with -skip-errors; needs -portable");
+  app.add_option("--metadir", o.meta_dir, "--offline: the server's meta directory (holds meta.db)");
+  app.add_option("--datadir", o.data_dir, "--offline: the server's data directory (<db>/<rp>/<shard>/)");
+  app.add_option("--waldir", o.wal_dir,
+                 "--offline: the server's WAL directory (default: wal beside -datadir, when it exists)");
   app.add_option("--db,--database", database, "Only this database");
   app.add_option("--rp,--retention", rp, "Only this retention policy (needs -db, or -shard)");
   app.add_option("--shard", shard, "Only this shard ID");
@@ -141,6 +139,26 @@ int main(int argc, char** argv) {
 
   int code = 0;
   if (!ifx::cli::parse(app, argc, argv, code)) return code;
+  if (online_typo) {
+    std::cerr << kTool
+              << ": -online is a flag of ifx-restore (influxd restore -online): to restore a backup into a running "
+                 "server, run `ifx-restore -portable -host HOST:8088 DIR` (nothing was written)\n";
+    return ifx::cli::kUsage;
+  }
+  // The InfluxDB 1.8 documentation writes `influxd backup … -datadir D -metadir M` once, in an
+  // offline restore example: without --offline they keep meaning nothing to a backup, as there.
+  if (!o.offline && (!o.meta_dir.empty() || !o.data_dir.empty() || !o.wal_dir.empty())) {
+    std::cerr << kTool << ": note: without --offline a backup reads the server at " << o.host
+              << " and ignores -metadir/-datadir/-waldir (flags of an offline restore; add --offline to back up a "
+                 "stopped server's directories)\n";
+    o.meta_dir.clear();
+    o.data_dir.clear();
+    o.wal_dir.clear();
+  }
+  if (o.offline && app.count("--host")) {
+    std::cerr << kTool << ": --offline reads directories, not a server: -host does not apply\n";
+    return ifx::cli::kUsage;
+  }
   if (o.dir.empty() == o.repo.empty()) {
     std::cerr << kTool << ": give a backup directory, or --repo REPO (one of the two)\n";
     return ifx::cli::kUsage;
@@ -170,10 +188,6 @@ int main(int argc, char** argv) {
     }
     o.compression = ifx::ArchiveCompression::none;
   }
-
-  if (!datadir_ignored.empty() || !metadir_ignored.empty())
-    std::cerr << kTool << ": note: -datadir/-metadir are flags of an offline restore; a backup reads the server at "
-              << o.host << " and ignores them\n";
 
   ProgressDisplay display(progress_mode);
   const auto started = std::chrono::steady_clock::now();

@@ -56,6 +56,10 @@ Result<void> check_options(const Options& o) {
         "--resume continues a portable backup (a legacy one has no manifest to tell what is done); "
         "add -portable");
   if (o.jobs == 0) return usage("-j must be at least 1");
+  if (o.offline && !o.portable)
+    return usage("--offline writes a portable backup (the format every restore reads): add -portable");
+  if (o.offline && o.since)
+    return usage("--offline backs up whole shards from their directories: -since does not apply (-start/-end do)");
   if (o.compress_level != ShardArchiveWriterOptions::kDefaultLevel) {
     const bool gzip = o.compression == ArchiveCompression::gzip;
     const int lowest = gzip ? 1 : -7;
@@ -75,9 +79,8 @@ std::optional<tsm::TimeRange> keep_range(const Options& o) {
   return r;
 }
 
-Result<std::vector<PlannedShard>> plan_shards(const Options& o, net::SnapshotClient& client,
-                                              const meta::MetaData& meta) {
-  const std::string host = client.host().text();
+Result<std::vector<PlannedShard>> plan_shards(const Options& o, const ShardSource& source, const meta::MetaData& meta) {
+  const std::string& host = source.name;
   const auto range = keep_range(o);
   std::vector<PlannedShard> out;
 
@@ -85,10 +88,12 @@ Result<std::vector<PlannedShard>> plan_shards(const Options& o, net::SnapshotCli
     // influxd takes -db/-rp as given here (even empty) and names the files after them; the meta
     // store says where the shard really lives, so the manifest and names are right either way.
     auto loc = meta::find_shard(meta, *o.shard);
-    if (!loc || loc->shard_group->deleted())
+    if (!loc || loc->shard_group->deleted() || !source.holds(*o.shard))
       return fail(ErrorCode::invalid_argument,
                   fmt::format("shard {} does not exist on {}{} (SHOW SHARDS lists the IDs)", *o.shard, host,
-                              loc ? " any more (its shard group was deleted)" : ""));
+                              !loc                          ? ""
+                              : loc->shard_group->deleted() ? " any more (its shard group was deleted)"
+                                                            : ": the meta store lists it, but it has no directory"));
     const std::string& db = loc->database->name;
     const std::string& rp = loc->retention_policy->name;
     if ((o.database && *o.database != db) || (o.retention_policy && *o.retention_policy != rp))
@@ -110,12 +115,12 @@ Result<std::vector<PlannedShard>> plan_shards(const Options& o, net::SnapshotCli
                                                            "(its retention policies: {})",
                                                            *o.retention_policy, *o.database, host, listed(rps)));
     }
-    paths = client.retention_policy_info(*o.database, *o.retention_policy);  // §1.3 type 4
+    paths = source.list(*o.database, *o.retention_policy);  // §1.3 type 4
   } else if (o.database) {
     if (auto db = known_database(meta, *o.database, host); !db) return std::unexpected(db.error());
-    paths = client.database_info(*o.database);  // §1.3 type 3
+    paths = source.list(*o.database, std::nullopt);  // §1.3 type 3
   } else if (o.portable) {
-    paths = client.database_info("");  // §3.5: every database, _internal included
+    paths = source.list("", std::nullopt);  // §3.5: every database, _internal included
   } else {
     return out;  // §2.5: a legacy backup without -db holds the meta store only
   }
@@ -123,6 +128,15 @@ Result<std::vector<PlannedShard>> plan_shards(const Options& o, net::SnapshotCli
   for (const auto& p : *paths)
     out.push_back({p.database, p.retention_policy, p.shard_id, group_overlaps(meta, p.shard_id, range)});
   return out;
+}
+
+ShardSource server_shards(net::SnapshotClient& client) {
+  ShardSource s;
+  s.name = client.host().text();
+  s.list = [&client](const std::string& db, const std::optional<std::string>& rp) {
+    return rp ? client.retention_policy_info(db, *rp) : client.database_info(db);
+  };
+  return s;
 }
 
 }  // namespace ifx::backup::detail

@@ -34,6 +34,26 @@ nlohmann::ordered_json time_or_null(const std::optional<net::WireTime>& t) {
   return t->rfc3339();
 }
 
+// --offline: what the shard's WAL added; null for a backup of a running server.
+nlohmann::ordered_json wal_json(const ShardReport& r) {
+  if (!r.from_disk) return nullptr;
+  const auto& d = *r.from_disk;
+  return {
+      {"segments", d.wal_segments},
+      {"points", d.wal_points},
+      {"tsm_file", d.wal_tsm_file.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(d.wal_tsm_file)},
+      {"deletes", d.wal_deletes},
+      {"tail_bytes_dropped", d.wal_tail_bytes},
+      {"left_out", d.left_out},
+      {"deletions_applied", d.deletions_applied}};
+}
+
+nlohmann::ordered_json losses_json(const ShardReport& r) {
+  auto a = nlohmann::ordered_json::array();
+  for (const auto& e : r.losses) a.push_back(cli::error_json(e));
+  return a;
+}
+
 }  // namespace
 
 nlohmann::ordered_json to_json(const Summary& s) {
@@ -51,7 +71,10 @@ nlohmann::ordered_json to_json(const Summary& s) {
                       {"reused_from",
                        r.reused_from.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.reused_from)},
                       {"points", r.points ? nlohmann::ordered_json(*r.points) : nlohmann::ordered_json(nullptr)},
-                      {"error", r.error ? cli::error_json(*r.error) : nlohmann::ordered_json(nullptr)}});
+                      {"error", r.error ? cli::error_json(*r.error) : nlohmann::ordered_json(nullptr)},
+                      {"wal", wal_json(r)},
+                      {"losses", losses_json(r)},
+                      {"points_lost", r.points_lost ? nlohmann::ordered_json(*r.points_lost) : nullptr}});
   nlohmann::ordered_json scopes = nlohmann::ordered_json::array();
   for (const auto& sc : s.scopes)
     scopes.push_back({{"database", sc.database},
@@ -68,7 +91,13 @@ nlohmann::ordered_json to_json(const Summary& s) {
   return {
       {"backup_dir", s.snapshot.empty() ? o.dir.string() : s.snapshot},
       {"format", s.format},
-      {"host", o.host},
+      {"host", o.offline ? "offline:" + o.data_dir.string() : o.host},
+      {"offline",
+       o.offline ? nlohmann::ordered_json{{"metadir", o.meta_dir.string()},
+                                          {"datadir", o.data_dir.string()},
+                                          {"waldir", o.wal_dir.empty() ? nlohmann::ordered_json(nullptr)
+                                                                       : nlohmann::ordered_json(o.wal_dir.string())}}
+                 : nlohmann::ordered_json(nullptr)},
       {"base", s.base.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s.base)},
       {"meta", {{"file", s.meta_file}, {"bytes", s.meta_bytes}}},
       {"manifest", s.manifest_file.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s.manifest_file)},
@@ -92,9 +121,11 @@ nlohmann::ordered_json to_json(const Summary& s) {
 }
 
 std::string to_text(const Summary& s) {
-  std::string out = s.snapshot.empty()
-                        ? fmt::format("{} backup of {} in {}", s.format, s.options.host, s.options.dir.string())
-                        : fmt::format("snapshot of {} in {}", s.options.host, s.snapshot);
+  const std::string source = s.options.offline
+                                 ? fmt::format("the directories of a stopped server ({})", s.options.data_dir.string())
+                                 : s.options.host;
+  std::string out = s.snapshot.empty() ? fmt::format("{} backup of {} in {}", s.format, source, s.options.dir.string())
+                                       : fmt::format("snapshot of {} in {}", source, s.snapshot);
   if (!s.base.empty()) out += fmt::format(" (base {})", s.base);
   out += fmt::format("\nmeta store: {} ({} blob)\n", s.meta_file, cli::format_bytes(s.meta_bytes));
   if (!s.scopes.empty()) {
@@ -114,13 +145,15 @@ std::string to_text(const Summary& s) {
     if (r.error)
       out += fmt::format("shard {} ({}/{}) {}: {}\n", r.shard_id, r.database, r.retention_policy, to_string(r.status),
                          r.error->describe());
+    for (const auto& e : r.losses)
+      out += fmt::format("shard {} ({}/{}) LOST: {}\n", r.shard_id, r.database, r.retention_policy, e.describe());
   }
   for (const auto& n : s.removed) out += fmt::format("removed {} (left by the interrupted run)\n", n);
   for (const auto& n : s.notes) out += "note: " + n + "\n";
   if (!s.manifest_file.empty()) out += fmt::format("manifest: {}\n", s.manifest_file);
   out += s.complete() ? fmt::format("backup complete: {} shard{}, {:.1f} s\n", s.shards.size(),
                                     s.shards.size() == 1 ? "" : "s", s.elapsed.count() / 1000.0)
-                      : "backup PARTIAL: shards were skipped (listed above; exit code 3)\n";
+                      : "backup PARTIAL: shards were skipped or data lost (listed above; exit code 3)\n";
   return out;
 }
 

@@ -35,7 +35,7 @@ struct Job {
   const PlannedShard& shard;
   ShardReport& report;
 
-  std::string host() const { return ctx.client.host().text(); }
+  std::string host() const { return ctx.client ? ctx.client->host().text() : std::string(); }
   net::ChunkSink counting(ShardArchiveWriter& into, std::uint64_t& got) {
     return [this, &into, &got](std::span<const std::uint8_t> bytes) -> Result<void> {
       got += bytes.size();
@@ -115,10 +115,11 @@ struct Job {
       if (!check) return std::unexpected(std::move(check.error()));
       std::uint64_t got = 0;
       auto sink = counting(*writer, got);
-      auto n = ctx.client.backup_shard(shard.shard_id, since, [&](std::span<const std::uint8_t> bytes) -> Result<void> {
-        if (auto r = sink(bytes); !r) return r;
-        return (*check)->feed(bytes);
-      });
+      auto n = ctx.client->backup_shard(shard.shard_id, since,
+                                        [&](std::span<const std::uint8_t> bytes) -> Result<void> {
+                                          if (auto r = sink(bytes); !r) return r;
+                                          return (*check)->feed(bytes);
+                                        });
       report.received_bytes += got;
       if (!n) return std::unexpected(std::move(n.error()));  // the check's view of a cut stream adds nothing
       auto c = (*check)->finish();
@@ -172,7 +173,7 @@ struct Job {
       auto raw = ShardArchiveWriter::create(received, wo);
       if (!raw) return std::unexpected(std::move(raw.error()));
       std::uint64_t got = 0;
-      auto n = ctx.client.backup_shard(shard.shard_id, net::WireTime::zero(), counting(*raw, got));
+      auto n = ctx.client->backup_shard(shard.shard_id, net::WireTime::zero(), counting(*raw, got));
       report.received_bytes += got;
       if (!n) return std::unexpected(std::move(n.error()));
       if (auto f = raw->finish(); !f) return std::unexpected(std::move(f.error()));
@@ -204,10 +205,35 @@ struct Job {
     return {};
   }
 
+  // --offline: the shard's directories (TSM files, tombstones, the WAL as a new TSM file) into
+  // its archive, checked like a received one; with -skip-errors damage is salvaged and listed.
+  Result<void> read_from_disk() {
+    const ShardOnDisk& on_disk = ctx.offline->shards.at(shard.shard_id);
+    auto writer = open_archive();
+    if (!writer) return std::unexpected(std::move(writer.error()));
+    ShardFromDiskOptions so;
+    so.keep = ctx.range;
+    so.salvage = ctx.options.skip_errors;
+    auto built = write_shard_from_disk(on_disk, *writer, ctx.scratch_root, so);
+    if (!built) return std::unexpected(std::move(built.error()));
+    report.received_bytes = built->source_bytes;
+    ctx.received += built->source_bytes;
+    if (auto r = seal(*writer); !r) return r;
+    report.points = built->points;
+    report.from_disk = ShardReport::FromDisk{built->wal_segments,     built->wal_points,     built->wal_tsm_file,
+                                             built->wal_deletes,      built->wal_tail_bytes, built->left_out,
+                                             built->deletions_applied};
+    report.losses = std::move(built->losses);
+    if (!report.losses.empty() && built->points_lost_known) report.points_lost = built->points_lost;
+    record(*writer);
+    return {};
+  }
+
   void run() {
     if (adopt_existing()) return;
     Result<void> r;
-    if (!ctx.range) r = fetch_whole();
+    if (ctx.offline) r = read_from_disk();
+    else if (!ctx.range) r = fetch_whole();
     else if (!shard.overlaps_range) r = write_empty();
     else r = fetch_and_cut(*ctx.range);
     if (r) {

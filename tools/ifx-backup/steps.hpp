@@ -22,6 +22,7 @@
 #include "ifx/format/meta/meta_store.hpp"
 #include "ifx/format/archive/shard_archive.hpp"
 #include "ifx/format/shard/shard_files.hpp"
+#include "ifx/format/shard/shard_on_disk.hpp"
 #include "ifx/format/tsm/shard_points.hpp"
 #include "ifx/net/snapshot/snapshot_client.hpp"
 
@@ -42,10 +43,34 @@ struct PlannedShard {
 Result<void> check_options(const Options& o);
 // The inclusive range of -start/-end (a missing bound is the end of int64 time); nullopt without.
 std::optional<tsm::TimeRange> keep_range(const Options& o);
+// Where the shards come from, for the plan: a running server (its info requests, §1.3 types 3
+// and 4) or a stopped one's directories (offline.cpp).
+struct ShardSource {
+  std::string name;  // for messages: "localhost:8088", or the data directory
+  // The shards of database `db` ("": every database), only retention policy `rp` when given.
+  std::function<Result<std::vector<net::ShardPath>>(const std::string& db, const std::optional<std::string>& rp)> list;
+  // Whether the shard exists there (-shard N); the meta store may list shards a node lacks.
+  std::function<bool(std::uint64_t shard_id)> holds = [](std::uint64_t) { return true; };
+};
+ShardSource server_shards(net::SnapshotClient& client);
+
+// ---- offline.cpp ------------------------------------------------------------------------------
+// --offline: a stopped server's meta store and the shards it has directories for.
+struct OfflineSource {
+  std::string name;       // the data directory, for messages
+  std::string meta_blob;  // meta.db as it is: a meta.Data blob (§5)
+  meta::MetaData meta;
+  std::map<std::uint64_t, ShardOnDisk> shards;  // those the meta store lists, by ID
+  std::vector<std::string> notes;
+  ShardSource source() const;  // valid while this object lives
+};
+// Checks the directories (fills o.wal_dir when it is found beside the data directory), refuses
+// while a process holds them ("server-running"), reads meta.db and finds the shards.
+Result<OfflineSource> open_offline(Options& o);
+
 // docs/FORMATS.md §1.9, §2.5, §3.5: which shards, in the order influxd would fetch them. Unknown
 // names are found in `meta` first, so the message can list what exists ("invalid-argument").
-Result<std::vector<PlannedShard>> plan_shards(const Options& o, net::SnapshotClient& client,
-                                              const meta::MetaData& meta);
+Result<std::vector<PlannedShard>> plan_shards(const Options& o, const ShardSource& source, const meta::MetaData& meta);
 
 // ---- archive_check.cpp ------------------------------------------------------------------------
 // The check of one shard archive in `dir` (tar complete, every TSM block's CRC, the tar length
@@ -88,7 +113,8 @@ struct Destination {
 
 struct JobContext {
   const Options& options;
-  net::SnapshotClient client;  // one per worker: every request is its own connection anyway
+  std::optional<net::SnapshotClient> client;  // one per worker (each request is its own connection); unset offline
+  const OfflineSource* offline = nullptr;     // --offline: the shards are read from here
   const Destination& destination;
   std::filesystem::path scratch_root;
   std::optional<tsm::TimeRange> range;

@@ -2,7 +2,6 @@
 // named by the numeric ID (influxd trims '0' from both ends: shard 10 → directory "1"), nothing
 // written while an influxd uses the directories, every file written atomically, and whatever is
 // replaced moved aside under the data directory instead of overwritten.
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,12 +9,11 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "common/process_using.hpp"
 #include "ifx-restore/steps.hpp"
 #include "ifx/format/io/atomic_file.hpp"
 #include "ifx/format/meta/meta_store.hpp"
@@ -24,90 +22,6 @@
 namespace ifx::restore {
 namespace fs = std::filesystem;
 namespace {
-
-bool under(const std::string& path, const std::string& dir) {
-  return path == dir || (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
-}
-
-// Read in steps up to `limit`: allocating `limit` up front cost 16 MiB of zeroed memory per
-// process for each /proc/<pid>/maps, over a second of system time per restore on a busy host.
-std::string read_text(const fs::path& p, std::size_t limit = 1 << 20) {
-  std::ifstream in(p, std::ios::binary);
-  std::string s;
-  char buf[16384];
-  while (in && s.size() < limit) {
-    in.read(buf, static_cast<std::streamsize>(std::min(sizeof buf, limit - s.size())));
-    s.append(buf, static_cast<std::size_t>(in.gcount()));
-  }
-  return s;
-}
-
-// Which process uses `dirs`: an open file or a mapping below one of them, or an influxd whose
-// -config names one of them. Processes of other users we cannot inspect are not seen.
-std::optional<std::string> process_using(const std::vector<std::string>& dirs) {
-  DIR* proc = ::opendir("/proc");
-  if (!proc) return std::nullopt;
-  std::optional<std::string> found;
-  const std::string self = std::to_string(::getpid());
-  while (dirent* e = ::readdir(proc)) {
-    const std::string pid = e->d_name;
-    if (pid.empty() || !std::isdigit(static_cast<unsigned char>(pid[0])) || pid == self) continue;
-    const fs::path base = fs::path("/proc") / pid;
-    std::string comm = read_text(base / "comm", 64);
-    while (!comm.empty() && comm.back() == '\n') comm.pop_back();
-    auto hit = [&](const std::string& what) {
-      found = fmt::format("process {} ({}) {}", pid, comm, what);
-      return true;
-    };
-    std::error_code ec;
-    bool done = false;
-    for (const auto& fd : fs::directory_iterator(base / "fd", ec)) {
-      std::error_code ec2;
-      const std::string target = fs::read_symlink(fd.path(), ec2).string();
-      for (const auto& d : dirs)
-        if (!ec2 && under(target, d)) done = hit("has " + target + " open");
-      if (done) break;
-    }
-    if (!done) {
-      std::istringstream maps(read_text(base / "maps", 16 << 20));
-      for (std::string line; !done && std::getline(maps, line);) {
-        auto slash = line.find('/');
-        if (slash == std::string::npos) continue;
-        const std::string mapped = line.substr(slash);
-        for (const auto& d : dirs)
-          if (under(mapped, d)) done = hit("maps " + mapped);
-      }
-    }
-    if (!done && comm == "influxd") {
-      const std::string cmdline = read_text(base / "cmdline", 64 << 10);
-      std::vector<std::string> args;
-      for (std::size_t i = 0; i < cmdline.size();) {
-        std::size_t z = cmdline.find('\0', i);
-        if (z == std::string::npos) z = cmdline.size();
-        args.push_back(cmdline.substr(i, z - i));
-        i = z + 1;
-      }
-      for (std::size_t i = 0; i + 1 < args.size() && !done; ++i)
-        if (args[i] == "-config" || args[i] == "--config") {
-          fs::path cfg = args[i + 1];
-          if (cfg.is_relative()) cfg = fs::read_symlink(base / "cwd", ec) / cfg;
-          const std::string text = read_text(cfg);
-          for (const auto& d : dirs)
-            if (text.find("\"" + d + "\"") != std::string::npos || text.find("\"" + d + "/\"") != std::string::npos)
-              done = hit("runs with " + cfg.string() + ", which names " + d);
-        }
-    }
-    if (done) break;
-  }
-  ::closedir(proc);
-  return found;
-}
-
-std::string canonical_or_absolute(const fs::path& p) {
-  std::error_code ec;
-  auto c = fs::weakly_canonical(p, ec);
-  return (ec ? fs::absolute(p) : c).string();
-}
 
 std::string utc_stamp() {
   std::time_t t = std::time(nullptr);
@@ -281,10 +195,7 @@ Result<void> restore_shard(const Options& o, const RestorePlan& plan, const Shar
 }  // namespace
 
 Result<void> run_offline(const Options& o, RestorePlan& plan, Report& report) {
-  std::vector<std::string> dirs;
-  if (!o.meta_dir.empty()) dirs.push_back(canonical_or_absolute(o.meta_dir));
-  if (!o.data_dir.empty()) dirs.push_back(canonical_or_absolute(o.data_dir));
-  if (auto user = process_using(dirs))
+  if (auto user = cli::process_using({o.meta_dir, o.data_dir}))
     return fail(ErrorCode::server_running,
                 fmt::format("{}: stop influxd before an offline restore (or restore into the "
                             "running server with -portable/-online). Nothing was changed.",

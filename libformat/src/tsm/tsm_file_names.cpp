@@ -1,5 +1,7 @@
 #include "ifx/format/tsm/tsm_file_names.hpp"
 
+#include <charconv>
+
 #include <fmt/format.h>
 
 namespace ifx::tsm {
@@ -9,6 +11,23 @@ bool is_tombstone_file(std::string_view name) { return name.ends_with(".tombston
 
 std::string tsm_file_name(std::uint64_t generation, std::uint64_t sequence) {
   return fmt::format("{:09d}-{:09d}.tsm", generation, sequence);
+}
+
+std::optional<TsmFileName> parse_tsm_file_name(std::string_view name) {
+  if (!is_tsm_file(name)) return std::nullopt;
+  name.remove_suffix(4);
+  const auto dash = name.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  auto number = [](std::string_view digits) -> std::optional<std::uint64_t> {
+    std::uint64_t v = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+    return v;
+  };
+  auto g = number(name.substr(0, dash));
+  auto s = number(name.substr(dash + 1));
+  if (!g || !s) return std::nullopt;
+  return TsmFileName{*g, *s};
 }
 
 std::filesystem::path tombstone_path_for(const std::filesystem::path& tsm) {

@@ -118,17 +118,32 @@ Result<WalReplay> replay_wal(std::span<const SegmentFile> segments, const WalRep
     auto reader = WalSegmentReader::open(file.path, options.limits);
     if (!reader) return std::unexpected(std::move(reader.error()));
     report.file.size = reader->file_size();
+    std::uint64_t skipped = 0;  // bytes of damaged entries stepped over
+    bool after_damage = false;  // the entry before this one was damaged
     for (;;) {
+      const std::uint64_t at = reader->position();
       auto more = reader->next(entry);
       if (!more) {
         if (more.error().code != ErrorCode::wal_invalid || !options.salvage) return std::unexpected(more.error());
-        // As influxd's loader: the segment ends at the damaged entry; the next one is still read.
-        more.error().message += fmt::format("; the {} bytes from here to the end of the segment were dropped",
-                                            reader->file_size() - reader->position());
-        report.defects.push_back(std::move(more.error()));
+        Error e = std::move(more.error());
+        // Salvage keeps what can be read: a damaged entry whose length is whole is stepped over
+        // and the entries after it are replayed (influxd's loader would drop them with it). Two
+        // damaged entries in a row mean the lengths cannot be trusted either: the rest goes.
+        if (!after_damage && reader->skip_damaged()) {
+          const std::uint64_t size = reader->position() - at;
+          e.message += fmt::format("; this entry ({} bytes) was dropped, the entries after it were read", size);
+          skipped += size;
+          report.defects.push_back(std::move(e));
+          after_damage = true;
+          continue;
+        }
+        e.message += fmt::format("; the {} bytes from here to the end of the segment were dropped",
+                                 reader->file_size() - reader->position());
+        report.defects.push_back(std::move(e));
         break;
       }
       if (!*more) break;
+      after_damage = false;
       if (entry.type == WalEntryType::Write) {
         if (auto r = cache.write(entry, report.file, report); !r) return std::unexpected(std::move(r.error()));
       } else {
@@ -137,7 +152,7 @@ Result<WalReplay> replay_wal(std::span<const SegmentFile> segments, const WalRep
       }
       ++report.entries;
     }
-    report.replayed_bytes = reader->position();
+    report.replayed_bytes = reader->position() - skipped;
     report.dropped_bytes = report.file.size - report.replayed_bytes;
   }
   out.keys = cache.take();

@@ -37,10 +37,12 @@ namespace ifx::wal {
 
 struct WalReplayOptions {
   WalLimits limits;
-  // false: the first damaged entry fails the replay with its "wal-invalid" error. true: as
-  // influxd's loader, a damaged entry ends its segment (the rest is dropped and reported) and the
-  // next segment is read; a value type conflict drops that key's record (influxd would refuse to
-  // open the shard) and is reported too.
+  // false: the first damaged entry fails the replay with its "wal-invalid" error. true: what can
+  // be read is kept: a damaged entry whose length field is whole is dropped and the entries after
+  // it are read (influxd's loader ends the segment there instead); after two damaged entries in a
+  // row (the lengths are not to be trusted) the rest of the segment is dropped; the next segment
+  // is read either way. A value type conflict drops that key's record (influxd would refuse to
+  // open the shard). Each is reported.
   bool salvage = false;
 };
 
@@ -48,9 +50,10 @@ struct WalReplayOptions {
 struct SegmentReplay {
   SegmentFile file;
   std::uint64_t entries = 0;         // entries applied
-  std::uint64_t replayed_bytes = 0;  // the bytes of those entries: influxd truncates the file here
-  std::uint64_t dropped_bytes = 0;   // file.size − replayed_bytes: a cut-short tail, or (salvage)
-                                     // everything from a damaged entry on
+  std::uint64_t replayed_bytes = 0;  // the bytes of those entries (without salvage: influxd
+                                     // truncates the file here)
+  std::uint64_t dropped_bytes = 0;   // file.size − replayed_bytes: a cut-short tail, and (salvage)
+                                     // damaged entries and whatever could not be read after them
   std::vector<Error> defects;        // salvage: what was dropped and why ("wal-invalid")
 };
 
