@@ -173,6 +173,12 @@ TEST(OfflineBackup, KilledServersTsmAndWalComeBackExactlyThroughInfluxdRestore) 
   EXPECT_GE(wal_points, 5u) << r.out;
   EXPECT_EQ(wal_only, 1u) << "the second shard exists only as WAL: " << r.out;
   EXPECT_EQ(summary["offline"]["waldir"], srv->wal_dir().string());
+  // The manifest says where it came from (listings and metrics name it so).
+  const auto manifests = files_with_suffix(backup, ".manifest");
+  ASSERT_EQ(manifests.size(), 1u);
+  const auto manifest = nlohmann::json::parse(ifx::test::read_file(manifests[0]));
+  EXPECT_EQ(manifest["host"], "offline:" + srv->data_dir().string());
+  EXPECT_EQ(manifest["offline"]["datadir"], srv->data_dir().string());
 
   const Ran verified = run_command({tool("ifx-verify"), backup.string()});
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;

@@ -45,6 +45,16 @@ std::string_view to_string(ShardStatus s) {
   return "failed";
 }
 
+std::string source_label(const Options& o) { return o.offline ? "offline:" + o.data_dir.string() : o.host; }
+
+nlohmann::ordered_json offline_dirs_json(const Options& o) {
+  using json = nlohmann::ordered_json;
+  if (!o.offline) return nullptr;
+  return {{"metadir", o.meta_dir.string()},
+          {"datadir", o.data_dir.string()},
+          {"waldir", o.wal_dir.empty() ? json(nullptr) : json(o.wal_dir.string())}};
+}
+
 bool in_backup(ShardStatus s) {
   return s == ShardStatus::written || s == ShardStatus::adopted || s == ShardStatus::reused;
 }
@@ -357,7 +367,8 @@ Result<Summary> run_into(const Options& given, Repository* repo, const ProgressC
   nlohmann::ordered_json extra = nlohmann::ordered_json::object();
   // The server the backup came from: listings, and the labels of ifx-prune's and ifx-verify's
   // metrics (influxd's restore ignores the key).
-  extra["host"] = options.host;
+  extra["host"] = source_label(options);
+  if (options.offline) extra["offline"] = offline_dirs_json(options);
   if (auto skipped = skipped_json(summary.shards); !skipped.empty()) extra["skipped"] = std::move(skipped);
   if (summary.server_time_ns) extra["server_time"] = *summary.server_time_ns;
   auto manifest = (*writer)->finish(scope_of(options, *plan), extra);

@@ -60,6 +60,13 @@ struct Options {
   std::filesystem::path wal_dir;  // empty: <data_dir>/../wal when it exists
 };
 
+// What the backup was taken from, as listings and metrics name it: the -host address, or with
+// --offline "offline:<data directory>".
+std::string source_label(const Options& o);
+// --offline: {"metadir", "datadir", "waldir"|null}, the manifest's and --json's `offline`; null
+// otherwise.
+nlohmann::ordered_json offline_dirs_json(const Options& o);
+
 // What happened to one shard in scope.
 enum class ShardStatus {
   written,  // fetched, written, checked

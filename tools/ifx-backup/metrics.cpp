@@ -9,7 +9,7 @@ namespace ifx::backup {
 void write_metrics(const std::filesystem::path& file, const Options& options, const Result<Summary>& outcome,
                    std::chrono::duration<double> elapsed) {
   const bool in_repository = !options.repo.empty();
-  const PrometheusLabels labels = cli::metric_labels(in_repository ? options.repo : options.dir, options.host);
+  const PrometheusLabels labels = cli::metric_labels(in_repository ? options.repo : options.dir, source_label(options));
   // A partial backup (-skip-errors left shards out) is not a success: the last success stays.
   const bool success = outcome && outcome->exit_code() == 0;
   PrometheusTextfile metrics;

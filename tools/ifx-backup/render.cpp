@@ -91,13 +91,8 @@ nlohmann::ordered_json to_json(const Summary& s) {
   return {
       {"backup_dir", s.snapshot.empty() ? o.dir.string() : s.snapshot},
       {"format", s.format},
-      {"host", o.offline ? "offline:" + o.data_dir.string() : o.host},
-      {"offline",
-       o.offline ? nlohmann::ordered_json{{"metadir", o.meta_dir.string()},
-                                          {"datadir", o.data_dir.string()},
-                                          {"waldir", o.wal_dir.empty() ? nlohmann::ordered_json(nullptr)
-                                                                       : nlohmann::ordered_json(o.wal_dir.string())}}
-                 : nlohmann::ordered_json(nullptr)},
+      {"host", source_label(o)},
+      {"offline", offline_dirs_json(o)},
       {"base", s.base.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s.base)},
       {"meta", {{"file", s.meta_file}, {"bytes", s.meta_bytes}}},
       {"manifest", s.manifest_file.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s.manifest_file)},

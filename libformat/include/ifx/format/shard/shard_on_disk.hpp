@@ -66,8 +66,11 @@ struct ShardFromDisk {
 };
 
 // Writes the shard's entries (`<db>/<rp>/<id>/<file>`, §4.1, in name order) into `writer`; does
-// not finish() it. Each TSM file and tombstone is checked before it goes in (header, index, every
-// block's CRC; every tombstone record), so a damaged one is named by its path on disk and offset.
+// not finish() it. Every file is checked before it goes in (TSM: header, index, every block's
+// CRC; tombstones: every record): the server's, so a damaged one is named by its path on disk and
+// offset; those written here (the WAL's, salvaged copies, rewritten shards) read back. Like a
+// shard received from a running server, whose tar is checked on its way into the archive, the
+// archive then holds only checked bytes, and its SHA-256 in the manifest covers the rest.
 // The WAL (segments in influxd's replay order, wal/wal_replay.hpp) becomes
 // `<highest generation + 1>-000000001.tsm`; its deleted ranges are added to the tombstones of
 // every TSM file holding those keys (wal_replay.hpp says why that is right). When the shard has
