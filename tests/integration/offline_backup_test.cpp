@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <thread>
 #include <string>
 #include <vector>
@@ -66,14 +67,18 @@ std::string dump(InfluxdServer& srv, const std::string& db) {
 }
 
 // What a server answers once a restore's shards are open: influxd's restore returns before the
-// server has opened what it wrote, so the answer is polled until it is `expected` (or 20 s).
-std::string dump_once_restored(InfluxdServer& srv, const std::string& db, const std::string& expected) {
+// server has opened what it wrote, so the answer is polled until `ready` takes it (or 20 s).
+std::string dump_once(InfluxdServer& srv, const std::string& db, const std::function<bool(const std::string&)>& ready) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (true) {
     std::string got = dump(srv, db);
-    if (got == expected || std::chrono::steady_clock::now() > deadline) return got;
+    if (ready(got) || std::chrono::steady_clock::now() > deadline) return got;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+}
+
+std::string dump_once_restored(InfluxdServer& srv, const std::string& db, const std::string& expected) {
+  return dump_once(srv, db, [&](const std::string& got) { return got == expected; });
 }
 
 // influxd writes a shard's cache to a TSM file before it sends the shard: this moves what was
@@ -360,6 +365,30 @@ TEST_F(OfflineDamage, GarbageWalEntryIsNamedAndTheRestKeptWithSkipErrors) {
   EXPECT_EQ(shard["losses"][0]["offset"], second);
   EXPECT_EQ(shard["wal"]["points"], 20);  // the first and third entries
   EXPECT_TRUE(shard["points_lost"].is_null()) << "a garbage entry's point count cannot be known";
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(OfflineDamage, UndamagedStartEndKeepExactlyThePointsInRangeWalIncluded) {
+  const std::string start = "2022-01-01T00:01:40Z";  // second 100: 400 of the TSM file's 500 points
+  const std::string end = "2022-01-01T00:10:15Z";    // second 615: 16 of the WAL's 30 (600..615)
+  const Ran r = run_offline(*srv_, scratch_ / "cut", {"-start", start, "-end", end, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(shard_json(r)["points"], 400 + 16);
+  auto target = InfluxdServer::start();
+  const Ran restored = run_command({ifx::test::influxd_binary(), "restore", "-portable", "-host", target->rpc_address(),
+                                    (scratch_ / "cut").string()});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  // "[", "columns":[ and "values":[, then one "[" per point
+  auto points_of = [](const std::string& dumped) { return std::count(dumped.begin(), dumped.end(), '[') - 3; };
+  const std::string got = dump_once(*target, "d", [&](const std::string& d) { return points_of(d) == 416; });
+  EXPECT_EQ(points_of(got), 416) << got;
+  EXPECT_NE(got.find(fmt::format("[{},", kJan2022 + 100 * kSecond)), std::string::npos);
+  EXPECT_EQ(got.find(fmt::format("[{},", kJan2022 + 99 * kSecond)), std::string::npos);
+  EXPECT_NE(got.find(fmt::format("[{},", kJan2022 + 615 * kSecond)), std::string::npos);
+  EXPECT_EQ(got.find(fmt::format("[{},", kJan2022 + 616 * kSecond)), std::string::npos);
 }
 
 }  // namespace
