@@ -256,6 +256,8 @@ Result<Summary> run_into(const Options& given, Repository* repo, const ProgressC
   const auto t0 = Clock::now();
   Options options = given;
   if (auto r = detail::check_options(options); !r) return std::unexpected(r.error());
+  if (!repo)
+    if (auto r = detail::check_target_directory(options); !r) return std::unexpected(r.error());
   std::optional<net::SnapshotClient> client;
   std::optional<detail::OfflineSource> offline;
   meta::LegacyMeta legacy_meta;

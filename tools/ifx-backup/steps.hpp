@@ -132,6 +132,10 @@ ShardReport run_shard_job(JobContext& ctx, const PlannedShard& shard);
 // holds no portable backup at all (the run died before writing: start a new one);
 // "invalid-argument" when every backup there is complete.
 Result<std::string> find_resumable_base(const std::filesystem::path& dir);
+// A backup into a directory that already holds one of the other format, or an interrupted
+// portable one (without --resume), would leave files no manifest lists: refused ("usage"),
+// saying what to do. What influxd does is allowed (a portable chain, legacy increments).
+Result<void> check_target_directory(const Options& o);
 // Removes what the interrupted run left that the resumed one will not keep: `<base>.*.pending`,
 // the old `<base>.meta` (written again from the server, with the shard list it goes with), and
 // every shard archive of the base for which `keep(name)` is false. Returns the names removed.
