@@ -18,8 +18,10 @@
 
 #include "common/version.hpp"
 #include "ifx-backup/steps.hpp"
+#include "ifx/format/backup/backup_stream.hpp"
 #include "ifx/format/backup/backup_writer.hpp"
 #include "ifx/format/backup/file_names.hpp"
+#include "ifx/format/io/scratch_directory.hpp"
 #include "ifx/format/backup/repository.hpp"
 #include "ifx/format/text/rfc3339.hpp"
 #include "ifx/format/meta/meta_envelope.hpp"
@@ -44,6 +46,8 @@ std::string_view to_string(ShardStatus s) {
   }
   return "failed";
 }
+
+bool writes_stream(const Options& o) { return o.dir == "-"; }
 
 std::string source_label(const Options& o) { return o.offline ? "offline:" + o.data_dir.string() : o.host; }
 
@@ -316,7 +320,18 @@ Result<Summary> run_into(const Options& given, Repository* repo, const ProgressC
     if (wo.base.empty()) wo.base = portable_base_name(options.now_ns.value_or(wall_clock_ns()));
     summary.base = wo.base;
   }
-  auto writer = create_backup_writer(options.dir, wo);
+  // DIR "-": the backup goes to stdout as a stream (docs/FORMATS.md §3.13), its files made in
+  // scratch space one at a time (the shards in flight) and removed once they are in the stream.
+  std::optional<ScratchDirectory> stream_scratch;
+  Result<std::unique_ptr<BackupWriter>> writer = std::unique_ptr<BackupWriter>();
+  if (writes_stream(options)) {
+    auto scratch = ScratchDirectory::create(scratch_root, "ifx-stream");
+    if (!scratch) return std::unexpected(scratch.error());
+    stream_scratch.emplace(std::move(*scratch));
+    writer = create_streaming_backup_writer(stream_scratch->path() / "backup", wo, STDOUT_FILENO, "stdout");
+  } else {
+    writer = create_backup_writer(options.dir, wo);
+  }
   if (!writer) return std::unexpected(writer.error());
   detail::Destination destination{**writer, options.resume};
   if (options.resume) {

@@ -63,6 +63,8 @@ struct Options {
 // What the backup was taken from, as listings and metrics name it: the -host address, or with
 // --offline "offline:<data directory>".
 std::string source_label(const Options& o);
+// DIR "-": the backup is written to stdout as a stream (docs/FORMATS.md §3.13).
+bool writes_stream(const Options& o);
 // --offline: {"metadir", "datadir", "waldir"|null}, the manifest's and --json's `offline`; null
 // otherwise.
 nlohmann::ordered_json offline_dirs_json(const Options& o);

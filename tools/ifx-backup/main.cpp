@@ -1,6 +1,8 @@
 // ifx-backup: flags → backup::run → completeness report (text or JSON) → exit code.
 #include <unistd.h>
 
+#include <csignal>
+
 #include <iostream>
 
 #include <fmt/format.h>
@@ -75,7 +77,9 @@ int main(int argc, char** argv) {
       "2 usage, 3 partial (-skip-errors left shards out; listed in the report), 4 the repository\n"
       "is locked by another run.",
       kTool};
-  app.add_option("backup_dir", o.dir, "Backup directory (created 0700 when missing); not with --repo");
+  app.add_option("backup_dir", o.dir,
+                 "Backup directory (created 0700 when missing), or - for stdout: the backup as one tar stream for "
+                 "restic, rclone, age or ssh (with -portable); not with --repo");
   app.add_option("--repo", o.repo,
                  "Write a snapshot into this repository (REPO/<base>/, REPO/latest): a complete portable backup "
                  "that shares the archives of shards the server proves unchanged since an earlier snapshot");
@@ -189,6 +193,18 @@ int main(int argc, char** argv) {
     o.compression = ifx::ArchiveCompression::none;
   }
 
+  // DIR "-": stdout carries the backup; the report goes to stderr with the progress, and a reader
+  // that goes away must end the run with a message, not a silent SIGPIPE.
+  const bool streaming = ifx::backup::writes_stream(o);
+  if (streaming) {
+    if (::isatty(STDOUT_FILENO) == 1) {
+      std::cerr << kTool << ": refusing to write a backup stream to a terminal: pipe it (| restic backup --stdin …) "
+                << "or redirect it (> backup.tar)\n";
+      return ifx::cli::kUsage;
+    }
+    std::signal(SIGPIPE, SIG_IGN);
+  }
+  std::ostream& report = streaming ? std::cerr : std::cout;
   ProgressDisplay display(progress_mode);
   const auto started = std::chrono::steady_clock::now();
   auto summary = ifx::backup::run(o, [&](const ifx::backup::Progress& p) { display(p); });
@@ -201,8 +217,8 @@ int main(int argc, char** argv) {
     return summary.error().code == ifx::ErrorCode::usage ? ifx::cli::kUsage : ifx::cli::kFailed;
   }
   if (json)
-    std::cout << ifx::backup::to_json(*summary).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
-              << "\n";
-  else std::cout << ifx::backup::to_text(*summary) << std::flush;
+    report << ifx::backup::to_json(*summary).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
+           << "\n";
+  else report << ifx::backup::to_text(*summary) << std::flush;
   return summary->exit_code();
 }

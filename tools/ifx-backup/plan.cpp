@@ -56,6 +56,9 @@ Result<void> check_options(const Options& o) {
         "--resume continues a portable backup (a legacy one has no manifest to tell what is done); "
         "add -portable");
   if (o.jobs == 0) return usage("-j must be at least 1");
+  if (writes_stream(o) && !o.portable)
+    return usage("a backup written to stdout (-) is a portable backup (docs: the backup stream): add -portable");
+  if (writes_stream(o) && o.resume) return usage("--resume continues a backup directory; a stream cannot be resumed");
   if (o.offline && !o.portable)
     return usage("--offline writes a portable backup (the format every restore reads): add -portable");
   if (o.offline && o.since)

@@ -119,7 +119,9 @@ std::string to_text(const Summary& s) {
   const std::string source = s.options.offline
                                  ? fmt::format("the directories of a stopped server ({})", s.options.data_dir.string())
                                  : s.options.host;
-  std::string out = s.snapshot.empty() ? fmt::format("{} backup of {} in {}", s.format, source, s.options.dir.string())
+  const std::string where = writes_stream(s.options) ? std::string("to stdout (a stream)")
+                                                     : "in " + s.options.dir.string();
+  std::string out = s.snapshot.empty() ? fmt::format("{} backup of {} {}", s.format, source, where)
                                        : fmt::format("snapshot of {} in {}", source, s.snapshot);
   if (!s.base.empty()) out += fmt::format(" (base {})", s.base);
   out += fmt::format("\nmeta store: {} ({} blob)\n", s.meta_file, cli::format_bytes(s.meta_bytes));

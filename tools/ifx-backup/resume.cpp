@@ -72,7 +72,7 @@ Result<std::string> find_resumable_base(const fs::path& dir) {
 
 Result<void> check_target_directory(const Options& o) {
   std::error_code ec;
-  if (o.resume || !fs::is_directory(o.dir, ec)) return {};
+  if (o.resume || writes_stream(o) || !fs::is_directory(o.dir, ec)) return {};
   const DirectoryContents c = contents_of(o.dir);
   const std::string dir = o.dir.string();
   // What influxd also does stays allowed: portable backups beside complete portable ones (a

@@ -1,0 +1,130 @@
+// ifx-backup -portable … - : the backup as one tar stream on stdout (docs/FORMATS.md §3.13), over a
+// real influxd 1.6.7: the meta first, the manifest last, every file 0600; unpacked with tar it is
+// a backup ifx-verify calls valid and the real `influxd restore -portable` restores point for
+// point; a reader that goes away ends the run with a message and a non-zero exit, scratch clean.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/influxd.hpp"
+#include "support/paths.hpp"
+#include "support/run.hpp"
+#include "support/server_data.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using ifx::test::InfluxdServer;
+using ifx::test::Ran;
+using ifx::test::run_command;
+using ifx::test::shell_quote;
+
+std::string tool(const std::string& name) { return (ifx::test::build_dir() / "tools" / name).string(); }
+
+Ran shell(const std::string& script) { return run_command({"/bin/bash", "-c", "set -o pipefail; " + script}); }
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.push_back(line);
+  return out;
+}
+
+// Everything a database answers, polled until a restore's shards are open (or 20 s).
+std::string dump_once(InfluxdServer& srv, const std::string& db, const std::string& expected) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (true) {
+    std::string got;
+    try {
+      got = srv.series("SELECT * FROM /.*/ GROUP BY *", db).dump();
+    } catch (const ifx::test::InfluxdError& e) {
+      if (std::string(e.what()).find("shard is disabled") == std::string::npos) throw;
+    }
+    if (got == expected || std::chrono::steady_clock::now() > deadline) return got;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+class BackupStream : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    srv_ = InfluxdServer::start();
+    for (const char* db : {"a", "b"}) {
+      srv_->create_database(db);
+      std::vector<std::string> lines;
+      for (int k = 0; k < 200; ++k)
+        lines.push_back(fmt::format("cpu,host=h{} v={},n={}i {}", k % 3, k * 0.5, k,
+                                    ifx::test::kJan2022 + k * 6 * ifx::test::kHour));
+      srv_->write(db, lines);
+    }
+  }
+  std::string backup_command() const {
+    return fmt::format("{} -portable -host {} --scratch-dir {} -", shell_quote(tool("ifx-backup")),
+                       shell_quote(srv_->rpc_address()), shell_quote((scratch_ / "tmp").string()));
+  }
+  std::unique_ptr<InfluxdServer> srv_;
+  ifx::test::ScratchDir scratch_{"ifx-stream"};
+};
+
+TEST_F(BackupStream, SavedStreamIsABackupInfluxdRestores) {
+  fs::create_directories(scratch_ / "tmp");
+  const fs::path tar = scratch_ / "backup.tar";
+  const Ran r = shell(backup_command() + " > " + shell_quote(tar.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("backup complete"), std::string::npos) << "the report goes to stderr: " << r.err;
+  EXPECT_TRUE(ifx::test::names_in(scratch_ / "tmp").empty()) << "scratch space left behind";
+
+  const Ran listing = run_command({"tar", "-tvf", tar.string()});
+  ASSERT_EQ(listing.exit_code, 0) << listing.err;
+  const auto entries = lines_of(listing.out);
+  ASSERT_GE(entries.size(), 4u) << listing.out;
+  EXPECT_TRUE(entries.front().ends_with(".meta")) << listing.out;
+  EXPECT_TRUE(entries.back().ends_with(".manifest")) << listing.out;
+  for (const auto& e : entries) {
+    EXPECT_TRUE(e.starts_with("-rw-------")) << e;
+    EXPECT_EQ(e.substr(e.rfind(' ') + 1).find('/'), std::string::npos) << "plain file names only: " << e;
+  }
+  for (std::size_t i = 1; i + 1 < entries.size(); ++i) EXPECT_TRUE(entries[i].ends_with(".tar.gz")) << entries[i];
+
+  const fs::path dir = scratch_ / "unpacked";
+  fs::create_directories(dir);
+  ASSERT_EQ(run_command({"tar", "-xf", tar.string(), "-C", dir.string()}).exit_code, 0);
+  const Ran verified = run_command({tool("ifx-verify"), dir.string()});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+
+  auto target = InfluxdServer::start();
+  const Ran restored = run_command(
+      {ifx::test::influxd_binary(), "restore", "-portable", "-host", target->rpc_address(), dir.string()});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  for (const char* db : {"a", "b"}) {
+    const std::string expected = srv_->series("SELECT * FROM /.*/ GROUP BY *", db).dump();
+    EXPECT_EQ(dump_once(*target, db, expected), expected) << db;
+  }
+}
+
+TEST_F(BackupStream, AReaderThatGoesAwayEndsTheRunWithAMessage) {
+  fs::create_directories(scratch_ / "tmp");
+  // head reads 100 bytes and exits: the next write meets a closed pipe.
+  const Ran r = shell(backup_command() + " -j 1 | head -c 100 > /dev/null; exit ${PIPESTATUS[0]}");
+  EXPECT_NE(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.exit_code, -1) << "killed by SIGPIPE instead of reporting it";
+  EXPECT_NE(r.err.find("broken pipe"), std::string::npos) << r.err;
+  EXPECT_TRUE(ifx::test::names_in(scratch_ / "tmp").empty()) << "scratch space left behind";
+}
+
+TEST_F(BackupStream, OnlyAPortableBackupIsAStream) {
+  const Ran r = shell(fmt::format("{} -db a -host {} - > /dev/null", shell_quote(tool("ifx-backup")),
+                                  shell_quote(srv_->rpc_address())));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("-portable"), std::string::npos) << r.err;
+}
+
+}  // namespace
