@@ -110,6 +110,47 @@ TEST_F(BackupStream, SavedStreamIsABackupInfluxdRestores) {
   }
 }
 
+TEST_F(BackupStream, VerifyReadsTheStreamFromAPipeOrASavedFile) {
+  fs::create_directories(scratch_ / "tmp");
+  const std::string verify = shell_quote(tool("ifx-verify"));
+  const Ran piped = shell(backup_command() + " | " + verify + " -");
+  EXPECT_EQ(piped.exit_code, 0) << piped.out << piped.err;
+  EXPECT_NE(piped.out.find("VALID"), std::string::npos) << piped.out;
+  // every block decoded: 200 points of 2 fields in each of the 2 databases
+  EXPECT_NE(piped.out.find("800 points"), std::string::npos) << piped.out;
+
+  const fs::path tar = scratch_ / "backup.tar";
+  ASSERT_EQ(shell(backup_command() + " > " + shell_quote(tar.string())).exit_code, 0);
+  const Ran saved = run_command({tool("ifx-verify"), "--expect-db", "a", "--max-age", "1h", tar.string()});
+  EXPECT_EQ(saved.exit_code, 0) << saved.out << saved.err;
+  EXPECT_TRUE(ifx::test::names_in(scratch_ / "tmp").empty()) << "scratch space left behind";
+}
+
+TEST_F(BackupStream, CutOrDamagedStreamsAreNeverABackup) {
+  fs::create_directories(scratch_ / "tmp");
+  const fs::path tar = scratch_ / "backup.tar";
+  ASSERT_EQ(shell(backup_command() + " > " + shell_quote(tar.string())).exit_code, 0);
+  const auto size = fs::file_size(tar);
+  const std::string verify = shell_quote(tool("ifx-verify"));
+  std::srand(42);
+  for (int i = 0; i < 20; ++i) {
+    const auto cut = static_cast<std::uintmax_t>(std::rand()) % size;
+    const Ran r = shell(fmt::format("head -c {} {} | {} -", cut, shell_quote(tar.string()), verify));
+    EXPECT_EQ(r.exit_code, 1) << "cut at " << cut << " of " << size << ": " << r.out << r.err;
+    EXPECT_NE(r.out.find("INVALID"), std::string::npos) << r.out;
+  }
+  // One flipped byte in the second entry (the first shard archive's compressed data).
+  std::string bytes = ifx::test::read_file(tar);
+  const std::size_t in_first_archive = bytes.find("\x1f\x8b\x08") + 300;
+  ASSERT_LT(in_first_archive, bytes.size());
+  bytes[in_first_archive] = static_cast<char>(bytes[in_first_archive] ^ 0x01);
+  const fs::path damaged = scratch_ / "damaged.tar";
+  ifx::test::write_file(damaged, bytes);
+  const Ran r = run_command({tool("ifx-verify"), damaged.string()});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("sha256-mismatch"), std::string::npos) << r.out;
+}
+
 TEST_F(BackupStream, AReaderThatGoesAwayEndsTheRunWithAMessage) {
   fs::create_directories(scratch_ / "tmp");
   // head reads 100 bytes and exits: the next write meets a closed pipe.

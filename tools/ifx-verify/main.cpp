@@ -21,12 +21,18 @@ int main(int argc, char** argv) {
       "after a defect and names each one (file, entry, offset, expected vs found).\n"
       "A snapshot repository (ifx-backup --repo) is checked snapshot by snapshot, each file shared\n"
       "by hard link read once; --max-age and --expect-db apply to its newest snapshot.\n"
+      "A backup stream (ifx-backup -portable … -) is checked as it comes: - reads stdin, a file\n"
+      "(backup.tar) is read as a saved stream; one shard at a time is spooled to --scratch-dir.\n"
       "Examples:\n"
       "  ifx-verify /backups/20261202T101938Z\n"
+      "  restic -r /srv/restic dump latest influx.tar | ifx-verify -\n"
       "  ifx-verify /backups/repo --latest --max-age 26h --expect-db telegraf --json\n"
       "Exit codes: 0 valid, 1 defects found, 2 usage or I/O error.",
       "ifx-verify"};
-  app.add_option("backup_dir", dirs, "Backup directories (portable or legacy) or snapshot repositories")->required();
+  app.add_option("backup_dir", dirs,
+                 "Backup directories (portable or legacy), snapshot repositories, backup streams saved as a file, "
+                 "or - (a stream on stdin)")
+      ->required();
   app.add_flag("--latest", latest_only, "In a repository, check only the newest snapshot");
   app.add_flag("--json", json, "Print JSON (schema in the README); several directories give an array");
   app.add_flag("--quick", o.quick, "Structure and CRCs only: do not decode TSM blocks");

@@ -94,6 +94,8 @@ Result<BackupCheckReport> check_backup(const BackupCheckOptions& options) {
                               "be checked",
                               name, *options.database));
   std::error_code ec;
+  if (options.backup_dir == "-" || std::filesystem::is_regular_file(options.backup_dir, ec))
+    return check_backup_stream(options);
   if (!std::filesystem::is_directory(options.backup_dir, ec)) {
     auto e = fail(ErrorCode::io,
                   fmt::format("{} is not a directory (expected a backup directory)", options.backup_dir.string()));

@@ -49,6 +49,7 @@ ShardCheck check_shard_archives(const std::vector<ShardArchiveSource>& archives,
   unpack.on_archive_end = [&](const ShardArchiveSource& source, const ArchiveRead& read) {
     ++out.checked.archives;
     ++out.checked.files;
+    out.tar_bytes += read.tar_bytes;
     out.checked.bytes += read.file_bytes;
     if (options.on_archive_read) options.on_archive_read(read.file_bytes);
     if (read.error) {  // the reader is finished after an error: go on with the next archive

@@ -64,6 +64,15 @@ struct BackupCheckReport {
 // backup itself, an unreadable meta included, is a defect in the report.
 Result<BackupCheckReport> check_backup(const BackupCheckOptions& options);
 
+// The same for a backup stream (docs/FORMATS.md §3.13): `backup_dir` is "-" (stdin) or a file
+// (a saved stream, backup.tar). Read once, in order, each shard archive spooled to scratch space
+// (one at a time) and checked as in a directory; the manifest at the end is then held against
+// what came: every file it lists present with its SHA-256 and tar size, nothing else in the
+// stream. A stream cut short (no manifest, a truncated entry) is "tar-truncated"; names that are
+// no backup file, or not plain file names, are "file-unexpected" / "unsafe-path". check_backup
+// calls it for such a `backup_dir`.
+Result<BackupCheckReport> check_backup_stream(const BackupCheckOptions& options);
+
 // The checks of the directory as a whole, without reading shard archives: what open_backup_set
 // found, files nothing accounts for, the manifests' entries, every meta file, legacy increment
 // chains, recorded SHA-256s, and the shards against the meta store and the recorded scope

@@ -48,6 +48,7 @@ struct ShardCheck {
   std::vector<Error> defects;
   std::vector<std::string> notes;      // duplicate entry names (legal, §4.4), defects past the cap
   std::uint64_t data_blocks = 0;       // TSM blocks found (a database "holds data")
+  std::uint64_t tar_bytes = 0;         // uncompressed tar bytes of the archives read
   std::optional<UnpackedShard> files;  // keep_files: the shard's files, each entry's mode and mtime
 
   bool valid() const { return defects.empty(); }
