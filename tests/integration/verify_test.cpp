@@ -174,10 +174,29 @@ TEST_F(VerifyNotes, DuplicateEntryNamesAreANoteNotADefect) {
   ifx::test::rewrite_archive(dir, archive, entries);
   Report r = verify(dir);
   EXPECT_TRUE(r.valid()) << describe(r);
-  bool noted = false;
-  for (const auto& n : r.notes) noted |= n.find(entries[0].name) != std::string::npos;
-  EXPECT_TRUE(noted);
+  auto duplicate_notes = [](const Report& rep) {
+    std::vector<std::string> out;
+    for (const auto& n : rep.notes)
+      if (n.find("more than once") != std::string::npos) out.push_back(n);
+    return out;
+  };
+  auto one = duplicate_notes(r);
+  ASSERT_EQ(one.size(), 1u) << describe(r);
+  EXPECT_NE(one[0].find("1 entry in 1 archive occurs more than once"), std::string::npos) << one[0];
+  EXPECT_NE(one[0].find(archive + ": " + entries[0].name), std::string::npos) << one[0];
   EXPECT_EQ(r.checked.tsm_files, 5u);  // both copies were checked
+
+  // The same in every archive: still one note, with the count, not one per shard.
+  std::string archive9 = file_ending(dir, ".s9.tar.gz");
+  auto entries9 = read_shard_archive(dir / archive9);
+  ASSERT_FALSE(entries9.empty());
+  entries9.push_back(entries9[0]);
+  ifx::test::rewrite_archive(dir, archive9, entries9);
+  Report both = verify(dir);
+  EXPECT_TRUE(both.valid()) << describe(both);
+  auto two = duplicate_notes(both);
+  ASSERT_EQ(two.size(), 1u) << describe(both);
+  EXPECT_NE(two[0].find("2 entries in 2 archives occur more than once"), std::string::npos) << two[0];
 }
 
 // ---- directory and manifest ------------------------------------------------------------------

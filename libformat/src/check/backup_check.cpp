@@ -69,7 +69,8 @@ ShardCheck check_shard_once(const BackupSet& set, const ShardInBackup& shard, co
       return out;
     }
   ShardCheck out = check_shard_archives(sources, expect, options);
-  if (key && out.valid() && out.notes.empty()) read_once->remember_clean_shard(*key, {out.checked, out.data_blocks});
+  if (key && out.valid() && out.notes.empty() && out.duplicate_entries.empty())
+    read_once->remember_clean_shard(*key, {out.checked, out.data_blocks});
   return out;
 }
 
@@ -121,13 +122,16 @@ Result<BackupCheckReport> check_backup(const BackupCheckOptions& options) {
   report.defects = std::move(backup_sink.defects());
   report.notes = std::move(backup_sink.notes());
   std::map<std::string, std::uint64_t> blocks_per_database;
+  std::vector<EntryOrigin> duplicates;
   for (std::size_t i = 0; i < todo.size(); ++i) {
     auto& out = outcomes[i];
     report.checked += out.checked;
     blocks_per_database[todo[i]->database] += out.data_blocks;
     std::move(out.defects.begin(), out.defects.end(), std::back_inserter(report.defects));
     std::move(out.notes.begin(), out.notes.end(), std::back_inserter(report.notes));
+    std::move(out.duplicate_entries.begin(), out.duplicate_entries.end(), std::back_inserter(duplicates));
   }
+  if (auto note = duplicate_entries_note(duplicates)) report.notes.push_back(std::move(*note));
 
   DefectSink expectations(options.max_defects_per_entry);
   check_expected_databases(*set, options, blocks_per_database, expectations);
