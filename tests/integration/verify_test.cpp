@@ -613,7 +613,7 @@ TEST_F(VerifyCli, ExitCodesAndJsonSchema) {
   auto j = nlohmann::ordered_json::parse(ok.out);
   std::vector<std::string> keys;
   for (const auto& [k, v] : j.items()) keys.push_back(k);
-  EXPECT_EQ(keys, (std::vector<std::string>{"valid", "backup", "checked", "defects"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"valid", "backup", "checked", "defects", "warnings"}));
   keys.clear();
   for (const auto& [k, v] : j["checked"].items()) keys.push_back(k);
   EXPECT_EQ(keys, (std::vector<std::string>{"files", "archives", "tsm_files", "blocks", "points", "bytes"}));
@@ -645,6 +645,35 @@ TEST_F(VerifyCli, ExitCodesAndJsonSchema) {
   EXPECT_EQ(run_tool(quoted(scratch_ / "does-not-exist")).exit_code, 2);
   EXPECT_EQ(run_tool("--no-such-flag " + quoted(dir)).exit_code, 2);
   EXPECT_EQ(run_tool("--max-age 3x " + quoted(dir)).exit_code, 2);
+}
+
+// Legacy backups record no scope, but the meta store inside meta.NN lists every shard: a database
+// of which the backup holds some shards and not others is warned about, naming the missing ones;
+// --expect-complete makes it a defect.
+TEST_F(VerifyCli, LegacyBackupMissingSomeShardsOfADatabase) {
+  Report complete = verify(ifx::test::fixture("legacy-db"));
+  EXPECT_TRUE(complete.warnings.empty()) << describe(complete);
+
+  const fs::path dir = copy("legacy-db");
+  fs::remove(dir / "plain.autogen.00010.00");
+  Report r = verify(dir);
+  EXPECT_TRUE(r.valid()) << describe(r);
+  ASSERT_EQ(r.warnings.size(), 1u) << describe(r);
+  EXPECT_NE(r.warnings[0].find("database plain: the backup holds 1 of its 2 live shards; missing: 10 (autogen)"),
+            std::string::npos)
+      << r.warnings[0];
+  Report strict = verify(dir, [](auto& o) { o.expect_complete = true; });
+  ASSERT_EQ(strict.defects.size(), 1u) << describe(strict);
+  EXPECT_EQ(strict.defects[0].code, ifx::ErrorCode::shard_missing);
+  EXPECT_NE(strict.defects[0].message.find("missing: 10 (autogen)"), std::string::npos) << strict.defects[0].message;
+
+  ToolRun warned = run_tool(quoted(dir));
+  EXPECT_EQ(warned.exit_code, 0) << warned.out;
+  EXPECT_NE(warned.out.find("WARNING: database plain"), std::string::npos) << warned.out;
+  ToolRun failed = run_tool("--expect-complete --json " + quoted(dir));
+  EXPECT_EQ(failed.exit_code, 1) << failed.out;
+  EXPECT_EQ(nlohmann::json::parse(failed.out)["defects"][0]["code"], "shard-missing");
+  EXPECT_NE(run_tool("--help").out.find("--expect-complete"), std::string::npos);
 }
 
 TEST_F(VerifyCli, GoStyleFlagsAndExpectations) {

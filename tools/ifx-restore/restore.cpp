@@ -56,6 +56,7 @@ Result<void> verify_backup(const Options& o, Report& report) {
     if (d.code == ErrorCode::file_unexpected) report.notes.push_back("backup: " + d.describe());
     else defects.push_back(d);
   }
+  for (const auto& w : v->warnings) report.notes.push_back("backup: " + w);
   if (!defects.empty()) {
     Error first = defects.front();
     first.message = fmt::format(

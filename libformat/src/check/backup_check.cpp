@@ -102,7 +102,7 @@ Result<BackupCheckReport> check_backup(const BackupCheckOptions& options) {
     return e;
   }
 
-  BackupCheckReport report{options, {}, {}, {}};
+  BackupCheckReport report{options, {}, {}, {}, {}};
   auto set = open_backup_set(options.backup_dir);
   if (!set) {  // no usable meta: nothing else can be placed, which is itself the defect
     if (set.error().code == ErrorCode::manifest_invalid) report.defects = manifest_errors(options.backup_dir);
@@ -121,6 +121,7 @@ Result<BackupCheckReport> check_backup(const BackupCheckOptions& options) {
 
   report.defects = std::move(backup_sink.defects());
   report.notes = std::move(backup_sink.notes());
+  report.warnings = std::move(backup_sink.warnings());
   std::map<std::string, std::uint64_t> blocks_per_database;
   std::vector<EntryOrigin> duplicates;
   for (std::size_t i = 0; i < todo.size(); ++i) {
