@@ -42,7 +42,12 @@ std::string checked_line(const check::Checked& c, bool quick) {
                      cli::format_bytes(c.bytes));
 }
 
-std::string verdict(bool valid, std::size_t defects) {
+// An I/O failure (a file or the scratch space that could not be read or written) says nothing
+// about the backup, so the verdict is the exit code's: could not check, not invalid.
+std::string verdict(bool valid, bool incomplete, std::size_t defects) {
+  if (incomplete)
+    return fmt::format("COULD NOT CHECK: an I/O error kept part of the backup from being read ({} problem{} above)\n",
+                       defects, defects == 1 ? "" : "s");
   if (valid) return "VALID: every byte read, no defect found\n";
   return fmt::format("INVALID: {} defect{} found\n", defects, defects == 1 ? "" : "s");
 }
@@ -66,7 +71,7 @@ std::string to_text(const check::BackupCheckReport& r) {
   std::string out = fmt::format("Backup {}{}\n", r.options.backup_dir.string(), r.options.quick ? " (--quick)" : "");
   out += defect_lines(r.defects, r.warnings, r.notes, "(backup)");
   out += checked_line(r.checked, r.options.quick);
-  return out + verdict(r.valid(), r.defects.size());
+  return out + verdict(r.valid(), r.incomplete(), r.defects.size());
 }
 
 int exit_code(const check::RepositoryCheckReport& r) {
@@ -107,7 +112,7 @@ std::string to_text(const check::RepositoryCheckReport& r) {
   if (r.reads_skipped)
     out += fmt::format("Files shared by hard link, read once: {} read{} ({}) skipped\n", r.reads_skipped,
                        r.reads_skipped == 1 ? "" : "s", cli::format_bytes(r.bytes_skipped));
-  return out + verdict(r.valid(), r.defect_count());
+  return out + verdict(r.valid(), r.incomplete(), r.defect_count());
 }
 
 }  // namespace ifx::verify

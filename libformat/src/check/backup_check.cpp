@@ -11,6 +11,8 @@
 #include "ifx/format/backup/file_names.hpp"
 #include "ifx/format/backup/manifest.hpp"
 #include "ifx/format/check/read_once.hpp"
+#include "ifx/format/io/directory_access.hpp"
+#include "ifx/format/io/scratch_directory.hpp"
 #include "ifx/format/parallel_for.hpp"
 
 namespace ifx::check {
@@ -94,13 +96,8 @@ Result<BackupCheckReport> check_backup(const BackupCheckOptions& options) {
                   fmt::format("--expect-db {} lies outside the -db {} filter: that database would not "
                               "be checked",
                               name, *options.database));
-  std::error_code ec;
-  if (!std::filesystem::is_directory(options.backup_dir, ec)) {
-    auto e = fail(ErrorCode::io,
-                  fmt::format("{} is not a directory (expected a backup directory)", options.backup_dir.string()));
-    e.error().file = options.backup_dir.string();
-    return e;
-  }
+  if (auto r = check_directory_readable(options.backup_dir, "a backup directory"); !r)
+    return std::unexpected(std::move(r.error()));
 
   BackupCheckReport report{options, {}, {}, {}, {}};
   auto set = open_backup_set(options.backup_dir);
@@ -117,6 +114,16 @@ Result<BackupCheckReport> check_backup(const BackupCheckOptions& options) {
   std::vector<const ShardInBackup*> todo;
   for (const auto& s : set->shards)
     if (options.selects(s.database, s.retention_policy, s.shard_id)) todo.push_back(&s);
+  // Every shard is checked in scratch space: when none can be made there, nothing about the
+  // shards is known, which is an I/O failure of this run and not a defect of each shard.
+  if (!todo.empty()) {
+    const auto root = options.scratch_root.empty() ? default_scratch_root() : options.scratch_root;
+    if (auto probe = ScratchDirectory::create(root, "ifx-check"); !probe) {
+      Error e = std::move(probe.error());
+      e.message = fmt::format("could not check {}: {}", options.backup_dir.string(), e.message);
+      return std::unexpected(std::move(e));
+    }
+  }
   std::vector<ShardCheck> outcomes = check_shards(*set, todo, options);
 
   report.defects = std::move(backup_sink.defects());
