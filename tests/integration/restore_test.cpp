@@ -442,6 +442,31 @@ TEST_F(RestoreOnline, LegacyOnlineDatabaseAndIncrements) {
   ifx::test::expect_matches_truth(*server_, ifx::test::load_truth("legacy-since-chain"), {"inc", "inc_chain", {}, {}});
 }
 
+// The documentation's legacy temp-database step, `influxd restore -db X -newdb Y DIR`, names no
+// mode and assumes a running server: a legacy backup without -metadir/-datadir goes into the
+// running server as -online does, and a note says so. A portable backup still needs -portable.
+TEST_F(RestoreOnline, LegacyBackupWithoutAModeIsRestoredOnlineWithANote) {
+  const auto ran = ifx::test::run_command({(ifx::test::build_dir() / "tools/ifx-restore").string(), "-db", "plain",
+                                           "-newdb", "plain_no_mode", "-host", server_->rpc_address(), "--http",
+                                           server_->http_url(), ifx::test::fixture("legacy-db").string()});
+  EXPECT_EQ(ran.exit_code, 0) << ran.out << ran.err;
+  EXPECT_NE(ran.out.find("Finished online restore"), std::string::npos) << ran.out;
+  EXPECT_NE(ran.out.find("note: neither -portable/-online nor -metadir/-datadir was given: this legacy backup is "
+                         "restored into the running influxd at " +
+                         server_->rpc_address()),
+            std::string::npos)
+      << ran.out;
+  ifx::test::expect_matches_truth(*server_, ifx::test::load_truth("legacy-db"), {"plain", "plain_no_mode", {}, {}});
+
+  auto p = options(ifx::test::fixture("portable-db"));
+  p.mode = ifx::restore::Mode::Offline;  // what the command line gives without -portable/-online
+  p.database = "plain";
+  p.new_database = "plain_no_mode_portable";
+  auto refused = ifx::restore::run(p);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ifx::ErrorCode::usage) << refused.error().describe();
+}
+
 // influxd 1.6.7 fails online on a database whose name holds a dot, after it changed the meta.
 TEST_F(RestoreOnline, LegacyOnlineDottedDatabaseName) {
   auto o = options(ifx::test::fixture("legacy-db-rp"));
