@@ -200,16 +200,7 @@ Result<void> run_offline(const Options& o, RestorePlan& plan, Report& report) {
                 fmt::format("{}: stop influxd before an offline restore (or restore into the "
                             "running server with -portable/-online). Nothing was changed.",
                             *user));
-  for (const auto& d : plan.databases) {
-    DatabaseOutcome out{d.source, d.target, false, {}};
-    for (const auto& r : d.retention_policies) {
-      RetentionPolicyOutcome rp{r.target, 0, 0, {}};
-      for (const auto& sp : plan.shards)
-        if (sp.target_database == d.target && sp.target_retention_policy == r.target) ++rp.shards;
-      out.retention_policies.push_back(std::move(rp));
-    }
-    report.databases.push_back(std::move(out));
-  }
+  for (const auto& d : plan.databases) report.databases.push_back(planned_database(plan, d, false));
   if (o.dry_run) {
     record_planned_shards(plan, true, report);
     return {};

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "common/human.hpp"
 #include "ifx-restore/steps.hpp"
@@ -180,7 +181,11 @@ nlohmann::ordered_json to_json(const Report& r) {
     shards.push_back(
         {{"source",
           {{"database", s.source_database}, {"retention_policy", s.source_retention_policy}, {"id", s.source_id}}},
-         {"target", {{"database", s.database}, {"retention_policy", s.retention_policy}, {"id", s.id}}},
+         {"target",
+          {{"database", s.database},
+           {"retention_policy", s.retention_policy},
+           {"id", s.id},
+           {"ids", s.merged_into.empty() && s.id ? std::vector<std::uint64_t>{s.id} : s.merged_into}}},
          {"archives", s.archives},
          {"tsm_files", s.tsm_files},
          {"bytes", s.bytes},
@@ -194,7 +199,8 @@ nlohmann::ordered_json to_json(const Report& r) {
               {"dry_run", r.dry_run},
               {"databases", dbs},
               {"shards", shards},
-              {"points_written", r.points_written},
+              {"points_written", r.values_written},
+              {"values_written", r.values_written},
               {"users", r.users},
               {"continuous_queries", r.continuous_queries},
               {"moved_aside", r.moved_aside},
@@ -219,11 +225,18 @@ std::string to_text(const Report& r) {
   if (!dbs.empty()) out += dbs.render("  ");
   cli::Table shards({"shard", "→", "database/rp", "archives", "tsm", "size", "status"},
                     {true, true, false, true, true, true, false});
+  // The server's shard IDs: a merged shard may have gone into several; "-" where the server has
+  // not given one yet (a dry run).
+  auto target_ids = [](const ShardOutcome& s) {
+    if (!s.merged_into.empty()) return fmt::format("{}", fmt::join(s.merged_into, ","));
+    return s.id ? std::to_string(s.id) : std::string("-");
+  };
   for (const auto& s : r.shards)
-    shards.add_row({std::to_string(s.source_id), std::to_string(s.id), s.database + "/" + s.retention_policy,
+    shards.add_row({std::to_string(s.source_id), target_ids(s), s.database + "/" + s.retention_policy,
                     std::to_string(s.archives), std::to_string(s.tsm_files), cli::format_bytes(s.bytes), s.status});
   if (!shards.empty()) out += "\n" + shards.render("  ");
-  if (r.points_written) out += fmt::format("\nPoints written over HTTP: {}\n", r.points_written);
+  if (r.values_written)
+    out += fmt::format("\nValues written over HTTP: {} (one line per field value)\n", r.values_written);
   for (const auto& u : r.users) out += "user: " + u + "\n";
   for (const auto& c : r.continuous_queries) out += "continuous query: " + c + "\n";
   for (const auto& m : r.moved_aside) out += "moved aside: " + m + "\n";
