@@ -128,9 +128,11 @@ struct Report {
   std::vector<std::string> users;               // --users: users created / granted
   std::vector<std::string> continuous_queries;  // --cqs: CQs created
   std::vector<std::string> notes;               // what the user should know (skips, moved-aside paths)
-  // Offline: where each replaced file or shard directory went. Next to the original with a
-  // non-numeric suffix, because influxd skips such names; a separate directory tree under the
-  // data dir would be loaded as a database holding duplicate shard IDs.
+  // Offline: where each replaced file or shard directory went. Meta files next to the original
+  // with a suffix (influxd reads meta.db only); shard directories into a sibling of the data
+  // directory, `<datadir>.ifx-replaced-<stamp>/<db>/<rp>/<id>`, because influxd tries to load
+  // anything inside the data directory (logging "invalid shard ID" for a non-numeric name on every
+  // start, or loading a tree there as a database with duplicate shard IDs).
   std::vector<std::string> moved_aside;
   double seconds = 0;
 };
