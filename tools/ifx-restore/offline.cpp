@@ -107,8 +107,8 @@ fs::path unused_aside_name(const fs::path& path, const std::string& stamp) {
 std::optional<fs::path> shard_aside_root(const fs::path& data_dir, const std::string& stamp) {
   fs::path data = fs::absolute(data_dir).lexically_normal();
   if (!data.has_filename()) data = data.parent_path();  // "data/" names "data"
-  struct stat here {
-  }, above{};
+  struct stat here {};
+  struct stat above {};
   if (::stat(data.c_str(), &here) != 0 || ::stat(data.parent_path().c_str(), &above) != 0 ||
       here.st_dev != above.st_dev)
     return std::nullopt;
@@ -133,8 +133,7 @@ Result<void> move_aside(const fs::path& path, const std::string& stamp, Report& 
   return move_to(path, unused_aside_name(path, stamp), report, changes);
 }
 
-// What an offline restore may leave behind (and the user should hear of): where replaced shard
-// directories went.
+// Where this run moves the shard directories it replaces, and how many it moved (for the notes).
 struct ShardsAside {
   std::optional<fs::path> root;  // outside the data directory; unset: beside each original
   std::size_t moved = 0;
