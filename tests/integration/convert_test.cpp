@@ -533,6 +533,24 @@ TEST(Destination, AnEmptyDestinationIsUsedAndTheSourceCannotBeInsideIt) {
 
 // ---- the binary -----------------------------------------------------------------------------
 
+// Both ways, every file written is its owner's alone (0600): the meta files hold the users'
+// password hashes, which influxd's own backups leave readable by all (0644).
+TEST(Destination, EveryFileWrittenIsReadableByItsOwnerOnly) {
+  ScratchDir tmp("ifx-convert");
+  const std::vector<std::tuple<std::string, cv::TargetFormat, std::string>> cases{
+      {"legacy-db", cv::TargetFormat::portable, "portable"}, {"portable-db", cv::TargetFormat::legacy, "legacy"}};
+  for (const auto& [fixture, to, name] : cases) {
+    const fs::path dest = tmp / name;
+    convert(ifx::test::fixture(fixture), dest, to);
+    std::size_t files = 0;
+    for (const auto& e : fs::directory_iterator(dest)) {
+      ++files;
+      EXPECT_EQ(e.status().permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write) << e.path();
+    }
+    EXPECT_GE(files, 3u) << dest;
+  }
+}
+
 TEST(Binary, GoStyleFlagsExitCodesAndJson) {
   ScratchDir tmp("ifx-convert");
   const fs::path src = tmp / "src";

@@ -1,11 +1,14 @@
 // ifx-restore offline (-metadir/-datadir) against a real influxd 1.6.7's own directories: refused
 // while the server runs, shard 10 lands in directory 10 (influxd's restore trims it to "1",
 // docs/FORMATS.md §4.7), users and CQs come back with the meta, and a second restore moves what it
-// replaces aside where influxd does not load it.
+// replaces aside, out of the data directory that influxd loads.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <set>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "ifx-restore/restore.hpp"
 #include "restore_truth.hpp"
@@ -57,6 +60,13 @@ TEST(RestoreOffline, LegacyDatabaseShardTenUsersAndCqs) {
   EXPECT_FALSE(fs::exists(srv->data_dir() / "plain/autogen/1"));
   ASSERT_EQ(r->moved_aside.size(), 1u);  // the old meta.db
   EXPECT_NE(r->moved_aside[0].find("meta.db.ifx-replaced-"), std::string::npos);
+  // The server's database the restored meta store does not have is named, its directory kept;
+  // no shard was replaced, so nothing is said about their WAL.
+  const std::string notes = fmt::format("{}", fmt::join(r->notes, "\n"));
+  EXPECT_NE(notes.find("database directories the restored meta store does not have: \"other\""), std::string::npos)
+      << notes;
+  EXPECT_TRUE(fs::is_directory(srv->data_dir() / "other"));
+  EXPECT_EQ(notes.find("WAL"), std::string::npos) << notes;
 
   srv->restart();
   const auto truth = ifx::test::load_truth("legacy-db");
@@ -72,7 +82,8 @@ TEST(RestoreOffline, LegacyDatabaseShardTenUsersAndCqs) {
   EXPECT_EQ(cqs, truth["continuous_queries"].size());
 
   // Seed: "Restore a specific shard" offline, over the restored one: the old directory is moved
-  // aside under a name influxd skips, and the data is still exactly the truth.
+  // out of the data directory (influxd loads everything in it) into a sibling of it, and the data
+  // is still exactly the truth.
   srv->stop();
   auto o = offline_options(*srv);
   o.retention_policy = "autogen";
@@ -81,11 +92,24 @@ TEST(RestoreOffline, LegacyDatabaseShardTenUsersAndCqs) {
   auto again = ifx::restore::run(o);
   ASSERT_TRUE(again) << again.error().describe();
   ASSERT_EQ(again->moved_aside.size(), 1u);
-  bool found = false;
+  EXPECT_EQ(tree(srv->data_dir() / "plain/autogen").count("10"), 1u);
   for (const auto& e : fs::directory_iterator(srv->data_dir() / "plain/autogen"))
-    found |= e.path().filename().string().starts_with("10.ifx-replaced-");
-  EXPECT_TRUE(found);
+    EXPECT_TRUE(e.path().filename() == "9" || e.path().filename() == "10") << e.path();
+  fs::path aside;
+  for (const auto& e : fs::directory_iterator(srv->work_dir()))
+    if (e.path().filename().string().starts_with("data.ifx-replaced-")) aside = e.path();
+  ASSERT_FALSE(aside.empty()) << again->moved_aside[0];
+  EXPECT_TRUE(fs::is_directory(aside / "plain/autogen/10"));
+  EXPECT_NE(again->moved_aside[0].find(" → " + (aside / "plain/autogen/10").string()), std::string::npos)
+      << again->moved_aside[0];
+  const std::string notes_again = fmt::format("{}", fmt::join(again->notes, "\n"));
+  EXPECT_NE(notes_again.find("the shard directories into " + aside.string() + ", outside the data directory"),
+            std::string::npos)
+      << notes_again;
+  EXPECT_NE(notes_again.find("WAL segments of the replaced shards"), std::string::npos) << notes_again;
   srv->restart();
+  // influxd found nothing in the data directory that is not a shard.
+  EXPECT_EQ(ifx::test::read_file(srv->log_path()).find("invalid shard ID"), std::string::npos);
   ifx::test::expect_matches_truth(*srv, truth, {"plain", "plain", {}, {}});
 }
 

@@ -19,6 +19,7 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "ifx-restore/restore.hpp"
 #include "ifx-restore/stage.hpp"
@@ -442,6 +443,31 @@ TEST_F(RestoreOnline, LegacyOnlineDatabaseAndIncrements) {
   ifx::test::expect_matches_truth(*server_, ifx::test::load_truth("legacy-since-chain"), {"inc", "inc_chain", {}, {}});
 }
 
+// The documentation's legacy temp-database step, `influxd restore -db X -newdb Y DIR`, names no
+// mode and assumes a running server: a legacy backup without -metadir/-datadir goes into the
+// running server as -online does, and a note says so. A portable backup still needs -portable.
+TEST_F(RestoreOnline, LegacyBackupWithoutAModeIsRestoredOnlineWithANote) {
+  const auto ran = ifx::test::run_command({(ifx::test::build_dir() / "tools/ifx-restore").string(), "-db", "plain",
+                                           "-newdb", "plain_no_mode", "-host", server_->rpc_address(), "--http",
+                                           server_->http_url(), ifx::test::fixture("legacy-db").string()});
+  EXPECT_EQ(ran.exit_code, 0) << ran.out << ran.err;
+  EXPECT_NE(ran.out.find("Finished online restore"), std::string::npos) << ran.out;
+  EXPECT_NE(ran.out.find("note: neither -portable/-online nor -metadir/-datadir was given: this legacy backup is "
+                         "restored into the running influxd at " +
+                         server_->rpc_address()),
+            std::string::npos)
+      << ran.out;
+  ifx::test::expect_matches_truth(*server_, ifx::test::load_truth("legacy-db"), {"plain", "plain_no_mode", {}, {}});
+
+  auto p = options(ifx::test::fixture("portable-db"));
+  p.mode = ifx::restore::Mode::Offline;  // what the command line gives without -portable/-online
+  p.database = "plain";
+  p.new_database = "plain_no_mode_portable";
+  auto refused = ifx::restore::run(p);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ifx::ErrorCode::usage) << refused.error().describe();
+}
+
 // influxd 1.6.7 fails online on a database whose name holds a dot, after it changed the meta.
 TEST_F(RestoreOnline, LegacyOnlineDottedDatabaseName) {
   auto o = options(ifx::test::fixture("legacy-db-rp"));
@@ -495,6 +521,21 @@ TEST_F(RestoreOnline, DryRunChangesNothing) {
   ASSERT_EQ(report.shards.size(), 2u);
   EXPECT_EQ(report.shards[0].status, "planned");
   EXPECT_EQ(databases(*server_), before);
+  // The shards planned per retention policy, and no made-up server shard ID.
+  ASSERT_EQ(report.databases.size(), 1u);
+  std::size_t planned = 0;
+  for (const auto& rp : report.databases[0].retention_policies) planned += rp.shards;
+  EXPECT_EQ(planned, 2u);
+  const std::string text = ifx::restore::to_text(report);
+  EXPECT_NE(text.find("   9  -  plain_dry/autogen"), std::string::npos) << text;
+
+  o.merge = true;
+  o.new_database = "plain_dry_merge";
+  auto merge = restore_ok(o);
+  planned = 0;
+  for (const auto& rp : merge.databases.at(0).retention_policies) planned += rp.shards;
+  EXPECT_EQ(planned, 2u);
+  EXPECT_EQ(databases(*server_), before);
 }
 
 // --merge into a database holding overlapping data gives the union, the backup's values winning
@@ -517,7 +558,26 @@ TEST_F(RestoreOnline, MergeIntoExistingDatabaseGivesTheUnion) {
   o.new_database = "merged";
   o.merge = true;
   auto report = restore_ok(o);
-  EXPECT_EQ(report.points_written, 1191u + 3600u);  // one line per value
+  EXPECT_EQ(report.values_written, 1191u + 3600u);  // one line per value
+  const std::string text = ifx::restore::to_text(report);
+  EXPECT_NE(text.find("Values written over HTTP: 4791 (one line per field value)"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Points written"), std::string::npos) << text;
+  const auto j = ifx::restore::to_json(report);
+  EXPECT_EQ(j["points_written"], 4791);  // the key scripts read, kept
+  EXPECT_EQ(j["values_written"], 4791);
+  // Each merged shard names the server's shards its values went into.
+  std::set<std::uint64_t> server_ids;
+  for (const auto& sh : server_->series("SHOW SHARDS"))
+    if (sh["name"] == "merged")
+      for (const auto& row : sh["values"]) server_ids.insert(row[0].get<std::uint64_t>());
+  ASSERT_EQ(report.shards.size(), 2u);
+  for (const auto& sh : report.shards) {
+    ASSERT_FALSE(sh.merged_into.empty()) << sh.source_id;
+    EXPECT_EQ(sh.id, sh.merged_into.front());
+    for (auto id : sh.merged_into) EXPECT_TRUE(server_ids.count(id)) << id;
+    EXPECT_NE(text.find(fmt::format("{}  {}", sh.source_id, fmt::join(sh.merged_into, ","))), std::string::npos)
+        << text;
+  }
   EXPECT_EQ(count_values(*server_, "merged", "SELECT count(*) FROM only_here"), 1);
   // cpu: the truth's values plus the one extra field on an existing point.
   EXPECT_EQ(count_values(*server_, "merged", "SELECT count(*) FROM cpu"), 1191 + 1);

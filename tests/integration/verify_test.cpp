@@ -174,10 +174,29 @@ TEST_F(VerifyNotes, DuplicateEntryNamesAreANoteNotADefect) {
   ifx::test::rewrite_archive(dir, archive, entries);
   Report r = verify(dir);
   EXPECT_TRUE(r.valid()) << describe(r);
-  bool noted = false;
-  for (const auto& n : r.notes) noted |= n.find(entries[0].name) != std::string::npos;
-  EXPECT_TRUE(noted);
+  auto duplicate_notes = [](const Report& rep) {
+    std::vector<std::string> out;
+    for (const auto& n : rep.notes)
+      if (n.find("more than once") != std::string::npos) out.push_back(n);
+    return out;
+  };
+  auto one = duplicate_notes(r);
+  ASSERT_EQ(one.size(), 1u) << describe(r);
+  EXPECT_NE(one[0].find("1 entry in 1 archive occurs more than once"), std::string::npos) << one[0];
+  EXPECT_NE(one[0].find(archive + ": " + entries[0].name), std::string::npos) << one[0];
   EXPECT_EQ(r.checked.tsm_files, 5u);  // both copies were checked
+
+  // The same in every archive: still one note, with the count, not one per shard.
+  std::string archive9 = file_ending(dir, ".s9.tar.gz");
+  auto entries9 = read_shard_archive(dir / archive9);
+  ASSERT_FALSE(entries9.empty());
+  entries9.push_back(entries9[0]);
+  ifx::test::rewrite_archive(dir, archive9, entries9);
+  Report both = verify(dir);
+  EXPECT_TRUE(both.valid()) << describe(both);
+  auto two = duplicate_notes(both);
+  ASSERT_EQ(two.size(), 1u) << describe(both);
+  EXPECT_NE(two[0].find("2 entries in 2 archives occur more than once"), std::string::npos) << two[0];
 }
 
 // ---- directory and manifest ------------------------------------------------------------------
@@ -542,7 +561,9 @@ TEST(VerifyExpectations, MaxAge) {
   ASSERT_EQ(stale.defects.size(), 1u) << describe(stale);
   EXPECT_EQ(stale.defects[0].code, ifx::ErrorCode::backup_too_old);
   EXPECT_EQ(stale.defects[0].file, file_ending(dir, ".manifest"));
-  EXPECT_NE(stale.defects[0].message.find("27h0m0s ago"), std::string::npos) << stale.defects[0].message;
+  // Ages as people read them (days and hours), not as Go's 27h0m0s.
+  EXPECT_NE(stale.defects[0].message.find(", 1d3h ago; --max-age allows 1d2h"), std::string::npos)
+      << stale.defects[0].message;
 }
 
 TEST(VerifyExpectations, ExpectDb) {
@@ -592,7 +613,7 @@ TEST_F(VerifyCli, ExitCodesAndJsonSchema) {
   auto j = nlohmann::ordered_json::parse(ok.out);
   std::vector<std::string> keys;
   for (const auto& [k, v] : j.items()) keys.push_back(k);
-  EXPECT_EQ(keys, (std::vector<std::string>{"valid", "backup", "checked", "defects"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"valid", "backup", "checked", "defects", "warnings"}));
   keys.clear();
   for (const auto& [k, v] : j["checked"].items()) keys.push_back(k);
   EXPECT_EQ(keys, (std::vector<std::string>{"files", "archives", "tsm_files", "blocks", "points", "bytes"}));
@@ -624,6 +645,35 @@ TEST_F(VerifyCli, ExitCodesAndJsonSchema) {
   EXPECT_EQ(run_tool(quoted(scratch_ / "does-not-exist")).exit_code, 2);
   EXPECT_EQ(run_tool("--no-such-flag " + quoted(dir)).exit_code, 2);
   EXPECT_EQ(run_tool("--max-age 3x " + quoted(dir)).exit_code, 2);
+}
+
+// Legacy backups record no scope, but the meta store inside meta.NN lists every shard: a database
+// of which the backup holds some shards and not others is warned about, naming the missing ones;
+// --expect-complete makes it a defect.
+TEST_F(VerifyCli, LegacyBackupMissingSomeShardsOfADatabase) {
+  Report complete = verify(ifx::test::fixture("legacy-db"));
+  EXPECT_TRUE(complete.warnings.empty()) << describe(complete);
+
+  const fs::path dir = copy("legacy-db");
+  fs::remove(dir / "plain.autogen.00010.00");
+  Report r = verify(dir);
+  EXPECT_TRUE(r.valid()) << describe(r);
+  ASSERT_EQ(r.warnings.size(), 1u) << describe(r);
+  EXPECT_NE(r.warnings[0].find("database plain: the backup holds 1 of its 2 live shards; missing: 10 (autogen)"),
+            std::string::npos)
+      << r.warnings[0];
+  Report strict = verify(dir, [](auto& o) { o.expect_complete = true; });
+  ASSERT_EQ(strict.defects.size(), 1u) << describe(strict);
+  EXPECT_EQ(strict.defects[0].code, ifx::ErrorCode::shard_missing);
+  EXPECT_NE(strict.defects[0].message.find("missing: 10 (autogen)"), std::string::npos) << strict.defects[0].message;
+
+  ToolRun warned = run_tool(quoted(dir));
+  EXPECT_EQ(warned.exit_code, 0) << warned.out;
+  EXPECT_NE(warned.out.find("WARNING: database plain"), std::string::npos) << warned.out;
+  ToolRun failed = run_tool("--expect-complete --json " + quoted(dir));
+  EXPECT_EQ(failed.exit_code, 1) << failed.out;
+  EXPECT_EQ(nlohmann::json::parse(failed.out)["defects"][0]["code"], "shard-missing");
+  EXPECT_NE(run_tool("--help").out.find("--expect-complete"), std::string::npos);
 }
 
 TEST_F(VerifyCli, GoStyleFlagsAndExpectations) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <cstdlib>
 #include <random>
 
@@ -167,6 +169,38 @@ TEST(BackupWriter, AbandonedArchiveLeavesNothing) {
   EXPECT_TRUE(std::filesystem::is_empty(dir.path() / "b"));
   // And the manifest cannot be written without a meta file.
   EXPECT_FALSE(w->finish({}));
+}
+
+// Every file of a backup is 0600, the meta files holding the users' password hashes included
+// (influxd writes those 0644), whatever the umask lets through.
+TEST(BackupWriter, EveryFileIsReadableByItsOwnerOnly) {
+  test::ScratchDir dir;
+  const std::string tar = test::read_file(test::fixture("legacy-db") / "plain.autogen.00009.00");
+  auto legacy_meta = meta::read_legacy_meta_file(test::fixture("legacy-db") / "meta.00");
+  ASSERT_TRUE(legacy_meta) << legacy_meta.error().message;
+  const mode_t umask_before = ::umask(0);
+  for (auto format : {BackupFormat::Portable, BackupFormat::Legacy}) {
+    const auto out = dir.path() / std::string(to_string(format));
+    auto w = create_backup_writer(out, {.format = format, .base = "20261124T101010Z"});
+    ASSERT_TRUE(w) << w.error().message;
+    ASSERT_TRUE((*w)->write_meta(legacy_meta->blob));
+    auto a = (*w)->open_shard("plain", "autogen", 9);
+    ASSERT_TRUE(a) << a.error().message;
+    ASSERT_TRUE(a->write_tar_stream(bytes_of(tar)));
+    auto size = a->finish();
+    ASSERT_TRUE(size) << size.error().message;
+    (*w)->add_shard("plain", "autogen", 9, *size, *a);
+    ASSERT_TRUE((*w)->finish(std::nullopt));
+    std::size_t files = 0;
+    for (const auto& e : std::filesystem::directory_iterator(out)) {
+      ++files;
+      EXPECT_EQ(e.status().permissions() & std::filesystem::perms::all,
+                std::filesystem::perms::owner_read | std::filesystem::perms::owner_write)
+          << e.path();
+    }
+    EXPECT_EQ(files, format == BackupFormat::Portable ? 3u : 2u);
+  }
+  ::umask(umask_before);
 }
 
 TEST(BackupWriter, LegacyIncrementsNumberLikeInfluxd) {

@@ -105,3 +105,26 @@ TEST(ParseDuration, ReadsBackWhatDurationStringWrites) {
 }
 
 }  // namespace
+
+// ---- durations for people ------------------------------------------------------------------
+
+namespace {
+
+using ifx::text::format_human_duration;
+
+TEST(HumanDuration, TwoLargestUnitsTruncated) {
+  const std::int64_t h = 3600 * kSecond;
+  // 187h28m25.006813519s, as --max-age printed it before.
+  EXPECT_EQ(format_human_duration(187 * h + 28 * 60 * kSecond + 25 * kSecond + 6813519), "7d19h");
+  EXPECT_EQ(format_human_duration(26 * h), "1d2h");
+  EXPECT_EQ(format_human_duration(24 * h), "1d0h");
+  EXPECT_EQ(format_human_duration(5 * h + 3 * 60 * kSecond + 59 * kSecond), "5h3m");
+  EXPECT_EQ(format_human_duration(12 * 60 * kSecond + 5 * kSecond + 999'999'999), "12m5s");
+  EXPECT_EQ(format_human_duration(42 * kSecond + 1), "42s");
+  EXPECT_EQ(format_human_duration(999'999'999), "0s");
+  EXPECT_EQ(format_human_duration(0), "0s");
+  EXPECT_EQ(format_human_duration(-90 * kSecond), "-1m30s");
+  EXPECT_EQ(format_human_duration(std::numeric_limits<std::int64_t>::min()), "-106751d23h");
+}
+
+}  // namespace

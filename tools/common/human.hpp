@@ -1,5 +1,7 @@
 // Human output shared by the tools: sizes in KiB/MiB and aligned tables. Times and durations
-// are printed as Go prints them, by libformat's text/rfc3339.hpp and text/go_duration.hpp.
+// InfluxDB itself prints are printed as Go prints them, by libformat's text/rfc3339.hpp and
+// text/go_duration.hpp; ages ("7d19h") by text::format_human_duration there, because libformat's
+// checks put them into their messages too.
 #pragma once
 
 #include <cstdint>

@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
 
   CLI::App app{
       "Restores an InfluxDB 1.x backup (portable or legacy, incremental chains merged) into a running\n"
-      "influxd (-portable, -online) or into its stopped directories (-metadir/-datadir). The backup is\n"
+      "influxd (-portable, -online) or into its stopped directories (-metadir/-datadir). A legacy backup\n"
+      "given neither is restored into the running influxd, as -online does (with a note). The backup is\n"
       "verified first; an existing target database is refused (use -newdb, or --merge to write the\n"
       "points into it); tombstoned points stay deleted; the command returns once the data answers\n"
       "queries, and a failure midway drops the databases it created.\n"

@@ -4,7 +4,9 @@
 // points behave exactly as InfluxDB's writes do (a point with the same series and time replaces
 // the fields it carries), which is what `SELECT * INTO … GROUP BY *` does in the workaround.
 #include <algorithm>
+#include <limits>
 #include <memory>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -16,6 +18,7 @@
 #include "ifx/format/shard/shard_files.hpp"
 #include "ifx/format/text/influxql.hpp"
 #include "ifx/format/text/line_protocol.hpp"
+#include "ifx/format/text/rfc3339.hpp"
 #include "ifx/format/tsm/shard_points.hpp"
 
 namespace ifx::restore {
@@ -73,12 +76,21 @@ class BatchWriter {
   std::uint64_t written_ = 0;
 };
 
+// What one shard's values came to: how many, and the time range they span (which of the server's
+// shards received them).
+struct WrittenValues {
+  std::uint64_t count = 0;
+  std::int64_t min_ns = std::numeric_limits<std::int64_t>::max();
+  std::int64_t max_ns = std::numeric_limits<std::int64_t>::min();
+};
+
 // One line per field value, as influx_inspect export writes them (docs/FORMATS.md §8.1): the server
 // merges the fields of one series and time into one point.
-Result<std::uint64_t> write_shard_points(const Options& o, const UnpackedShard& shard, BatchWriter& out) {
+Result<WrittenValues> write_shard_points(const Options& o, const UnpackedShard& shard, BatchWriter& out) {
   std::vector<tsm::TsmFileRef> files;
   for (const auto& p : shard.tsm_paths()) files.push_back({p, shard.tombstone_for(p)});
-  if (files.empty()) return 0;
+  WrittenValues written;
+  if (files.empty()) return written;
   auto points = tsm::ShardPoints::open(std::move(files));
   if (!points) return std::unexpected(points.error());
   lp::LineWriter lines(out.buffer());
@@ -96,6 +108,10 @@ Result<std::uint64_t> write_shard_points(const Options& o, const UnpackedShard& 
       if (!got) return std::unexpected(got.error());
       if (!*got) break;
       lines.select_field(ck.series_key, ck.field);  // re-selected: a flush clears the buffer
+      if (batch.size() > 0) {                       // a block's times are sorted
+        written.min_ns = std::min(written.min_ns, batch.times.front());
+        written.max_ns = std::max(written.max_ns, batch.times[batch.size() - 1]);
+      }
       for (std::size_t i = 0; i < batch.size(); ++i) {
         const std::int64_t t = batch.times[i];
         switch (batch.type) {
@@ -121,7 +137,60 @@ Result<std::uint64_t> write_shard_points(const Options& o, const UnpackedShard& 
   }
   (void)o;
   if (auto r = out.flush(); !r) return std::unexpected(r.error());
-  return out.written() - before;
+  written.count = out.written() - before;
+  return written;
+}
+
+// The server's shard of a retention policy: its ID and time range [start, end).
+struct ServerShard {
+  std::string database, retention_policy;
+  std::uint64_t id = 0;
+  std::int64_t start_ns = 0, end_ns = 0;
+};
+
+// SHOW SHARDS: one series per database, times as RFC 3339 strings.
+Result<std::vector<ServerShard>> server_shards(const InfluxHttp& http) {
+  auto shown = http.series("SHOW SHARDS");
+  if (!shown) return std::unexpected(shown.error());
+  std::vector<ServerShard> out;
+  for (const auto& s : *shown) {
+    const auto columns = s.value("columns", nlohmann::json::array());
+    auto column = [&](std::string_view name) -> std::optional<std::size_t> {
+      for (std::size_t i = 0; i < columns.size(); ++i)
+        if (columns[i] == name) return i;
+      return std::nullopt;
+    };
+    const auto id = column("id"), db = column("database"), rp = column("retention_policy"),
+               start = column("start_time"), end = column("end_time");
+    if (!id || !db || !rp || !start || !end) continue;
+    for (const auto& row : s.value("values", nlohmann::json::array())) {
+      if (row.size() <= std::max({*id, *db, *rp, *start, *end}) || !row[*id].is_number_unsigned() ||
+          !row[*db].is_string() || !row[*rp].is_string() || !row[*start].is_string() || !row[*end].is_string())
+        continue;
+      auto from = text::parse_rfc3339(row[*start].get<std::string>());
+      auto to = text::parse_rfc3339(row[*end].get<std::string>());
+      if (!from || !to) continue;
+      out.push_back({row[*db].get<std::string>(), row[*rp].get<std::string>(), row[*id].get<std::uint64_t>(),
+                     from->unix_ns, to->unix_ns});
+    }
+  }
+  return out;
+}
+
+// Which of the server's shards hold the values a merged shard wrote: those of its target RP whose
+// range meets the values' [min, max] (the server's shard groups need not match the backup's).
+void name_merged_shards(const std::vector<ServerShard>& server, const std::vector<WrittenValues>& written,
+                        Report& report) {
+  for (std::size_t i = 0; i < written.size(); ++i) {
+    ShardOutcome& s = report.shards[report.shards.size() - written.size() + i];
+    if (written[i].count == 0) continue;
+    for (const auto& t : server)
+      if (t.database == s.database && t.retention_policy == s.retention_policy && t.start_ns <= written[i].max_ns &&
+          written[i].min_ns < t.end_ns)
+        s.merged_into.push_back(t.id);
+    std::sort(s.merged_into.begin(), s.merged_into.end());
+    if (!s.merged_into.empty()) s.id = s.merged_into.front();
+  }
 }
 
 // CREATE DATABASE / RETENTION POLICY for targets the server lacks, with the backup's settings.
@@ -129,7 +198,7 @@ Result<void> ensure_targets(const Options& o, const RestorePlan& plan, const Inf
                             const std::set<std::string>& existed, Report& report) {
   for (const auto& dp : plan.databases) {
     const meta::DatabaseInfo* src = meta::find_database(plan.set.meta, dp.source);
-    DatabaseOutcome out{dp.source, dp.target, !existed.count(dp.target), {}};
+    DatabaseOutcome out = planned_database(plan, dp, !existed.count(dp.target));
     if (out.created) {
       say(o, fmt::format("creating database \"{}\"", dp.target));
       if (!o.dry_run)
@@ -146,7 +215,6 @@ Result<void> ensure_targets(const Options& o, const RestorePlan& plan, const Inf
             if (!row.empty() && row[0].is_string()) rps.insert(row[0].get<std::string>());
     }
     for (const auto& rp : dp.retention_policies) {
-      out.retention_policies.push_back({rp.target, 0, 0, {}});
       if (rps.count(rp.target)) continue;
       const meta::RetentionPolicyInfo* info = src ? meta::find_retention_policy(*src, rp.source) : nullptr;
       const std::string q = fmt::format(
@@ -204,6 +272,7 @@ Result<void> run_merge(const Options& o, RestorePlan& plan, InfluxHttp& http, Re
     return {};
   }
   const fs::path scratch = o.scratch_root.empty() ? default_scratch_root() : o.scratch_root;
+  std::vector<WrittenValues> written;
   for (std::size_t i = 0; i < plan.shards.size(); ++i) {
     const ShardPlan& sp = plan.shards[i];
     const ShardInBackup& s = plan.set.shards[sp.index];
@@ -214,7 +283,8 @@ Result<void> run_merge(const Options& o, RestorePlan& plan, InfluxHttp& http, Re
     BatchWriter writer(o, http, sp.target_database, sp.target_retention_policy);
     auto n = write_shard_points(o, *unpacked, writer);
     if (!n) return fail_after_change(n.error());
-    report.points_written += *n;
+    report.values_written += n->count;
+    written.push_back(*n);
     ShardOutcome out{s.database,
                      s.retention_policy,
                      s.shard_id,
@@ -229,8 +299,12 @@ Result<void> run_merge(const Options& o, RestorePlan& plan, InfluxHttp& http, Re
                      "merged"};
     report.shards.push_back(std::move(out));
   }
-  if (auto r = wait_until_queryable(o, plan, http, report, report.points_written > 0); !r)
+  if (auto r = wait_until_queryable(o, plan, http, report, report.values_written > 0); !r)
     return fail_after_change(r.error());
+  // After the wait: the server has created the shards the writes needed by now.
+  if (auto shards = server_shards(http); shards) name_merged_shards(*shards, written, report);
+  else
+    report.notes.push_back("cannot tell which of the server's shards the values went into: " + shards.error().message);
   if (o.cqs)
     if (auto r = restore_continuous_queries(o, plan, http, report); !r) return fail_after_change(r.error());
   if (o.users)

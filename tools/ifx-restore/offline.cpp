@@ -1,11 +1,12 @@
 // Offline legacy restore (docs/FORMATS.md §4.7, §5.4) without influxd's defects: shard directories
 // named by the numeric ID (influxd trims '0' from both ends: shard 10 → directory "1"), nothing
 // written while an influxd uses the directories, every file written atomically, and whatever is
-// replaced moved aside under the data directory instead of overwritten.
+// replaced moved aside instead of overwritten (shard directories out of the data directory).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -89,15 +90,34 @@ Result<void> make_dirs(const fs::path& dir, const fs::path& owner_of, Changes& c
   return {};
 }
 
-// Renames `path` to `<path>.ifx-replaced-<stamp>` beside it: not a number, so influxd's shard
-// loader skips it (and meta.db is the only file the meta store reads).
-Result<void> move_aside(const fs::path& path, const std::string& stamp, Report& report, Changes& changes) {
-  // Two restores within one second (a rerun after a crash) must not collide: rename(2) would
-  // silently replace an earlier moved-aside file and fail on a non-empty directory.
+// `<path>.ifx-replaced-<stamp>`, or with "-<n>" added when that exists: two restores within one
+// second (a rerun after a crash) must not collide, as rename(2) would silently replace an earlier
+// moved-aside file and fail on a non-empty directory.
+fs::path unused_aside_name(const fs::path& path, const std::string& stamp) {
   fs::path dest = path.string() + ".ifx-replaced-" + stamp;
   std::error_code ec;
   for (int n = 1; fs::exists(fs::symlink_status(dest, ec)); ++n)
     dest = fmt::format("{}.ifx-replaced-{}-{}", path.string(), stamp, n);
+  return dest;
+}
+
+// Where replaced shard directories go: `<datadir>.ifx-replaced-<stamp>`, beside the data directory
+// and so outside what influxd loads, on the same file system (a rename, never a copy). Nothing
+// when the data directory is a mount point of its own: then they stay beside the original.
+std::optional<fs::path> shard_aside_root(const fs::path& data_dir, const std::string& stamp) {
+  fs::path data = fs::absolute(data_dir).lexically_normal();
+  if (!data.has_filename()) data = data.parent_path();  // "data/" names "data"
+  struct stat here {};
+  struct stat above {};
+  if (::stat(data.c_str(), &here) != 0 || ::stat(data.parent_path().c_str(), &above) != 0 ||
+      here.st_dev != above.st_dev)
+    return std::nullopt;
+  return unused_aside_name(data, stamp);
+}
+
+// Renames `path` to `dest` (which must not exist yet) and records it.
+Result<void> move_to(const fs::path& path, const fs::path& dest, Report& report, Changes& changes) {
+  std::error_code ec;
   fs::rename(path, dest, ec);
   if (ec)
     return fail(ErrorCode::io,
@@ -106,6 +126,18 @@ Result<void> move_aside(const fs::path& path, const std::string& stamp, Report& 
   changes.moved_aside.emplace_back(path, dest);
   return {};
 }
+
+// Renames `path` to `<path>.ifx-replaced-<stamp>` beside it: meta.db is the only file of the meta
+// directory influxd reads, and a name that is not a number is skipped by its shard loader.
+Result<void> move_aside(const fs::path& path, const std::string& stamp, Report& report, Changes& changes) {
+  return move_to(path, unused_aside_name(path, stamp), report, changes);
+}
+
+// Where this run moves the shard directories it replaces, and how many it moved (for the notes).
+struct ShardsAside {
+  std::optional<fs::path> root;  // outside the data directory; unset: beside each original
+  std::size_t moved = 0;
+};
 
 Result<void> restore_meta(const Options& o, const RestorePlan& plan, const std::string& stamp, Report& report,
                           Changes& changes) {
@@ -142,7 +174,7 @@ Result<void> restore_meta(const Options& o, const RestorePlan& plan, const std::
 }
 
 Result<void> restore_shard(const Options& o, const RestorePlan& plan, const ShardPlan& sp, const std::string& stamp,
-                           Report& report, Changes& changes) {
+                           ShardsAside& aside, Report& report, Changes& changes) {
   const ShardInBackup& s = plan.set.shards[sp.index];
   const fs::path rp_dir = o.data_dir / sp.target_database / sp.target_retention_policy;
   const fs::path target = rp_dir / std::to_string(s.shard_id);  // the numeric ID (§4.7 bug avoided)
@@ -176,8 +208,16 @@ Result<void> restore_shard(const Options& o, const RestorePlan& plan, const Shar
   }
   adopt_owner(unpacked->dir(), rp_dir, 0755);
   if (auto r = fsync_path(unpacked->dir()); !r) return r;
-  if (fs::exists(target, ec))
-    if (auto r = move_aside(target, stamp, report, changes); !r) return r;
+  if (fs::exists(target, ec)) {
+    if (aside.root) {
+      const fs::path dir = *aside.root / sp.target_database / sp.target_retention_policy;
+      if (auto r = make_dirs(dir, o.data_dir, changes); !r) return r;
+      if (auto r = move_to(target, dir / std::to_string(s.shard_id), report, changes); !r) return r;
+    } else if (auto r = move_aside(target, stamp, report, changes); !r) {
+      return r;
+    }
+    ++aside.moved;
+  }
   fs::rename(unpacked->dir(), target, ec);
   if (ec)
     return fail(ErrorCode::io,
@@ -192,6 +232,19 @@ Result<void> restore_shard(const Options& o, const RestorePlan& plan, const Shar
   return {};
 }
 
+// The directories of the data directory that are not databases of `meta` (quoted, sorted).
+std::vector<std::string> databases_not_in_meta(const fs::path& data_dir, const meta::MetaData& meta) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(data_dir, ec)) {
+    std::error_code ec2;
+    const std::string name = e.path().filename().string();
+    if (e.is_directory(ec2) && !meta::find_database(meta, name)) out.push_back("\"" + name + "\"");
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 }  // namespace
 
 Result<void> run_offline(const Options& o, RestorePlan& plan, Report& report) {
@@ -200,16 +253,7 @@ Result<void> run_offline(const Options& o, RestorePlan& plan, Report& report) {
                 fmt::format("{}: stop influxd before an offline restore (or restore into the "
                             "running server with -portable/-online). Nothing was changed.",
                             *user));
-  for (const auto& d : plan.databases) {
-    DatabaseOutcome out{d.source, d.target, false, {}};
-    for (const auto& r : d.retention_policies) {
-      RetentionPolicyOutcome rp{r.target, 0, 0, {}};
-      for (const auto& sp : plan.shards)
-        if (sp.target_database == d.target && sp.target_retention_policy == r.target) ++rp.shards;
-      out.retention_policies.push_back(std::move(rp));
-    }
-    report.databases.push_back(std::move(out));
-  }
+  for (const auto& d : plan.databases) report.databases.push_back(planned_database(plan, d, false));
   if (o.dry_run) {
     record_planned_shards(plan, true, report);
     return {};
@@ -223,17 +267,29 @@ Result<void> run_offline(const Options& o, RestorePlan& plan, Report& report) {
   };
   if (!o.meta_dir.empty())
     if (auto r = restore_meta(o, plan, stamp, report, changes); !r) return failed(r.error());
+  ShardsAside aside;
   if (!o.data_dir.empty()) {
     if (auto r = make_dirs(o.data_dir, o.data_dir.parent_path(), changes); !r) return failed(r.error());
+    aside.root = shard_aside_root(o.data_dir, stamp);
     for (const auto& sp : plan.shards)
-      if (auto r = restore_shard(o, plan, sp, stamp, report, changes); !r) return failed(r.error());
+      if (auto r = restore_shard(o, plan, sp, stamp, aside, report, changes); !r) return failed(r.error());
   }
   if (!report.moved_aside.empty())
+    report.notes.push_back(fmt::format(
+        "what this restore replaced was moved aside (listed above){}; delete it once the restored server is checked",
+        aside.moved == 0 ? ""
+        : aside.root ? fmt::format(", the shard directories into {}, outside the data directory", aside.root->string())
+                     : ", the shard directories beside the originals (the data directory is a mount point of "
+                       "its own, so nothing outside it is on the same file system)"));
+  if (aside.moved > 0)
     report.notes.push_back(
-        "what this restore replaced was moved aside (listed above); delete it once the restored "
-        "server is checked");
-  report.notes.push_back(
-      "WAL segments of the replaced shards (if any) were not touched: influxd replays them on start");
+        "WAL segments of the replaced shards (if any) were not touched: influxd replays them on start");
+  if (!o.meta_dir.empty() && !o.data_dir.empty())
+    if (auto unknown = databases_not_in_meta(o.data_dir, plan.set.meta); !unknown.empty())
+      report.notes.push_back(fmt::format(
+          "the data directory holds database directories the restored meta store does not have: {}; they were "
+          "left alone, and influxd does not serve them without their meta: restore them too, or remove them",
+          fmt::join(unknown, ", ")));
   return {};
 }
 

@@ -320,11 +320,7 @@ Result<void> run_online(const Options& o, RestorePlan& plan, const InfluxHttp* h
                             "into it with --merge. Nothing was changed.",
                             what, http ? http->endpoint().url() : o.host, hint));
   }
-  for (const auto& d : plan.databases) {
-    DatabaseOutcome out{d.source, d.target, false, {}};
-    for (const auto& r : d.retention_policies) out.retention_policies.push_back({r.target, 0, 0, {}});
-    report.databases.push_back(std::move(out));
-  }
+  for (const auto& d : plan.databases) report.databases.push_back(planned_database(plan, d, false));
   if (o.dry_run) {
     record_planned_shards(plan, false, report);
     return {};

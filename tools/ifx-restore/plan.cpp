@@ -137,6 +137,17 @@ Result<RestorePlan> make_plan(const Options& o) {
   return plan;
 }
 
+DatabaseOutcome planned_database(const RestorePlan& plan, const DatabasePlan& d, bool created) {
+  DatabaseOutcome out{d.source, d.target, created, {}};
+  for (const auto& r : d.retention_policies) {
+    RetentionPolicyOutcome rp{r.target, 0, 0, {}};
+    for (const auto& sp : plan.shards)
+      if (sp.target_database == d.target && sp.target_retention_policy == r.target) ++rp.shards;
+    out.retention_policies.push_back(std::move(rp));
+  }
+  return out;
+}
+
 void record_planned_shards(const RestorePlan& plan, bool keeps_ids, Report& report) {
   for (const auto& sp : plan.shards) {
     const ShardInBackup& s = plan.set.shards[sp.index];

@@ -49,6 +49,10 @@ Result<RestorePlan> make_plan(const Options& options);
 // their IDs (offline); otherwise the server would give new ones, unknown yet (0).
 void record_planned_shards(const RestorePlan& plan, bool keeps_ids, Report& report);
 
+// The report's entry for a database of the plan: its target RPs, each with the number of the
+// plan's shards that go into it (known before anything is restored, so a --dry-run shows them).
+DatabaseOutcome planned_database(const RestorePlan& plan, const DatabasePlan& database, bool created);
+
 // The target database / RP of a source one under this plan ("" when not restored).
 const DatabasePlan* find_database_plan(const RestorePlan& plan, std::string_view source);
 

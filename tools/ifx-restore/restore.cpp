@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "common/human.hpp"
 #include "ifx-restore/steps.hpp"
@@ -56,6 +57,7 @@ Result<void> verify_backup(const Options& o, Report& report) {
     if (d.code == ErrorCode::file_unexpected) report.notes.push_back("backup: " + d.describe());
     else defects.push_back(d);
   }
+  for (const auto& w : v->warnings) report.notes.push_back("backup: " + w);
   if (!defects.empty()) {
     Error first = defects.front();
     first.message = fmt::format(
@@ -101,37 +103,60 @@ std::string rpc_alone_note(const Options& o, const Error& failure) {
       why, failure.code == ErrorCode::http_auth ? " and INFLUX_USERNAME/INFLUX_PASSWORD of an admin" : "");
 }
 
+// The InfluxDB 1.8 documentation's legacy restore into a temporary database (`influxd restore -db
+// X -newdb Y DIR`) names neither -online nor a directory, and assumes a running server: a legacy
+// backup given neither -portable/-online nor -metadir/-datadir is restored online. The note says
+// so; nothing when the mode was given or implied by the directories (or the backup is portable,
+// which keeps the usage error asking for a mode).
+Result<std::optional<std::string>> infer_online_mode(Options& o) {
+  if (o.mode != Mode::Offline || !o.meta_dir.empty() || !o.data_dir.empty()) return std::nullopt;
+  auto set = open_backup_set(o.backup_dir);
+  if (!set) return std::unexpected(set.error());
+  if (set->format != BackupFormat::Legacy) return std::nullopt;
+  o.mode = Mode::Online;
+  return fmt::format(
+      "neither -portable/-online nor -metadir/-datadir was given: this legacy backup is restored into the "
+      "running influxd at {}, as -online does (give -metadir/-datadir to restore into a stopped server's "
+      "directories instead)",
+      o.host);
+}
+
+Result<void> run_mode(const Options& o, RestorePlan& plan, Report& report) {
+  if (o.mode == Mode::Offline) return run_offline(o, plan, report);
+  auto http = connect_http(o);
+  if (http) return o.merge ? run_merge(o, plan, *http, report) : run_online(o, plan, &*http, report);
+  if (!can_go_without_http(o, http.error())) return std::unexpected(http.error());
+  report.notes.push_back(rpc_alone_note(o, http.error()));
+  say(o, report.notes.back());
+  return run_online(o, plan, nullptr, report);
+}
+
 }  // namespace
 
-Result<Report> run(const Options& o) {
+Result<Report> run(const Options& given) {
   const auto t0 = std::chrono::steady_clock::now();
-  if (auto r = check_flags(o); !r) return std::unexpected(r.error());
+  Options o = given;
+  auto inferred = infer_online_mode(o);
+  if (!inferred) return std::unexpected(inferred.error());
+  if (*inferred) say(o, "note: " + **inferred);
+  // A failure of an inferred online restore repeats why it went online: the user asked for no server.
+  auto failed = [&](Error e) {
+    if (*inferred) e.message = fmt::format("{} (note: {})", e.message, **inferred);
+    return std::unexpected(std::move(e));
+  };
+  if (auto r = check_flags(o); !r) return failed(r.error());
   Report report;
   report.mode = o.mode;
   report.backup_dir = o.backup_dir.string();
   report.dry_run = o.dry_run;
   auto plan = make_plan(o);
-  if (!plan) return std::unexpected(plan.error());
+  if (!plan) return failed(plan.error());
   report.format = std::string(ifx::to_string(plan->set.format));
-  report.notes = plan->notes;
-  if (auto r = verify_backup(o, report); !r) return std::unexpected(r.error());
+  if (*inferred) report.notes.push_back(**inferred);
+  report.notes.insert(report.notes.end(), plan->notes.begin(), plan->notes.end());
+  if (auto r = verify_backup(o, report); !r) return failed(r.error());
 
-  Result<void> done;
-  if (o.mode == Mode::Offline) {
-    done = run_offline(o, *plan, report);
-  } else {
-    auto http = connect_http(o);
-    if (http) {
-      done = o.merge ? run_merge(o, *plan, *http, report) : run_online(o, *plan, &*http, report);
-    } else if (can_go_without_http(o, http.error())) {
-      report.notes.push_back(rpc_alone_note(o, http.error()));
-      say(o, report.notes.back());
-      done = run_online(o, *plan, nullptr, report);
-    } else {
-      return std::unexpected(http.error());
-    }
-  }
-  if (!done) return std::unexpected(done.error());
+  if (auto done = run_mode(o, *plan, report); !done) return failed(done.error());
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return report;
 }
@@ -156,7 +181,11 @@ nlohmann::ordered_json to_json(const Report& r) {
     shards.push_back(
         {{"source",
           {{"database", s.source_database}, {"retention_policy", s.source_retention_policy}, {"id", s.source_id}}},
-         {"target", {{"database", s.database}, {"retention_policy", s.retention_policy}, {"id", s.id}}},
+         {"target",
+          {{"database", s.database},
+           {"retention_policy", s.retention_policy},
+           {"id", s.id},
+           {"ids", s.merged_into.empty() && s.id ? std::vector<std::uint64_t>{s.id} : s.merged_into}}},
          {"archives", s.archives},
          {"tsm_files", s.tsm_files},
          {"bytes", s.bytes},
@@ -170,7 +199,8 @@ nlohmann::ordered_json to_json(const Report& r) {
               {"dry_run", r.dry_run},
               {"databases", dbs},
               {"shards", shards},
-              {"points_written", r.points_written},
+              {"points_written", r.values_written},
+              {"values_written", r.values_written},
               {"users", r.users},
               {"continuous_queries", r.continuous_queries},
               {"moved_aside", r.moved_aside},
@@ -195,11 +225,18 @@ std::string to_text(const Report& r) {
   if (!dbs.empty()) out += dbs.render("  ");
   cli::Table shards({"shard", "→", "database/rp", "archives", "tsm", "size", "status"},
                     {true, true, false, true, true, true, false});
+  // The server's shard IDs: a merged shard may have gone into several; "-" where the server has
+  // not given one yet (a dry run).
+  auto target_ids = [](const ShardOutcome& s) {
+    if (!s.merged_into.empty()) return fmt::format("{}", fmt::join(s.merged_into, ","));
+    return s.id ? std::to_string(s.id) : std::string("-");
+  };
   for (const auto& s : r.shards)
-    shards.add_row({std::to_string(s.source_id), std::to_string(s.id), s.database + "/" + s.retention_policy,
+    shards.add_row({std::to_string(s.source_id), target_ids(s), s.database + "/" + s.retention_policy,
                     std::to_string(s.archives), std::to_string(s.tsm_files), cli::format_bytes(s.bytes), s.status});
   if (!shards.empty()) out += "\n" + shards.render("  ");
-  if (r.points_written) out += fmt::format("\nPoints written over HTTP: {}\n", r.points_written);
+  if (r.values_written)
+    out += fmt::format("\nValues written over HTTP: {} (one line per field value)\n", r.values_written);
   for (const auto& u : r.users) out += "user: " + u + "\n";
   for (const auto& c : r.continuous_queries) out += "continuous query: " + c + "\n";
   for (const auto& m : r.moved_aside) out += "moved aside: " + m + "\n";

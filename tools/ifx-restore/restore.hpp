@@ -81,13 +81,16 @@ struct ShardOutcome {
   std::string source_database, source_retention_policy;
   std::uint64_t source_id = 0;
   std::string database, retention_policy;  // where it went
-  std::uint64_t id = 0;                    // the server's new ID (offline: the same ID)
+  std::uint64_t id = 0;                    // the server's new ID (offline: the same ID); 0: not known
   std::size_t archives = 0;                // files applied, oldest first
   std::size_t tsm_files = 0;
   std::uint64_t bytes = 0;          // tar bytes sent or written
   bool tombstones = false;          // the shard held .tombstone files
   bool tombstones_applied = false;  // … and deleted points stay deleted
   std::string status;               // "restored", "merged", "planned", "skipped: why"
+  // --merge: the server's shards the values went into (its own, by their time range), lowest
+  // first; `id` is the first of them.
+  std::vector<std::uint64_t> merged_into = {};
 };
 
 struct MeasurementCount {
@@ -118,13 +121,18 @@ struct Report {
   bool dry_run = false;
   std::vector<DatabaseOutcome> databases;
   std::vector<ShardOutcome> shards;
-  std::uint64_t points_written = 0;             // --merge: points sent over HTTP
+  // --merge: field values sent over HTTP, one line each (the server joins a series' values at one
+  // time into one point, so the points are fewer). JSON has it under "values_written" and, as
+  // earlier versions named it, "points_written".
+  std::uint64_t values_written = 0;
   std::vector<std::string> users;               // --users: users created / granted
   std::vector<std::string> continuous_queries;  // --cqs: CQs created
   std::vector<std::string> notes;               // what the user should know (skips, moved-aside paths)
-  // Offline: where each replaced file or shard directory went. Next to the original with a
-  // non-numeric suffix, because influxd skips such names; a separate directory tree under the
-  // data dir would be loaded as a database holding duplicate shard IDs.
+  // Offline: where each replaced file or shard directory went. Meta files next to the original
+  // with a suffix (influxd reads meta.db only); shard directories into a sibling of the data
+  // directory, `<datadir>.ifx-replaced-<stamp>/<db>/<rp>/<id>`, because influxd tries to load
+  // anything inside the data directory (logging "invalid shard ID" for a non-numeric name on every
+  // start, or loading a tree there as a database with duplicate shard IDs).
   std::vector<std::string> moved_aside;
   double seconds = 0;
 };

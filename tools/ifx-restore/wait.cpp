@@ -71,16 +71,17 @@ Result<void> wait_until_queryable(const Options& o, const RestorePlan& plan, con
   for (auto& db : report.databases) {
     for (auto& rp : db.retention_policies) {
       Range range;
+      std::size_t shards = 0;
       for (const auto& sp : plan.shards)
         if (sp.target_database == db.target && sp.target_retention_policy == rp.name) {
           range.start = std::min(range.start, sp.start_ns);
           range.end = std::max(range.end, sp.end_ns);
-          ++rp.shards;
+          ++shards;
         }
       for (const auto& s : report.shards)
         if (s.database == db.target && s.retention_policy == rp.name && s.tsm_files > 0) range.data = true;
-      if (rp.shards == 0) continue;
-      if (report.points_written > 0) range.data = true;
+      if (shards == 0) continue;
+      if (report.values_written > 0) range.data = true;
       const std::string q = fmt::format("SELECT count(*) FROM {}.{}./.*/ WHERE time >= {} AND time < {}",
                                         text::quote_influxql_ident(db.target), text::quote_influxql_ident(rp.name),
                                         range.start, range.end);

@@ -43,6 +43,9 @@ int main(int argc, char** argv) {
   app.add_option("--expect-db", o.expect_databases,
                  "Fail unless this database is in the backup with data "
                  "(repeatable)");
+  app.add_flag("--expect-complete", o.expect_complete,
+               "Fail when a legacy backup holds some but not all live shards of a database (by default a "
+               "warning: legacy backups record no scope, so a lost archive is not otherwise a defect)");
   app.add_option("-j,--jobs", o.jobs, "Shards checked in parallel (default: number of cores)");
   app.add_option("--scratch-dir", o.scratch_root,
                  "Where one shard per job is spooled while checked (default: $TMPDIR or /tmp)");

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "ifx/format/backup/file_names.hpp"
+#include "ifx/format/io/directory_access.hpp"
 #include "ifx/format/meta/meta_envelope.hpp"
 
 namespace ifx {
@@ -234,9 +235,8 @@ Result<void> open_legacy(BackupSet& set, const std::vector<std::string>& names) 
 }  // namespace
 
 Result<BackupSet> open_backup_set(const fs::path& dir) {
+  if (auto r = check_directory_readable(dir, "a backup directory"); !r) return std::unexpected(std::move(r.error()));
   std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    return std::unexpected(problem(ErrorCode::io, dir.string(), "not a directory (expected a backup directory)"));
   std::vector<std::string> names = list_files(dir, ec);
   if (ec) return std::unexpected(problem(ErrorCode::io, dir.string(), "cannot list the directory: " + ec.message()));
 

@@ -75,7 +75,8 @@ std::string PortableBackupWriter::shard_file_name(std::string_view, std::string_
 
 Result<std::string> PortableBackupWriter::write_meta(std::string_view meta_blob, std::string_view) {
   const std::string name = portable_meta_file(options_.base);
-  auto sha = write_small_file(dir_ / name, meta::encode_portable_meta(meta_blob), {.mode = 0644, .sha256 = true});
+  auto sha = write_small_file(dir_ / name, meta::encode_portable_meta(meta_blob),
+                              {.mode = kBackupFileMode, .sha256 = true});
   if (!sha) return std::unexpected(sha.error());
   std::lock_guard lock(*mutex_);
   manifest_.meta.file_name = name;
@@ -93,7 +94,7 @@ Result<ShardArchiveWriter> PortableBackupWriter::open_shard(std::string_view db,
   o.level = options_.level;
   o.threads = options_.threads;
   o.gzip_name = portable_shard_tar_name(options_.base, id);
-  o.file = {.mode = 0600, .sha256 = true};
+  o.file = {.mode = kBackupFileMode, .sha256 = true};
   return ShardArchiveWriter::create(dir_ / shard_file_name(db, rp, id), o);
 }
 
@@ -140,7 +141,7 @@ Result<std::string> PortableBackupWriter::finish(const std::optional<BackupScope
   if (!options_.created_by.empty()) manifest_.extra["created_by"] = options_.created_by;
   for (const auto& [k, v] : extra.items()) manifest_.extra[k] = v;
   const std::string name = portable_manifest_file(options_.base);
-  if (auto r = write_small_file(dir_ / name, write_manifest(manifest_), {.mode = 0600}); !r)
+  if (auto r = write_small_file(dir_ / name, write_manifest(manifest_), {.mode = kBackupFileMode}); !r)
     return std::unexpected(r.error());
   if (auto r = fsync_dir(dir_); !r) return std::unexpected(r.error());
   return name;
@@ -163,7 +164,8 @@ std::string LegacyBackupWriter::next_free(const std::string& stem) const {
 
 Result<std::string> LegacyBackupWriter::write_meta(std::string_view meta_blob, std::string_view node_json) {
   std::string name = next_free("meta");
-  if (auto r = write_small_file(dir_ / name, meta::write_legacy_meta(meta_blob, node_json), {.mode = 0644}); !r)
+  if (auto r = write_small_file(dir_ / name, meta::write_legacy_meta(meta_blob, node_json), {.mode = kBackupFileMode});
+      !r)
     return std::unexpected(r.error());
   return name;
 }
@@ -175,7 +177,7 @@ std::string LegacyBackupWriter::shard_file_name(std::string_view db, std::string
 Result<ShardArchiveWriter> LegacyBackupWriter::open_shard(std::string_view db, std::string_view rp, std::uint64_t id) {
   ShardArchiveWriterOptions o;
   o.compression = ArchiveCompression::none;
-  o.file = {.mode = 0644};
+  o.file = {.mode = kBackupFileMode};
   return ShardArchiveWriter::create(dir_ / shard_file_name(db, rp, id), o);
 }
 

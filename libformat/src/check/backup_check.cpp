@@ -11,6 +11,8 @@
 #include "ifx/format/backup/file_names.hpp"
 #include "ifx/format/backup/manifest.hpp"
 #include "ifx/format/check/read_once.hpp"
+#include "ifx/format/io/directory_access.hpp"
+#include "ifx/format/io/scratch_directory.hpp"
 #include "ifx/format/parallel_for.hpp"
 
 namespace ifx::check {
@@ -69,7 +71,8 @@ ShardCheck check_shard_once(const BackupSet& set, const ShardInBackup& shard, co
       return out;
     }
   ShardCheck out = check_shard_archives(sources, expect, options);
-  if (key && out.valid() && out.notes.empty()) read_once->remember_clean_shard(*key, {out.checked, out.data_blocks});
+  if (key && out.valid() && out.notes.empty() && out.duplicate_entries.empty())
+    read_once->remember_clean_shard(*key, {out.checked, out.data_blocks});
   return out;
 }
 
@@ -96,14 +99,10 @@ Result<BackupCheckReport> check_backup(const BackupCheckOptions& options) {
   std::error_code ec;
   if (options.backup_dir == "-" || std::filesystem::is_regular_file(options.backup_dir, ec))
     return check_backup_stream(options);
-  if (!std::filesystem::is_directory(options.backup_dir, ec)) {
-    auto e = fail(ErrorCode::io,
-                  fmt::format("{} is not a directory (expected a backup directory)", options.backup_dir.string()));
-    e.error().file = options.backup_dir.string();
-    return e;
-  }
+  if (auto r = check_directory_readable(options.backup_dir, "a backup directory"); !r)
+    return std::unexpected(std::move(r.error()));
 
-  BackupCheckReport report{options, {}, {}, {}};
+  BackupCheckReport report{options, {}, {}, {}, {}};
   auto set = open_backup_set(options.backup_dir);
   if (!set) {  // no usable meta: nothing else can be placed, which is itself the defect
     if (set.error().code == ErrorCode::manifest_invalid) report.defects = manifest_errors(options.backup_dir);
@@ -118,18 +117,32 @@ Result<BackupCheckReport> check_backup(const BackupCheckOptions& options) {
   std::vector<const ShardInBackup*> todo;
   for (const auto& s : set->shards)
     if (options.selects(s.database, s.retention_policy, s.shard_id)) todo.push_back(&s);
+  // Every shard is checked in scratch space: when none can be made there, nothing about the
+  // shards is known, which is an I/O failure of this run and not a defect of each shard.
+  if (!todo.empty()) {
+    const auto root = options.scratch_root.empty() ? default_scratch_root() : options.scratch_root;
+    if (auto probe = ScratchDirectory::create(root, "ifx-check"); !probe) {
+      Error e = std::move(probe.error());
+      e.message = fmt::format("could not check {}: {}", options.backup_dir.string(), e.message);
+      return std::unexpected(std::move(e));
+    }
+  }
   std::vector<ShardCheck> outcomes = check_shards(*set, todo, options);
 
   report.defects = std::move(backup_sink.defects());
   report.notes = std::move(backup_sink.notes());
+  report.warnings = std::move(backup_sink.warnings());
   std::map<std::string, std::uint64_t> blocks_per_database;
+  std::vector<EntryOrigin> duplicates;
   for (std::size_t i = 0; i < todo.size(); ++i) {
     auto& out = outcomes[i];
     report.checked += out.checked;
     blocks_per_database[todo[i]->database] += out.data_blocks;
     std::move(out.defects.begin(), out.defects.end(), std::back_inserter(report.defects));
     std::move(out.notes.begin(), out.notes.end(), std::back_inserter(report.notes));
+    std::move(out.duplicate_entries.begin(), out.duplicate_entries.end(), std::back_inserter(duplicates));
   }
+  if (auto note = duplicate_entries_note(duplicates)) report.notes.push_back(std::move(*note));
 
   DefectSink expectations(options.max_defects_per_entry);
   check_expected_databases(*set, options, blocks_per_database, expectations);

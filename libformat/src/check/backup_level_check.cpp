@@ -182,20 +182,46 @@ void check_shards_against_meta(const BackupSet& set, const BackupCheckOptions& o
 
   auto scope = recorded_scope(set.manifest_files, set.manifests);
   std::vector<std::string> absent;
-  for (const auto& db : set.meta.databases)
+  for (const auto& db : set.meta.databases) {
+    // A legacy backup records no scope, but influxd's legacy backup of a database takes every
+    // shard of it: a database only some of whose shards are here lost archives (or the backup was
+    // limited with -retention/-shard, which the directory cannot tell).
+    const bool partial_legacy = set.format == BackupFormat::Legacy && !scope &&
+                                std::any_of(set.shards.begin(), set.shards.end(), [&](const ShardInBackup& s) {
+                                  return s.database == db.name && s.in_meta &&
+                                         o.selects(s.database, s.retention_policy, s.shard_id);
+                                });
+    std::vector<std::string> missing;
+    std::size_t held = 0;
     for (const auto& rp : db.retention_policies)
       for (const auto& g : rp.shard_groups) {
         if (g.deleted()) continue;
         for (const auto& sh : g.shards) {
-          if (!o.selects(db.name, rp.name, sh.id) || set.find_shard(sh.id)) continue;
+          if (!o.selects(db.name, rp.name, sh.id)) continue;
+          if (set.find_shard(sh.id)) {
+            ++held;
+            continue;
+          }
           if (scope && scope->scope.covers(db.name, rp.name, sh.id))
             sink.add(defect(ErrorCode::shard_missing, scope->manifest, "", std::nullopt,
                             fmt::format("shard {} of {}/{} is live in the meta store and inside the scope "
                                         "this backup records, but no archive holds it",
                                         sh.id, db.name, rp.name)));
+          else if (partial_legacy) missing.push_back(fmt::format("{} ({})", sh.id, rp.name));
           else absent.push_back(fmt::format("{} ({}/{})", sh.id, db.name, rp.name));
         }
       }
+    if (missing.empty()) continue;
+    const std::string what = fmt::format("database {}: the backup holds {} of its {} live shards; missing: {}",
+                                         printable(db.name), held, held + missing.size(), fmt::join(missing, ", "));
+    if (o.expect_complete)
+      sink.add(defect(ErrorCode::shard_missing, set.meta_file, "", std::nullopt,
+                      what + " (--expect-complete: every live shard of a database the backup holds must be here)"));
+    else
+      sink.warn(what +
+                " (archives lost, or a backup limited with -retention/-shard; --expect-complete makes this a "
+                "defect)");
+  }
   if (!absent.empty())
     sink.note(fmt::format(
         "{} live shard{} of the meta store not in this backup{}: {}", absent.size(), absent.size() == 1 ? "" : "s",

@@ -53,7 +53,7 @@ void check_freshness(const BackupSet& set, const BackupCheckOptions& o, DefectSi
   sink.add(defect(
       ErrorCode::backup_too_old, file, "", std::nullopt,
       fmt::format("the newest backup was made at {}, {} ago; --max-age allows {}", text::format_rfc3339_nano(*made),
-                  text::format_go_duration(now - *made), text::format_go_duration(*o.max_age_ns))));
+                  text::format_human_duration(now - *made), text::format_human_duration(*o.max_age_ns))));
 }
 
 void check_expected_databases(const BackupSet& set, const BackupCheckOptions& o,

@@ -2,8 +2,10 @@
 #include "ifx/format/check/shard_check.hpp"
 
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "ifx/format/check/tsm_check.hpp"
 #include "ifx/format/io/scratch_directory.hpp"
@@ -56,11 +58,7 @@ ShardCheck check_shard_archives(const std::vector<ShardArchiveSource>& archives,
       sink.add(*read.error);
       return;
     }
-    for (const auto& name : read.duplicate_names)
-      sink.note(
-          fmt::format("{}: entry {} occurs more than once; the later copy wins (influxd's export writes "
-                      "such duplicates, docs/FORMATS.md §4.4)",
-                      source.name, name));
+    for (const auto& name : read.duplicate_names) out.duplicate_entries.push_back({source.name, name});
     // §3.4: the manifest's `size` is the uncompressed tar length, trailer included.
     if (source.manifest_size && *source.manifest_size != read.tar_bytes)
       sink.add(defect(ErrorCode::size_mismatch, source.name, "", std::nullopt,
@@ -83,6 +81,23 @@ ShardCheck check_shard_archives(const std::vector<ShardArchiveSource>& archives,
   out.defects = std::move(sink.defects());
   out.notes = std::move(sink.notes());
   return out;
+}
+
+std::optional<std::string> duplicate_entries_note(const std::vector<EntryOrigin>& duplicates) {
+  if (duplicates.empty()) return std::nullopt;
+  constexpr std::size_t kListed = 5;
+  std::set<std::string> archives;
+  std::vector<std::string> listed;
+  for (const auto& d : duplicates) {
+    archives.insert(d.file);
+    if (listed.size() < kListed) listed.push_back(fmt::format("{}: {}", d.file, d.entry));
+  }
+  return fmt::format(
+      "{} entr{} in {} archive{} occur{} more than once; the later copy wins (influxd's export writes such "
+      "duplicates, docs/FORMATS.md §4.4): {}{}",
+      duplicates.size(), duplicates.size() == 1 ? "y" : "ies", archives.size(), archives.size() == 1 ? "" : "s",
+      duplicates.size() == 1 ? "s" : "", fmt::join(listed, ", "),
+      duplicates.size() > kListed ? fmt::format(" and {} more", duplicates.size() - kListed) : "");
 }
 
 ShardCheck check_shard(const BackupSet& set, const ShardInBackup& shard, const ShardCheckOptions& options) {

@@ -28,7 +28,9 @@ Result<void> copy_durably(const std::filesystem::path& from, const std::filesyst
     ::close(in);
     return io_error(from, fmt::format("cannot stat {}: {}", from.string(), std::strerror(err)));
   }
-  auto out = AtomicFile::create(to, {.mode = static_cast<mode_t>(st.st_mode & 07777)});
+  // Only backup files are shared this way: a copy is as private as any file of a backup, even of
+  // one written by a version that left them readable by others.
+  auto out = AtomicFile::create(to, {.mode = static_cast<mode_t>(st.st_mode & kBackupFileMode)});
   if (!out) {
     ::close(in);
     return std::unexpected(out.error());

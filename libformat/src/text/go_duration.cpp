@@ -100,6 +100,18 @@ std::string format_go_duration(std::int64_t nanoseconds) {
   return std::string(w, end);
 }
 
+std::string format_human_duration(std::int64_t nanoseconds) {
+  std::uint64_t u = static_cast<std::uint64_t>(nanoseconds);
+  const bool negative = nanoseconds < 0;
+  if (negative) u = ~u + 1;
+  const std::uint64_t s = u / kSecond;
+  const char* sign = negative ? "-" : "";
+  if (s >= 24 * 3600) return fmt::format("{}{}d{}h", sign, s / (24 * 3600), s / 3600 % 24);
+  if (s >= 3600) return fmt::format("{}{}h{}m", sign, s / 3600, s / 60 % 60);
+  if (s >= 60) return fmt::format("{}{}m{}s", sign, s / 60, s % 60);
+  return fmt::format("{}{}s", s == 0 ? "" : sign, s);
+}
+
 Result<std::int64_t> parse_go_duration(std::string_view text) {
   const auto bad = [&](std::string_view why) {
     return fail(ErrorCode::invalid_argument,

@@ -42,7 +42,8 @@ class BackupWriter {
   // The name the shard's archive gets (legacy: the next free increment, §2.2).
   virtual std::string shard_file_name(std::string_view db, std::string_view rp, std::uint64_t id) const = 0;
   // An archive writer for that name: portable gzip/zstd with the gzip FNAME of §3.3 and the file's
-  // SHA-256 computed while writing, mode 0600; legacy a plain tar, mode 0644 (as influxd).
+  // SHA-256 computed while writing; legacy a plain tar. Every file of the backup is written with
+  // kBackupFileMode (0600), where influxd leaves its meta and legacy files 0644 under umask 022.
   virtual Result<ShardArchiveWriter> open_shard(std::string_view db, std::string_view rp, std::uint64_t id) = 0;
   // Records a finished archive (`tar_bytes` = ShardArchiveWriter::finish()'s result). Portable:
   // the manifest entry with the SHA-256 and `extra`'s keys (e.g. "tsm_files"), in call order.
@@ -56,7 +57,7 @@ class BackupWriter {
   virtual Result<void> adopt_shard(std::string_view db, std::string_view rp, std::uint64_t id, std::uint64_t tar_bytes,
                                    const nlohmann::ordered_json& extra = nlohmann::ordered_json::object()) = 0;
 
-  // Completes the backup. Portable: writes `<base>.manifest` (mode 0600, Go's MarshalIndent
+  // Completes the backup. Portable: writes `<base>.manifest` (Go's MarshalIndent
   // layout, §3.4) with the extra keys "scope" (null when unknown), "created_by" and `extra`'s,
   // then fsyncs the directory; returns the manifest's file name. Legacy: fsyncs, returns "".
   virtual Result<std::string> finish(const std::optional<BackupScope>& scope,

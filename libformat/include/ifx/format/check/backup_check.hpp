@@ -38,6 +38,9 @@ struct BackupCheckOptions {
   // Files already read in this run, by inode (check/read_once.hpp): the caller's, shared by the
   // checks of several backups that hard-link the same archives; null: every file is read.
   ReadOnce* read_once = nullptr;
+  // A legacy backup holding some but not all live shards of a database: "shard-missing" instead
+  // of a warning (legacy backups record no scope, so a lost archive is otherwise only a warning).
+  bool expect_complete = false;
 
   // The shard lies inside the database / retention policy / shard filters.
   bool selects(const std::string& db, const std::string& rp, std::uint64_t shard_id) const;
@@ -53,6 +56,9 @@ struct BackupCheckReport {
   // Not defects: duplicate entry names (legal, influxd's export writes them), shards of the meta
   // that this backup does not hold when it records no scope, defects left unlisted past the cap.
   std::vector<std::string> notes;
+  // Not defects either, but likely a problem: a legacy backup missing some shards of a database
+  // it holds (a defect with expect_complete).
+  std::vector<std::string> warnings;
 
   bool valid() const { return defects.empty(); }
   // Some file could not be read at all (a defect with code "io"): the check is incomplete.

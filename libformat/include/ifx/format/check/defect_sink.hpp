@@ -24,9 +24,12 @@ class DefectSink {
   explicit DefectSink(std::size_t cap = 100) : cap_(cap) {}
   void add(Error e);
   void note(std::string text) { notes_.push_back(std::move(text)); }
+  // Something a user should act on that does not make the backup invalid by itself.
+  void warn(std::string text) { warnings_.push_back(std::move(text)); }
   void finish();
   std::vector<Error>& defects() { return defects_; }
   std::vector<std::string>& notes() { return notes_; }
+  std::vector<std::string>& warnings() { return warnings_; }
   std::size_t count() const { return defects_.size(); }
 
  private:
@@ -34,6 +37,7 @@ class DefectSink {
   std::map<std::pair<std::string, std::string>, std::size_t> per_entry_;
   std::vector<Error> defects_;
   std::vector<std::string> notes_;
+  std::vector<std::string> warnings_;
 };
 
 // An Error built in place: code, where, and the sentence.

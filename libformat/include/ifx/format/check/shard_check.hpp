@@ -46,7 +46,10 @@ struct ShardCheckOptions {
 struct ShardCheck {
   Checked checked;
   std::vector<Error> defects;
-  std::vector<std::string> notes;      // duplicate entry names (legal, §4.4), defects past the cap
+  std::vector<std::string> notes;  // defects past the cap
+  // Entry names an archive holds more than once (legal, §4.4): one note for a whole backup
+  // (duplicate_entries_note), not one per archive.
+  std::vector<EntryOrigin> duplicate_entries;
   std::uint64_t data_blocks = 0;       // TSM blocks found (a database "holds data")
   std::uint64_t tar_bytes = 0;         // uncompressed tar bytes of the archives read
   std::optional<UnpackedShard> files;  // keep_files: the shard's files, each entry's mode and mtime
@@ -61,5 +64,9 @@ ShardCheck check_shard_archives(const std::vector<ShardArchiveSource>& archives,
                                 const ShardCheckOptions& options);
 // The same for a shard of a backup.
 ShardCheck check_shard(const BackupSet& set, const ShardInBackup& shard, const ShardCheckOptions& options);
+
+// The one note for every duplicate entry name found: how many, in how many archives, the first
+// few named. Nothing when there are none.
+std::optional<std::string> duplicate_entries_note(const std::vector<EntryOrigin>& duplicates);
 
 }  // namespace ifx::check

@@ -23,6 +23,10 @@ namespace ifx {
 inline constexpr std::string_view kPendingSuffix = ".pending";
 std::filesystem::path pending_path_of(const std::filesystem::path& final_path);
 
+// The mode of every file ifxkit writes into a backup: a backup holds the users' password hashes
+// (in its meta file) and all the data, so only its owner may read it, whatever the umask leaves.
+inline constexpr mode_t kBackupFileMode = 0600;
+
 struct AtomicFileOptions {
   mode_t mode = 0644;             // before umask, like influxd's os.Create (§2.1)
   bool replace_existing = false;  // false: refuse when NAME already exists (at create and commit)

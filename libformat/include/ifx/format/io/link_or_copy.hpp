@@ -12,7 +12,8 @@ namespace ifx {
 enum class LinkKind { hard_link, copy };
 
 // `to` must not exist. A copy is made when linking fails because the file system cannot link
-// (another file system, links not supported, too many links); other failures are "io".
+// (another file system, links not supported, too many links), with the source's mode but never
+// more than kBackupFileMode; other failures are "io".
 Result<LinkKind> link_or_copy(const std::filesystem::path& from, const std::filesystem::path& to);
 
 }  // namespace ifx

@@ -17,6 +17,12 @@ namespace ifx::text {
 // "100µs", "7ns"); 0 → "0s"; negative durations with a leading "-".
 std::string format_go_duration(std::int64_t nanoseconds);
 
+// A duration for people, e.g. a backup's age: its two largest units, truncated: days and hours
+// ("7d19h") from a day up, hours and minutes ("5h3m") under a day, minutes and seconds ("12m5s")
+// under an hour, seconds ("42s") under a minute; negative with a leading "-". Every tool shows
+// ages this way; Go's form (above) is for what InfluxDB itself prints, such as RP durations.
+std::string format_human_duration(std::int64_t nanoseconds);
+
 // time.ParseDuration, plus the units "d" (24h) and "w" (7d): an optional sign, then one or more
 // decimal numbers (fraction allowed) each with a unit: ns, us (or µs, μs), ms, s, m, h, d, w.
 // "0" alone is zero. Fractions are exact to the nanosecond as Go computes them. A unit missing
