@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "common/completion.hpp"
 #include "common/version.hpp"
 #include "ifx/format/text/go_duration.hpp"
 
@@ -17,6 +18,10 @@ const CLI::Option* find_long(const CLI::App& app, const std::string& name) {
 }
 
 bool takes_value(const CLI::Option* opt) { return opt && opt->get_expected_min() > 0; }
+
+// Thrown by --bash-completion's callback, which CLI11 runs before it checks required options, so
+// `ifx-prune --bash-completion` needs no repository (as --version does).
+struct CompletionRequested {};
 
 }  // namespace
 
@@ -56,12 +61,22 @@ bool parse(CLI::App& app, int argc, const char* const* argv, int& exit_code) {
   if (!app.get_option_no_throw("--version"))
     app.set_version_flag("--version", fmt::format("{} {}", app.get_name(), version_text()),
                          "Print the version and the git revision, then exit");
+  // Hidden (group ""): the build runs it to make the tool's completion file; users source that.
+  if (!app.get_option_no_throw("--bash-completion"))
+    app.add_flag_callback(
+           "--bash-completion", [] { throw CompletionRequested{}; }, "Print a bash completion script")
+        ->group("")
+        ->configurable(false);
   std::vector<std::string> args = normalize_go_flags(app, argc, argv);
   std::reverse(args.begin(), args.end());  // CLI11 takes the vector in reverse order
   try {
     app.parse(args);
   } catch (const CLI::CallForHelp&) {
     std::cout << app.help();
+    exit_code = kOk;
+    return false;
+  } catch (const CompletionRequested&) {
+    std::cout << bash_completion(app);
     exit_code = kOk;
     return false;
   } catch (const CLI::CallForVersion& e) {

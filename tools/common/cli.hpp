@@ -30,7 +30,8 @@ enum ExitCode : int {
 // '-' are kept as values, as Go does.
 std::vector<std::string> normalize_go_flags(const CLI::App& app, int argc, const char* const* argv);
 
-// Parses argv with the rewrite above. On --help prints help and returns kOk through `exit`;
+// Parses argv with the rewrite above. On --help prints help and returns kOk through `exit`
+// (so do --version and the hidden --bash-completion, common/completion.hpp);
 // on a usage error prints "<tool>: <message>" plus a hint to stderr and returns kUsage.
 // Returns true when the tool should go on.
 bool parse(CLI::App& app, int argc, const char* const* argv, int& exit_code);
