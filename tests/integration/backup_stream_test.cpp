@@ -38,21 +38,6 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
-// Everything a database answers, polled until a restore's shards are open (or 20 s).
-std::string dump_once(InfluxdServer& srv, const std::string& db, const std::string& expected) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (true) {
-    std::string got;
-    try {
-      got = srv.series("SELECT * FROM /.*/ GROUP BY *", db).dump();
-    } catch (const ifx::test::InfluxdError& e) {
-      if (std::string(e.what()).find("shard is disabled") == std::string::npos) throw;
-    }
-    if (got == expected || std::chrono::steady_clock::now() > deadline) return got;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-}
-
 class BackupStream : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -105,8 +90,8 @@ TEST_F(BackupStream, SavedStreamIsABackupInfluxdRestores) {
       {ifx::test::influxd_binary(), "restore", "-portable", "-host", target->rpc_address(), dir.string()});
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
   for (const char* db : {"a", "b"}) {
-    const std::string expected = srv_->series("SELECT * FROM /.*/ GROUP BY *", db).dump();
-    EXPECT_EQ(dump_once(*target, db, expected), expected) << db;
+    const std::string expected = ifx::test::database_answer(*srv_, db);
+    EXPECT_EQ(ifx::test::database_answer_once(*target, db, expected), expected) << db;
   }
 }
 

@@ -48,38 +48,8 @@ ifx::test::InfluxdOptions wal_keeping(const std::string& index = "inmem") {
   return o;
 }
 
-// Everything a database answers, series by series (tags and every field), as one comparable text.
-// A shard being opened or swapped (after a restore, a cache flush) fails queries for a moment
-// with "shard is disabled" / "engine is closed": asked again, bounded.
-std::string dump(InfluxdServer& srv, const std::string& db) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (true) {
-    try {
-      return srv.series("SELECT * FROM /.*/ GROUP BY *", db).dump();
-    } catch (const ifx::test::InfluxdError& e) {
-      const std::string what = e.what();
-      const bool passing = what.find("shard is disabled") != std::string::npos ||
-                           what.find("engine is closed") != std::string::npos;
-      if (!passing || std::chrono::steady_clock::now() > deadline) throw;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-}
-
-// What a server answers once a restore's shards are open: influxd's restore returns before the
-// server has opened what it wrote, so the answer is polled until `ready` takes it (or 20 s).
-std::string dump_once(InfluxdServer& srv, const std::string& db, const std::function<bool(const std::string&)>& ready) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (true) {
-    std::string got = dump(srv, db);
-    if (ready(got) || std::chrono::steady_clock::now() > deadline) return got;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-}
-
-std::string dump_once_restored(InfluxdServer& srv, const std::string& db, const std::string& expected) {
-  return dump_once(srv, db, [&](const std::string& got) { return got == expected; });
-}
+using ifx::test::database_answer;
+using ifx::test::database_answer_once;
 
 // influxd writes a shard's cache to a TSM file before it sends the shard: this moves what was
 // written so far from the WAL into TSM files.
@@ -123,7 +93,7 @@ void expect_influxd_restores(const fs::path& backup, const std::string& db, cons
   const Ran r = run_command(
       {ifx::test::influxd_binary(), "restore", "-portable", "-host", target->rpc_address(), backup.string()});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  const std::string got = dump_once_restored(*target, db, expected);
+  const std::string got = database_answer_once(*target, db, expected);
   EXPECT_EQ(got, expected);
 }
 
@@ -153,7 +123,7 @@ TEST(OfflineBackup, KilledServersTsmAndWalComeBackExactlyThroughInfluxdRestore) 
   srv->query("DROP SERIES FROM \"m\" WHERE \"host\" = 'c'", "o");
   srv->write("o", "m,host=b f=-1.5 " + std::to_string(t0 + 15 * kSecond));
   ASSERT_EQ(ifx::test::shard_ids(*srv, "o").size(), 2u);
-  const std::string expected = dump(*srv, "o");
+  const std::string expected = database_answer(*srv, "o");
   ASSERT_NE(expected.find("99.5"), std::string::npos);
 
   ifx::test::ScratchDir scratch("ifx-offline");
@@ -191,7 +161,7 @@ TEST(OfflineBackup, KilledServersTsmAndWalComeBackExactlyThroughInfluxdRestore) 
 
   // The same directories started again by influxd answer the same.
   srv->restart();
-  EXPECT_EQ(dump(*srv, "o"), expected);
+  EXPECT_EQ(database_answer(*srv, "o"), expected);
 }
 
 class OfflineEqualsOnline : public ::testing::TestWithParam<std::string> {};
@@ -325,7 +295,7 @@ TEST_F(OfflineDamage, FlippedByteInATsmBlockIsNamedAndSalvagedWithItsPointCount)
       expected += fmt::format("{}[{},{}]", k + j ? "," : "", kJan2022 + (600 + 10 * k + j) * kSecond,
                               j ? "-" + std::to_string(j) : "0");
   expected += "]}]";
-  EXPECT_EQ(dump_once_restored(*target, "d", expected), expected);
+  EXPECT_EQ(database_answer_once(*target, "d", expected), expected);
 }
 
 TEST_F(OfflineDamage, WalSegmentCutShortKeepsItsCompleteEntriesWithoutError) {
@@ -383,7 +353,7 @@ TEST_F(OfflineDamage, UndamagedStartEndKeepExactlyThePointsInRangeWalIncluded) {
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
   // "[", "columns":[ and "values":[, then one "[" per point
   auto points_of = [](const std::string& dumped) { return std::count(dumped.begin(), dumped.end(), '[') - 3; };
-  const std::string got = dump_once(*target, "d", [&](const std::string& d) { return points_of(d) == 416; });
+  const std::string got = database_answer_once(*target, "d", [&](const std::string& d) { return points_of(d) == 416; });
   EXPECT_EQ(points_of(got), 416) << got;
   EXPECT_NE(got.find(fmt::format("[{},", kJan2022 + 100 * kSecond)), std::string::npos);
   EXPECT_EQ(got.find(fmt::format("[{},", kJan2022 + 99 * kSecond)), std::string::npos);

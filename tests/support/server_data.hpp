@@ -27,4 +27,15 @@ std::vector<std::uint64_t> shard_ids(InfluxdServer& srv, const std::string& db, 
 // The server's databases, as SHOW DATABASES lists them.
 std::set<std::string> database_names(InfluxdServer& srv);
 
+// Everything database `db` answers, series by series (tags and every field, epoch ns), as one
+// comparable text. A shard being opened or swapped (after a restore, a cache flush) fails
+// queries for a moment ("shard is disabled", "engine is closed"): asked again, up to 20 s.
+std::string database_answer(InfluxdServer& srv, const std::string& db);
+// database_answer polled until `ready` takes it, or 20 s passed (then the last answer): influxd's
+// restore returns before the server has opened the shards it wrote.
+std::string database_answer_once(InfluxdServer& srv, const std::string& db,
+                                 const std::function<bool(const std::string&)>& ready);
+// … until it is `expected`.
+std::string database_answer_once(InfluxdServer& srv, const std::string& db, const std::string& expected);
+
 }  // namespace ifx::test
