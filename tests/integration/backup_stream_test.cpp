@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "support/influxd.hpp"
 #include "support/paths.hpp"
 #include "support/run.hpp"
@@ -109,6 +111,30 @@ TEST_F(BackupStream, VerifyReadsTheStreamFromAPipeOrASavedFile) {
   const Ran saved = run_command({tool("ifx-verify"), "--expect-db", "a", "--max-age", "1h", tar.string()});
   EXPECT_EQ(saved.exit_code, 0) << saved.out << saved.err;
   EXPECT_TRUE(ifx::test::names_in(scratch_ / "tmp").empty()) << "scratch space left behind";
+}
+
+TEST_F(BackupStream, InspectReadsTheStreamAsTheDirectoryItUnpacksTo) {
+  fs::create_directories(scratch_ / "tmp");
+  const fs::path tar = scratch_ / "backup.tar";
+  ASSERT_EQ(shell(backup_command() + " > " + shell_quote(tar.string())).exit_code, 0);
+  const fs::path dir = scratch_ / "unpacked";
+  fs::create_directories(dir);
+  ASSERT_EQ(run_command({"tar", "-xf", tar.string(), "-C", dir.string()}).exit_code, 0);
+  const std::string inspect = shell_quote(tool("ifx-inspect"));
+  const Ran from_dir = run_command({tool("ifx-inspect"), "--deep", "--json", dir.string()});
+  const Ran piped = shell("cat " + shell_quote(tar.string()) + " | " + inspect + " --deep --json -");
+  ASSERT_EQ(from_dir.exit_code, 0) << from_dir.err;
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  auto a = nlohmann::json::parse(from_dir.out), b = nlohmann::json::parse(piped.out);
+  a.erase("backup");  // the directory's path, "stdin" for the stream
+  b.erase("backup");
+  EXPECT_EQ(a, b);
+  EXPECT_NE(piped.out.find("\"points\""), std::string::npos);
+  // Cut short: what could be read is shown, and it is not a backup (exit 1).
+  const Ran cut = shell(
+      fmt::format("head -c {} {} | {} -", fs::file_size(tar) - 1024, shell_quote(tar.string()), inspect));
+  EXPECT_EQ(cut.exit_code, 1) << cut.out << cut.err;
+  EXPECT_NE((cut.out + cut.err).find("end-of-archive marker"), std::string::npos) << cut.out << cut.err;
 }
 
 TEST_F(BackupStream, CutOrDamagedStreamsAreNeverABackup) {

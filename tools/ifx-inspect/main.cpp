@@ -20,13 +20,17 @@ int main(int argc, char** argv) {
       "series+timestamp after overwrites and tombstones), values, field types and time range.\n"
       "Given a snapshot repository (ifx-backup --repo), it lists the snapshots: time, host, scope,\n"
       "shards written and reused, size, bytes each added, totals logical and on disk.\n"
+      "A backup stream (ifx-backup -portable … -) is read as it comes: - is stdin, a file is a\n"
+      "saved stream (backup.tar).\n"
       "Examples:\n"
       "  ifx-inspect /backups/20261202T101938Z --deep -db telegraf\n"
       "  ifx-inspect /backups/repo\n"
       "  ifx-inspect /backups/repo/latest --json\n"
       "Exit codes: 0 readable, 1 unreadable or damaged (what could be read is still shown), 2 usage.",
       "ifx-inspect"};
-  app.add_option("backup_dir", o.backup_dir, "Backup directory (portable or legacy), or a snapshot repository")
+  app.add_option("backup_dir", o.backup_dir,
+                 "Backup directory (portable or legacy), a snapshot repository, a saved backup stream, or - (a "
+                 "stream on stdin)")
       ->required();
   app.add_flag("--deep", o.deep, "Read every point: per-measurement series, points, values, fields, times");
   app.add_flag("--json", json, "Print JSON (schema in the README) instead of tables");
