@@ -120,7 +120,8 @@ json deep_inspect(const fs::path& dir) {
   json j = json::parse(ifx::inspect::to_json(*r).dump());
   std::function<void(json&)> strip = [&](json& v) {
     if (v.is_object()) {
-      for (const char* k : {"backup", "created", "meta_file", "manifests", "files", "archive_bytes"}) v.erase(k);
+      for (const char* k : {"backup", "backup_path", "created", "meta_file", "manifests", "files", "archive_bytes"})
+        v.erase(k);
       for (auto& [k, x] : v.items()) strip(x);
     } else if (v.is_array()) {
       for (auto& x : v) strip(x);

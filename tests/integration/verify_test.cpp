@@ -613,7 +613,8 @@ TEST_F(VerifyCli, ExitCodesAndJsonSchema) {
   auto j = nlohmann::ordered_json::parse(ok.out);
   std::vector<std::string> keys;
   for (const auto& [k, v] : j.items()) keys.push_back(k);
-  EXPECT_EQ(keys, (std::vector<std::string>{"valid", "backup", "checked", "defects", "warnings"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"tool", "version", "ok", "exit_code", "error", "valid", "backup",
+                                            "backup_path", "checked", "defects", "warnings"}));
   keys.clear();
   for (const auto& [k, v] : j["checked"].items()) keys.push_back(k);
   EXPECT_EQ(keys, (std::vector<std::string>{"files", "archives", "tsm_files", "blocks", "points", "bytes"}));

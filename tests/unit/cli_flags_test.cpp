@@ -2,7 +2,9 @@
 // the values of time and duration flags.
 #include "common/cli.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <string>
@@ -74,6 +76,52 @@ TEST(GoFlags, UnknownFlagIsAUsageError) {
   auto p = parse({"-nosuchflag", "d"});
   EXPECT_FALSE(p.ok);
   EXPECT_EQ(p.exit_code, ifx::cli::kUsage);
+}
+
+// A usage error's text on stderr and stdout (the --json envelope), for a tool whose -j is checked
+// as every tool's is.
+struct UsageError {
+  std::string err, out;
+  int exit_code = -1;
+};
+
+UsageError usage_error(std::vector<const char*> args) {
+  std::string db, dir;
+  unsigned jobs = 0;
+  bool json = false;
+  CLI::App app{"test", "ifx-test"};
+  app.add_option("--db,--database", db);
+  app.add_flag("--json", json);
+  ifx::cli::add_jobs_option(app, jobs, "jobs");
+  app.add_option("dir", dir)->required();
+  args.insert(args.begin(), "ifx-test");
+  UsageError u;
+  testing::internal::CaptureStderr();
+  testing::internal::CaptureStdout();
+  EXPECT_FALSE(ifx::cli::parse(app, static_cast<int>(args.size()), args.data(), u.exit_code));
+  u.out = testing::internal::GetCapturedStdout();
+  u.err = testing::internal::GetCapturedStderr();
+  return u;
+}
+
+TEST(GoFlags, UsageErrorsNameFlagsAsTheUserTypedThem) {
+  EXPECT_THAT(usage_error({"-dbx", "x", "d"}).err, testing::HasSubstr("unknown option -dbx\n"));
+  EXPECT_THAT(usage_error({"--dbx=1", "d"}).err, testing::HasSubstr("unknown option --dbx\n"));
+  EXPECT_THAT(usage_error({"-j", "0", "d"}).err, testing::HasSubstr("-j: the number of jobs must be"));
+  EXPECT_THAT(usage_error({"-jobs", "0", "d"}).err, testing::HasSubstr("-jobs: the number of jobs must be"));
+  EXPECT_THAT(usage_error({"d", "e"}).err, testing::HasSubstr("unexpected argument e"));
+}
+
+TEST(GoFlags, UsageErrorIsTheJsonEnvelopeWithJson) {
+  auto u = usage_error({"-json", "-dbx", "d"});
+  EXPECT_EQ(u.exit_code, ifx::cli::kUsage);
+  auto j = nlohmann::json::parse(u.out);
+  EXPECT_EQ(j["tool"], "ifx-test");
+  EXPECT_EQ(j["ok"], false);
+  EXPECT_EQ(j["exit_code"], 2);
+  EXPECT_EQ(j["error"]["code"], "usage");
+  EXPECT_EQ(j["error"]["message"], "unknown option -dbx");
+  EXPECT_EQ(usage_error({"-dbx", "d"}).out, "");  // without --json, stdout stays empty
 }
 
 TEST(GoFlags, MissingDirectoryIsAUsageError) {

@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   ifx::backup::Options o;
   std::string database, rp, since, start, end, compress = "gzip", progress_mode = "auto", http_url;
   std::uint64_t shard = 0;
-  bool json = false;
+  ifx::cli::Output out(kTool);
 
   CLI::App app{
       "Backs up an InfluxDB 1.x server through its snapshotter port (8088), in the layouts influxd\n"
@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
   app.add_option("--start", start, "Only points at or after this RFC 3339 time (exact, not whole shards)");
   app.add_option("--end,--stop", end, "Only points at or before this RFC 3339 time (exact)");
   app.add_flag("--skip-errors", o.skip_errors, "Leave out a shard that keeps failing and go on (exit code 3)");
-  app.add_option("-j,--jobs", o.jobs, "Shards fetched at once, one connection each (default 2)");
+  ifx::cli::add_jobs_option(app, o.jobs, "Shards fetched at once, one connection each (default 2)");
   app.add_option("--compress", compress,
                  "Portable shard archives: gzip (default, .tar.gz) or zstd (.tar.zst: faster and smaller, "
                  "read by every ifxkit tool and turned back into gzip by ifx-convert, but influxd restore "
@@ -126,7 +126,7 @@ int main(int argc, char** argv) {
                "fetch the rest, write the manifest (give the same flags as the first run)");
   app.add_option("--retries", o.retry.attempts,
                  "Attempts per shard before it counts as failed (default 10, waits 0.5 s doubling to 8 s)");
-  app.add_flag("--json", json, "Print the summary as JSON (schema in the README)");
+  out.add_flags(app, "Print the summary as JSON");
   app.add_option("--progress", progress_mode, "auto (a line on a terminal), plain (a line per shard), none")
       ->check(CLI::IsMember({"auto", "plain", "none"}));
   // Without it a stalled server (or a black-holed route) holds each attempt for the default
@@ -143,30 +143,23 @@ int main(int argc, char** argv) {
 
   int code = 0;
   if (!ifx::cli::parse(app, argc, argv, code)) return code;
-  if (online_typo) {
-    std::cerr << kTool
-              << ": -online is a flag of ifx-restore (influxd restore -online): to restore a backup into a running "
-                 "server, run `ifx-restore -portable -host HOST:8088 DIR` (nothing was written)\n";
-    return ifx::cli::kUsage;
-  }
+  if (online_typo)
+    return out.usage(
+        "-online is a flag of ifx-restore (influxd restore -online): to restore a backup into a running server, run "
+        "`ifx-restore -portable -host HOST:8088 DIR` (nothing was written)");
   // The InfluxDB 1.8 documentation writes `influxd backup … -datadir D -metadir M` once, in an
   // offline restore example: without --offline they keep meaning nothing to a backup, as there.
   if (!o.offline && (!o.meta_dir.empty() || !o.data_dir.empty() || !o.wal_dir.empty())) {
-    std::cerr << kTool << ": note: without --offline a backup reads the server at " << o.host
-              << " and ignores -metadir/-datadir/-waldir (flags of an offline restore; add --offline to back up a "
-                 "stopped server's directories)\n";
+    out.note("note: without --offline a backup reads the server at " + o.host +
+             " and ignores -metadir/-datadir/-waldir (flags of an offline restore; add --offline to back up a "
+             "stopped server's directories)");
     o.meta_dir.clear();
     o.data_dir.clear();
     o.wal_dir.clear();
   }
-  if (o.offline && app.count("--host")) {
-    std::cerr << kTool << ": --offline reads directories, not a server: -host does not apply\n";
-    return ifx::cli::kUsage;
-  }
-  if (o.dir.empty() == o.repo.empty()) {
-    std::cerr << kTool << ": give a backup directory, or --repo REPO (one of the two)\n";
-    return ifx::cli::kUsage;
-  }
+  if (o.offline && app.count("--host"))
+    return out.usage("--offline reads directories, not a server: -host does not apply");
+  if (o.dir.empty() == o.repo.empty()) return out.usage("give a backup directory, or --repo REPO (one of the two)");
   if (!http_url.empty()) o.http_url = http_url;
   o.lock_wait = std::chrono::milliseconds(static_cast<std::int64_t>(lock_wait_seconds * 1000));
   if (timeout_seconds > 0) {
@@ -181,15 +174,13 @@ int main(int argc, char** argv) {
                                   std::tuple{"-end", &end, &o.end}}) {
     if (text->empty()) continue;
     auto t = ifx::cli::parse_time_flag(flag, *text);
-    if (!t) return ifx::cli::print_error(kTool, t.error()), ifx::cli::kUsage;
+    if (!t) return out.failed(ifx::cli::kUsage, t.error());
     *into = ifx::net::WireTime::from(*t);
   }
   if (compress == "zstd") o.compression = ifx::ArchiveCompression::zstd;
   if (!o.portable) {
-    if (app.count("--compress")) {
-      std::cerr << kTool << ": --compress applies to -portable backups (legacy shard files are plain tars)\n";
-      return ifx::cli::kUsage;
-    }
+    if (app.count("--compress"))
+      return out.usage("--compress applies to -portable backups (legacy shard files are plain tars)");
     o.compression = ifx::ArchiveCompression::none;
   }
 
@@ -197,28 +188,26 @@ int main(int argc, char** argv) {
   // that goes away must end the run with a message, not a silent SIGPIPE.
   const bool streaming = ifx::backup::writes_stream(o);
   if (streaming) {
-    if (::isatty(STDOUT_FILENO) == 1) {
-      std::cerr << kTool << ": refusing to write a backup stream to a terminal: pipe it (| restic backup --stdin …) "
-                << "or redirect it (> backup.tar)\n";
-      return ifx::cli::kUsage;
-    }
+    if (::isatty(STDOUT_FILENO) == 1)
+      return out.usage(
+          "refusing to write a backup stream to a terminal: pipe it (| restic backup --stdin …) or redirect it (> "
+          "backup.tar)");
     std::signal(SIGPIPE, SIG_IGN);
   }
   std::ostream& report = streaming ? std::cerr : std::cout;
+  out.json_out = &report;
+  // --verbose: a line per shard off a terminal too (unless --progress none); --quiet: nothing.
+  if (out.quiet) progress_mode = "none";
+  else if (out.verbose && progress_mode == "auto" && ::isatty(STDERR_FILENO) != 1) progress_mode = "plain";
   ProgressDisplay display(progress_mode);
   const auto started = std::chrono::steady_clock::now();
   auto summary = ifx::backup::run(o, [&](const ifx::backup::Progress& p) { display(p); });
   display.end();
   if (!metrics_file.empty())
     ifx::backup::write_metrics(metrics_file, o, summary, std::chrono::steady_clock::now() - started);
-  if (!summary) {
-    ifx::cli::print_error(kTool, summary.error());
-    if (summary.error().code == ifx::ErrorCode::repository_locked) return ifx::cli::kLocked;
-    return summary.error().code == ifx::ErrorCode::usage ? ifx::cli::kUsage : ifx::cli::kFailed;
-  }
-  if (json)
-    report << ifx::backup::to_json(*summary).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
-           << "\n";
-  else report << ifx::backup::to_text(*summary) << std::flush;
-  return summary->exit_code();
+  if (!summary) return out.failed(ifx::cli::failure_exit_code(summary.error()), summary.error());
+  code = summary->exit_code();
+  if (out.json) return out.done(code, ifx::backup::to_json(*summary));
+  if (!out.quiet || code != ifx::cli::kOk) report << ifx::backup::to_text(*summary) << std::flush;
+  return code;
 }

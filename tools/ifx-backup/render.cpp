@@ -90,6 +90,7 @@ nlohmann::ordered_json to_json(const Summary& s) {
   };
   return {
       {"backup_dir", s.snapshot.empty() ? o.dir.string() : s.snapshot},
+      {"backup_path", s.snapshot.empty() ? o.dir.string() : s.snapshot},
       {"format", s.format},
       {"host", source_label(o)},
       {"offline", offline_dirs_json(o)},

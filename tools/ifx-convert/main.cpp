@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   ifx::convert::Options o;
   std::string to = "portable", compress = "gzip", database, rp;
   std::uint64_t shard = 0;
-  bool json = false;
+  ifx::cli::Output out(kTool);
 
   CLI::App app{
       "Converts an InfluxDB 1.x backup into one that a stock influxd restores: legacy (with .NN\n"
@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", o.threads, "Compression threads (default: number of cores)");
   app.add_flag("--quick", o.quick, "Check CRCs only while reading, do not decode TSM blocks");
   app.add_option("--scratch-dir", o.scratch_root, "Where one shard is spooled while checked (default $TMPDIR or /tmp)");
-  app.add_flag("--json", json, "Print a JSON summary (schema in the README)");
+  out.add_flags(app, "Print a JSON summary");
 
   int code = 0;
   if (!ifx::cli::parse(app, argc, argv, code)) return code;
@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   if (app.count("--shard")) o.shard = shard;
   ifx::cli::StatusLine progress;
   o.progress = [&](const ifx::convert::Progress& p) {
+    if (out.quiet) return;
     progress.update(
         fmt::format("{}: shard {}/{}, read {} of {}", kTool, std::min(p.shards_done + 1, p.shards_total),
                     p.shards_total, ifx::cli::format_bytes(p.bytes_read), ifx::cli::format_bytes(p.bytes_total)),
@@ -69,22 +70,12 @@ int main(int argc, char** argv) {
 
   auto report = ifx::convert::run(o);
   progress.end();
-  if (!report) {
-    ifx::cli::print_error(kTool, report.error());
-    if (json)
-      std::cout << nlohmann::ordered_json{{"converted", false}, {"error", ifx::cli::error_json(report.error())}}.dump(
-                       2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
-                << "\n";
-    return report.error().code == ifx::ErrorCode::usage ? ifx::cli::kUsage : ifx::cli::kFailed;
-  }
-  if (json) {
-    auto j = ifx::convert::to_json(*report);
-    std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
-  } else {
-    std::cout << ifx::convert::to_text(*report) << std::flush;
-  }
-  for (const auto& s : report->skipped)  // say so on stderr too, where scripts look for trouble
+  if (!report) return out.failed(ifx::cli::failure_exit_code(report.error()), report.error(), {{"converted", false}});
+  code = report->exit_code();
+  if (out.json) out.done(code, ifx::convert::to_json(*report));
+  else if (!out.quiet || code != ifx::cli::kOk) std::cout << ifx::convert::to_text(*report) << std::flush;
+  for (const auto& s : report->skipped)  // said on stderr too, where scripts look for trouble
     std::cerr << fmt::format("{}: skipped damaged shard {} ({}/{}): {}\n", kTool, s.shard_id, s.database,
                              s.retention_policy, s.defects.front().describe());
-  return report->exit_code();
+  return code;
 }

@@ -34,6 +34,7 @@ nlohmann::ordered_json to_json(const Report& r) {
   for (const auto& e : r.tolerated_defects) tolerated.push_back(cli::error_json(e));
   return {{"converted", true},
           {"source", r.source_dir.string()},
+          {"backup_path", r.source_dir.string()},
           {"source_format", to_string(r.source_format)},
           {"destination", r.dest_dir.string()},
           {"format", to_string(r.target)},
@@ -52,6 +53,7 @@ nlohmann::ordered_json to_json(const Report& r) {
             {"bytes", r.checked.bytes}}},
           {"bytes_written", r.bytes_written},
           {"seconds", r.seconds},
+          {"elapsed_ms", static_cast<std::int64_t>(r.seconds * 1000)},
           {"exit_code", r.exit_code()}};
 }
 

@@ -7,7 +7,7 @@
 
 int main(int argc, char** argv) {
   ifx::diff::Options o;
-  bool json = false;
+  ifx::cli::Output out("ifx-diff");
 
   CLI::App app{
       "Compares two InfluxDB 1.x backups (portable or legacy directories, snapshots of an\n"
@@ -26,11 +26,11 @@ int main(int argc, char** argv) {
   app.add_option("old", o.old_backup, "The older backup (directory, snapshot, REPO/latest or REPO)")->required();
   app.add_option("new", o.new_backup, "The newer backup (directory, snapshot, REPO/latest or REPO)")->required();
   app.add_flag("--deep", o.deep, "Per measurement: series, points and whether values differ, for shards that differ");
-  app.add_flag("--json", json, "Print one JSON document (schema in the README)");
+  out.add_flags(app, "Print one JSON document");
   app.add_option("--db,--database", o.database, "Only this database");
   app.add_option("--rp,--retention", o.retention_policy, "Only this retention policy");
   app.add_option("--shard", o.shard, "Only this shard ID");
-  app.add_option("-j,--jobs", o.jobs, "Shards compared at once (default: number of cores)");
+  ifx::cli::add_jobs_option(app, o.jobs, "Shards compared at once (default: number of cores)");
   app.add_option("--scratch-dir", o.scratch_root,
                  "Where --deep unpacks one shard at a time per job (default: $TMPDIR or /tmp)");
 
@@ -40,19 +40,11 @@ int main(int argc, char** argv) {
   auto report = ifx::diff::run(o);
   if (!report) {
     const bool usage = report.error().code == ifx::ErrorCode::not_in_backup;
-    if (json) {
-      nlohmann::ordered_json out{{"tool", "ifx-diff"},
-                                 {"old", {{"path", o.old_backup.string()}}},
-                                 {"new", {{"path", o.new_backup.string()}}},
-                                 {"error", ifx::cli::error_json(report.error())}};
-      std::cout << out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
-    }
-    ifx::cli::print_error("ifx-diff", report.error());
-    return usage ? ifx::cli::kUsage : ifx::diff::kExitUnreadable;
+    return out.failed(usage ? ifx::cli::kUsage : ifx::diff::kExitUnreadable, report.error(),
+                      {{"old", {{"path", o.old_backup.string()}}}, {"new", {{"path", o.new_backup.string()}}}});
   }
-  if (json)
-    std::cout << ifx::diff::to_json(*report).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
-              << "\n";
-  else std::cout << ifx::diff::to_text(*report);
-  return ifx::diff::exit_code(*report);
+  code = ifx::diff::exit_code(*report);
+  if (out.json) return out.done(code, ifx::diff::to_json(*report));
+  if (!out.quiet || code != ifx::cli::kOk) std::cout << ifx::diff::to_text(*report);
+  return code;
 }

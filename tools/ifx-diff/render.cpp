@@ -203,7 +203,8 @@ nlohmann::ordered_json to_json(const Report& r) {
                 {"shards", shard_counts}}},
               {"databases", dbs},
               {"shards", shards},
-              {"elapsed_seconds", r.elapsed_seconds}};
+              {"elapsed_seconds", r.elapsed_seconds},
+              {"elapsed_ms", static_cast<std::int64_t>(r.elapsed_seconds * 1000)}};
 }
 
 std::string to_text(const Report& r) {

@@ -266,6 +266,7 @@ nlohmann::ordered_json to_json(const Summary& s) {
                           {"lines", c.lines}});
   auto bound = [](std::int64_t v, std::int64_t open) { return v == open ? json(nullptr) : json(v); };
   return json{{"backup", s.options.backup_dir.string()},
+              {"backup_path", s.options.backup_dir.string()},
               {"per_field", s.options.per_field},
               {"start", bound(s.options.start_ns, std::numeric_limits<std::int64_t>::min())},
               {"end", bound(s.options.end_ns, std::numeric_limits<std::int64_t>::max())},

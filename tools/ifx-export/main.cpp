@@ -20,9 +20,9 @@ constexpr const char* kTool = "ifx-export";
 
 int main(int argc, char** argv) {
   ifx::exporter::Options o;
-  std::string database, rp, start, end, compress, out = "-";
+  std::string database, rp, start, end, compress, out_file = "-";
   std::uint64_t shard = 0;
-  bool json = false;
+  ifx::cli::Output out(kTool);
 
   CLI::App app{
       "Writes the points of an InfluxDB 1.x backup (portable or legacy, incremental chains included)\n"
@@ -43,8 +43,8 @@ int main(int argc, char** argv) {
   app.add_flag("--per-field", o.per_field, "One line per field value (as influx_inspect export)");
   app.add_flag("--header", o.header, "Add # DDL / # DML / # CONTEXT-… framing for influx -import");
   app.add_option("--compress", compress, "Compress the output: gzip")->check(CLI::IsMember({"gzip"}));
-  app.add_option("--out", out, "Output file, or - for stdout (default)");
-  app.add_flag("--json", json, "With --out FILE: print a JSON summary (schema in the README) on stdout");
+  app.add_option("--out", out_file, "Output file, or - for stdout (default)");
+  out.add_flags(app, "With --out FILE: print a JSON summary on stdout");
   app.add_option("--scratch-dir", o.scratch_root, "Where one shard at a time is unpacked (default: $TMPDIR or /tmp)");
 
   int code = 0;
@@ -54,34 +54,25 @@ int main(int argc, char** argv) {
   if (app.count("--shard")) o.shard = shard;
   if (!start.empty()) {
     auto t = ifx::cli::parse_time_flag("-start", start);
-    if (!t) return ifx::cli::print_error(kTool, t.error()), ifx::cli::kUsage;
+    if (!t) return out.failed(ifx::cli::kUsage, t.error());
     o.start_ns = t->unix_ns;
   }
   if (!end.empty()) {
     auto t = ifx::cli::parse_time_flag("-end", end);
-    if (!t) return ifx::cli::print_error(kTool, t.error()), ifx::cli::kUsage;
+    if (!t) return out.failed(ifx::cli::kUsage, t.error());
     o.end_ns = t->unix_ns;
   }
-  const bool to_stdout = out == "-";
-  if (json && to_stdout) {
-    std::cerr << kTool << ": --json prints its summary on stdout, so it needs --out FILE\n";
-    return ifx::cli::kUsage;
-  }
+  if (out.json && out_file == "-") return out.usage("--json prints its summary on stdout, so it needs --out FILE");
 
   ifx::cli::StatusLine progress(std::chrono::seconds(1));
-  auto summary = ifx::exporter::export_to(o, out, compress == "gzip", [&](const ifx::exporter::Progress& p) {
-    progress.update(fmt::format("{}: shard {}/{}, {} values, {} of line protocol", kTool,
-                                std::min(p.shards_done + 1, p.shards_total), p.shards_total, p.values,
-                                ifx::cli::format_bytes(p.bytes)));
+  auto summary = ifx::exporter::export_to(o, out_file, compress == "gzip", [&](const ifx::exporter::Progress& p) {
+    if (!out.quiet)
+      progress.update(fmt::format("{}: shard {}/{}, {} values, {} of line protocol", kTool,
+                                  std::min(p.shards_done + 1, p.shards_total), p.shards_total, p.values,
+                                  ifx::cli::format_bytes(p.bytes)));
   });
   progress.end();
-  if (!summary) {
-    ifx::cli::print_error(kTool, summary.error());
-    return summary.error().code == ifx::ErrorCode::usage ? ifx::cli::kUsage : ifx::cli::kFailed;
-  }
-  for (const auto& w : summary->warnings) std::cerr << kTool << ": warning: " << w << "\n";
-  if (json)
-    std::cout << ifx::exporter::to_json(*summary).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
-              << "\n";
-  return ifx::cli::kOk;
+  if (!summary) return out.failed(ifx::cli::failure_exit_code(summary.error()), summary.error());
+  for (const auto& w : summary->warnings) out.note("warning: " + w);
+  return out.done(ifx::cli::kOk, ifx::exporter::to_json(*summary));
 }

@@ -8,7 +8,7 @@
 
 int main(int argc, char** argv) {
   ifx::inspect::Options o;
-  bool json = false;
+  ifx::cli::Output out("ifx-inspect");
   std::string database, rp;
   std::uint64_t shard = 0;
 
@@ -33,11 +33,11 @@ int main(int argc, char** argv) {
                  "stream on stdin)")
       ->required();
   app.add_flag("--deep", o.deep, "Read every point: per-measurement series, points, values, fields, times");
-  app.add_flag("--json", json, "Print JSON (schema in the README) instead of tables");
+  out.add_flags(app, "Print JSON instead of tables");
   app.add_option("--db,--database", database, "Only this database");
   app.add_option("--rp,--retention", rp, "Only this retention policy");
   app.add_option("--shard", shard, "Only this shard ID");
-  app.add_option("-j,--jobs", o.jobs, "Shards read in parallel (default: number of cores)");
+  ifx::cli::add_jobs_option(app, o.jobs, "Shards read in parallel (default: number of cores)");
   app.add_option("--scratch-dir", o.scratch_root,
                  "Where --deep unpacks one shard at a time per job (default: $TMPDIR or /tmp)");
 
@@ -47,32 +47,30 @@ int main(int argc, char** argv) {
   if (!rp.empty()) o.retention_policy = rp;
   if (app.count("--shard")) o.shard = shard;
 
-  auto print = [](const nlohmann::ordered_json& j) {
-    std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
-  };
   // The JSON names what could not be read ("backup" or "repository") beside the error.
   auto failed = [&](const char* what, const ifx::Error& e) {
-    if (json) print({{what, o.backup_dir.string()}, {"errors", {ifx::cli::error_json(e)}}});
-    ifx::cli::print_error("ifx-inspect", e);
-    return ifx::cli::kFailed;
+    return out.failed(
+        ifx::cli::kFailed, e,
+        {{what, o.backup_dir.string()}, {"backup_path", o.backup_dir.string()}, {"errors", {ifx::cli::error_json(e)}}});
+  };
+  // What could be read is shown even when something could not: text on a failure too.
+  auto show = [&](const auto& report) {
+    const int code = report.ok() ? ifx::cli::kOk : ifx::cli::kFailed;
+    if (out.json) return out.done(code, ifx::inspect::to_json(report));
+    if (!out.quiet || code != ifx::cli::kOk) std::cout << ifx::inspect::to_text(report);
+    return code;
   };
   if (ifx::Repository::is_repository(o.backup_dir)) {
-    if (o.deep || o.database || o.retention_policy || o.shard) {
-      std::cerr << "ifx-inspect: " << o.backup_dir.string()
-                << " is a snapshot repository: give one of its snapshots (REPO/<base> or REPO/latest) "
-                   "for --deep or -db/-rp/-shard\n";
-      return ifx::cli::kUsage;
-    }
+    if (o.deep || o.database || o.retention_policy || o.shard)
+      return out.usage(o.backup_dir.string() +
+                       " is a snapshot repository: give one of its snapshots (REPO/<base> or REPO/latest) for --deep "
+                       "or -db/-rp/-shard");
     auto listing = ifx::inspect::list_repository(o.backup_dir);
     if (!listing) return failed("repository", listing.error());
-    if (json) print(ifx::inspect::to_json(*listing));
-    else std::cout << ifx::inspect::to_text(*listing);
-    return listing->ok() ? ifx::cli::kOk : ifx::cli::kFailed;
+    return show(*listing);
   }
 
   auto report = ifx::inspect::run(o);
   if (!report) return failed("backup", report.error());
-  if (json) print(ifx::inspect::to_json(*report));
-  else std::cout << ifx::inspect::to_text(*report);
-  return report->ok() ? ifx::cli::kOk : ifx::cli::kFailed;
+  return show(*report);
 }

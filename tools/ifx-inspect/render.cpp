@@ -94,7 +94,9 @@ Totals totals(const Report& r) {
 
 nlohmann::ordered_json to_json(const Report& r) {
   const Options& o = r.options;
-  json out{{"format", std::string(to_string(r.set.format))}, {"backup", r.set.dir.string()}};
+  json out{{"format", std::string(to_string(r.set.format))},
+           {"backup", r.set.dir.string()},
+           {"backup_path", r.set.dir.string()}};
   out["created"] = r.set.created_ns ? json(*r.set.created_ns) : json(nullptr);
   out["meta_file"] = r.set.meta_file;
   out["manifests"] = r.set.manifest_files;

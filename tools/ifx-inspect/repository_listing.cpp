@@ -89,6 +89,7 @@ nlohmann::ordered_json to_json(const RepositoryListing& l) {
                          {"error", s.error ? cli::error_json(*s.error) : json(nullptr)}});
   return json{
       {"repository", l.repository.string()},
+      {"backup_path", l.repository.string()},
       {"latest", l.latest ? json(*l.latest) : json(nullptr)},
       {"snapshots", snapshots},
       {"pending", l.pending},

@@ -8,7 +8,7 @@
 
 int main(int argc, char** argv) {
   ifx::prune::Options o;
-  bool json = false;
+  ifx::cli::Output out("ifx-prune");
   std::string within;
   double lock_wait_seconds = 0;
   unsigned last = 0, hourly = 0, daily = 0, weekly = 0, monthly = 0, yearly = 0;
@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   app.add_option("--keep-within", within, "Keep every snapshot made within this long before now (e.g. 48h, 14d)");
   app.add_option("--tz", o.policy.time_zone, "Time zone of the calendar (default UTC), e.g. Europe/Berlin");
   app.add_flag("--dry-run", o.dry_run, "Show what would be removed; remove nothing");
-  app.add_flag("--json", json, "Print JSON");
+  out.add_flags(app, "Print JSON");
   app.add_option("--lock-wait", lock_wait_seconds,
                  "Seconds to wait for a repository another run holds (default 0: exit code 4 at once)")
       ->check(CLI::NonNegativeNumber);
@@ -50,23 +50,19 @@ int main(int argc, char** argv) {
   if (app.count("--keep-yearly")) o.policy.yearly = yearly;
   if (!within.empty()) {
     auto d = ifx::cli::parse_duration_flag(within);
-    if (!d) return ifx::cli::print_error("ifx-prune", d.error()), ifx::cli::kUsage;
+    if (!d) return out.failed(ifx::cli::kUsage, d.error());
     o.policy.within_ns = *d;
   }
   o.lock_wait = std::chrono::milliseconds(static_cast<std::int64_t>(lock_wait_seconds * 1000));
 
   auto report = ifx::prune::run(o);
   if (!metrics_file.empty()) ifx::prune::write_metrics(metrics_file, o, report);
-  if (!report) {
-    ifx::cli::print_error("ifx-prune", report.error());
-    if (report.error().code == ifx::ErrorCode::repository_locked) return ifx::cli::kLocked;
-    if (report.error().code == ifx::ErrorCode::invalid_argument || report.error().code == ifx::ErrorCode::usage)
-      return ifx::cli::kUsage;
-    return ifx::cli::kFailed;
-  }
-  if (json)
-    std::cout << ifx::prune::to_json(*report).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
-              << "\n";
-  else std::cout << ifx::prune::to_text(*report);
+  if (!report)  // an invalid rule (a --tz the zone database lacks) is the command line's fault
+    return out.failed(report.error().code == ifx::ErrorCode::invalid_argument
+                          ? ifx::cli::kUsage
+                          : ifx::cli::failure_exit_code(report.error()),
+                      report.error());
+  if (out.json) return out.done(ifx::cli::kOk, ifx::prune::to_json(*report));
+  if (!out.quiet) std::cout << ifx::prune::to_text(*report);
   return ifx::cli::kOk;
 }

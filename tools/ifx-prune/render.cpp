@@ -18,6 +18,7 @@ nlohmann::ordered_json to_json(const Report& r) {
                          {"reasons", s.reasons},
                          {"freed_bytes", s.freed_bytes}});
   return json{{"repository", r.options.repo.string()},
+              {"backup_path", r.options.repo.string()},
               {"dry_run", r.options.dry_run},
               {"snapshots", snapshots},
               {"kept", r.snapshots.size() - r.removed()},

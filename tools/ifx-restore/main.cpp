@@ -9,7 +9,8 @@
 
 int main(int argc, char** argv) {
   ifx::restore::Options o;
-  bool portable = false, online = false, json = false;
+  ifx::cli::Output out("ifx-restore");
+  bool portable = false, online = false;
   std::string database, new_database, rp, new_rp, http, new_duration, progress = "auto", verify = "full";
   std::uint64_t shard = 0;
   std::string meta_dir, data_dir;
@@ -45,13 +46,14 @@ int main(int argc, char** argv) {
   app.add_flag("--users", o.users, "Restore users' grants on the restored databases");
   app.add_flag("--cqs", o.cqs, "Restore continuous queries, renames applied inside the query text");
   app.add_flag("--dry-run", o.dry_run, "Verify and show what would be restored; change nothing");
-  app.add_flag("--json", json, "Print the summary as JSON");
+  out.add_flags(app, "Print the summary as JSON");
   app.add_option("--progress", progress, "auto, plain or none")->check(CLI::IsMember({"auto", "plain", "none"}));
   app.add_option("--verify", verify, "Check the backup first: full (default), quick (CRCs only) or none")
       ->check(CLI::IsMember({"full", "quick", "none"}));
-  app.add_option("-j,--jobs", o.jobs,
-                 "Shards staged and uploaded at once, one connection each (default 4: the server spends most of an "
-                 "upload waiting on its disk, so more of them overlap)")
+  ifx::cli::add_jobs_option(
+      app, o.jobs,
+      "Shards staged and uploaded at once, one connection each (default 4: the server spends most of an "
+      "upload waiting on its disk, so more of them overlap)")
       ->check(CLI::Range(1, 64));
   app.add_option("--scratch-dir", o.scratch_root, "Where shard tars are staged (default: $TMPDIR or /tmp)");
   double timeout_seconds = 0;
@@ -59,16 +61,14 @@ int main(int argc, char** argv) {
                  "Seconds of silence before a network step fails: RPC connect/reads and each HTTP request "
                  "(default: RPC connect 10, read 120; HTTP 60)")
       ->check(CLI::PositiveNumber);
-  app.add_option("--wait", wait_seconds, "Seconds to wait for the restored data to answer queries (default 300)");
+  app.add_option("--wait", wait_seconds, "Seconds to wait for the restored data to answer queries (default 300)")
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("--count", o.count_values,
                "Then count every restored value on the server and print the counts (slow on large databases)");
 
   int code = 0;
   if (!ifx::cli::parse(app, argc, argv, code)) return code;
-  if (portable && online) {
-    std::cerr << "ifx-restore: -portable and -online exclude each other\n";
-    return ifx::cli::kUsage;
-  }
+  if (portable && online) return out.usage("-portable and -online exclude each other");
   o.mode = portable ? ifx::restore::Mode::Portable : online ? ifx::restore::Mode::Online : ifx::restore::Mode::Offline;
   if (!http.empty()) o.http_url = http;
   if (!database.empty()) o.database = database;
@@ -88,30 +88,18 @@ int main(int argc, char** argv) {
       o.new_duration_ns = 0;
     } else {
       auto d = ifx::cli::parse_duration_flag(new_duration);
-      if (!d) {
-        ifx::cli::print_error("ifx-restore", d.error());
-        return ifx::cli::kUsage;
-      }
+      if (!d) return out.failed(ifx::cli::kUsage, d.error());
       o.new_duration_ns = *d;
     }
   }
-  const bool show_progress = progress == "plain" || (progress == "auto" && ::isatty(STDERR_FILENO));
+  // --verbose: the progress lines even off a terminal (unless --progress none); --quiet: none.
+  const bool show_progress = !out.quiet &&
+                             (progress == "plain" || (progress == "auto" && (out.verbose || ::isatty(STDERR_FILENO))));
   if (show_progress) o.progress = [](const std::string& line) { std::cerr << line << "\n"; };
 
   auto report = ifx::restore::run(o);
-  if (!report) {
-    if (json) {
-      nlohmann::ordered_json out{{"restored", false}, {"error", ifx::cli::error_json(report.error())}};
-      std::cout << out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
-    }
-    ifx::cli::print_error("ifx-restore", report.error());
-    return report.error().code == ifx::ErrorCode::usage ? ifx::cli::kUsage : ifx::cli::kFailed;
-  }
-  if (json) {
-    auto out = ifx::restore::to_json(*report);
-    std::cout << out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
-  } else {
-    std::cout << ifx::restore::to_text(*report) << std::flush;
-  }
+  if (!report) return out.failed(ifx::cli::failure_exit_code(report.error()), report.error(), {{"restored", false}});
+  if (out.json) return out.done(ifx::cli::kOk, ifx::restore::to_json(*report));
+  if (!out.quiet) std::cout << ifx::restore::to_text(*report) << std::flush;
   return ifx::cli::kOk;
 }

@@ -194,6 +194,7 @@ nlohmann::ordered_json to_json(const Report& r) {
          {"status", s.status}});
   return json{{"mode", to_string(r.mode)},
               {"backup", r.backup_dir},
+              {"backup_path", r.backup_dir},
               {"format", r.format},
               {"verified", r.verified},
               {"dry_run", r.dry_run},
@@ -205,7 +206,8 @@ nlohmann::ordered_json to_json(const Report& r) {
               {"continuous_queries", r.continuous_queries},
               {"moved_aside", r.moved_aside},
               {"notes", r.notes},
-              {"seconds", r.seconds}};
+              {"seconds", r.seconds},
+              {"elapsed_ms", static_cast<std::int64_t>(r.seconds * 1000)}};
 }
 
 std::string to_text(const Report& r) {

@@ -10,7 +10,8 @@
 int main(int argc, char** argv) {
   ifx::check::BackupCheckOptions o;
   std::vector<std::filesystem::path> dirs;
-  bool json = false, latest_only = false;
+  ifx::cli::Output out("ifx-verify");
+  bool latest_only = false;
   std::string database, rp, max_age;
   std::uint64_t shard = 0;
 
@@ -34,7 +35,7 @@ int main(int argc, char** argv) {
                  "or - (a stream on stdin)")
       ->required();
   app.add_flag("--latest", latest_only, "In a repository, check only the newest snapshot");
-  app.add_flag("--json", json, "Print JSON (schema in the README); several directories give an array");
+  out.add_flags(app, "Print JSON; several directories give an array of documents");
   app.add_flag("--quick", o.quick, "Structure and CRCs only: do not decode TSM blocks");
   app.add_option("--db,--database", database, "Only this database");
   app.add_option("--rp,--retention", rp, "Only this retention policy");
@@ -46,7 +47,7 @@ int main(int argc, char** argv) {
   app.add_flag("--expect-complete", o.expect_complete,
                "Fail when a legacy backup holds some but not all live shards of a database (by default a "
                "warning: legacy backups record no scope, so a lost archive is not otherwise a defect)");
-  app.add_option("-j,--jobs", o.jobs, "Shards checked in parallel (default: number of cores)");
+  ifx::cli::add_jobs_option(app, o.jobs, "Shards checked in parallel (default: number of cores)");
   app.add_option("--scratch-dir", o.scratch_root,
                  "Where one shard per job is spooled while checked (default: $TMPDIR or /tmp)");
   std::filesystem::path metrics_file;
@@ -59,53 +60,51 @@ int main(int argc, char** argv) {
   if (app.count("--shard")) o.shard = shard;
   if (!max_age.empty()) {
     auto d = ifx::cli::parse_duration_flag(max_age);
-    if (!d) {
-      ifx::cli::print_error("ifx-verify", d.error());
-      return ifx::cli::kUsage;
-    }
+    if (!d) return out.failed(ifx::cli::kUsage, d.error());
     o.max_age_ns = *d;
   }
 
   int exit_code = ifx::cli::kOk;
   nlohmann::ordered_json outputs = nlohmann::ordered_json::array();
   // One directory's outcome: its report, or the error that kept it from being checked (listed
-  // under `what`, "backup" or "repository"). False on a usage error: the run stops.
+  // under `what`, "backup" or "repository"), each a document of its own (envelope included).
+  // False on a usage error: the run stops.
   auto take = [&](const auto& report, const char* what, const std::filesystem::path& dir) {
     if (!report) {
-      ifx::cli::print_error("ifx-verify", report.error());
       if (report.error().code == ifx::ErrorCode::usage) return false;
+      ifx::cli::print_error(out.tool(), report.error());
       exit_code = ifx::cli::kUsage;
-      outputs.push_back({{"valid", false},
-                         {what, dir.string()},
-                         {"checked", nullptr},
-                         {"defects", {ifx::cli::error_json(report.error())}}});
+      outputs.push_back(ifx::cli::with_envelope(out.tool(), ifx::cli::kUsage, report.error(),
+                                                {{"valid", false},
+                                                 {what, dir.string()},
+                                                 {"backup_path", dir.string()},
+                                                 {"checked", nullptr},
+                                                 {"defects", {ifx::cli::error_json(report.error())}}}));
       return true;
     }
-    exit_code = std::max(exit_code, ifx::verify::exit_code(*report));
-    if (json) outputs.push_back(ifx::verify::to_json(*report));
-    else std::cout << ifx::verify::to_text(*report) << std::flush;
+    const int code = ifx::verify::exit_code(*report);
+    exit_code = std::max(exit_code, code);
+    if (out.json)
+      outputs.push_back(ifx::cli::with_envelope(out.tool(), code, std::nullopt, ifx::verify::to_json(*report)));
+    else if (!out.quiet || code != ifx::cli::kOk) std::cout << ifx::verify::to_text(*report) << std::flush;
     return true;
   };
   ifx::verify::Metrics metrics;
   for (const auto& dir : dirs) {
     o.backup_dir = dir;
     const auto started = std::chrono::steady_clock::now();
-    bool go_on = true;
     if (ifx::Repository::is_repository(dir)) {
       auto report = ifx::check::check_repository({dir, o, latest_only});
       metrics.add(dir, report, started);
-      go_on = take(report, "repository", dir);
+      if (!take(report, "repository", dir)) return out.failed(ifx::cli::kUsage, report.error());
     } else {
       auto report = ifx::check::check_backup(o);
       metrics.add(dir, report, started);
-      go_on = take(report, "backup", dir);
+      if (!take(report, "backup", dir)) return out.failed(ifx::cli::kUsage, report.error());
     }
-    if (!go_on) return ifx::cli::kUsage;
   }
   if (!metrics_file.empty()) metrics.write(metrics_file);
-  if (json) {
-    const auto& out = outputs.size() == 1 ? outputs[0] : outputs;
-    std::cout << out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
-  }
+  // One directory: its document; several: an array of them (the process exits with the worst).
+  if (out.json) ifx::cli::print_json(outputs.size() == 1 ? outputs[0] : outputs);
   return exit_code;
 }

@@ -62,6 +62,7 @@ int exit_code(const check::BackupCheckReport& r) {
 json to_json(const check::BackupCheckReport& r) {
   return json{{"valid", r.valid()},
               {"backup", r.options.backup_dir.string()},
+              {"backup_path", r.options.backup_dir.string()},
               {"checked", checked_json(r.checked)},
               {"defects", defects_json(r.defects)},
               {"warnings", r.warnings}};
@@ -89,6 +90,7 @@ json to_json(const check::RepositoryCheckReport& r) {
   }
   return json{{"valid", r.valid()},
               {"repository", r.options.repository_dir.string()},
+              {"backup_path", r.options.repository_dir.string()},
               {"checked", checked_json(r.checked())},
               {"reads_skipped", r.reads_skipped},
               {"bytes_skipped", r.bytes_skipped},
