@@ -132,10 +132,11 @@ class StreamCheck {
                         fmt::format("{}: a backup stream holds regular files under plain names only", name));
     auto parsed = parse_portable_file(name);
     if (!parsed)
-      return unexpected(ar, name, ErrorCode::file_unexpected,
-                        fmt::format("{} is no file of a portable backup (<base>.meta, <base>.sN.tar.gz or .tar.zst, "
-                                    "<base>.manifest)",
-                                    name));
+      return unexpected(
+          ar, name, ErrorCode::file_unexpected,
+          fmt::format("{} is no file of a portable backup (<base>.meta, <base>.sN.tar.gz, .tar.zst or .tar, "
+                      "<base>.manifest)",
+                      name));
     if (base_.empty()) base_ = parsed->base;
     if (parsed->base != base_)
       return unexpected(
