@@ -223,7 +223,10 @@ TEST_F(StreamRecipes, ResticStoresAnUnchangedShardOnce) {
     const fs::path copy = scratch_ / name;
     fs::create_directories(copy);
     const fs::path saved = scratch_ / (name + ".tar");
-    const Ran r = shell(backup_command("-db big --compress none") + " | tee " + q(saved) + " | " + restic(repo) +
+    // -j 1: the archives come in shard order every night. In completion order (-j 2) a night
+    // with nothing changed costs restic 3.6-7.1 MB here instead of 2.3-3.1 MB: the chunks
+    // around the junctions between archives are new whenever the order differs.
+    const Ran r = shell(backup_command("-db big --compress none -j 1") + " | tee " + q(saved) + " | " + restic(repo) +
                         " backup --json --stdin --stdin-filename influx.tar");
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(run_command({"tar", "-xf", saved.string(), "-C", copy.string()}).exit_code, 0);
