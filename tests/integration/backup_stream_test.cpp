@@ -15,10 +15,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/child_process.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"
+#include "support/pipeline.hpp"
 #include "support/run.hpp"
 #include "support/server_data.hpp"
+
+#include "stock_restore.hpp"
 
 namespace {
 
@@ -27,10 +31,8 @@ using ifx::test::InfluxdServer;
 using ifx::test::Ran;
 using ifx::test::run_command;
 using ifx::test::shell_quote;
-
-std::string tool(const std::string& name) { return (ifx::test::build_dir() / "tools" / name).string(); }
-
-Ran shell(const std::string& script) { return run_command({"/bin/bash", "-c", "set -o pipefail; " + script}); }
+using ifx::test::tool;
+constexpr auto shell = ifx::test::run_pipeline;
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
@@ -87,14 +89,7 @@ TEST_F(BackupStream, SavedStreamIsABackupInfluxdRestores) {
   const Ran verified = run_command({tool("ifx-verify"), dir.string()});
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
 
-  auto target = InfluxdServer::start();
-  const Ran restored = run_command(
-      {ifx::test::influxd_binary(), "restore", "-portable", "-host", target->rpc_address(), dir.string()});
-  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
-  for (const char* db : {"a", "b"}) {
-    const std::string expected = ifx::test::database_answer(*srv_, db);
-    EXPECT_EQ(ifx::test::database_answer_once(*target, db, expected), expected) << db;
-  }
+  ifx::test::expect_stock_restore_matches(*srv_, dir, {"a", "b"});
 }
 
 TEST_F(BackupStream, VerifyReadsTheStreamFromAPipeOrASavedFile) {

@@ -21,6 +21,7 @@
 #include "ifx/format/tsm/tsm_reader.hpp"
 #include "ifx/format/wal/wal_segment.hpp"
 #include "ifx/net/snapshot/snapshot_client.hpp"
+#include "support/child_process.hpp"
 #include "support/influxd.hpp"
 #include "support/paths.hpp"
 #include "support/run.hpp"
@@ -37,7 +38,7 @@ using ifx::test::run_command;
 
 constexpr std::int64_t kWeek = 7 * 24 * 3600 * kSecond;
 
-std::string tool(const std::string& name) { return (ifx::test::build_dir() / "tools" / name).string(); }
+using ifx::test::tool;
 
 ifx::test::InfluxdOptions wal_keeping(const std::string& index = "inmem") {
   ifx::test::InfluxdOptions o;

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "support/child_process.hpp"
 #include "support/paths.hpp"
 #include "support/run.hpp"
 
@@ -23,7 +24,7 @@ using ifx::test::Ran;
 using ifx::test::run_command;
 using ifx::test::ScratchDir;
 
-std::string tool(const std::string& name) { return (ifx::test::build_dir() / "tools" / name).string(); }
+using ifx::test::tool;
 
 // Each tool's command line reading `dir` (ifx-restore a portable dry run: it changes nothing and
 // reads the backup before it looks for a server).

@@ -94,7 +94,7 @@ if printf '%s\n' "${tools[@]}" | grep -qx ifx-backup; then
   got=$(complete_words ifx-backup -porta)
   [ "$got" = "-portable" ] || fail "ifx-backup -porta<TAB> (Go spelling) offers: $got"
   got=$(complete_words ifx-backup --compress "")
-  [ "$got" = $'gzip\nzstd' ] || fail "ifx-backup --compress <TAB> offers: $got"
+  [ "$got" = $'gzip\nzstd\nnone' ] || fail "ifx-backup --compress <TAB> offers: $got"
   got=$(complete_words ifx-backup --progress = p)
   [ "$got" = plain ] || fail "ifx-backup --progress=p<TAB> offers: $got"
   got=$(complete_words ifx-backup --bash)

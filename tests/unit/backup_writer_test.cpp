@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "ifx/format/backup/backup_set.hpp"
+#include "ifx/format/backup/file_names.hpp"
 #include "ifx/format/io/checksum.hpp"
 #include "ifx/format/meta/meta_envelope.hpp"
 #include "ifx/format/archive/shard_archive.hpp"
@@ -141,20 +142,40 @@ TEST(BackupWriter, ParallelGzipMembersDecodeToTheSameTar) {
   }
 }
 
-TEST(BackupWriter, ZstdArchivesAreNamedTarZst) {
-  test::ScratchDir dir;
-  auto w = PortableBackupWriter::create(dir.path() / "b",
-                                        {.base = "20261124T101010Z", .compression = ArchiveCompression::zstd});
-  ASSERT_TRUE(w);
-  EXPECT_EQ(w->shard_file_name("db", "rp", 12), "20261124T101010Z.s12.tar.zst");
-  auto a = w->open_shard("db", "rp", 12);
-  ASSERT_TRUE(a);
-  ASSERT_TRUE(a->begin_entry({"db/rp/12/x.tsm", 3, 0644, 0}));
-  ASSERT_TRUE(a->write(bytes_of("abc")));
-  ASSERT_TRUE(a->finish());
-  auto e = entries_of(dir.path() / "b" / "20261124T101010Z.s12.tar.zst");
-  ASSERT_EQ(e.size(), 1u);
-  EXPECT_EQ(e[0].second, "abc");
+TEST(BackupWriter, ZstdAndUncompressedArchivesAreNamedByTheirCompression) {
+  for (const auto& [compression, suffix] :
+       {std::pair{ArchiveCompression::zstd, ".tar.zst"}, std::pair{ArchiveCompression::none, ".tar"}}) {
+    test::ScratchDir dir;
+    auto w = PortableBackupWriter::create(dir.path() / "b", {.base = "20261124T101010Z", .compression = compression});
+    ASSERT_TRUE(w);
+    const std::string name = std::string("20261124T101010Z.s12") + suffix;
+    EXPECT_EQ(w->shard_file_name("db", "rp", 12), name);
+    auto a = w->open_shard("db", "rp", 12);
+    ASSERT_TRUE(a);
+    ASSERT_TRUE(a->begin_entry({"db/rp/12/x.tsm", 3, 0644, 0}));
+    ASSERT_TRUE(a->write(bytes_of("abc")));
+    ASSERT_TRUE(a->finish());
+    auto e = entries_of(dir.path() / "b" / name);
+    ASSERT_EQ(e.size(), 1u) << name;
+    EXPECT_EQ(e[0].second, "abc") << name;
+    if (compression == ArchiveCompression::none)
+      EXPECT_EQ(test::read_file(dir.path() / "b" / name).substr(0, 14), "db/rp/12/x.tsm")
+          << "a tar header first, nothing around it";
+  }
+}
+
+TEST(BackupWriter, EveryArchiveNameParsesBackToItsShardAndCompression) {
+  for (auto c : {ArchiveCompression::gzip, ArchiveCompression::zstd, ArchiveCompression::none}) {
+    const auto name = portable_shard_file("20261124T101010Z", 7, c);
+    auto parsed = parse_portable_file(name);
+    ASSERT_TRUE(parsed) << name;
+    EXPECT_EQ(parsed->kind, PortableFileKind::shard_archive) << name;
+    EXPECT_EQ(parsed->shard_id, 7u) << name;
+    EXPECT_EQ(parsed->compression, c) << name;
+  }
+  EXPECT_EQ(portable_shard_tar_name("20261124T101010Z", 7), "20261124T101010Z.s7.tar");
+  EXPECT_FALSE(parse_portable_file("20261124T101010Z.s7.tar.pending"));
+  EXPECT_FALSE(parse_portable_file("20261124T101010Z.s.tar"));
 }
 
 TEST(BackupWriter, AbandonedArchiveLeavesNothing) {

@@ -113,10 +113,12 @@ int main(int argc, char** argv) {
   app.add_flag("--skip-errors", o.skip_errors, "Leave out a shard that keeps failing and go on (exit code 3)");
   ifx::cli::add_jobs_option(app, o.jobs, "Shards fetched at once, one connection each (default 2)");
   app.add_option("--compress", compress,
-                 "Portable shard archives: gzip (default, .tar.gz) or zstd (.tar.zst: faster and smaller, "
-                 "read by every ifxkit tool and turned back into gzip by ifx-convert, but influxd restore "
-                 "CANNOT read it)")
-      ->check(CLI::IsMember({"gzip", "zstd"}));
+                 "Portable shard archives: gzip (default, .tar.gz), zstd (.tar.zst: faster and smaller) or "
+                 "none (.tar: the server's tar unchanged, so a deduplicating store such as restic keeps an "
+                 "unchanged shard once across nights). Every ifxkit tool reads all three and ifx-convert turns "
+                 "the last two back into gzip, but influxd restore CANNOT read zstd or none (it opens every archive as "
+                 "gzip: \"gzip: invalid header\")")
+      ->check(CLI::IsMember({"gzip", "zstd", "none"}));
   app.add_option("--compress-level", o.compress_level,
                  "gzip 1-12 (libdeflate on every chunk; default: ISA-L level 1, chunks that shrink by less "
                  "than 5% stored: several times faster, about as small as influxd's own archives), "
@@ -178,6 +180,7 @@ int main(int argc, char** argv) {
     *into = ifx::net::WireTime::from(*t);
   }
   if (compress == "zstd") o.compression = ifx::ArchiveCompression::zstd;
+  if (compress == "none") o.compression = ifx::ArchiveCompression::none;
   if (!o.portable) {
     if (app.count("--compress"))
       return out.usage("--compress applies to -portable backups (legacy shard files are plain tars)");

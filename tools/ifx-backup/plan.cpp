@@ -64,6 +64,8 @@ Result<void> check_options(const Options& o) {
   if (o.offline && o.since)
     return usage("--offline backs up whole shards from their directories: -since does not apply (-start/-end do)");
   if (o.compress_level != ShardArchiveWriterOptions::kDefaultLevel) {
+    if (o.compression == ArchiveCompression::none)
+      return usage("--compress-level applies to gzip and zstd; --compress none stores the server's tar as it is");
     const bool gzip = o.compression == ArchiveCompression::gzip;
     const int lowest = gzip ? 1 : -7;
     const int highest = gzip ? 12 : 22;

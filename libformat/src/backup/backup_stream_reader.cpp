@@ -164,7 +164,7 @@ class Reader {
     auto parsed = parse_portable_file(name);
     if (!parsed)
       return skip(ar, name, ErrorCode::file_unexpected,
-                  fmt::format("{} is no file of a portable backup (<base>.meta, <base>.sN.tar.gz or .tar.zst, "
+                  fmt::format("{} is no file of a portable backup (<base>.meta, <base>.sN.tar.gz, .tar.zst or .tar, "
                               "<base>.manifest)",
                               name));
     if (base_.empty()) base_ = parsed->base;

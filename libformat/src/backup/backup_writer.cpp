@@ -55,9 +55,6 @@ Result<std::unique_ptr<BackupWriter>> create_backup_writer(std::filesystem::path
 // ---- portable (§3) ----------------------------------------------------------------------------
 
 Result<PortableBackupWriter> PortableBackupWriter::create(std::filesystem::path dir, BackupWriterOptions options) {
-  if (options.compression == ArchiveCompression::none)
-    return fail(ErrorCode::invalid_argument,
-                "a portable backup's shard archives are compressed (docs/FORMATS.md §3.3)");
   if (auto r = make_backup_dir(dir); !r) return std::unexpected(r.error());
   const std::string manifest = portable_manifest_file(options.base);
   std::error_code ec;

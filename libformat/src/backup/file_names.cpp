@@ -67,7 +67,15 @@ std::string portable_meta_file(std::string_view base) { return fmt::format("{}.m
 std::string portable_manifest_file(std::string_view base) { return fmt::format("{}.manifest", base); }
 
 std::string_view portable_archive_suffix(ArchiveCompression c) {
-  return c == ArchiveCompression::zstd ? ".tar.zst" : ".tar.gz";
+  switch (c) {
+    case ArchiveCompression::none:
+      return ".tar";
+    case ArchiveCompression::zstd:
+      return ".tar.zst";
+    case ArchiveCompression::gzip:
+      break;
+  }
+  return ".tar.gz";
 }
 
 std::string portable_shard_file(std::string_view base, std::uint64_t id, ArchiveCompression c) {
@@ -75,7 +83,7 @@ std::string portable_shard_file(std::string_view base, std::uint64_t id, Archive
 }
 
 std::string portable_shard_tar_name(std::string_view base, std::uint64_t id) {
-  return fmt::format("{}.s{}.tar", base, id);
+  return portable_shard_file(base, id, ArchiveCompression::none);
 }
 
 bool is_manifest_file(std::string_view name) { return name.ends_with(".manifest"); }
@@ -91,7 +99,7 @@ std::optional<PortableFileName> parse_portable_file(std::string_view name) {
     return out;
   }
   if (!rest.starts_with(".s")) return std::nullopt;
-  for (ArchiveCompression c : {ArchiveCompression::gzip, ArchiveCompression::zstd}) {
+  for (ArchiveCompression c : {ArchiveCompression::gzip, ArchiveCompression::zstd, ArchiveCompression::none}) {
     const std::string_view suffix = portable_archive_suffix(c);
     if (!rest.ends_with(suffix)) continue;
     auto id = parse_decimal<std::uint64_t>(rest.substr(2, rest.size() - 2 - suffix.size()));

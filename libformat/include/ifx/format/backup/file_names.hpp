@@ -1,7 +1,7 @@
 // The names of a backup directory's files (docs/FORMATS.md §2.1, §2.2, §3.1): every place that
 // makes a name or reads one goes through here, so a name rule is written once.
 //
-//   portable  <base>.meta  <base>.manifest  <base>.s<id>.tar.gz | <base>.s<id>.tar.zst
+//   portable  <base>.meta  <base>.manifest  <base>.s<id>.tar.gz | .tar.zst | .tar (uncompressed)
 //             with <base> = 20060102T150405Z, the UTC second the backup started
 //   legacy    meta.NN  <db>.<rp>.<id, %05d>.<NN>
 //
@@ -29,11 +29,12 @@ std::optional<std::string> portable_base_of(std::string_view name);
 
 std::string portable_meta_file(std::string_view base);      // `<base>.meta`
 std::string portable_manifest_file(std::string_view base);  // `<base>.manifest`
-// `.tar.gz` / `.tar.zst`: a plain tar has no portable name (callers refuse it first).
+// `.tar.gz` / `.tar.zst` / `.tar` (none: an uncompressed archive, §3.3).
 std::string_view portable_archive_suffix(ArchiveCompression c);
-// `<base>.s<id>.tar.gz` / `<base>.s<id>.tar.zst`.
+// `<base>.s<id>.tar.gz` / `.tar.zst` / `.tar`.
 std::string portable_shard_file(std::string_view base, std::uint64_t id, ArchiveCompression c);
-// `<base>.s<id>.tar`: the name the gzip header's FNAME field carries (§3.3).
+// `<base>.s<id>.tar`: the name the gzip header's FNAME field carries (§3.3), which is also the
+// name of the uncompressed archive.
 std::string portable_shard_tar_name(std::string_view base, std::uint64_t id);
 
 // influxd's restore reads every `*.manifest` of the directory, whatever its stem (§3.6).
@@ -46,7 +47,7 @@ struct PortableFileName {
   std::uint64_t shard_id = 0;                                 // shard_archive only
   ArchiveCompression compression = ArchiveCompression::gzip;  // shard_archive only
 };
-// `<base>.meta`, `<base>.manifest` or `<base>.s<id>.tar.gz|zst` with a valid base; nullopt for
+// `<base>.meta`, `<base>.manifest` or `<base>.s<id>.tar.gz|.tar.zst|.tar` with a valid base; nullopt for
 // anything else (a `.pending` name included).
 std::optional<PortableFileName> parse_portable_file(std::string_view name);
 
