@@ -1,5 +1,6 @@
 // Entry-name rules of a shard tar (docs/FORMATS.md §4.1) and compression detection (§2.4, §3.3).
 #include "ifx/format/archive/shard_archive.hpp"
+#include "ifx/format/text/decimal.hpp"
 
 #include <charconv>
 #include <fmt/format.h>
@@ -59,19 +60,16 @@ Result<ShardEntryName> parse_shard_entry_name(std::string_view name) {
 
   ShardEntryName out;
   std::string_view id = parts[2];
-  auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), out.shard_id);
-  bool all_digits = id.find_first_not_of("0123456789") == std::string_view::npos;
-  if (!all_digits || ec != std::errc() || end != id.data() + id.size()) {
-    return unsafe(name, fmt::format("has \"{}\" where a decimal shard id belongs", id));
-  }
+  auto parsed_id = text::parse_decimal<std::uint64_t>(id);
+  if (!parsed_id) return unsafe(name, fmt::format("has \"{}\" where a decimal shard id belongs", id));
+  out.shard_id = *parsed_id;
   out.db = parts[0];
   out.rp = parts[1];
   out.file = parts[3];
   return out;
 }
 
-std::string shard_entry_name(std::string_view db, std::string_view rp, std::uint64_t shard_id,
-                             std::string_view file) {
+std::string shard_entry_name(std::string_view db, std::string_view rp, std::uint64_t shard_id, std::string_view file) {
   return fmt::format("{}/{}/{}/{}", db, rp, shard_id, file);
 }
 

@@ -1,6 +1,7 @@
 // docs/FORMATS.md §2 (legacy) and §3 (portable) directory layouts → one BackupSet.
 #include "ifx/format/backup/backup_set.hpp"
 
+#include <functional>
 #include <algorithm>
 #include <charconv>
 #include <fstream>
@@ -94,25 +95,15 @@ std::optional<std::string> recorded_sha256(const PortableManifest::ShardFileEntr
   return it->get<std::string>();
 }
 
-Result<void> open_portable(BackupSet& set, const std::vector<std::string>& names) {
-  std::vector<std::pair<std::string, PortableManifest>> parsed;
-  std::set<std::string> accounted;
-  for (const auto& n : names) {
-    if (!is_manifest_file(n)) continue;
-    accounted.insert(n);
-    auto m = read_manifest_file(set.dir / n);
-    if (!m) {
-      Error e = std::move(m.error());
-      e.file = n;
-      set.problems.push_back(std::move(e));
-      continue;
-    }
-    parsed.emplace_back(n, std::move(*m));
-  }
+// The manifests (parsed), the names present and a way to read the meta file: a portable set.
+Result<void> assemble_portable(BackupSet& set, std::vector<std::pair<std::string, PortableManifest>> parsed,
+                               const std::vector<std::string>& names, std::set<std::string> accounted,
+                               const std::function<Result<std::string>(const std::string&)>& read_file) {
   if (parsed.empty())
     return fail(ErrorCode::manifest_invalid, "no readable manifest: every *.manifest file failed to parse");
   std::sort(parsed.begin(), parsed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   for (const auto& [name, m] : parsed) {
+    accounted.insert(name);
     set.manifest_files.push_back(name);
     set.manifests.push_back(m);
     if (auto t = parse_portable_base_time(name)) set.created_ns = std::max(set.created_ns.value_or(*t), *t);
@@ -128,7 +119,7 @@ Result<void> open_portable(BackupSet& set, const std::vector<std::string>& names
   if (!present.count(meta_name))
     return std::unexpected(problem(ErrorCode::file_missing, meta_name,
                                    fmt::format("the meta file named by {} does not exist", chain.meta_manifest)));
-  auto bytes = read_small_file(set.dir / meta_name);
+  auto bytes = read_file(meta_name);
   if (!bytes) return std::unexpected(std::move(bytes.error()).in_file(meta_name));
   auto blob = meta::parse_portable_meta(*bytes);
   if (!blob) return std::unexpected(std::move(blob.error()).in_file(meta_name));
@@ -176,6 +167,25 @@ Result<void> open_portable(BackupSet& set, const std::vector<std::string>& names
   for (const auto& n : names)
     if (!accounted.count(n)) set.unreferenced_files.push_back(n);
   return {};
+}
+
+Result<void> open_portable(BackupSet& set, const std::vector<std::string>& names) {
+  std::vector<std::pair<std::string, PortableManifest>> parsed;
+  std::set<std::string> accounted;
+  for (const auto& n : names) {
+    if (!is_manifest_file(n)) continue;
+    accounted.insert(n);
+    auto m = read_manifest_file(set.dir / n);
+    if (!m) {
+      Error e = std::move(m.error());
+      e.file = n;
+      set.problems.push_back(std::move(e));
+      continue;
+    }
+    parsed.emplace_back(n, std::move(*m));
+  }
+  return assemble_portable(set, std::move(parsed), names, accounted,
+                           [&](const std::string& name) { return read_small_file(set.dir / name); });
 }
 
 // ---- legacy (§2) -----------------------------------------------------------------------------
@@ -254,6 +264,21 @@ Result<BackupSet> open_backup_set(const fs::path& dir) {
   if (!r) {
     Error e = std::move(r.error());
     if (e.file.empty()) e.file = dir.string();
+    return std::unexpected(std::move(e));
+  }
+  sort_in_meta_order(set);
+  return set;
+}
+
+Result<BackupSet> assemble_portable_backup_set(
+    std::string label, std::vector<std::pair<std::string, PortableManifest>> manifests,
+    const std::vector<std::string>& names, const std::function<Result<std::string>(const std::string&)>& read_file) {
+  BackupSet set;
+  set.dir = std::move(label);
+  set.format = BackupFormat::Portable;
+  if (auto r = assemble_portable(set, std::move(manifests), names, {}, read_file); !r) {
+    Error e = std::move(r.error());
+    if (e.file.empty()) e.file = set.dir.string();
     return std::unexpected(std::move(e));
   }
   sort_in_meta_order(set);

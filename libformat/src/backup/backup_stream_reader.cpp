@@ -208,9 +208,10 @@ class Reader {
   }
 
   bool take_meta(archive* ar, const std::string& name, Arrived& arrived) {
-    std::string bytes;
+    std::string& bytes = meta_file_;
     if (!read_small(ar, name, arrived, bytes)) return false;
     meta_name_ = name;
+    // Parsed as it comes: the shards after it are checked against where it places them.
     auto blob = meta::parse_portable_meta(bytes);
     if (!blob) {
       defect_in(std::move(blob.error()), name);
@@ -221,7 +222,6 @@ class Reader {
       defect_in(std::move(decoded.error()), name);
       return true;
     }
-    out_.set.meta_blob = std::move(*blob);
     meta_ = std::move(*decoded);
     return true;
   }
@@ -288,6 +288,9 @@ class Reader {
                     name, arrived.sha256));
   }
 
+  // What only the stream can tell: files it lacks entirely (a cut), each file's SHA-256 and tar
+  // size against the manifest. Missing archives, the meta's size and unlisted files are the set's
+  // problems, as for a directory (build_set).
   void compare_with_manifest() {
     if (broken_) return;  // what is missing is the cut's consequence, already said
     if (!manifest_name_) {
@@ -297,23 +300,11 @@ class Reader {
       return;
     }
     if (!manifest_) return;  // its parse error is the defect
-    if (!meta_name_ || manifest_->meta.file_name != *meta_name_) {
-      add(ErrorCode::file_missing, manifest_->meta.file_name, std::nullopt,
-          fmt::format("the manifest names the meta {}, which is not in the stream", manifest_->meta.file_name));
-    } else {
-      compare_sha(*meta_name_, manifest_->meta.extra, arrived_.at(*meta_name_));
-      if (meta_ && static_cast<std::uint64_t>(manifest_->meta.size) != out_.set.meta_blob.size())
-        add(ErrorCode::size_mismatch, *meta_name_, std::nullopt,
-            fmt::format("the manifest says the meta blob is {} bytes; it is {}", manifest_->meta.size,
-                        out_.set.meta_blob.size()));
-    }
+    if (auto it = arrived_.find(manifest_->meta.file_name); it != arrived_.end())
+      compare_sha(it->first, manifest_->meta.extra, it->second);
     for (const auto& f : manifest_->files) {
       auto it = arrived_.find(f.file_name);
-      if (it == arrived_.end()) {
-        add(ErrorCode::file_missing, f.file_name, std::nullopt,
-            fmt::format("the manifest lists {} (shard {}), which is not in the stream", f.file_name, f.shard_id));
-        continue;
-      }
+      if (it == arrived_.end()) continue;
       compare_sha(f.file_name, f.extra, it->second);
       if (it->second.tar_bytes && static_cast<std::uint64_t>(f.size) != *it->second.tar_bytes)
         add(ErrorCode::size_mismatch, f.file_name, std::nullopt,
@@ -322,51 +313,32 @@ class Reader {
     }
   }
 
-  // The BackupSet open_backup_set would give for the unpacked stream.
+  // The BackupSet of the files that came, assembled as open_backup_set assembles a directory's.
   void build_set() {
     BackupSet& set = out_.set;
     set.dir = out_.stream;
     set.format = BackupFormat::Portable;
-    if (meta_name_) set.meta_file = *meta_name_;
-    if (meta_) set.meta = *meta_;
-    if (!base_.empty()) set.created_ns = parse_portable_base_time(base_);
-    std::set<std::string> listed;
-    if (manifest_) {
-      set.manifest_files = {*manifest_name_};
-      set.manifests = {*manifest_};
-      std::map<std::uint64_t, const PortableManifest::ShardFileEntry*> by_id;
-      for (const auto& f : manifest_->files) {
-        by_id[f.shard_id] = &f;
-        listed.insert(f.file_name);
-      }
-      auto add_shard = [&](const PortableManifest::ShardFileEntry& f, bool in_meta) {
-        ShardArchiveFile a;
-        a.file_name = f.file_name;
-        a.manifest_size = static_cast<std::uint64_t>(f.size);
-        a.manifest = *manifest_name_;
-        a.exists = arrived_.count(f.file_name) > 0;
-        if (auto it = f.extra.find("sha256"); it != f.extra.end() && it->is_string()) a.sha256 = it->get<std::string>();
-        set.shards.push_back(ShardInBackup{f.database, f.policy, f.shard_id, in_meta, {std::move(a)}});
-      };
-      for (const auto& db : set.meta.databases)  // meta order, as open_backup_set
-        for (const auto& rp : db.retention_policies)
-          for (const auto& group : rp.shard_groups)
-            for (const auto& sh : group.shards)
-              if (auto it = by_id.find(sh.id); it != by_id.end()) {
-                add_shard(*it->second, it->second->database == db.name && it->second->policy == rp.name);
-                by_id.erase(it);
-              }
-      for (const auto& [id, f] : by_id) add_shard(*f, false);
+    if (!manifest_ || broken_) {  // what there was, for the caller's message
+      if (meta_name_) set.meta_file = *meta_name_;
+      if (meta_) set.meta = *meta_;
+      return;
     }
-    for (const auto& [name, arrived] : arrived_) {
-      auto parsed = parse_portable_file(name);
-      if (parsed && parsed->kind == PortableFileKind::shard_archive && !listed.count(name)) {
-        set.unreferenced_files.push_back(name);
-        if (manifest_)
-          add(ErrorCode::file_unexpected, name, std::nullopt,
-              fmt::format("{} is in the stream but the manifest does not list it", name));
-      }
+    std::vector<std::string> names;
+    for (const auto& [name, arrived] : arrived_) names.push_back(name);
+    auto assembled = assemble_portable_backup_set(
+        out_.stream, {{*manifest_name_, *manifest_}}, names, [&](const std::string& name) -> Result<std::string> {
+          if (meta_name_ && name == *meta_name_) return meta_file_;
+          return fail(ErrorCode::file_missing, name + " is not in the stream");
+        });
+    if (!assembled) {
+      defect_in(std::move(assembled.error()), "");
+      return;
     }
+    set = std::move(*assembled);
+    for (auto& e : set.problems) defect_in(e, e.file);
+    for (const auto& name : set.unreferenced_files)
+      add(ErrorCode::file_unexpected, name, std::nullopt,
+          fmt::format("{} is in the stream but the manifest does not list it", name));
   }
 
   BackupStreamRead& out_;
@@ -374,6 +346,7 @@ class Reader {
   const BackupStreamVisitor& visitor_;
   std::string base_;
   std::optional<std::string> meta_name_, manifest_name_;
+  std::string meta_file_;  // the .meta file's bytes, for the set
   std::optional<meta::MetaData> meta_;
   std::optional<PortableManifest> manifest_;
   std::map<std::string, Arrived> arrived_;

@@ -1,4 +1,5 @@
 #include "ifx/format/backup/file_names.hpp"
+#include "ifx/format/text/decimal.hpp"
 
 #include <charconv>
 #include <ctime>
@@ -10,18 +11,7 @@ namespace {
 
 constexpr std::size_t kBaseLength = 16;  // 20060102T150405Z
 
-bool all_digits(std::string_view s) {
-  return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
-}
-
-template <class T>
-std::optional<T> parse_decimal(std::string_view s) {
-  if (!all_digits(s)) return std::nullopt;
-  T v{};
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
-  return v;
-}
+using text::parse_decimal;
 
 }  // namespace
 

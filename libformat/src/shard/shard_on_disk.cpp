@@ -13,8 +13,10 @@
 
 #include "ifx/format/check/defect_sink.hpp"
 #include "ifx/format/check/tsm_check.hpp"
+#include "ifx/format/io/file_size.hpp"
 #include "ifx/format/io/scratch_directory.hpp"
 #include "ifx/format/shard/shard_rewrite.hpp"
+#include "ifx/format/text/decimal.hpp"
 #include "ifx/format/tsm/tombstone.hpp"
 #include "ifx/format/tsm/tsm_file_names.hpp"
 #include "ifx/format/tsm/tsm_reader.hpp"
@@ -25,18 +27,6 @@
 namespace ifx {
 namespace fs = std::filesystem;
 namespace {
-
-std::optional<std::uint64_t> decimal_id(const std::string& name) {
-  if (name.empty() || name.size() > 19 || name.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  return std::stoull(name);
-}
-
-std::uint64_t size_of(const fs::path& p) {
-  std::error_code ec;
-  const auto n = fs::file_size(p, ec);
-  return ec ? 0 : n;
-}
 
 Result<void> walk_shard_dirs(const fs::path& root, bool wal,
                              std::map<std::tuple<std::string, std::string, std::uint64_t>, ShardOnDisk>& found) {
@@ -56,7 +46,7 @@ Result<void> walk_shard_dirs(const fs::path& root, bool wal,
       const std::string rp_name = rp.path().filename().string();
       if (rp_name == "_series") continue;  // the database's series file (tsi1), not a retention policy
       for (const auto& shard : dirs_in(rp.path())) {
-        auto id = decimal_id(shard.path().filename().string());
+        auto id = text::parse_decimal<std::uint64_t>(shard.path().filename().string());
         if (!id) continue;
         auto& s = found[{db.path().filename().string(), rp_name, *id}];
         s.database = db.path().filename().string();
@@ -128,7 +118,7 @@ struct Builder {
   Result<void> check_tsm_files() {
     for (auto it = tsm.begin(); it != tsm.end();) {
       const auto& [name, path] = *it;
-      out.source_bytes += size_of(path);
+      out.source_bytes += file_size_or_zero(path);
       check::DefectSink sink;
       check::TsmTally tally;
       check::check_tsm_file(path, {path.string(), ""}, true, tally, sink);
@@ -158,7 +148,7 @@ struct Builder {
 
   Result<void> check_tombstones() {
     for (auto& [name, path] : tombstones) {
-      out.source_bytes += size_of(path);
+      out.source_bytes += file_size_or_zero(path);
       std::vector<tsm::Tombstone> readable;
       auto r = tsm::for_each_tombstone(path, [&](const tsm::Tombstone& t) -> Result<void> {
         if (options.salvage) readable.push_back(t);

@@ -1,4 +1,5 @@
 #include "ifx/format/tsm/tsm_file_names.hpp"
+#include "ifx/format/text/decimal.hpp"
 
 #include <charconv>
 
@@ -18,14 +19,8 @@ std::optional<TsmFileName> parse_tsm_file_name(std::string_view name) {
   name.remove_suffix(4);
   const auto dash = name.find('-');
   if (dash == std::string_view::npos) return std::nullopt;
-  auto number = [](std::string_view digits) -> std::optional<std::uint64_t> {
-    std::uint64_t v = 0;
-    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
-    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
-    return v;
-  };
-  auto g = number(name.substr(0, dash));
-  auto s = number(name.substr(dash + 1));
+  auto g = text::parse_decimal<std::uint64_t>(name.substr(0, dash));
+  auto s = text::parse_decimal<std::uint64_t>(name.substr(dash + 1));
   if (!g || !s) return std::nullopt;
   return TsmFileName{*g, *s};
 }

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "ifx/format/io/checksum.hpp"
+#include "tsm/printable_key.hpp"
 #include "tsm/tsm_file_io.hpp"
 
 namespace ifx::tsm {
@@ -20,20 +21,7 @@ using detail::load_u64_be;
 
 namespace {
 
-// Keys are printed quoted and shortened: a key can be 64 KiB of anything.
-std::string printable_key(std::string_view key) {
-  constexpr std::size_t kMax = 120;
-  std::string out;
-  for (unsigned char c : key.substr(0, kMax)) {
-    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += fmt::format("\\x{:02x}", c);
-    }
-  }
-  if (key.size() > kMax) out += fmt::format("... ({} bytes)", key.size());
-  return "\"" + out + "\"";
-}
+using detail::printable_key;
 
 }  // namespace
 

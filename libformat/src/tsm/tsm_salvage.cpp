@@ -6,22 +6,12 @@
 
 #include "ifx/format/tsm/encoding.hpp"
 #include "tsm/block_layout.hpp"
+#include "tsm/printable_key.hpp"
 #include "ifx/format/tsm/tsm_reader.hpp"
 #include "ifx/format/tsm/tsm_writer.hpp"
 
 namespace ifx::tsm {
 namespace {
-
-std::string shown(std::string_view key) {
-  constexpr std::size_t kMax = 120;
-  std::string out;
-  for (unsigned char c : key.substr(0, kMax)) {
-    if (c >= 0x20 && c < 0x7f) out.push_back(static_cast<char>(c));
-    else out += fmt::format("\\x{:02x}", c);
-  }
-  if (key.size() > kMax) out += "…";
-  return out;
-}
 
 bool damage(ErrorCode code) {
   return code == ErrorCode::tsm_header || code == ErrorCode::tsm_index || code == ErrorCode::tsm_block_crc ||
@@ -66,8 +56,9 @@ Result<TsmSalvage> salvage_tsm_file(const std::filesystem::path& source, const s
       if (!damage(more.error().code)) return std::unexpected(std::move(more.error()));
       Error e = std::move(more.error());
       e.file = source.string();
-      e.message += last_key.empty() ? ": every key's blocks are lost (the index is unreadable from its start)"
-                                    : fmt::format(": the blocks of every key after {} are lost", shown(last_key));
+      e.message += last_key.empty()
+                       ? ": every key's blocks are lost (the index is unreadable from its start)"
+                       : fmt::format(": the blocks of every key after {} are lost", detail::printable_key(last_key));
       out.losses.push_back(std::move(e));
       out.points_lost_known = false;
       break;
@@ -85,7 +76,7 @@ Result<TsmSalvage> salvage_tsm_file(const std::filesystem::path& source, const s
         else out.points_lost_known = false;
         e.message += fmt::format(": {} of {} in [{}, {}] lost",
                                  points ? fmt::format("{} points", *points) : std::string("the points (count unknown)"),
-                                 shown(key.key), entry.min_time, entry.max_time);
+                                 detail::printable_key(key.key), entry.min_time, entry.max_time);
         out.losses.push_back(std::move(e));
         ++out.blocks_lost;
         continue;
@@ -103,7 +94,7 @@ Result<TsmSalvage> salvage_tsm_file(const std::filesystem::path& source, const s
         e.file = source.string();
         e.offset = key.index_offset;
         e.message = fmt::format("the index entry of {} for [{}, {}] cannot follow its previous block ({}): lost",
-                                shown(key.key), entry.min_time, entry.max_time, e.message);
+                                detail::printable_key(key.key), entry.min_time, entry.max_time, e.message);
         out.losses.push_back(std::move(e));
         ++out.blocks_lost;
         out.points_lost_known = false;

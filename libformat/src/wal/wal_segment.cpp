@@ -1,5 +1,6 @@
 // WAL segment names and the streaming segment reader (docs/FORMATS.md §11.1, §11.2).
 #include "ifx/format/wal/wal_segment.hpp"
+#include "ifx/format/text/decimal.hpp"
 
 #include <algorithm>
 #include <array>
@@ -33,11 +34,7 @@ std::optional<std::uint32_t> segment_id_from_name(std::string_view name) {
   // influxd: the base name split at '.' must give two parts, the first one '_' and a uint32.
   if (!name.starts_with('_') || !name.ends_with(".wal")) return std::nullopt;
   const std::string_view digits = name.substr(1, name.size() - 1 - 4);
-  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
-  std::uint32_t id = 0;
-  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
-  if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
-  return id;
+  return text::parse_decimal<std::uint32_t>(digits);
 }
 
 std::string segment_file_name(std::uint32_t id) { return fmt::format("_{:05d}.wal", id); }

@@ -11,6 +11,7 @@
 //     holding dots work (§2.1).
 #pragma once
 
+#include <functional>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -66,5 +67,13 @@ struct BackupSet {
 // when there is no usable meta store (no manifest and no meta.NN, unreadable or corrupt meta);
 // everything else (a missing shard file, a name that does not parse) goes into `problems`.
 Result<BackupSet> open_backup_set(const std::filesystem::path& dir);
+
+// The same for a portable backup whose files are not in a directory (a backup stream, §3.13):
+// its manifests (name, parsed), the names of the files there are, and how to read one of them
+// (the meta). `label` stands for the directory (BackupSet::dir) in errors.
+Result<BackupSet> assemble_portable_backup_set(std::string label,
+                                               std::vector<std::pair<std::string, PortableManifest>> manifests,
+                                               const std::vector<std::string>& names,
+                                               const std::function<Result<std::string>(const std::string&)>& read_file);
 
 }  // namespace ifx
